@@ -1,0 +1,249 @@
+// The `axon` command: start the server, migrate, show the identity, manage users. It reads the same
+// environment as the server and calls the same services. Exit codes: 0 done, 1 failed, 2 bad usage.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { createContext, type AppContext } from '../server/context.js';
+import { openDatabase } from '../server/db/database.js';
+import { migrateToLatest } from '../server/db/migrate.js';
+import { AppError } from '../server/http/errors.js';
+import {
+  ensureInstanceIdentity,
+  formatFingerprint,
+} from '../server/modules/federation/identity.js';
+import { startServer } from '../server/main.js';
+import { loadInstanceKeys } from '../server/secrets.js';
+import type { User } from '../server/modules/accounts/user.js';
+import { parseDuration } from './duration.js';
+
+class UsageError extends Error {}
+
+async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = openDatabase(config.database);
+  try {
+    await migrateToLatest(database);
+    const keys = loadInstanceKeys(config.secret, config.dataDir);
+    const identity = await ensureInstanceIdentity(database, keys.identitySealKey);
+    return await run(createContext(config, database, keys, identity));
+  } finally {
+    await database.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new UsageError(
+      '--password-stdin reads the password from a pipe, e.g. printf %s "$PW" | axon …',
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One trailing newline is the shell's, not the password's.
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+function describeUser(u: User): Record<string, unknown> {
+  return {
+    id: u.id,
+    username: u.username,
+    nickname: u.nickname,
+    fingerprint: u.fingerprint,
+    roles: [u.isSysop && 'sysop', u.isModerator && 'moderator', u.isAgent && 'agent'].filter(
+      Boolean,
+    ),
+    banned: u.isBanned,
+    banned_until: u.bannedUntil === null ? null : new Date(u.bannedUntil).toISOString(),
+    karma: u.karma,
+    created_at: new Date(u.createdAt).toISOString(),
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('axon')
+    .description('Axon BBS: a federated, anonymous bulletin board system')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('start')
+    .description(
+      'run the BBS server (HOST, PORT, DATABASE_URL, AXON_DATA_DIR … from the environment)',
+    )
+    .action(async () => {
+      const server = await startServer(loadConfig());
+      const stop = () => {
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const config = loadConfig();
+      const database = openDatabase(config.database);
+      try {
+        const applied = await migrateToLatest(database);
+        console.log(
+          applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`,
+        );
+      } finally {
+        await database.close();
+      }
+    });
+
+  program
+    .command('identity')
+    .description("show this instance's public key and fingerprint (created on first use)")
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const { fingerprint, nickname, pubkey } = ctx.identity;
+        if (options.json)
+          return json({ fingerprint, nickname, pubkey, base_url: ctx.config.publicUrl ?? null });
+        console.log(`nickname:    ${nickname}`);
+        console.log(`fingerprint: ${formatFingerprint(fingerprint)}`);
+        console.log(pubkey.trimEnd());
+      });
+    });
+
+  const user = program.command('user').description('manage accounts');
+
+  user
+    .command('create')
+    .description('create an account without prompts; prints its recovery key once')
+    .argument('<username>')
+    .requiredOption('--password-stdin', 'read the password from standard input')
+    .option('--nickname <nickname>', 'display name (default: the username)')
+    .option('--sysop', 'full administrator')
+    .option('--moderator', 'moderation powers')
+    .option('--agent', 'a backend service account')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        username: string,
+        options: {
+          nickname?: string;
+          sysop?: boolean;
+          moderator?: boolean;
+          agent?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const password = await readStdin();
+        await withContext(async (ctx) => {
+          const { user: u, recoveryKey } = await ctx.accounts.createAccount(
+            {
+              username,
+              password,
+              ...(options.nickname === undefined ? {} : { nickname: options.nickname }),
+            },
+            { isSysop: options.sysop, isModerator: options.moderator, isAgent: options.agent },
+          );
+          if (options.json) return json({ ...describeUser(u), recovery_key: recoveryKey });
+          const roles = (describeUser(u).roles as string[]).join(', ');
+          console.log(`created ${u.username}${roles === '' ? '' : ` (${roles})`}`);
+          console.log(`fingerprint:  ${formatFingerprint(u.fingerprint)}`);
+          console.log(`recovery key: ${recoveryKey}`);
+          console.log('Keep the recovery key somewhere safe: it is shown only now.');
+        });
+      },
+    );
+
+  user
+    .command('ban')
+    .description('ban an account now; its sessions end at once')
+    .argument('<username>')
+    .option('--reason <text>', 'why (shown to moderators)', 'banned by the operator')
+    .option('--for <duration>', 'how long, e.g. 30m, 12h, 7d (default: for good)', (v) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) throw new InvalidArgumentError('use a number with m, h or d, e.g. 12h');
+      return ms;
+    })
+    .action(async (username: string, options: { reason: string; for?: number }) => {
+      await withContext(async (ctx) => {
+        const u = await ctx.accounts.ban(username, {
+          reason: options.reason,
+          until: options.for === undefined ? null : Date.now() + options.for,
+        });
+        console.log(
+          `banned ${u.username}${u.bannedUntil === null ? ' for good' : ` until ${new Date(u.bannedUntil).toISOString()}`}`,
+        );
+      });
+    });
+
+  user
+    .command('unban')
+    .description('lift a ban')
+    .argument('<username>')
+    .action(async (username: string) => {
+      await withContext(async (ctx) => {
+        const u = await ctx.accounts.unban(username);
+        console.log(`unbanned ${u.username}`);
+      });
+    });
+
+  user
+    .command('list')
+    .description('list accounts in sign-up order')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const all: User[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await ctx.accounts.listUsers({ cursor, limit: 100 });
+          all.push(...page.items);
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor !== undefined);
+        if (options.json) return json(all.map(describeUser));
+        if (all.length === 0) return console.log('no accounts yet');
+        for (const u of all) {
+          const d = describeUser(u);
+          const roles = (d.roles as string[]).join(',') || '-';
+          const ban = u.isBanned
+            ? u.bannedUntil === null
+              ? 'banned'
+              : `banned until ${d.banned_until as string}`
+            : '';
+          console.log(`${u.username.padEnd(32)} ${roles.padEnd(24)} ${ban}`.trimEnd());
+        }
+      });
+    });
+
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not failures; commander has printed the usage message already.
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      console.error(`axon: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      console.error(`axon: configuration error: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof AppError) {
+      console.error(`axon: ${error.message}`);
+      return 1;
+    }
+    console.error(`axon: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+process.exitCode = await run(process.argv);

@@ -1,0 +1,81 @@
+// RSA-3072 key pairs and their fingerprints (DESIGN.md §5): a key's id everywhere is the lowercase
+// hex SHA-256 of its DER SubjectPublicKeyInfo.
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+} from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
+
+const generateRsa = promisify(generateKeyPair);
+export const RSA_BITS = 3072;
+
+export interface KeyPair {
+  /** SPKI PEM. */
+  publicKey: string;
+  /** PKCS#8 DER: the form that gets sealed. */
+  privateKeyDer: Buffer;
+  fingerprint: string;
+}
+
+// Key generation runs in libuv's thread pool; bounding it leaves a core for the event loop and for
+// password hashing, so a burst of registrations never starves request handling.
+const maxConcurrent = Math.max(1, availableParallelism() - 1);
+let running = 0;
+const waiting: Array<() => void> = [];
+
+export async function generateRsaKeyPair(): Promise<KeyPair> {
+  if (running >= maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: RSA_BITS });
+    return {
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      privateKeyDer: privateKey.export({ type: 'pkcs8', format: 'der' }),
+      fingerprint: fingerprintOf(publicKey),
+    };
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+export function fingerprintOf(key: KeyObject | string): string {
+  const object = typeof key === 'string' ? createPublicKey(key) : key;
+  const der = object.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('hex');
+}
+
+export function privateKeyFromDer(der: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+}
+
+export class PublicKeyFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PublicKeyFormatError';
+  }
+}
+
+/**
+ * Parses an RSA public key given as SPKI PEM or base64 DER (the X-Pubkey form).
+ * Returns its PEM and fingerprint; throws PublicKeyFormatError for anything else.
+ */
+export function parsePublicKey(input: string): { pem: string; fingerprint: string } {
+  let key: KeyObject;
+  try {
+    key = input.includes('-----BEGIN')
+      ? createPublicKey(input)
+      : createPublicKey({ key: Buffer.from(input, 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new PublicKeyFormatError('not a PEM or base64 DER public key');
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new PublicKeyFormatError('not an RSA public key');
+  return {
+    pem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    fingerprint: fingerprintOf(key),
+  };
+}

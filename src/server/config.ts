@@ -1,0 +1,114 @@
+// Configuration from the environment, validated once at start (DESIGN.md §3).
+// A bad value stops the process with a message naming the variable.
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max));
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .refine(
+      (v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v),
+      'must be sqlite:PATH or postgres://…',
+    )
+    .optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535))
+    .default(8000),
+  AXON_DATA_DIR: z.string().min(1).default('./data'),
+  AXON_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AXON_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .optional()
+    .transform((v) => v?.replace(/\/+$/, '')),
+  AXON_PROXY: z
+    .url({ protocol: /^socks5h?$/, error: 'must be a socks5:// or socks5h:// URL' })
+    .optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
+  AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
+  AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+export type DatabaseConfig =
+  { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Secret that encrypts keys at rest; undefined means "use or create data/secret.key". */
+  secret: string | undefined;
+  publicUrl: string | undefined;
+  proxy: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  rateLimits: { loginPerMinute: number; registerPerMinute: number };
+  metricsToken: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as in most shells' `VAR= command`.
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.AXON_DATA_DIR);
+  const database: DatabaseConfig =
+    e.DATABASE_URL === undefined
+      ? { dialect: 'sqlite', path: path.join(dataDir, 'axon.db') }
+      : e.DATABASE_URL.startsWith('sqlite:')
+        ? { dialect: 'sqlite', path: sqlitePath(e.DATABASE_URL) }
+        : { dialect: 'postgres', url: e.DATABASE_URL };
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    database,
+    secret: e.AXON_SECRET,
+    publicUrl: e.AXON_PUBLIC_URL,
+    proxy: e.AXON_PROXY,
+    logLevel: e.LOG_LEVEL,
+    rateLimits: {
+      loginPerMinute: e.AXON_LOGIN_RATE_LIMIT,
+      registerPerMinute: e.AXON_REGISTER_RATE_LIMIT,
+    },
+    metricsToken: e.AXON_METRICS_TOKEN,
+  };
+}
+
+function sqlitePath(url: string): string {
+  const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
+  if (rest === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path');
+  return rest === ':memory:' ? rest : path.resolve(rest);
+}

@@ -1,0 +1,83 @@
+// Row types of every table, as Kysely sees them. Times are Unix milliseconds (int8 parsed to
+// number on PostgreSQL), booleans read back as 0/1 on SQLite: rows go through the modules' mappers.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type Bool = boolean | number;
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  username_lower: string;
+  nickname: string;
+  timezone: string;
+  pubkey: string;
+  fingerprint: string;
+  /** Argon2id parameters and salt, JSON: {"m","t","p","salt"}. */
+  password_kdf: string;
+  /** HKDF-derived verifier from the Argon2id output, base64. */
+  password_verifier: string;
+  /** PKCS#8 private key sealed under the password-derived key, base64 (nonce‖ciphertext‖tag). */
+  private_key_by_password: string;
+  /** The same key sealed under the recovery key. */
+  private_key_by_recovery: string;
+  avatar: Buffer | null;
+  avatar_mime: string | null;
+  avatar_hash: string | null;
+  karma: Generated<number>;
+  is_sysop: Generated<Bool>;
+  is_moderator: Generated<Bool>;
+  is_agent: Generated<Bool>;
+  is_banned: Generated<Bool>;
+  banned_until: number | null;
+  ban_reason: string | null;
+  can_post: Generated<Bool>;
+  can_upload: Generated<Bool>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session secret carried in the token, hex. */
+  id_hash: string;
+  user_id: string;
+  /** The user's private key re-sealed under a key derived from the session secret. */
+  private_key_by_session: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface InstanceIdentityTable {
+  id: number;
+  pubkey: string;
+  fingerprint: string;
+  private_key_sealed: string;
+  nickname: string;
+  created_at: number;
+}
+
+export interface IgnoredPubkeysTable {
+  user_id: string;
+  fingerprint: string;
+  created_at: number;
+}
+
+export interface BannedPubkeysTable {
+  fingerprint: string;
+  pubkey: string | null;
+  reason: string;
+  banned_by: string | null;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface DatabaseSchema {
+  users: UsersTable;
+  sessions: SessionsTable;
+  instance_identity: InstanceIdentityTable;
+  ignored_pubkeys: IgnoredPubkeysTable;
+  banned_pubkeys: BannedPubkeysTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;

@@ -1,0 +1,39 @@
+// Bearer-token authentication and the permission gate every route uses.
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import { can, isBanActive, type Action } from '../modules/accounts/permissions.js';
+import type { Session } from '../modules/accounts/sessions.js';
+import { forbidden, unauthorized } from './errors.js';
+
+const resolved = new WeakMap<FastifyRequest, Promise<Session>>();
+
+/** The request's session; a 401 without a live one, a 403 for a banned account. */
+export function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Session> {
+  let session = resolved.get(request);
+  if (session === undefined) {
+    session = resolve(ctx, request);
+    resolved.set(request, session);
+  }
+  return session;
+}
+
+async function resolve(ctx: AppContext, request: FastifyRequest): Promise<Session> {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+  if (match === null) throw unauthorized();
+  const session = await ctx.sessions.resolve(ctx.database.db, match[1]!);
+  if (isBanActive(session.user)) throw forbidden('this account is banned', 'ACCOUNT_BANNED');
+  return session;
+}
+
+/** Authenticates and checks one permission; the answer names the action refused. */
+export async function authorize(
+  ctx: AppContext,
+  request: FastifyRequest,
+  action: Action,
+): Promise<Session> {
+  const session = await authenticate(ctx, request);
+  if (!can(session.user, action))
+    throw forbidden(`this account may not ${action.replace('_', ' ')}`);
+  return session;
+}

@@ -1,0 +1,141 @@
+// Turns every failure into the error envelope: typed AppErrors, schema validation (naming the
+// field), Fastify's body errors (malformed JSON, 413, 415), unknown routes (404) and methods (405).
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import {
+  hasZodFastifySchemaValidationErrors,
+  type ZodFastifySchemaValidationError,
+} from 'fastify-type-provider-zod';
+import { AppError } from './errors.js';
+import { failure, type ErrorBody } from './envelope.js';
+
+const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'the body is not valid JSON',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'the body is empty but Content-Type says JSON',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'the body is larger than this endpoint accepts',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'this endpoint does not accept that Content-Type',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'INVALID_CONTENT_LENGTH',
+    message: 'Content-Length does not match the body',
+  },
+};
+
+export function sendError(reply: FastifyReply, status: number, error: ErrorBody): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(failure(error));
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  // A shadow router of every route, so an unknown method on a known path answers 405, not 404.
+  const routes = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      try {
+        routes.on(method as HTTPMethod, route.url, () => undefined);
+      } catch {
+        // Already known (a route registered with and without its trailing slash).
+      }
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter(
+      (m) => routes.find(m, path) !== null,
+    );
+    if (allowed.length > 0) {
+      void reply.header('Allow', allowed.join(', '));
+      return sendError(reply, 405, {
+        code: 'METHOD_NOT_ALLOWED',
+        message: `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+        details: { allowed },
+      });
+    }
+    return sendError(reply, 404, {
+      code: 'NOT_FOUND',
+      message: `no route ${request.method} ${path}`,
+      details: null,
+    });
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body } = describe(error, request);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, status, body);
+  });
+}
+
+function describe(
+  error: FastifyError,
+  request: FastifyRequest,
+): { status: number; body: ErrorBody } {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      body: { code: error.code, message: error.message, details: error.details ?? null },
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const fields = error.validation.map((issue) => validationField(error.validationContext, issue));
+    const first = fields[0]!;
+    return {
+      status: 400,
+      body: {
+        code: 'VALIDATION_ERROR',
+        message: `${first.field}: ${first.message}`,
+        details: { fields },
+      },
+    };
+  }
+  const known = error.code === undefined ? undefined : FASTIFY_ERRORS[error.code];
+  if (known !== undefined) {
+    return {
+      status: known.status,
+      body: { code: known.code, message: known.message, details: null },
+    };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return { status, body: { code: 'BAD_REQUEST', message: error.message, details: null } };
+  }
+  return {
+    status: 500,
+    body: {
+      code: 'INTERNAL_ERROR',
+      message: 'something went wrong on the server; the request changed nothing',
+      details: { request_id: request.id },
+    },
+  };
+}
+
+function validationField(
+  context: string | undefined,
+  issue: ZodFastifySchemaValidationError,
+): { field: string; message: string } {
+  const base = [context ?? 'body', ...issue.instancePath.split('/').filter((p) => p !== '')].join(
+    '.',
+  );
+  const keys = (issue.params as { keys?: unknown }).keys;
+  if (issue.keyword === 'unrecognized_keys' && Array.isArray(keys) && keys.length > 0) {
+    return { field: `${base}.${String(keys[0])}`, message: 'is not an accepted field' };
+  }
+  return { field: base, message: issue.message ?? 'is invalid' };
+}

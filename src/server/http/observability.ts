@@ -1,0 +1,79 @@
+// GET /api/health (database and background services) and GET /metrics (Prometheus).
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { envelopeOf, ok } from './envelope.js';
+import { sendError } from './error-handler.js';
+import { unauthorized } from './errors.js';
+
+const HealthData = z.object({
+  status: z.enum(['healthy', 'degraded']),
+  database: z.object({ dialect: z.string(), status: z.enum(['connected', 'unreachable']) }),
+  services: z.record(z.string(), z.string()),
+  uptime_seconds: z.number(),
+});
+
+export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'axon_' });
+  const requests = new Counter({
+    name: 'axon_http_requests_total',
+    help: 'HTTP requests answered, by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'axon_http_request_duration_seconds',
+    help: 'Time to answer HTTP requests, by route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/health',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Database and background service status; 503 when the database is unreachable',
+        response: { 200: envelopeOf(HealthData) },
+      },
+    },
+    async (_request, reply) => {
+      const database = await ctx.database.ping().then(
+        () => 'connected' as const,
+        () => 'unreachable' as const,
+      );
+      const data = {
+        status: database === 'connected' ? ('healthy' as const) : ('degraded' as const),
+        database: { dialect: ctx.database.dialect, status: database },
+        services: ctx.services.status(),
+        uptime_seconds: Math.round(process.uptime()),
+      };
+      if (database !== 'connected') {
+        return sendError(reply, 503, {
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'the database is unreachable',
+          details: data,
+        });
+      }
+      return ok(data);
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    const token = ctx.config.metricsToken;
+    if (token !== undefined && request.headers.authorization !== `Bearer ${token}`) {
+      throw unauthorized('metrics need the AXON_METRICS_TOKEN bearer token');
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}

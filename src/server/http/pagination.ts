@@ -1,0 +1,51 @@
+// Opaque keyset cursors: base64url JSON of the last row's sort key. Lists never skip or repeat
+// rows inserted while a client pages, and a malformed cursor is a 400 naming the field.
+import { fieldError } from './errors.js';
+
+export type CursorKey = ReadonlyArray<string | number>;
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Decodes a cursor whose parts have the given types ('s' string, 'n' number). */
+export function decodeCursor(
+  cursor: string,
+  shape: ReadonlyArray<'s' | 'n'>,
+): Array<string | number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw fieldError('query.cursor', 'is not a cursor this server issued', 'INVALID_CURSOR');
+  }
+  const valid =
+    Array.isArray(parsed) &&
+    parsed.length === shape.length &&
+    parsed.every((part, i) =>
+      shape[i] === 'n' ? Number.isSafeInteger(part) : typeof part === 'string',
+    );
+  if (!valid)
+    throw fieldError('query.cursor', 'is not a cursor this server issued', 'INVALID_CURSOR');
+  return parsed as Array<string | number>;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+/** Builds a page from limit+1 fetched rows: the extra row only proves there is a next page. */
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  key: (row: R) => CursorKey,
+  present: (row: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(present),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
+  };
+}

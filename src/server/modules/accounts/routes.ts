@@ -1,0 +1,311 @@
+// Accounts over HTTP: register, login, logout, recover, profile, password, avatar, ignore list.
+// Thin: validate → authorize → call the service → present.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../context.js';
+import { authenticate } from '../../http/auth.js';
+import { envelopeOf, ok } from '../../http/envelope.js';
+import { AppError } from '../../http/errors.js';
+import { rateLimited } from '../../http/rate-limits.js';
+import {
+  FingerprintParam,
+  IgnoredPubkey,
+  LoginBody,
+  PageQuery,
+  PasswordChangeBody,
+  Profile,
+  ProfilePatch,
+  PubkeyInput,
+  RecoverAnswer,
+  RecoverBody,
+  RegisterAnswer,
+  RegisterBody,
+  SessionAnswer,
+} from './schema.js';
+import { AVATAR_MAX_BYTES } from './service.js';
+import type { IssuedSession } from './sessions.js';
+import type { User } from './user.js';
+
+export function toProfile(user: User): z.output<typeof Profile> {
+  return {
+    id: user.id,
+    username: user.username,
+    nickname: user.nickname,
+    timezone: user.timezone,
+    pubkey: user.pubkey,
+    fingerprint: user.fingerprint,
+    avatar_url:
+      user.avatarHash === null
+        ? null
+        : `/api/users/${user.id}/avatar/?v=${user.avatarHash.slice(0, 16)}`,
+    karma: user.karma,
+    is_sysop: user.isSysop,
+    is_moderator: user.isModerator,
+    is_agent: user.isAgent,
+    can_post: user.canPost,
+    can_upload: user.canUpload,
+    created_at: new Date(user.createdAt).toISOString(),
+  };
+}
+
+const sessionAnswer = (user: User, session: IssuedSession) => ({
+  token: session.token,
+  expires_at: new Date(session.expiresAt).toISOString(),
+  user: toProfile(user),
+});
+
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { loginPerMinute, registerPerMinute } = ctx.config.rateLimits;
+
+  r.post(
+    '/api/auth/register/',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account; the answer carries the recovery key, shown once',
+        body: RegisterBody,
+        response: { 201: envelopeOf(RegisterAnswer) },
+      },
+      config: rateLimited(registerPerMinute, 'registration'),
+    },
+    async (request, reply) => {
+      const { user, session, recoveryKey } = await ctx.accounts.register(request.body);
+      return reply
+        .code(201)
+        .send(ok({ ...sessionAnswer(user, session), recovery_key: recoveryKey }));
+    },
+  );
+
+  r.post(
+    '/api/auth/login/',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with username and password',
+        body: LoginBody,
+        response: { 200: envelopeOf(SessionAnswer) },
+      },
+      config: rateLimited(loginPerMinute, 'login', (body) =>
+        String((body as { username?: unknown } | undefined)?.username ?? '').toLowerCase(),
+      ),
+    },
+    async (request) => {
+      const { user, session } = await ctx.accounts.login(request.body);
+      return ok(sessionAnswer(user, session));
+    },
+  );
+
+  r.post(
+    '/api/auth/logout/',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End this session',
+        response: { 200: envelopeOf(z.object({ logged_out: z.literal(true) })) },
+      },
+    },
+    async (request) => {
+      await ctx.accounts.logout(await authenticate(ctx, request));
+      return ok({ logged_out: true as const });
+    },
+  );
+
+  r.post(
+    '/api/auth/recover/',
+    {
+      schema: {
+        tags: ['auth'],
+        summary:
+          'Set a new password with the recovery key; a new recovery key replaces the old one',
+        body: RecoverBody,
+        response: { 200: envelopeOf(RecoverAnswer) },
+      },
+      config: rateLimited(loginPerMinute, 'recovery', (body) =>
+        String((body as { username?: unknown } | undefined)?.username ?? '').toLowerCase(),
+      ),
+    },
+    async (request) => {
+      const { user, session, recoveryKey } = await ctx.accounts.recover(request.body);
+      return ok({ ...sessionAnswer(user, session), recovery_key: recoveryKey });
+    },
+  );
+
+  r.get(
+    '/api/user/profile/',
+    { schema: { tags: ['user'], summary: 'Your profile', response: { 200: envelopeOf(Profile) } } },
+    async (request) => ok(toProfile((await authenticate(ctx, request)).user)),
+  );
+
+  r.patch(
+    '/api/user/profile/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: 'Change nickname or time zone',
+        body: ProfilePatch,
+        response: { 200: envelopeOf(Profile) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      return ok(toProfile(await ctx.accounts.updateProfile(session.user.id, request.body)));
+    },
+  );
+
+  r.post(
+    '/api/user/password/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: 'Change the password; every session ends and a new token is returned',
+        body: PasswordChangeBody,
+        response: { 200: envelopeOf(z.object({ token: z.string(), expires_at: z.string() })) },
+      },
+      config: rateLimited(loginPerMinute, 'password-change'),
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const issued = await ctx.accounts.changePassword(session, request.body);
+      return ok({ token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() });
+    },
+  );
+
+  // The avatar route alone accepts image bodies: content-type parsers are scoped to this plugin.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser(
+      IMAGE_TYPES,
+      { parseAs: 'buffer', bodyLimit: AVATAR_MAX_BYTES },
+      (_request, body, done) => done(null, body),
+    );
+    scope.withTypeProvider<ZodTypeProvider>().put(
+      '/api/user/avatar/',
+      {
+        schema: {
+          tags: ['user'],
+          summary: 'Set the avatar: the raw image as the body (PNG, JPEG, GIF or WebP, ≤ 512 KiB)',
+          consumes: IMAGE_TYPES,
+          response: { 200: envelopeOf(Profile) },
+        },
+      },
+      async (request) => {
+        const session = await authenticate(ctx, request);
+        if (!Buffer.isBuffer(request.body)) {
+          throw new AppError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `send the image with Content-Type ${IMAGE_TYPES.join(', ')}`,
+          );
+        }
+        return ok(toProfile(await ctx.accounts.setAvatar(session.user.id, request.body)));
+      },
+    );
+  });
+
+  r.delete(
+    '/api/user/avatar/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: 'Remove the avatar',
+        response: { 200: envelopeOf(Profile) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      return ok(toProfile(await ctx.accounts.clearAvatar(session.user.id)));
+    },
+  );
+
+  r.get(
+    '/api/users/:id/avatar/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: "A user's avatar image",
+        params: z.strictObject({ id: z.string().max(64) }),
+      },
+    },
+    async (request, reply) => {
+      const avatar = await ctx.accounts.getAvatar(request.params.id);
+      return reply
+        .type(avatar.mime)
+        .header('Content-Disposition', 'inline; filename="avatar"')
+        .header('Cache-Control', 'public, max-age=86400')
+        .header('ETag', `"${avatar.hash}"`)
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .send(avatar.bytes);
+    },
+  );
+
+  r.get(
+    '/api/user/ignored_pubkeys/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: 'Pubkeys you ignore',
+        querystring: PageQuery,
+        response: {
+          200: envelopeOf(
+            z.object({ items: z.array(IgnoredPubkey), next_cursor: z.string().nullable() }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const page = await ctx.ignoredPubkeys.list(session.user.id, request.query);
+      return ok({
+        items: page.items.map((i) => ({
+          fingerprint: i.fingerprint,
+          created_at: new Date(i.createdAt).toISOString(),
+        })),
+        next_cursor: page.next_cursor,
+      });
+    },
+  );
+
+  r.post(
+    '/api/user/ignored_pubkeys/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: "Ignore a pubkey: its author's messages vanish from your lists",
+        body: PubkeyInput,
+        response: { 201: envelopeOf(IgnoredPubkey) },
+      },
+    },
+    async (request, reply) => {
+      const session = await authenticate(ctx, request);
+      const ignored = await ctx.ignoredPubkeys.ignore(session.user.id, request.body.pubkey);
+      return reply
+        .code(201)
+        .send(
+          ok({
+            fingerprint: ignored.fingerprint,
+            created_at: new Date(ignored.createdAt).toISOString(),
+          }),
+        );
+    },
+  );
+
+  r.delete(
+    '/api/user/ignored_pubkeys/:fingerprint/',
+    {
+      schema: {
+        tags: ['user'],
+        summary: 'Stop ignoring a pubkey',
+        params: FingerprintParam,
+        response: { 200: envelopeOf(z.object({ unignored: z.string() })) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      await ctx.ignoredPubkeys.unignore(session.user.id, request.params.fingerprint);
+      return ok({ unignored: request.params.fingerprint });
+    },
+  );
+}

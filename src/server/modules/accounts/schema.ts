@@ -1,0 +1,94 @@
+// The accounts API's shapes: one zod schema serves validation, OpenAPI and the web client's types.
+import { z } from 'zod';
+
+const CONTROL = /\p{Cc}|\p{Cf}/u;
+const TIMEZONES = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+
+export const username = z
+  .string()
+  .min(3, 'must be at least 3 characters')
+  .max(32, 'must be at most 32 characters')
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'may hold letters, digits, _ . and - (not first)');
+
+export const password = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(1024, 'must be at most 1024 characters');
+
+export const nickname = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(50, 'must be at most 50 characters')
+  .refine((v) => !CONTROL.test(v), 'must not contain control characters');
+
+export const timezone = z
+  .string()
+  .max(64)
+  .refine((v) => TIMEZONES.has(v), 'must be an IANA time zone such as Europe/Berlin');
+
+export const RegisterBody = z.strictObject({ username, password, nickname: nickname.optional() });
+export const LoginBody = z.strictObject({
+  username: z.string().max(32),
+  password: z.string().max(1024),
+});
+export const RecoverBody = z.strictObject({
+  username: z.string().max(32),
+  recovery_key: z.string().max(128),
+  new_password: password,
+});
+export const PasswordChangeBody = z.strictObject({
+  current_password: z.string().max(1024),
+  new_password: password,
+});
+export const ProfilePatch = z
+  .strictObject({ nickname: nickname.optional(), timezone: timezone.optional() })
+  .refine((v) => v.nickname !== undefined || v.timezone !== undefined, {
+    message: 'give at least one of nickname, timezone',
+  });
+
+export const Profile = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    nickname: z.string(),
+    timezone: z.string(),
+    pubkey: z.string(),
+    fingerprint: z.string(),
+    avatar_url: z.string().nullable(),
+    karma: z.number(),
+    is_sysop: z.boolean(),
+    is_moderator: z.boolean(),
+    is_agent: z.boolean(),
+    can_post: z.boolean(),
+    can_upload: z.boolean(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Profile' });
+
+export const SessionAnswer = z.object({
+  token: z.string(),
+  expires_at: z.string(),
+  user: Profile,
+});
+export const RegisterAnswer = SessionAnswer.extend({
+  recovery_key: z.string().describe('Shown once: the only way back in without the password'),
+});
+export const RecoverAnswer = RegisterAnswer;
+
+export const PubkeyInput = z.strictObject({
+  pubkey: z
+    .string()
+    .min(1)
+    .max(4096)
+    .describe('RSA public key as PEM or base64 DER, or its 64-hex fingerprint'),
+});
+export const FingerprintParam = z.strictObject({
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+});
+export const IgnoredPubkey = z.object({ fingerprint: z.string(), created_at: z.string() });
+
+export const PageQuery = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});

@@ -1,0 +1,434 @@
+// Accounts: registration, login, sessions, profiles, passwords, recovery, bans. Transport-neutral:
+// HTTP routes and the CLI call the same functions, and every command is one transaction.
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import { IntegrityError } from '../../../crypto/aead.js';
+import { generateRsaKeyPair } from '../../../crypto/keys.js';
+import type { AxonDatabase } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import {
+  AppError,
+  conflict,
+  fieldError,
+  forbidden,
+  notFound,
+  unauthorized,
+} from '../../http/errors.js';
+import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
+import { openPrivateKey, sealPrivateKey } from './key-vault.js';
+import {
+  burnPasswordCheck,
+  derivePasswordKeys,
+  newPasswordKdf,
+  parseKdf,
+  verifierMatches,
+} from './passwords.js';
+import { isBanActive } from './permissions.js';
+import { newRecoveryKey, parseRecoveryKey, recoveryKek } from './recovery-key.js';
+import {
+  LoginBody,
+  PasswordChangeBody,
+  ProfilePatch,
+  RecoverBody,
+  RegisterBody,
+} from './schema.js';
+import {
+  revokeAllSessions,
+  revokeSession,
+  type IssuedSession,
+  type Session,
+  type SessionTokens,
+} from './sessions.js';
+import { USER_COLUMNS, toUser, type User } from './user.js';
+
+export interface Roles {
+  isSysop?: boolean;
+  isModerator?: boolean;
+  isAgent?: boolean;
+}
+
+export interface SignedIn {
+  user: User;
+  session: IssuedSession;
+}
+
+export interface Registered extends SignedIn {
+  /** Shown to the user once; only its sealed copy of the private key is stored. */
+  recoveryKey: string;
+}
+
+export interface Avatar {
+  bytes: Buffer;
+  mime: string;
+  hash: string;
+}
+
+export const AVATAR_MAX_BYTES = 512 * 1024;
+
+const INVALID_CREDENTIALS = () =>
+  unauthorized('the username or password is wrong', 'INVALID_CREDENTIALS');
+
+export class AccountService {
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly tokens: SessionTokens,
+  ) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  /** Self-service sign-up: the account and its first session, in one transaction. */
+  async register(input: z.input<typeof RegisterBody>): Promise<Registered> {
+    const created = await this.insertAccount(input, {}, true);
+    return { ...created, session: created.session! };
+  }
+
+  /** An operator's account creation (CLI): roles may be given, no session is opened. */
+  async createAccount(
+    input: z.input<typeof RegisterBody>,
+    roles: Roles,
+  ): Promise<{ user: User; recoveryKey: string }> {
+    const { user, recoveryKey } = await this.insertAccount(input, roles, false);
+    return { user, recoveryKey };
+  }
+
+  private async insertAccount(
+    input: z.input<typeof RegisterBody>,
+    roles: Roles,
+    openSession: boolean,
+  ): Promise<{ user: User; recoveryKey: string; session: IssuedSession | undefined }> {
+    const { username, password, nickname } = parse(RegisterBody, input);
+    if (await this.findRow(username)) throw usernameTaken(username);
+
+    // Slow work (key generation, Argon2id) happens before the transaction opens.
+    const pair = await generateRsaKeyPair();
+    const kdf = newPasswordKdf();
+    const { verifier, kek } = await derivePasswordKeys(password, kdf);
+    const recovery = newRecoveryKey();
+    const id = uuidv7();
+    const now = Date.now();
+    try {
+      const session = await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('users')
+          .values({
+            id,
+            username,
+            username_lower: username.toLowerCase(),
+            nickname: nickname ?? username,
+            timezone: 'UTC',
+            pubkey: pair.publicKey,
+            fingerprint: pair.fingerprint,
+            password_kdf: JSON.stringify(kdf),
+            password_verifier: verifier.toString('base64'),
+            private_key_by_password: sealPrivateKey(kek, id, 'password', pair.privateKeyDer),
+            private_key_by_recovery: sealPrivateKey(
+              recoveryKek(recovery.bytes),
+              id,
+              'recovery',
+              pair.privateKeyDer,
+            ),
+            avatar: null,
+            avatar_mime: null,
+            avatar_hash: null,
+            banned_until: null,
+            ban_reason: null,
+            is_sysop: roles.isSysop ?? false,
+            is_moderator: roles.isModerator ?? false,
+            is_agent: roles.isAgent ?? false,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        return openSession ? this.tokens.issue(trx, id, pair.privateKeyDer) : undefined;
+      });
+      return { user: await this.getUser(id), session, recoveryKey: recovery.display };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw usernameTaken(username);
+      throw error;
+    }
+  }
+
+  async login(input: z.input<typeof LoginBody>): Promise<SignedIn> {
+    const { username, password } = parse(LoginBody, input);
+    const row = await this.findRow(username);
+    if (row === undefined) {
+      await burnPasswordCheck(password);
+      throw INVALID_CREDENTIALS();
+    }
+    const { verifier, kek } = await derivePasswordKeys(password, parseKdf(row.password_kdf));
+    if (!verifierMatches(row.password_verifier, verifier)) throw INVALID_CREDENTIALS();
+    const user = toUser(row);
+    assertNotBanned(user);
+    const der = openPrivateKey(kek, user.id, 'password', row.private_key_by_password);
+    const session = await this.tokens.issue(this.db, user.id, der);
+    return { user, session };
+  }
+
+  async logout(session: Session): Promise<void> {
+    await revokeSession(this.db, session.idHash);
+  }
+
+  async changePassword(
+    session: Session,
+    input: z.input<typeof PasswordChangeBody>,
+  ): Promise<IssuedSession> {
+    const { current_password, new_password } = parse(PasswordChangeBody, input);
+    const row = await this.findRow(session.user.username);
+    if (row === undefined) throw INVALID_CREDENTIALS();
+    const current = await derivePasswordKeys(current_password, parseKdf(row.password_kdf));
+    if (!verifierMatches(row.password_verifier, current.verifier)) {
+      throw new AppError(403, 'WRONG_PASSWORD', 'current_password: is not the current password', {
+        fields: [{ field: 'body.current_password', message: 'is not the current password' }],
+      });
+    }
+    const der = openPrivateKey(current.kek, row.id, 'password', row.private_key_by_password);
+    return this.replacePassword(row.id, new_password, der);
+  }
+
+  /** Sets a new password with the recovery key; the old recovery key is spent and a new one issued. */
+  async recover(input: z.input<typeof RecoverBody>): Promise<Registered> {
+    const { username, recovery_key, new_password } = parse(RecoverBody, input);
+    const failed = () =>
+      unauthorized('the username or recovery key is wrong', 'INVALID_RECOVERY_KEY');
+    const bytes = parseRecoveryKey(recovery_key);
+    const row = await this.findRow(username);
+    if (bytes === undefined || row === undefined) throw failed();
+    let der: Buffer;
+    try {
+      der = openPrivateKey(recoveryKek(bytes), row.id, 'recovery', row.private_key_by_recovery);
+    } catch (error) {
+      if (error instanceof IntegrityError) throw failed();
+      throw error;
+    }
+    assertNotBanned(toUser(row));
+    const recovery = newRecoveryKey();
+    const session = await this.replacePassword(row.id, new_password, der, recovery.bytes);
+    return { user: await this.getUser(row.id), session, recoveryKey: recovery.display };
+  }
+
+  /** Re-seals the private key under a new password (and recovery key), ending every session. */
+  private async replacePassword(
+    userId: string,
+    newPassword: string,
+    der: Buffer,
+    newRecovery?: Buffer,
+  ): Promise<IssuedSession> {
+    const kdf = newPasswordKdf();
+    const { verifier, kek } = await derivePasswordKeys(newPassword, kdf);
+    return this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({
+          password_kdf: JSON.stringify(kdf),
+          password_verifier: verifier.toString('base64'),
+          private_key_by_password: sealPrivateKey(kek, userId, 'password', der),
+          ...(newRecovery === undefined
+            ? {}
+            : {
+                private_key_by_recovery: sealPrivateKey(
+                  recoveryKek(newRecovery),
+                  userId,
+                  'recovery',
+                  der,
+                ),
+              }),
+          updated_at: Date.now(),
+        })
+        .where('id', '=', userId)
+        .execute();
+      await revokeAllSessions(trx, userId);
+      return this.tokens.issue(trx, userId, der);
+    });
+  }
+
+  async getUser(id: string): Promise<User> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(USER_COLUMNS)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) throw notFound('user');
+    return toUser(row);
+  }
+
+  async getUserByUsername(username: string): Promise<User> {
+    const row = await this.findRow(username);
+    if (row === undefined) throw notFound(`user ${username}`);
+    return toUser(row);
+  }
+
+  async updateProfile(userId: string, input: z.input<typeof ProfilePatch>): Promise<User> {
+    const patch = parse(ProfilePatch, input);
+    await this.db
+      .updateTable('users')
+      .set({
+        ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }),
+        ...(patch.timezone === undefined ? {} : { timezone: patch.timezone }),
+        updated_at: Date.now(),
+      })
+      .where('id', '=', userId)
+      .execute();
+    return this.getUser(userId);
+  }
+
+  async setAvatar(userId: string, bytes: Buffer): Promise<User> {
+    const mime = imageType(bytes);
+    if (bytes.length > AVATAR_MAX_BYTES) {
+      throw new AppError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `an avatar may be at most ${AVATAR_MAX_BYTES} bytes`,
+      );
+    }
+    if (mime === undefined) {
+      throw new AppError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'an avatar must be a PNG, JPEG, GIF or WebP image',
+      );
+    }
+    await this.db
+      .updateTable('users')
+      .set({
+        avatar: bytes,
+        avatar_mime: mime,
+        avatar_hash: createHash('sha256').update(bytes).digest('hex'),
+        updated_at: Date.now(),
+      })
+      .where('id', '=', userId)
+      .execute();
+    return this.getUser(userId);
+  }
+
+  async clearAvatar(userId: string): Promise<User> {
+    await this.db
+      .updateTable('users')
+      .set({ avatar: null, avatar_mime: null, avatar_hash: null, updated_at: Date.now() })
+      .where('id', '=', userId)
+      .execute();
+    return this.getUser(userId);
+  }
+
+  async getAvatar(userId: string): Promise<Avatar> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['avatar', 'avatar_mime', 'avatar_hash'])
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (row?.avatar == null || row.avatar_mime === null || row.avatar_hash === null) {
+      throw notFound('avatar');
+    }
+    return { bytes: Buffer.from(row.avatar), mime: row.avatar_mime, hash: row.avatar_hash };
+  }
+
+  /** Bans a user now (until a time, or for good) and ends every session they hold. */
+  async ban(username: string, ban: { reason: string; until?: number | null }): Promise<User> {
+    const user = await this.getUserByUsername(username);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({
+          is_banned: true,
+          banned_until: ban.until ?? null,
+          ban_reason: ban.reason,
+          updated_at: Date.now(),
+        })
+        .where('id', '=', user.id)
+        .execute();
+      await revokeAllSessions(trx, user.id);
+    });
+    return this.getUser(user.id);
+  }
+
+  async unban(username: string): Promise<User> {
+    const user = await this.getUserByUsername(username);
+    await this.db
+      .updateTable('users')
+      .set({ is_banned: false, banned_until: null, ban_reason: null, updated_at: Date.now() })
+      .where('id', '=', user.id)
+      .execute();
+    return this.getUser(user.id);
+  }
+
+  /** Users in sign-up order, keyset-paginated by id (UUIDv7 sorts by creation time). */
+  async listUsers(query: { cursor?: string | undefined; limit: number }): Promise<Page<User>> {
+    let q = this.db
+      .selectFrom('users')
+      .select(USER_COLUMNS)
+      .orderBy('id')
+      .limit(query.limit + 1);
+    if (query.cursor !== undefined) {
+      const [after] = decodeCursor(query.cursor, ['s']);
+      q = q.where('id', '>', after as string);
+    }
+    const rows = await q.execute();
+    return toPage(rows, query.limit, (r) => [r.id], toUser);
+  }
+
+  async hasSysop(): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('is_sysop', '=', true)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private findRow(username: string) {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username_lower', '=', username.toLowerCase())
+      .executeTakeFirst();
+  }
+}
+
+function usernameTaken(username: string): AppError {
+  return conflict('USERNAME_TAKEN', `username ${username} is taken`, {
+    fields: [{ field: 'body.username', message: 'is taken' }],
+  });
+}
+
+function assertNotBanned(user: User): void {
+  if (isBanActive(user)) {
+    throw forbidden(
+      user.bannedUntil === null
+        ? 'this account is banned'
+        : `this account is banned until ${new Date(user.bannedUntil).toISOString()}`,
+      'ACCOUNT_BANNED',
+    );
+  }
+}
+
+/** Validates service input with the same schema the HTTP route uses (the CLI arrives here too). */
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = ['body', ...issue.path.map(String)].join('.');
+  throw fieldError(field, issue.message);
+}
+
+const IMAGE_SIGNATURES: Array<[string, (b: Buffer) => boolean]> = [
+  [
+    'image/png',
+    (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  ],
+  ['image/jpeg', (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff],
+  ['image/gif', (b) => /^GIF8[79]a/.test(b.subarray(0, 6).toString('latin1'))],
+  [
+    'image/webp',
+    (b) =>
+      b.subarray(0, 4).toString('latin1') === 'RIFF' &&
+      b.subarray(8, 12).toString('latin1') === 'WEBP',
+  ],
+];
+
+/** The image type by its magic bytes: the declared Content-Type is never trusted. */
+function imageType(bytes: Buffer): string | undefined {
+  return IMAGE_SIGNATURES.find(([, matches]) => matches(bytes))?.[0];
+}

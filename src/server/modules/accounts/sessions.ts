@@ -1,0 +1,118 @@
+// Sessions: a JWT (HS256) carrying a random session secret. The database keeps only the secret's
+// SHA-256 and the user's private key re-sealed under a key derived from the secret, so a stolen
+// database row can neither act as the session nor unseal the key; deleting the row revokes it.
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { deriveKey } from '../../../crypto/kdf.js';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../db/schema.js';
+import { unauthorized } from '../../http/errors.js';
+import { openPrivateKey, sealPrivateKey } from './key-vault.js';
+import { USER_COLUMNS, toUser, type User } from './user.js';
+
+export const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface IssuedSession {
+  token: string;
+  expiresAt: number;
+}
+
+export interface Session {
+  user: User;
+  idHash: string;
+  expiresAt: number;
+  /** Unseals the user's private key for the life of this request. */
+  privateKeyDer(): Buffer;
+}
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const sessionKek = (secret: string) =>
+  deriveKey(Buffer.from(secret, 'base64url'), 'axon-session-kek-v1');
+
+export class SessionTokens {
+  constructor(private readonly tokenKey: Buffer) {}
+
+  /** Stores a new session for the user (inside the caller's transaction) and returns its token. */
+  async issue(
+    db: Kysely<DatabaseSchema>,
+    userId: string,
+    privateKeyDer: Buffer,
+  ): Promise<IssuedSession> {
+    const secret = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = now + SESSION_LIFETIME_MS;
+    await db
+      .insertInto('sessions')
+      .values({
+        id_hash: hashSecret(secret),
+        user_id: userId,
+        private_key_by_session: sealPrivateKey(
+          sessionKek(secret),
+          userId,
+          'session',
+          privateKeyDer,
+        ),
+        created_at: now,
+        expires_at: expiresAt,
+      })
+      .execute();
+    const token = await new SignJWT({ sid: secret })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(expiresAt / 1000))
+      .sign(this.tokenKey);
+    return { token, expiresAt };
+  }
+
+  /** Resolves a bearer token to its live session; throws a 401 AppError otherwise. */
+  async resolve(db: Kysely<DatabaseSchema>, token: string): Promise<Session> {
+    let secret: string;
+    let subject: string | undefined;
+    try {
+      const { payload } = await jwtVerify(token, this.tokenKey, { algorithms: ['HS256'] });
+      if (typeof payload.sid !== 'string') throw new Error('no session id');
+      secret = payload.sid;
+      subject = payload.sub;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired)
+        throw unauthorized('the session has expired', 'SESSION_EXPIRED');
+      throw unauthorized('the token is not valid', 'INVALID_TOKEN');
+    }
+    const idHash = hashSecret(secret);
+    const row = await db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(USER_COLUMNS.map((c) => `users.${c}` as const))
+      .select(['sessions.expires_at', 'sessions.private_key_by_session'])
+      .where('sessions.id_hash', '=', idHash)
+      .executeTakeFirst();
+    if (row === undefined || row.id !== subject || row.expires_at <= Date.now()) {
+      throw unauthorized('the session has ended; log in again', 'SESSION_EXPIRED');
+    }
+    const user = toUser(row);
+    const sealed = row.private_key_by_session;
+    return {
+      user,
+      idHash,
+      expiresAt: row.expires_at,
+      privateKeyDer: () => openPrivateKey(sessionKek(secret), user.id, 'session', sealed),
+    };
+  }
+}
+
+export async function revokeSession(db: Kysely<DatabaseSchema>, idHash: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+}
+
+export async function revokeAllSessions(db: Kysely<DatabaseSchema>, userId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
+export async function deleteExpiredSessions(
+  db: Kysely<DatabaseSchema>,
+  now = Date.now(),
+): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

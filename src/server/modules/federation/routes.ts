@@ -1,0 +1,35 @@
+// Federation endpoints (foundation part): the instance identity peers fetch before trusting us.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../context.js';
+import { envelopeOf, ok } from '../../http/envelope.js';
+
+export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/federation/identity/',
+    {
+      schema: {
+        tags: ['federation'],
+        summary: "This instance's public key and fingerprint (DESIGN.md §7)",
+        response: {
+          200: envelopeOf(
+            z.object({
+              pubkey: z.string(),
+              fingerprint: z.string(),
+              nickname: z.string(),
+              base_url: z.string().nullable(),
+            }),
+          ),
+        },
+      },
+    },
+    async () =>
+      ok({
+        pubkey: ctx.identity.pubkey,
+        fingerprint: ctx.identity.fingerprint,
+        nickname: ctx.identity.nickname,
+        base_url: ctx.config.publicUrl ?? null,
+      }),
+  );
+}

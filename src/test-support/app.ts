@@ -1,0 +1,101 @@
+// A real app on a throwaway database, for inject-level API tests.
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildApp, requestSerializers } from '../server/app.js';
+import { loadConfig, type Config } from '../server/config.js';
+import { createContext, type AppContext } from '../server/context.js';
+import type { Dialect } from '../server/db/database.js';
+import { ensureInstanceIdentity } from '../server/modules/federation/identity.js';
+import { loadInstanceKeys } from '../server/secrets.js';
+import { openTestDatabase, type TestDatabase } from './databases.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  db: TestDatabase;
+  /** Every log line the app wrote (level trace). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startTestApp(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const { test, database } = await openTestDatabase(dialect);
+  const config: Config = {
+    ...loadConfig({
+      AXON_DATA_DIR: test.dir,
+      AXON_LOGIN_RATE_LIMIT: '1000',
+      AXON_REGISTER_RATE_LIMIT: '1000',
+      ...env,
+    }),
+    database: test.config,
+  };
+  const keys = loadInstanceKeys(config.secret, config.dataDir);
+  const identity = await ensureInstanceIdentity(database, keys.identitySealKey);
+  const ctx = createContext(config, database, keys, identity);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
+      done();
+    },
+  });
+  const app = await buildApp(ctx, {
+    logger: pino({ level: 'trace', serializers: requestSerializers }, sink),
+  });
+  return {
+    app,
+    ctx,
+    db: test,
+    logs,
+    close: async () => {
+      await app.close();
+      await database.close();
+      await test.drop();
+    },
+  };
+}
+
+export interface Account {
+  token: string;
+  id: string;
+  username: string;
+  password: string;
+  recoveryKey: string;
+}
+
+let counter = 0;
+
+/** Registers a fresh account through the API. */
+export async function registerUser(
+  app: FastifyInstance,
+  name?: string,
+  password = 'correct horse battery',
+): Promise<Account> {
+  const username = name ?? `user${process.pid}_${++counter}`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register/',
+    payload: { username, password },
+  });
+  if (res.statusCode !== 201)
+    throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
+  const data = res.json().data;
+  return {
+    token: data.token,
+    id: data.user.id,
+    username,
+    password,
+    recoveryKey: data.recovery_key,
+  };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
