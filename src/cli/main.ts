@@ -1,5 +1,6 @@
 // The `axon` command: start the server, migrate, show the identity, manage users. It reads the same
 // environment as the server and calls the same services. Exit codes: 0 done, 1 failed, 2 bad usage.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { createContext, type AppContext } from '../server/context.js';
@@ -16,6 +17,10 @@ import type { User } from '../server/modules/accounts/user.js';
 import { parseDuration } from './duration.js';
 
 class UsageError extends Error {}
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -65,6 +70,7 @@ function describeUser(u: User): Record<string, unknown> {
 export function buildProgram(): Command {
   const program = new Command('axon')
     .description('Axon BBS: a federated, anonymous bulletin board system')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
 
@@ -74,12 +80,19 @@ export function buildProgram(): Command {
       'run the BBS server (HOST, PORT, DATABASE_URL, AXON_DATA_DIR … from the environment)',
     )
     .action(async () => {
-      const server = await startServer(loadConfig());
+      const config = loadConfig();
+      // Signals are handled from the first moment: startServer announces "up" before it returns,
+      // and a SIGTERM right after that must still close the server cleanly, not kill the process.
+      const starting = startServer(config);
       const stop = () => {
-        void server.close().then(() => process.exit(0));
+        void starting.then(
+          (server) => server.close().then(() => process.exit(0)),
+          () => undefined, // start failed: run() reports it and sets the exit code
+        );
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      await starting;
     });
 
   program

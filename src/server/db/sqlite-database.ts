@@ -1,6 +1,7 @@
 // better-sqlite3 behind Kysely's SqliteDatabase interface, with the two things the bare driver lacks:
-// JS booleans bound as 0/1 (so services write the same values on both dialects) and a bounded
-// cache of prepared statements (preparing is a large share of a small query's cost).
+// JS booleans bound as 0/1 (so services write the same values on both dialects), a bounded cache
+// of prepared statements (preparing is a large share of a small query's cost), and write-locking
+// transactions.
 import Database from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
@@ -20,7 +21,11 @@ export function openSqlite(file: string): OpenedSqlite {
   raw.pragma('busy_timeout = 5000');
   const cache = new Map<string, Database.Statement>();
 
-  function prepare(sql: string): SqliteStatement {
+  function prepare(text: string): SqliteStatement {
+    // Kysely opens transactions with a bare BEGIN (deferred). IMMEDIATE takes the write lock at the
+    // start, waiting on busy_timeout, where a deferred read that later writes would fail with
+    // SQLITE_BUSY if another process (the CLI beside the server) wrote in between.
+    const sql = /^begin$/i.test(text) ? 'begin immediate' : text;
     let statement = cache.get(sql);
     if (statement === undefined) {
       statement = raw.prepare(sql);

@@ -281,14 +281,12 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
     async (request, reply) => {
       const session = await authenticate(ctx, request);
       const ignored = await ctx.ignoredPubkeys.ignore(session.user.id, request.body.pubkey);
-      return reply
-        .code(201)
-        .send(
-          ok({
-            fingerprint: ignored.fingerprint,
-            created_at: new Date(ignored.createdAt).toISOString(),
-          }),
-        );
+      return reply.code(201).send(
+        ok({
+          fingerprint: ignored.fingerprint,
+          created_at: new Date(ignored.createdAt).toISOString(),
+        }),
+      );
     },
   );
 

@@ -1,0 +1,239 @@
+// The HTTP conventions every route shares: the envelope on every answer (404, 405, 413, 415, 500
+// and validation errors included), request ids, security headers, rate limits, OpenAPI, health
+// and metrics.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../test-support/app.js';
+import { DIALECTS } from '../../test-support/databases.js';
+
+function expectErrorEnvelope(body: unknown, code: string): void {
+  expect(body).toMatchObject({ success: false, data: null, error: { code } });
+  const b = body as { error: { message: string }; timestamp: string };
+  expect(b.error.message.length).toBeGreaterThan(0);
+  expect(new Date(b.timestamp).toISOString()).toBe(b.timestamp);
+}
+
+describe('HTTP conventions', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { AXON_LOGIN_RATE_LIMIT: '3' });
+    t.app.get('/api/test/crash', async () => {
+      throw new Error('database password is hunter2');
+    });
+  });
+  afterAll(() => t.close());
+
+  it('serves a page at / naming the instance and its fingerprint', async () => {
+    const res = await t.app.inject({ url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain(t.ctx.identity.nickname);
+    expect(res.body).toContain(t.ctx.identity.fingerprint.slice(0, 4));
+    expect(res.body).not.toMatch(/<script|style=/);
+  });
+
+  it('answers an unknown route with a 404 envelope', async () => {
+    const res = await t.app.inject({ url: '/api/nothing/here/' });
+    expect(res.statusCode).toBe(404);
+    expectErrorEnvelope(res.json(), 'NOT_FOUND');
+  });
+
+  it('answers a known path with the wrong method with 405 and Allow', async () => {
+    const res = await t.app.inject({ method: 'DELETE', url: '/api/auth/login/' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+    expectErrorEnvelope(res.json(), 'METHOD_NOT_ALLOWED');
+    const param = await t.app.inject({ method: 'POST', url: '/api/users/abc/avatar/' });
+    expect(param.statusCode).toBe(405);
+    expect(param.headers.allow).toBe('GET');
+  });
+
+  it('accepts routes with or without the trailing slash', async () => {
+    expect((await t.app.inject({ url: '/api/health' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/api/health/' })).statusCode).toBe(200);
+    const noSlash = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'x', password: 'y' },
+    });
+    expect(noSlash.statusCode).toBe(401);
+  });
+
+  it('answers malformed JSON with 400 INVALID_JSON', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register/',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"username": "x",',
+    });
+    expect(res.statusCode).toBe(400);
+    expectErrorEnvelope(res.json(), 'INVALID_JSON');
+  });
+
+  it('answers a missing body with 400 naming the body', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/auth/register/' });
+    expect(res.statusCode).toBe(400);
+    expectErrorEnvelope(res.json(), 'VALIDATION_ERROR');
+    expect(res.json().error.details.fields[0].field).toBe('body');
+  });
+
+  it.each([
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'image/png',
+    'multipart/form-data; boundary=x',
+  ])('answers Content-Type %s on a JSON route with 415', async (type) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register/',
+      headers: { 'content-type': type },
+      payload: 'username=x&password=yyyyyyyy',
+    });
+    expect(res.statusCode).toBe(415);
+    expectErrorEnvelope(res.json(), 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a body over 1 MiB with 413', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register/',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ username: 'big', password: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expectErrorEnvelope(res.json(), 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers a wrong-typed field with 400 naming it', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { username: ['alice'], password: 'x' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details.fields[0].field).toBe('body.username');
+  });
+
+  it('turns an unexpected failure into a 500 envelope with the request id, and logs it', async () => {
+    const res = await t.app.inject({ url: '/api/test/crash' });
+    expect(res.statusCode).toBe(500);
+    expectErrorEnvelope(res.json(), 'INTERNAL_ERROR');
+    const requestId = res.headers['x-request-id'];
+    expect(res.json().error.details.request_id).toBe(requestId);
+    expect(res.body).not.toContain('hunter2');
+    expect(res.body).not.toContain('at ');
+    expect(t.logs.some((l) => l.includes(String(requestId)) && l.includes('"level":50'))).toBe(
+      true,
+    );
+  });
+
+  it('gives every response a unique request id and security headers', async () => {
+    const a = await t.app.inject({ url: '/api/health' });
+    const b = await t.app.inject({ url: '/api/health' });
+    expect(a.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+    const csp = String(a.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(a.headers['x-content-type-options']).toBe('nosniff');
+    expect(a.headers['referrer-policy']).toBe('no-referrer');
+  });
+
+  it('ignores a request id sent by the client', async () => {
+    const res = await t.app.inject({ url: '/api/health', headers: { 'request-id': 'mine' } });
+    expect(res.headers['x-request-id']).not.toBe('mine');
+  });
+
+  it('rate-limits login attempts per account name with a 429 envelope', async () => {
+    const attempt = (username: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/login/',
+        payload: { username, password: 'guess guess' },
+      });
+    for (let i = 0; i < 3; i++) expect((await attempt('victim')).statusCode).toBe(401);
+    const limited = await attempt('Victim');
+    expect(limited.statusCode).toBe(429);
+    expectErrorEnvelope(limited.json(), 'RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // Another account name is not affected.
+    expect((await attempt('someone_else')).statusCode).toBe(401);
+  });
+
+  it('serves the OpenAPI document generated from the schemas', async () => {
+    const res = await t.app.inject({ url: '/api/docs' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json().data;
+    expect(doc.openapi).toMatch(/^3\./);
+    const register = doc.paths['/api/auth/register/'].post;
+    const schema = register.requestBody.content['application/json'].schema;
+    expect(schema.required).toEqual(expect.arrayContaining(['username', 'password']));
+    expect(schema.properties.username.maxLength).toBe(32);
+    expect(schema.additionalProperties).toBe(false);
+    for (const path of [
+      '/api/auth/login/',
+      '/api/user/profile/',
+      '/api/user/password/',
+      '/api/auth/recover/',
+    ]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    const bare = await t.app.inject({ url: '/openapi.json' });
+    expect(bare.json().paths['/api/auth/logout/']).toBeDefined();
+  });
+
+  it('exposes Prometheus metrics, counting requests by route', async () => {
+    await t.app.inject({ url: '/api/health' });
+    const res = await t.app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toMatch(
+      /axon_http_requests_total\{method="GET",route="\/api\/health",status="200"\} \d+/,
+    );
+    expect(res.body).toContain('axon_process_resident_memory_bytes');
+  });
+});
+
+describe('metrics token', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { AXON_METRICS_TOKEN: 'metrics-token-0123456789' });
+  });
+  afterAll(() => t.close());
+
+  it('requires the token when one is configured', async () => {
+    expect((await t.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+    const res = await t.app.inject({
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-token-0123456789' },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe.each(DIALECTS)('health on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(dialect);
+  });
+  afterAll(() => t.close());
+
+  it('reports the database and background services', async () => {
+    const res = await t.app.inject({ url: '/api/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toMatchObject({
+      status: 'healthy',
+      database: { dialect, status: 'connected' },
+      services: { 'session-cleanup': 'stopped' },
+    });
+  });
+
+  it('answers 503 once the database is gone', async () => {
+    await t.ctx.database.close();
+    const res = await t.app.inject({ url: '/api/health' });
+    expect(res.statusCode).toBe(503);
+    expectErrorEnvelope(res.json(), 'SERVICE_UNAVAILABLE');
+    expect(res.json().error.details.database.status).toBe('unreachable');
+  });
+});
