@@ -19,7 +19,9 @@ import { parseDuration } from './duration.js';
 class UsageError extends Error {}
 
 const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> {
