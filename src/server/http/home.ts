@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { formatFingerprint } from '../modules/federation/identity.js';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export async function homeRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
