@@ -28,8 +28,10 @@ let running = 0;
 const waiting: Array<() => void> = [];
 
 export async function generateRsaKeyPair(): Promise<KeyPair> {
+  // A finishing generation hands its slot straight to the next waiter (running stays the same),
+  // so a newcomer can never slip in between and exceed the bound.
   if (running >= maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
+  else running++;
   try {
     const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: RSA_BITS });
     return {
@@ -38,8 +40,9 @@ export async function generateRsaKeyPair(): Promise<KeyPair> {
       fingerprint: fingerprintOf(publicKey),
     };
   } finally {
-    running--;
-    waiting.shift()?.();
+    const next = waiting.shift();
+    if (next === undefined) running--;
+    else next();
   }
 }
 

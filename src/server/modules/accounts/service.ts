@@ -109,6 +109,7 @@ export class AccountService {
     const recovery = newRecoveryKey();
     const id = uuidv7();
     const now = Date.now();
+    const minted = openSession ? await this.tokens.mint(id, pair.privateKeyDer) : undefined;
     try {
       const session = await this.db.transaction().execute(async (trx) => {
         await trx
@@ -142,7 +143,7 @@ export class AccountService {
             updated_at: now,
           })
           .execute();
-        return openSession ? this.tokens.issue(trx, id, pair.privateKeyDer) : undefined;
+        return minted === undefined ? undefined : this.tokens.store(trx, minted);
       });
       return { user: await this.getUser(id), session, recoveryKey: recovery.display };
     } catch (error) {
@@ -218,6 +219,7 @@ export class AccountService {
   ): Promise<IssuedSession> {
     const kdf = newPasswordKdf();
     const { verifier, kek } = await derivePasswordKeys(newPassword, kdf);
+    const minted = await this.tokens.mint(userId, der);
     return this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
@@ -240,7 +242,7 @@ export class AccountService {
         .where('id', '=', userId)
         .execute();
       await revokeAllSessions(trx, userId);
-      return this.tokens.issue(trx, userId, der);
+      return this.tokens.store(trx, minted);
     });
   }
 

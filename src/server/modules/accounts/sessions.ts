@@ -4,8 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { deriveKey } from '../../../crypto/kdf.js';
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../db/schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import type { DatabaseSchema, SessionsTable } from '../../db/schema.js';
 import { unauthorized } from '../../http/errors.js';
 import { openPrivateKey, sealPrivateKey } from './key-vault.js';
 import { USER_COLUMNS, toUser, type User } from './user.js';
@@ -15,6 +15,10 @@ export const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 export interface IssuedSession {
   token: string;
   expiresAt: number;
+}
+
+export interface MintedSession extends IssuedSession {
+  row: Insertable<SessionsTable>;
 }
 
 export interface Session {
@@ -32,18 +36,24 @@ const sessionKek = (secret: string) =>
 export class SessionTokens {
   constructor(private readonly tokenKey: Buffer) {}
 
-  /** Stores a new session for the user (inside the caller's transaction) and returns its token. */
-  async issue(
-    db: Kysely<DatabaseSchema>,
-    userId: string,
-    privateKeyDer: Buffer,
-  ): Promise<IssuedSession> {
+  /**
+   * Makes a session: signs its token and seals the key, but writes nothing. Signing runs on the
+   * thread pool, so callers mint before they open a transaction and `store` inside it.
+   */
+  async mint(userId: string, privateKeyDer: Buffer): Promise<MintedSession> {
     const secret = randomBytes(32).toString('base64url');
     const now = Date.now();
     const expiresAt = now + SESSION_LIFETIME_MS;
-    await db
-      .insertInto('sessions')
-      .values({
+    const token = await new SignJWT({ sid: secret })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(expiresAt / 1000))
+      .sign(this.tokenKey);
+    return {
+      token,
+      expiresAt,
+      row: {
         id_hash: hashSecret(secret),
         user_id: userId,
         private_key_by_session: sealPrivateKey(
@@ -54,15 +64,22 @@ export class SessionTokens {
         ),
         created_at: now,
         expires_at: expiresAt,
-      })
-      .execute();
-    const token = await new SignJWT({ sid: secret })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(userId)
-      .setIssuedAt(Math.floor(now / 1000))
-      .setExpirationTime(Math.floor(expiresAt / 1000))
-      .sign(this.tokenKey);
-    return { token, expiresAt };
+      },
+    };
+  }
+
+  async store(db: Kysely<DatabaseSchema>, minted: MintedSession): Promise<IssuedSession> {
+    await db.insertInto('sessions').values(minted.row).execute();
+    return { token: minted.token, expiresAt: minted.expiresAt };
+  }
+
+  /** Mints and stores a session in one step, for callers outside a transaction. */
+  async issue(
+    db: Kysely<DatabaseSchema>,
+    userId: string,
+    privateKeyDer: Buffer,
+  ): Promise<IssuedSession> {
+    return this.store(db, await this.mint(userId, privateKeyDer));
   }
 
   /** Resolves a bearer token to its live session; throws a 401 AppError otherwise. */

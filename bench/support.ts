@@ -1,0 +1,214 @@
+// Shared bench plumbing: the server child process, a small HTTP client, percentiles, tables.
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+  /** From sending the request to the last byte of the answer. */
+  ms: number;
+}
+
+export interface HttpRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  json?: unknown;
+  agent?: http.Agent;
+  timeoutMs: number;
+}
+
+/** One request on node:http: fewer layers than fetch, so the client adds little to what is measured. */
+export function httpRequest(req: HttpRequest): Promise<HttpAnswer> {
+  const body = req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json));
+  const headers: http.OutgoingHttpHeaders =
+    body === undefined ? {} : { 'content-type': 'application/json', 'content-length': body.length };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = http.request(
+      req.url,
+      { method: req.method ?? 'GET', headers, agent: req.agent, timeout: req.timeoutMs },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+          }),
+        );
+      },
+    );
+    request.on('timeout', () =>
+      request.destroy(new Error(`${req.url}: no answer in ${req.timeoutMs} ms`)),
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** True when the body is the API envelope with success: true. */
+export function isSuccessEnvelope(body: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'success' in parsed &&
+      parsed.success === true
+    );
+  } catch {
+    return false;
+  }
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port === 0 ? reject(new Error('no free port')) : resolve(port)));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  /** The last few KB the server wrote, for error messages. */
+  output(): string;
+  /** Stops the server and deletes its data directory; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+const OUTPUT_TAIL = 8192;
+
+// Inherited settings that would point the server at someone else's database, keys or proxy.
+const STRIPPED_ENV = [
+  'DATABASE_URL',
+  'AXON_SECRET',
+  'AXON_PUBLIC_URL',
+  'AXON_PROXY',
+  'AXON_METRICS_TOKEN',
+];
+
+/**
+ * Starts `node bin/axon.js start` on a free loopback port with a fresh SQLite data directory, and
+ * resolves once GET /api/health answers 200. The server is killed if this process exits first.
+ */
+export async function startAxon(
+  env: Record<string, string>,
+  startupTimeoutMs = 30_000,
+): Promise<RunningServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'axon-bench-'));
+  const port = await freeLoopbackPort();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of STRIPPED_ENV) delete childEnv[key];
+  Object.assign(childEnv, env, {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    AXON_DATA_DIR: dataDir,
+  });
+
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'axon.js'), 'start'], {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+
+  // Last resort when the bench dies without reaching stop(): signals skip 'exit' handlers, so they
+  // are turned into an exit first.
+  const onExit = () => {
+    if (running()) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (running()) {
+        child.kill('SIGTERM');
+        const graceful = await Promise.race([exited.then(() => true), sleep(5000, false)]);
+        if (!graceful && running()) child.kill('SIGKILL');
+        await exited;
+      }
+      process.off('exit', onExit);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await rm(dataDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + startupTimeoutMs;
+  try {
+    for (;;) {
+      if (!running()) throw new Error(`the server exited during start-up:\n${tail}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the server did not answer /api/health in ${startupTimeoutMs} ms:\n${tail}`,
+        );
+      }
+      const answer = await httpRequest({ url: `${url}/api/health`, timeoutMs: 1000 }).catch(
+        () => undefined,
+      );
+      if (answer?.status === 200) break;
+      await sleep(100);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, output: () => tail, stop };
+}
+
+/** Nearest-rank percentile (p in 0–100) of unsorted samples; NaN when there are none. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export function fmt(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+}
+
+export function ratio(value: number, reference: number): string {
+  return Number.isFinite(value) && Number.isFinite(reference) && reference !== 0
+    ? (value / reference).toFixed(2)
+    : '—';
+}
+
+/** A markdown table with padded columns, so it reads well in a terminal too. */
+export function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`;
+  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
