@@ -13,7 +13,9 @@ import {
 } from '../server/modules/federation/identity.js';
 import { startServer } from '../server/main.js';
 import { loadInstanceKeys } from '../server/secrets.js';
+import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
+import { OPERATOR } from '../server/modules/moderation/modlog.js';
 import { parseDuration } from './duration.js';
 
 class UsageError extends Error {}
@@ -128,6 +130,19 @@ export function buildProgram(): Command {
       });
     });
 
+  program
+    .command('cleanup')
+    .description("delete messages past their board's retention (the server also does this hourly)")
+    .action(async () => {
+      await withContext(async (ctx) => {
+        const result = await runRetention(ctx.database);
+        const boards = Object.entries(result.byBoard).map(([name, n]) => `${name}: ${n}`);
+        console.log(
+          `deleted ${result.messagesDeleted} expired message(s)${boards.length > 0 ? ` (${boards.join(', ')})` : ''}`,
+        );
+      });
+    });
+
   const user = program.command('user').description('manage accounts');
 
   user
@@ -186,6 +201,7 @@ export function buildProgram(): Command {
         const u = await ctx.accounts.ban(username, {
           reason: options.reason,
           until: options.for === undefined ? null : Date.now() + options.for,
+          actor: OPERATOR,
         });
         console.log(
           `banned ${u.username}${u.bannedUntil === null ? ' for good' : ` until ${new Date(u.bannedUntil).toISOString()}`}`,
@@ -199,7 +215,7 @@ export function buildProgram(): Command {
     .argument('<username>')
     .action(async (username: string) => {
       await withContext(async (ctx) => {
-        const u = await ctx.accounts.unban(username);
+        const u = await ctx.accounts.unban(username, OPERATOR);
         console.log(`unbanned ${u.username}`);
       });
     });

@@ -12,6 +12,8 @@ import { observabilityRoutes } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
+import { boardRoutes } from './modules/boards/routes.js';
+import { privateMessageRoutes } from './modules/private-messages/routes.js';
 import { federationRoutes } from './modules/federation/routes.js';
 import { moderationRoutes } from './modules/moderation/routes.js';
 
@@ -91,6 +93,8 @@ export async function buildApp(
   await accountRoutes(app, ctx);
   await moderationRoutes(app, ctx);
   await adminRoutes(app, ctx);
+  await boardRoutes(app, ctx);
+  await privateMessageRoutes(app, ctx);
   await federationRoutes(app, ctx);
   return app;
 }

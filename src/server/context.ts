@@ -7,6 +7,12 @@ import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import type { InstanceKeys } from './secrets.js';
+import { MessageService } from './modules/boards/messages.js';
+import { SearchService } from './modules/boards/search.js';
+import { BoardService } from './modules/boards/service.js';
+import { ReportService } from './modules/moderation/reports.js';
+import { PrivateMessageService } from './modules/private-messages/service.js';
+import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
 
 export interface AppContext {
@@ -19,6 +25,11 @@ export interface AppContext {
   bannedPubkeys: BannedPubkeys;
   sessions: SessionTokens;
   services: ServiceRegistry;
+  boards: BoardService;
+  messages: MessageService;
+  search: SearchService;
+  privateMessages: PrivateMessageService;
+  reports: ReportService;
 }
 
 export function createContext(
@@ -38,6 +49,17 @@ export function createContext(
       (e) => onServiceError('session-cleanup', e),
     ),
   );
+  services.add(
+    periodicService(
+      'retention',
+      60 * 60 * 1000,
+      () => runRetention(database),
+      (e) => onServiceError('retention', e),
+    ),
+  );
+  const bannedPubkeys = new BannedPubkeys(database);
+  const boards = new BoardService(database);
+  const messages = new MessageService(database, boards, bannedPubkeys);
   return {
     config,
     database,
@@ -47,6 +69,11 @@ export function createContext(
     services,
     accounts: new AccountService(database, sessions),
     ignoredPubkeys: new IgnoredPubkeys(database),
-    bannedPubkeys: new BannedPubkeys(database),
+    bannedPubkeys,
+    boards,
+    messages,
+    search: new SearchService(database, boards),
+    privateMessages: new PrivateMessageService(database),
+    reports: new ReportService(database, messages),
   };
 }

@@ -2,6 +2,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import type { AxonDatabase, Dialect } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
+import * as boards from './migrations/0002_boards.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -9,6 +10,7 @@ interface DialectMigration {
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_foundation': foundation,
+  '0002_boards': boards,
 };
 
 export class MigrationError extends Error {

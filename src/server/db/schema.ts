@@ -70,12 +70,108 @@ export interface BannedPubkeysTable {
   expires_at: number | null;
 }
 
+export type AccessLevel = 'public' | 'members' | 'moderators' | 'sysops';
+
+export interface BoardsTable {
+  id: string;
+  name: string;
+  name_lower: string;
+  description: string;
+  is_realtime: Generated<Bool>;
+  federation_room_id: string | null;
+  /** JSON array of peer fingerprints. */
+  trusted_peers: Generated<string>;
+  /** null keeps messages for good. */
+  message_retention_days: number | null;
+  read_access: Generated<string>;
+  post_access: Generated<string>;
+  is_archived: Generated<Bool>;
+  position: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PubkeysTable {
+  fingerprint: string;
+  pem: string;
+  first_seen: number;
+}
+
+export interface MessagesTable {
+  seq: Generated<number>;
+  id: string;
+  board_id: string;
+  /** The `board` value inside the signed object. */
+  board_ref: string;
+  parent_id: string | null;
+  thread_id: string;
+  author_id: string | null;
+  author_fingerprint: string;
+  author_nickname: string;
+  subject: string;
+  body: string;
+  /** JSON array of {content_hash, size, filename, mime_type}. */
+  attachments: Generated<string>;
+  signature: string;
+  is_event: Generated<Bool>;
+  event_subject: string | null;
+  created_at: number;
+}
+
+export interface PrivateMessagesTable {
+  id: string;
+  sender_id: string | null;
+  recipient_id: string | null;
+  sender_fingerprint: string;
+  sender_nickname: string;
+  recipient_fingerprint: string;
+  ciphertext: string;
+  envelopes: string;
+  signature: string;
+  created_at: number;
+  read_at: number | null;
+  sender_deleted: Generated<Bool>;
+  recipient_deleted: Generated<Bool>;
+}
+
+export interface ReportsTable {
+  id: string;
+  message_id: string;
+  board_id: string;
+  reporter_id: string;
+  reason: string;
+  snapshot: string;
+  status: Generated<string>;
+  resolved_by: string | null;
+  resolution_note: string | null;
+  resolved_at: number | null;
+  created_at: number;
+}
+
+export interface ModlogTable {
+  id: string;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  reason: string;
+  details: Generated<string>;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
   instance_identity: InstanceIdentityTable;
   ignored_pubkeys: IgnoredPubkeysTable;
   banned_pubkeys: BannedPubkeysTable;
+  boards: BoardsTable;
+  pubkeys: PubkeysTable;
+  messages: MessagesTable;
+  private_messages: PrivateMessagesTable;
+  reports: ReportsTable;
+  modlog: ModlogTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { can, isBanActive, type Action } from '../modules/accounts/permissions.js';
 import type { Session } from '../modules/accounts/sessions.js';
+import type { User } from '../modules/accounts/user.js';
 import { forbidden, unauthorized } from './errors.js';
 
 const resolved = new WeakMap<FastifyRequest, Promise<Session>>();
@@ -24,6 +25,12 @@ async function resolve(ctx: AppContext, request: FastifyRequest): Promise<Sessio
   const session = await ctx.sessions.resolve(ctx.database.db, match[1]!);
   if (isBanActive(session.user)) throw forbidden('this account is banned', 'ACCOUNT_BANNED');
   return session;
+}
+
+/** The signed-in user, or null for a visitor without a token; a bad token is still a 401. */
+export async function optionalUser(ctx: AppContext, request: FastifyRequest): Promise<User | null> {
+  if (request.headers.authorization === undefined) return null;
+  return (await authenticate(ctx, request)).user;
 }
 
 /** Authenticates and checks one permission; the answer names the action refused. */

@@ -2,7 +2,25 @@
 // background services and the CLI ask `can`; nothing else decides who may do what.
 import type { User } from './user.js';
 
-export type Action = 'read' | 'post' | 'upload' | 'upload_applet' | 'moderate' | 'admin';
+export type Action =
+  | 'read'
+  | 'post'
+  | 'upload'
+  | 'upload_applet'
+  | 'moderate'
+  | 'admin'
+  | 'read_board'
+  | 'post_to_board';
+
+/** Who may read or post on a board, from the least to the most restricted. */
+export const ACCESS_LEVELS = ['public', 'members', 'moderators', 'sysops'] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+export interface BoardAccess {
+  readAccess: AccessLevel;
+  postAccess: AccessLevel;
+  isArchived: boolean;
+}
 
 /** Karma an account needs before it may publish applets (DESIGN.md §9). */
 export const APPLET_KARMA_THRESHOLD = 10;
@@ -14,8 +32,48 @@ export function isBanActive(
   return user.isBanned && (user.bannedUntil === null || user.bannedUntil > now);
 }
 
-export function can(user: User, action: Action, now = Date.now()): boolean {
-  if (isBanActive(user, now)) return false;
+function reaches(user: User | null, level: AccessLevel): boolean {
+  switch (level) {
+    case 'public':
+      return true;
+    case 'members':
+      return user !== null;
+    case 'moderators':
+      return user !== null && (user.isModerator || user.isSysop);
+    case 'sysops':
+      return user !== null && user.isSysop;
+  }
+}
+
+/**
+ * May `user` (null: a visitor who is not logged in) do `action`? Board actions need the board.
+ * A banned account may do nothing; visitors may only read public boards.
+ */
+export function can(
+  user: User | null,
+  action: Action,
+  target: { board?: BoardAccess } = {},
+  now = Date.now(),
+): boolean {
+  if (user !== null && isBanActive(user, now)) return false;
+  switch (action) {
+    case 'read_board':
+      return target.board !== undefined && reaches(user, target.board.readAccess);
+    case 'post_to_board': {
+      const board = target.board;
+      return (
+        user !== null &&
+        user.canPost &&
+        board !== undefined &&
+        !board.isArchived &&
+        reaches(user, board.readAccess) &&
+        reaches(user, board.postAccess)
+      );
+    }
+    default:
+      break;
+  }
+  if (user === null) return false;
   switch (action) {
     case 'read':
       return true;

@@ -24,6 +24,7 @@ import {
   parseKdf,
   verifierMatches,
 } from './passwords.js';
+import { recordModAction, type Actor } from '../moderation/modlog.js';
 import { isBanActive } from './permissions.js';
 import { newRecoveryKey, parseRecoveryKey, recoveryKek } from './recovery-key.js';
 import {
@@ -326,8 +327,11 @@ export class AccountService {
     return { bytes: Buffer.from(row.avatar), mime: row.avatar_mime, hash: row.avatar_hash };
   }
 
-  /** Bans a user now (until a time, or for good) and ends every session they hold. */
-  async ban(username: string, ban: { reason: string; until?: number | null }): Promise<User> {
+  /** Bans a user now (until a time, or for good) and ends every session they hold; logged. */
+  async ban(
+    username: string,
+    ban: { reason: string; until?: number | null; actor: Actor },
+  ): Promise<User> {
     const user = await this.getUserByUsername(username);
     await this.db.transaction().execute(async (trx) => {
       await trx
@@ -341,17 +345,62 @@ export class AccountService {
         .where('id', '=', user.id)
         .execute();
       await revokeAllSessions(trx, user.id);
+      await recordModAction(trx, {
+        actor: ban.actor,
+        action: 'ban_user',
+        targetType: 'user',
+        targetId: user.id,
+        reason: ban.reason,
+        details: {
+          username: user.username,
+          until: ban.until == null ? null : new Date(ban.until).toISOString(),
+        },
+      });
     });
     return this.getUser(user.id);
   }
 
-  async unban(username: string): Promise<User> {
+  async unban(username: string, actor: Actor): Promise<User> {
     const user = await this.getUserByUsername(username);
-    await this.db
-      .updateTable('users')
-      .set({ is_banned: false, banned_until: null, ban_reason: null, updated_at: Date.now() })
-      .where('id', '=', user.id)
-      .execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ is_banned: false, banned_until: null, ban_reason: null, updated_at: Date.now() })
+        .where('id', '=', user.id)
+        .execute();
+      await recordModAction(trx, {
+        actor,
+        action: 'unban_user',
+        targetType: 'user',
+        targetId: user.id,
+        reason: 'ban lifted',
+        details: { username: user.username },
+      });
+    });
+    return this.getUser(user.id);
+  }
+
+  /** Adds delta (negative to take away) to a user's karma; logged. */
+  async adjustKarma(
+    username: string,
+    change: { delta: number; reason: string; actor: Actor },
+  ): Promise<User> {
+    const user = await this.getUserByUsername(username);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set((eb) => ({ karma: eb('karma', '+', change.delta), updated_at: Date.now() }))
+        .where('id', '=', user.id)
+        .execute();
+      await recordModAction(trx, {
+        actor: change.actor,
+        action: 'adjust_karma',
+        targetType: 'user',
+        targetId: user.id,
+        reason: change.reason,
+        details: { username: user.username, delta: change.delta },
+      });
+    });
     return this.getUser(user.id);
   }
 

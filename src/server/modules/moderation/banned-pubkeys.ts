@@ -3,6 +3,7 @@ import type { AxonDatabase } from '../../db/database.js';
 import { notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { pubkeyInput } from '../accounts/pubkey-input.js';
+import { recordModAction, type Actor } from './modlog.js';
 
 export interface BannedPubkey {
   fingerprint: string;
@@ -39,39 +40,60 @@ export class BannedPubkeys {
     pubkey: string;
     reason: string;
     expiresAt: number | null;
-    bannedBy: string | null;
+    actor: Actor;
   }): Promise<BannedPubkey> {
     const { fingerprint, pem } = pubkeyInput(input.pubkey);
     const row: Row = {
       fingerprint,
       pubkey: pem,
       reason: input.reason,
-      banned_by: input.bannedBy,
+      banned_by: input.actor.id,
       created_at: Date.now(),
       expires_at: input.expiresAt,
     };
-    await this.database.db
-      .insertInto('banned_pubkeys')
-      .values(row)
-      .onConflict((oc) =>
-        oc.column('fingerprint').doUpdateSet({
-          reason: row.reason,
-          banned_by: row.banned_by,
-          created_at: row.created_at,
-          expires_at: row.expires_at,
-          ...(pem === null ? {} : { pubkey: pem }),
-        }),
-      )
-      .execute();
+    await this.database.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('banned_pubkeys')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('fingerprint').doUpdateSet({
+            reason: row.reason,
+            banned_by: row.banned_by,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            ...(pem === null ? {} : { pubkey: pem }),
+          }),
+        )
+        .execute();
+      await recordModAction(trx, {
+        actor: input.actor,
+        action: 'ban_pubkey',
+        targetType: 'pubkey',
+        targetId: fingerprint,
+        reason: input.reason,
+        details: {
+          until: input.expiresAt === null ? null : new Date(input.expiresAt).toISOString(),
+        },
+      });
+    });
     return toBan(row);
   }
 
-  async unban(fingerprint: string): Promise<void> {
-    const result = await this.database.db
-      .deleteFrom('banned_pubkeys')
-      .where('fingerprint', '=', fingerprint)
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('banned pubkey');
+  async unban(fingerprint: string, actor: Actor): Promise<void> {
+    await this.database.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('banned_pubkeys')
+        .where('fingerprint', '=', fingerprint)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw notFound('banned pubkey');
+      await recordModAction(trx, {
+        actor,
+        action: 'unban_pubkey',
+        targetType: 'pubkey',
+        targetId: fingerprint,
+        reason: 'ban lifted',
+      });
+    });
   }
 
   async isBanned(fingerprint: string, now = Date.now()): Promise<boolean> {

@@ -8,7 +8,10 @@ import { envelopeOf, ok } from '../../http/envelope.js';
 import { forbidden } from '../../http/errors.js';
 import { FingerprintParam, PageQuery, Profile } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
+import type { User } from '../accounts/user.js';
 import type { BannedPubkey } from './banned-pubkeys.js';
+import { listModlog, type Actor } from './modlog.js';
+import type { Report } from './reports.js';
 
 const reason = z.string().trim().min(1, 'must not be empty').max(500);
 const durationSeconds = z
@@ -40,6 +43,8 @@ const presentBan = (b: BannedPubkey): z.output<typeof BannedPubkeySchema> => ({
   expires_at: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
 });
 
+const actorOf = (user: User): Actor => ({ id: user.id, name: user.username });
+
 const until = (seconds: number | null) => (seconds === null ? null : Date.now() + seconds * 1000);
 
 export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -69,6 +74,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       const banned = await ctx.accounts.ban(target.username, {
         reason: request.body.reason,
         until: until(request.body.duration_seconds),
+        actor: actorOf(session.user),
       });
       return ok({
         ...toProfile(banned),
@@ -90,8 +96,10 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'moderate');
-      return ok(toProfile(await ctx.accounts.unban(request.params.username)));
+      const session = await authorize(ctx, request, 'moderate');
+      return ok(
+        toProfile(await ctx.accounts.unban(request.params.username, actorOf(session.user))),
+      );
     },
   );
 
@@ -136,7 +144,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         pubkey: request.body.pubkey,
         reason: request.body.reason,
         expiresAt: until(request.body.duration_seconds),
-        bannedBy: session.user.id,
+        actor: actorOf(session.user),
       });
       return reply.code(201).send(ok(presentBan(ban)));
     },
@@ -153,9 +161,194 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'moderate');
-      await ctx.bannedPubkeys.unban(request.params.fingerprint);
+      const session = await authorize(ctx, request, 'moderate');
+      await ctx.bannedPubkeys.unban(request.params.fingerprint, actorOf(session.user));
       return ok({ unbanned: request.params.fingerprint });
     },
   );
+
+  r.post(
+    '/api/moderation/users/:username/karma/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary: "Adjust a user's karma (negative to take away)",
+        params: UsernameParam,
+        body: z.strictObject({
+          delta: z
+            .number()
+            .int()
+            .min(-1000)
+            .max(1000)
+            .refine((v) => v !== 0, 'must not be 0'),
+          reason,
+        }),
+        response: { 200: envelopeOf(Profile) },
+      },
+    },
+    async (request) => {
+      const session = await authorize(ctx, request, 'moderate');
+      const user = await ctx.accounts.adjustKarma(request.params.username, {
+        delta: request.body.delta,
+        reason: request.body.reason,
+        actor: actorOf(session.user),
+      });
+      return ok(toProfile(user));
+    },
+  );
+
+  r.post(
+    '/api/messages/:id/report/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary: 'Report a message to the moderators',
+        params: z.strictObject({ id: z.string().min(1).max(64) }),
+        body: z.strictObject({ reason }),
+        response: { 201: envelopeOf(ReportSchema) },
+      },
+    },
+    async (request, reply) => {
+      const session = await authorize(ctx, request, 'read');
+      const report = await ctx.reports.report(session.user, request.params.id, request.body.reason);
+      return reply.code(201).send(ok(presentReport(report)));
+    },
+  );
+
+  r.get(
+    '/api/moderation/reports/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary: 'The report queue (open reports, oldest first, by default)',
+        querystring: PageQuery.extend({
+          status: z.enum(['open', 'upheld', 'dismissed']).default('open'),
+        }),
+        response: {
+          200: envelopeOf(
+            z.object({ items: z.array(ReportSchema), next_cursor: z.string().nullable() }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      await authorize(ctx, request, 'moderate');
+      const page = await ctx.reports.list(request.query);
+      return ok({ items: page.items.map(presentReport), next_cursor: page.next_cursor });
+    },
+  );
+
+  r.post(
+    '/api/moderation/reports/:id/resolve/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary:
+          'Uphold (crediting the reporters with karma, optionally deleting the message) or dismiss',
+        params: z.strictObject({ id: z.string().min(1).max(64) }),
+        body: z.strictObject({
+          action: z.enum(['uphold', 'dismiss']),
+          delete_message: z.boolean().default(false),
+          note: z.string().trim().max(500).nullable().default(null),
+        }),
+        response: { 200: envelopeOf(ReportSchema) },
+      },
+    },
+    async (request) => {
+      const session = await authorize(ctx, request, 'moderate');
+      const report = await ctx.reports.resolve(session.user, request.params.id, {
+        action: request.body.action,
+        deleteMessage: request.body.delete_message,
+        note: request.body.note,
+      });
+      return ok(presentReport(report));
+    },
+  );
+
+  r.get(
+    '/api/moderation/log/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary: 'The moderation log, newest first',
+        querystring: PageQuery,
+        response: {
+          200: envelopeOf(
+            z.object({ items: z.array(ModlogSchema), next_cursor: z.string().nullable() }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      await authorize(ctx, request, 'moderate');
+      const page = await listModlog(ctx.database, request.query);
+      return ok({
+        items: page.items.map((e) => ({
+          id: e.id,
+          actor: e.actor,
+          action: e.action,
+          target_type: e.targetType,
+          target_id: e.targetId,
+          reason: e.reason,
+          details: e.details,
+          created_at: new Date(e.createdAt).toISOString(),
+        })),
+        next_cursor: page.next_cursor,
+      });
+    },
+  );
+}
+
+const ReportSchema = z
+  .object({
+    id: z.string(),
+    message_id: z.string(),
+    board_id: z.string(),
+    reporter_id: z.string(),
+    reason: z.string(),
+    snapshot: z.object({
+      subject: z.string(),
+      body: z.string(),
+      author_fingerprint: z.string(),
+      author_nickname: z.string(),
+    }),
+    status: z.enum(['open', 'upheld', 'dismissed']),
+    resolved_by: z.string().nullable(),
+    resolution_note: z.string().nullable(),
+    resolved_at: z.string().nullable(),
+    message_exists: z.boolean(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Report' });
+
+const ModlogSchema = z
+  .object({
+    id: z.string(),
+    actor: z.object({ id: z.string().nullable(), name: z.string() }),
+    action: z.string(),
+    target_type: z.string(),
+    target_id: z.string(),
+    reason: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .meta({ id: 'ModlogEntry' });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function presentReport(r: Report): z.output<typeof ReportSchema> {
+  return {
+    id: r.id,
+    message_id: r.messageId,
+    board_id: r.boardId,
+    reporter_id: r.reporterId,
+    reason: r.reason,
+    snapshot: r.snapshot,
+    status: r.status,
+    resolved_by: r.resolvedBy,
+    resolution_note: r.resolutionNote,
+    resolved_at: iso(r.resolvedAt),
+    message_exists: r.messageExists,
+    created_at: new Date(r.createdAt).toISOString(),
+  };
 }

@@ -1,0 +1,56 @@
+// Signed federated objects (DESIGN.md §7): RSA-PSS (SHA-256, MGF1-SHA-256, salt 32) over the
+// RFC 8785 canonical JSON of the object without its `signature` field.
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// canonicalize is CommonJS whose types claim an ES default export; load it as what it is.
+const canonicalize = createRequire(import.meta.url)('canonicalize') as (
+  input: unknown,
+) => string | undefined;
+
+export type SignedObject = Record<string, unknown> & { signature: string };
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as const;
+
+/** The exact bytes a signature covers. */
+export function signingBytes(object: Record<string, unknown>): Buffer {
+  const { signature: _omitted, ...rest } = object;
+  const text = canonicalize(rest);
+  if (text === undefined) throw new TypeError('object cannot be canonicalised');
+  return Buffer.from(text, 'utf8');
+}
+
+export function signObject<T extends Record<string, unknown>>(
+  object: T,
+  privateKey: KeyObject | Buffer,
+): T & SignedObject {
+  const key = Buffer.isBuffer(privateKey)
+    ? createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' })
+    : privateKey;
+  const signature = sign('sha256', signingBytes(object), { key, ...PSS }).toString('base64');
+  return { ...object, signature };
+}
+
+/** True when `signature` verifies under the PEM public key; false for any malformed input. */
+export function verifyObject(object: Record<string, unknown>, publicKeyPem: string): boolean {
+  const signature = object.signature;
+  if (typeof signature !== 'string') return false;
+  try {
+    const key = createPublicKey(publicKeyPem);
+    return verify(
+      'sha256',
+      signingBytes(object),
+      { key, ...PSS },
+      Buffer.from(signature, 'base64'),
+    );
+  } catch {
+    return false;
+  }
+}

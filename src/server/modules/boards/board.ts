@@ -1,0 +1,38 @@
+// The Board as services see it.
+import type { Selectable } from 'kysely';
+import type { BoardsTable } from '../../db/schema.js';
+import type { AccessLevel, BoardAccess } from '../accounts/permissions.js';
+
+export interface Board extends BoardAccess {
+  id: string;
+  name: string;
+  description: string;
+  isRealtime: boolean;
+  federationRoomId: string | null;
+  trustedPeers: string[];
+  messageRetentionDays: number | null;
+  position: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function toBoard(row: Selectable<BoardsTable>): Board {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    isRealtime: Boolean(row.is_realtime),
+    federationRoomId: row.federation_room_id,
+    trustedPeers: JSON.parse(row.trusted_peers) as string[],
+    messageRetentionDays: row.message_retention_days,
+    readAccess: row.read_access as AccessLevel,
+    postAccess: row.post_access as AccessLevel,
+    isArchived: Boolean(row.is_archived),
+    position: row.position,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The `board` value a message's signed object carries: the federation room when there is one. */
+export const boardRef = (board: Board) => board.federationRoomId ?? board.id;

@@ -1,0 +1,338 @@
+// Messages on boards: post (signed by the author's key as a federated object), read with the
+// thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import { signObject, verifyObject } from '../../../crypto/signing.js';
+import type { AxonDatabase } from '../../db/database.js';
+import type { DatabaseSchema } from '../../db/schema.js';
+import { fieldError, forbidden, notFound } from '../../http/errors.js';
+import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
+import { can } from '../accounts/permissions.js';
+import { rememberPubkey } from '../accounts/known-pubkeys.js';
+import type { Session } from '../accounts/sessions.js';
+import type { User } from '../accounts/user.js';
+import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import { recordModAction } from '../moderation/modlog.js';
+import { boardRef, type Board } from './board.js';
+import type { BoardService } from './service.js';
+import type { MessagePageQuery, MessagePost } from './schema.js';
+
+export interface AttachmentRef {
+  content_hash: string;
+  size: number;
+  filename: string;
+  mime_type: string;
+}
+
+export interface Message {
+  seq: number;
+  id: string;
+  boardId: string;
+  boardRef: string;
+  parentId: string | null;
+  threadId: string;
+  authorId: string | null;
+  authorFingerprint: string;
+  authorNickname: string;
+  subject: string;
+  body: string;
+  attachments: AttachmentRef[];
+  signature: string;
+  createdAt: number;
+  replyCount?: number;
+}
+
+export interface MessageWithThread {
+  message: Message;
+  signatureValid: boolean;
+  thread: Array<Message & { signatureValid: boolean }>;
+}
+
+/** The federated object a message is (DESIGN.md §7), as signed by its author. */
+export function messageObject(
+  m: Message,
+  authorPem: string,
+): Record<string, unknown> & { signature: string } {
+  return {
+    type: 'message',
+    id: m.id,
+    board: m.boardRef,
+    parent_id: m.parentId,
+    subject: m.subject,
+    body: m.body,
+    attachments: m.attachments,
+    author: { pubkey: authorPem, nickname: m.authorNickname },
+    created_at: new Date(m.createdAt).toISOString(),
+    signature: m.signature,
+  };
+}
+
+const MESSAGE_COLUMNS = [
+  'messages.seq',
+  'messages.id',
+  'messages.board_id',
+  'messages.board_ref',
+  'messages.parent_id',
+  'messages.thread_id',
+  'messages.author_id',
+  'messages.author_fingerprint',
+  'messages.author_nickname',
+  'messages.subject',
+  'messages.body',
+  'messages.attachments',
+  'messages.signature',
+  'messages.created_at',
+] as const;
+
+type MessageRow = {
+  seq: number;
+  id: string;
+  board_id: string;
+  board_ref: string;
+  parent_id: string | null;
+  thread_id: string;
+  author_id: string | null;
+  author_fingerprint: string;
+  author_nickname: string;
+  subject: string;
+  body: string;
+  attachments: string;
+  signature: string;
+  created_at: number;
+};
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    seq: row.seq,
+    id: row.id,
+    boardId: row.board_id,
+    boardRef: row.board_ref,
+    parentId: row.parent_id,
+    threadId: row.thread_id,
+    authorId: row.author_id,
+    authorFingerprint: row.author_fingerprint,
+    authorNickname: row.author_nickname,
+    subject: row.subject,
+    body: row.body,
+    attachments: JSON.parse(row.attachments) as AttachmentRef[],
+    signature: row.signature,
+    createdAt: row.created_at,
+  };
+}
+
+/** Hides messages by keys the reader ignores and by keys banned on this instance. */
+function visibleTo<O>(
+  q: SelectQueryBuilder<DatabaseSchema, 'messages', O>,
+  reader: User | null,
+  now: number,
+): SelectQueryBuilder<DatabaseSchema, 'messages', O> {
+  let filtered = q.where('messages.author_fingerprint', 'not in', (eb) =>
+    eb
+      .selectFrom('banned_pubkeys')
+      .select('banned_pubkeys.fingerprint')
+      .where((w) =>
+        w.or([
+          w('banned_pubkeys.expires_at', 'is', null),
+          w('banned_pubkeys.expires_at', '>', now),
+        ]),
+      ),
+  );
+  if (reader !== null) {
+    filtered = filtered.where('messages.author_fingerprint', 'not in', (eb) =>
+      eb
+        .selectFrom('ignored_pubkeys')
+        .select('ignored_pubkeys.fingerprint')
+        .where('ignored_pubkeys.user_id', '=', reader.id),
+    );
+  }
+  return filtered;
+}
+
+export class MessageService {
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly boards: BoardService,
+    private readonly bannedPubkeys: BannedPubkeys,
+  ) {}
+
+  private get db(): Kysely<DatabaseSchema> {
+    return this.database.db;
+  }
+
+  async post(session: Session, input: z.output<typeof MessagePost>): Promise<Message> {
+    const user = session.user;
+    const board = await this.boards.getReadable(user, input.board_id);
+    assertMayPost(user, board);
+    if (await this.bannedPubkeys.isBanned(user.fingerprint)) {
+      throw forbidden('your key is banned on this instance', 'PUBKEY_BANNED');
+    }
+    if ((input.attachments ?? []).length > 0) {
+      throw fieldError('body.attachments', 'no attachment with that content hash is available');
+    }
+    let threadId: string;
+    const id = uuidv7();
+    if (input.parent_id != null) {
+      const parent = await this.findRow(input.parent_id);
+      if (parent === undefined) throw notFound('parent message');
+      if (parent.board_id !== board.id) throw fieldError('body.parent_id', 'is on another board');
+      threadId = parent.thread_id;
+    } else {
+      threadId = id;
+    }
+    const createdAt = Date.now();
+    const unsigned: Message = {
+      seq: 0,
+      id,
+      boardId: board.id,
+      boardRef: boardRef(board),
+      parentId: input.parent_id ?? null,
+      threadId,
+      authorId: user.id,
+      authorFingerprint: user.fingerprint,
+      authorNickname: user.nickname,
+      subject: input.subject,
+      body: input.body,
+      attachments: [],
+      signature: '',
+      createdAt,
+    };
+    const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
+    const { signature } = signObject(object, session.privateKeyDer());
+    await this.db.transaction().execute(async (trx) => {
+      await rememberPubkey(trx, user.fingerprint, user.pubkey);
+      await trx
+        .insertInto('messages')
+        .values({
+          id,
+          board_id: board.id,
+          board_ref: unsigned.boardRef,
+          parent_id: unsigned.parentId,
+          thread_id: threadId,
+          author_id: user.id,
+          author_fingerprint: user.fingerprint,
+          author_nickname: user.nickname,
+          subject: input.subject,
+          body: input.body,
+          attachments: '[]',
+          signature,
+          created_at: createdAt,
+        })
+        .execute();
+    });
+    return toMessage((await this.findRow(id))!);
+  }
+
+  /** A message the reader may see, its thread (oldest first) and whether each signature verifies. */
+  async get(reader: User | null, id: string): Promise<MessageWithThread> {
+    const row = await this.findRow(id);
+    if (row === undefined) throw notFound('message');
+    await this.boards.getReadable(reader, row.board_id);
+    const now = Date.now();
+    const threadRows = await visibleTo(
+      this.db
+        .selectFrom('messages')
+        .innerJoin('pubkeys', 'pubkeys.fingerprint', 'messages.author_fingerprint')
+        .select([...MESSAGE_COLUMNS, 'pubkeys.pem'])
+        .where('messages.thread_id', '=', row.thread_id)
+        .orderBy('messages.seq')
+        .limit(1000),
+      reader,
+      now,
+    ).execute();
+    const thread = threadRows.map((r) => {
+      const m = toMessage(r);
+      return { ...m, signatureValid: verifyObject(messageObject(m, r.pem), r.pem) };
+    });
+    const message = toMessage(row);
+    return {
+      message,
+      signatureValid: verifyObject(messageObject(message, row.pem), row.pem),
+      thread,
+    };
+  }
+
+  /** A page of a board's messages by keyset on seq: no skips or repeats while others post. */
+  async list(
+    reader: User | null,
+    boardId: string,
+    query: z.output<typeof MessagePageQuery>,
+  ): Promise<Page<Message>> {
+    const board = await this.boards.getReadable(reader, boardId);
+    let q = visibleTo(
+      this.db
+        .selectFrom('messages')
+        .select(MESSAGE_COLUMNS)
+        .where('messages.board_id', '=', board.id)
+        .where('messages.is_event', '=', false),
+      reader,
+      Date.now(),
+    )
+      .orderBy('messages.seq', query.order === 'newest' ? 'desc' : 'asc')
+      .limit(query.limit + 1);
+    if (query.threads) {
+      q = q.where('messages.parent_id', 'is', null).select((eb) =>
+        eb
+          .selectFrom('messages as r')
+          .select((c) => c.fn.countAll<number>().as('n'))
+          .whereRef('r.thread_id', '=', 'messages.id')
+          .whereRef('r.seq', '!=', 'messages.seq')
+          .as('reply_count'),
+      ) as typeof q;
+    }
+    if (query.cursor !== undefined) {
+      const [seq] = decodeCursor(query.cursor, ['n']);
+      q = q.where('messages.seq', query.order === 'newest' ? '<' : '>', seq as number);
+    }
+    const rows = (await q.execute()) as Array<MessageRow & { reply_count?: number | string }>;
+    return toPage(
+      rows,
+      query.limit,
+      (r) => [r.seq],
+      (r) => ({
+        ...toMessage(r),
+        ...(r.reply_count === undefined ? {} : { replyCount: Number(r.reply_count) }),
+      }),
+    );
+  }
+
+  /** Authors delete their own messages; moderators any message on a board they can read (logged). */
+  async delete(session: Session, id: string, reason: string | undefined): Promise<void> {
+    const user = session.user;
+    const row = await this.findRow(id);
+    if (row === undefined) throw notFound('message');
+    const board = await this.boards.getReadable(user, row.board_id);
+    const own = row.author_id === user.id;
+    if (!own && !can(user, 'moderate'))
+      throw forbidden('only the author or a moderator may delete this message');
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('messages').where('id', '=', id).execute();
+      if (!own) {
+        await recordModAction(trx, {
+          actor: { id: user.id, name: user.username },
+          action: 'delete_message',
+          targetType: 'message',
+          targetId: id,
+          reason: reason ?? 'no reason given',
+          details: { board: board.name, author: row.author_fingerprint, subject: row.subject },
+        });
+      }
+    });
+  }
+
+  findRow(id: string) {
+    return this.db
+      .selectFrom('messages')
+      .innerJoin('pubkeys', 'pubkeys.fingerprint', 'messages.author_fingerprint')
+      .select([...MESSAGE_COLUMNS, 'pubkeys.pem'])
+      .where('messages.id', '=', id)
+      .executeTakeFirst();
+  }
+}
+
+export function assertMayPost(user: User, board: Board): void {
+  if (can(user, 'post_to_board', { board })) return;
+  if (!user.canPost) throw forbidden('this account may not post', 'POSTING_DISABLED');
+  if (board.isArchived) throw forbidden('this board is archived', 'BOARD_ARCHIVED');
+  throw forbidden(`only ${board.postAccess} may post on this board`);
+}

@@ -1,0 +1,254 @@
+// Boards, messages and search over HTTP. Thin: validate → authorize → service → present.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { renderMarkdown } from '../../../shared/markdown.js';
+import type { AppContext } from '../../context.js';
+import { authenticate, authorize, optionalUser } from '../../http/auth.js';
+import { envelopeOf, ok } from '../../http/envelope.js';
+import { can } from '../accounts/permissions.js';
+import type { User } from '../accounts/user.js';
+import type { Board } from './board.js';
+import type { Message } from './messages.js';
+import {
+  BoardInput,
+  BoardPatch,
+  BoardSchema,
+  MessagePageQuery,
+  MessagePost,
+  MessageSchema,
+  SearchQuery,
+  SnippetSchema,
+} from './schema.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function presentBoard(board: Board, viewer: User | null): z.output<typeof BoardSchema> {
+  return {
+    id: board.id,
+    name: board.name,
+    description: board.description,
+    is_realtime: board.isRealtime,
+    federation_room_id: board.federationRoomId,
+    trusted_peers: board.trustedPeers,
+    message_retention_days: board.messageRetentionDays,
+    read_access: board.readAccess,
+    post_access: board.postAccess,
+    is_archived: board.isArchived,
+    position: board.position,
+    can_post: can(viewer, 'post_to_board', { board }),
+    created_at: iso(board.createdAt),
+  };
+}
+
+export function presentMessage(m: Message): z.output<typeof MessageSchema> {
+  return {
+    id: m.id,
+    board_id: m.boardId,
+    parent_id: m.parentId,
+    thread_id: m.threadId,
+    subject: m.subject,
+    body: m.body,
+    body_html: renderMarkdown(m.body),
+    author: { fingerprint: m.authorFingerprint, nickname: m.authorNickname, user_id: m.authorId },
+    attachments: m.attachments,
+    ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
+    created_at: iso(m.createdAt),
+  };
+}
+
+const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
+const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+const VerifiedMessage = MessageSchema.extend({ signature_valid: z.boolean() });
+
+export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/api/boards/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'Boards you may read, in display order',
+        querystring: z.strictObject({
+          include_archived: z
+            .enum(['true', 'false'])
+            .default('false')
+            .transform((v) => v === 'true'),
+        }),
+        response: { 200: envelopeOf(z.object({ items: z.array(BoardSchema) })) },
+      },
+    },
+    async (request) => {
+      const viewer = await optionalUser(ctx, request);
+      const boards = await ctx.boards.list(viewer, request.query.include_archived);
+      return ok({ items: boards.map((b) => presentBoard(b, viewer)) });
+    },
+  );
+
+  r.get(
+    '/api/boards/:id/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'One board',
+        params: IdParam,
+        response: { 200: envelopeOf(BoardSchema) },
+      },
+    },
+    async (request) => {
+      const viewer = await optionalUser(ctx, request);
+      return ok(presentBoard(await ctx.boards.getReadable(viewer, request.params.id), viewer));
+    },
+  );
+
+  r.post(
+    '/api/boards/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'Create a board (sysops)',
+        body: BoardInput,
+        response: { 201: envelopeOf(BoardSchema) },
+      },
+    },
+    async (request, reply) => {
+      const session = await authorize(ctx, request, 'admin');
+      return reply
+        .code(201)
+        .send(ok(presentBoard(await ctx.boards.create(request.body), session.user)));
+    },
+  );
+
+  r.patch(
+    '/api/boards/:id/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'Edit or archive a board (sysops)',
+        params: IdParam,
+        body: BoardPatch,
+        response: { 200: envelopeOf(BoardSchema) },
+      },
+    },
+    async (request) => {
+      const session = await authorize(ctx, request, 'admin');
+      return ok(
+        presentBoard(await ctx.boards.update(request.params.id, request.body), session.user),
+      );
+    },
+  );
+
+  r.get(
+    '/api/boards/:id/messages/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: "A page of a board's messages (or thread starters), newest or oldest first",
+        params: IdParam,
+        querystring: MessagePageQuery,
+        response: { 200: envelopeOf(page(MessageSchema)) },
+      },
+    },
+    async (request) => {
+      const viewer = await optionalUser(ctx, request);
+      const result = await ctx.messages.list(viewer, request.params.id, request.query);
+      return ok({ items: result.items.map(presentMessage), next_cursor: result.next_cursor });
+    },
+  );
+
+  r.post(
+    '/api/messages/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'Post a message, or a reply with parent_id; signed with your key',
+        body: MessagePost,
+        response: { 201: envelopeOf(MessageSchema) },
+      },
+    },
+    async (request, reply) => {
+      const session = await authenticate(ctx, request);
+      return reply
+        .code(201)
+        .send(ok(presentMessage(await ctx.messages.post(session, request.body))));
+    },
+  );
+
+  r.get(
+    '/api/messages/:id/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'A message with its thread, and whether each signature verifies',
+        params: IdParam,
+        response: {
+          200: envelopeOf(z.object({ message: VerifiedMessage, thread: z.array(VerifiedMessage) })),
+        },
+      },
+    },
+    async (request) => {
+      const viewer = await optionalUser(ctx, request);
+      const { message, signatureValid, thread } = await ctx.messages.get(viewer, request.params.id);
+      return ok({
+        message: { ...presentMessage(message), signature_valid: signatureValid },
+        thread: thread.map((m) => ({ ...presentMessage(m), signature_valid: m.signatureValid })),
+      });
+    },
+  );
+
+  r.delete(
+    '/api/messages/:id/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'Delete your own message (moderators: any, with a reason in the modlog)',
+        params: IdParam,
+        querystring: z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }),
+        response: { 200: envelopeOf(z.object({ deleted: z.string() })) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      await ctx.messages.delete(session, request.params.id, request.query.reason);
+      return ok({ deleted: request.params.id });
+    },
+  );
+
+  r.get(
+    '/api/search/',
+    {
+      schema: {
+        tags: ['boards'],
+        summary: 'Search messages by words, best matches first, with highlighted snippets',
+        querystring: SearchQuery,
+        response: {
+          200: envelopeOf(
+            page(
+              z.object({
+                message: MessageSchema,
+                rank: z.number(),
+                subject_highlighted: SnippetSchema,
+                snippet: SnippetSchema,
+              }),
+            ),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const viewer = await optionalUser(ctx, request);
+      const result = await ctx.search.search(viewer, request.query);
+      return ok({
+        items: result.items.map((hit) => ({
+          message: presentMessage(hit.message),
+          rank: hit.rank,
+          subject_highlighted: hit.subject,
+          snippet: hit.snippet,
+        })),
+        next_cursor: result.next_cursor,
+      });
+    },
+  );
+}

@@ -1,0 +1,134 @@
+// The boards, messages and search API's shapes.
+import { z } from 'zod';
+import { ACCESS_LEVELS } from '../accounts/permissions.js';
+
+export const SUBJECT_MAX = 255;
+export const BODY_MAX_BYTES = 64 * 1024;
+
+/** Control characters other than tab and newline: never part of a subject or a message. */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters');
+
+const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex key fingerprint');
+
+export const BoardInput = z.strictObject({
+  name: text(100).pipe(z.string().min(1, 'must not be empty')),
+  description: text(2000).default(''),
+  is_realtime: z.boolean().default(false),
+  federation_room_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'may hold letters, digits and _ . : - (at most 100)')
+    .nullable()
+    .default(null),
+  trusted_peers: z.array(fingerprint).max(100).default([]),
+  message_retention_days: z.number().int().min(1).max(36500).nullable().default(90),
+  read_access: z.enum(ACCESS_LEVELS).default('public'),
+  post_access: z.enum(ACCESS_LEVELS).default('members'),
+  position: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+});
+
+export const BoardPatch = z
+  .strictObject({
+    name: BoardInput.shape.name.optional(),
+    description: text(2000).optional(),
+    is_realtime: z.boolean().optional(),
+    federation_room_id: BoardInput.shape.federation_room_id.unwrap().unwrap().nullable().optional(),
+    trusted_peers: z.array(fingerprint).max(100).optional(),
+    message_retention_days: z.number().int().min(1).max(36500).nullable().optional(),
+    read_access: z.enum(ACCESS_LEVELS).optional(),
+    post_access: z.enum(ACCESS_LEVELS).optional(),
+    position: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+    is_archived: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: 'give at least one field to change' });
+
+export const BoardSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    is_realtime: z.boolean(),
+    federation_room_id: z.string().nullable(),
+    trusted_peers: z.array(z.string()),
+    message_retention_days: z.number().nullable(),
+    read_access: z.enum(ACCESS_LEVELS),
+    post_access: z.enum(ACCESS_LEVELS),
+    is_archived: z.boolean(),
+    position: z.number(),
+    can_post: z.boolean().describe('whether the caller may post here'),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Board' });
+
+export const AttachmentRef = z.object({
+  content_hash: z.string(),
+  size: z.number(),
+  filename: z.string(),
+  mime_type: z.string(),
+});
+
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    board_id: z.string(),
+    parent_id: z.string().nullable(),
+    thread_id: z.string(),
+    subject: z.string(),
+    body: z.string().describe('plain text in the Markdown subset, exactly as written'),
+    body_html: z.string().describe('body rendered to safe HTML (docs/api.md: the Markdown subset)'),
+    author: z.object({
+      fingerprint: z.string(),
+      nickname: z.string(),
+      user_id: z.string().nullable(),
+    }),
+    attachments: z.array(AttachmentRef),
+    reply_count: z.number().optional(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Message' });
+
+export const MessagePost = z.strictObject({
+  board_id: z.string().min(1).max(64),
+  subject: text(SUBJECT_MAX).pipe(z.string().min(1, 'must not be empty')),
+  body: z
+    .string()
+    .refine(
+      (v) => Buffer.byteLength(v, 'utf8') <= BODY_MAX_BYTES,
+      `must be at most ${BODY_MAX_BYTES} bytes`,
+    )
+    .refine((v) => v.trim().length > 0, 'must not be empty')
+    .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters'),
+  parent_id: z.string().min(1).max(64).nullable().optional(),
+  attachments: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/))
+    .max(20)
+    .optional(),
+});
+
+export const MessagePageQuery = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  order: z.enum(['newest', 'oldest']).default('newest'),
+  threads: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('true: thread starters only, with reply counts'),
+});
+
+export const SearchQuery = z.strictObject({
+  q: z.string().trim().min(1, 'must not be empty').max(200),
+  board: z.string().max(64).optional(),
+  cursor: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+
+export const SnippetSchema = z
+  .array(z.object({ text: z.string(), match: z.boolean() }))
+  .describe('text in pieces; `match` marks the searched words, to highlight');

@@ -1,0 +1,121 @@
+// Boards: sysops create, edit and archive them; everyone sees the ones they may read.
+import type { z } from 'zod';
+import { v7 as uuidv7 } from 'uuid';
+import type { AxonDatabase } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { conflict, notFound } from '../../http/errors.js';
+import { can } from '../accounts/permissions.js';
+import type { User } from '../accounts/user.js';
+import { toBoard, type Board } from './board.js';
+import type { BoardInput, BoardPatch } from './schema.js';
+
+export class BoardService {
+  constructor(private readonly database: AxonDatabase) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  /** Boards the user may read, in display order; archived ones only when asked. */
+  async list(user: User | null, includeArchived: boolean): Promise<Board[]> {
+    let q = this.db.selectFrom('boards').selectAll().orderBy('position').orderBy('name_lower');
+    if (!includeArchived) q = q.where('is_archived', '=', false);
+    const rows = await q.execute();
+    return rows.map(toBoard).filter((board) => can(user, 'read_board', { board }));
+  }
+
+  /** A board the user may read; 404 otherwise, so hidden boards do not reveal themselves. */
+  async getReadable(user: User | null, id: string): Promise<Board> {
+    const board = await this.find(id);
+    if (board === undefined || !can(user, 'read_board', { board })) throw notFound('board');
+    return board;
+  }
+
+  async find(id: string): Promise<Board | undefined> {
+    const row = await this.db
+      .selectFrom('boards')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toBoard(row);
+  }
+
+  /** Ids of every board the user may read: search and lists filter by it. */
+  async readableIds(user: User | null): Promise<string[]> {
+    return (await this.list(user, true)).map((b) => b.id);
+  }
+
+  async create(input: z.output<typeof BoardInput>): Promise<Board> {
+    const id = uuidv7();
+    const now = Date.now();
+    try {
+      await this.db
+        .insertInto('boards')
+        .values({
+          id,
+          name: input.name,
+          name_lower: input.name.toLowerCase(),
+          description: input.description,
+          is_realtime: input.is_realtime,
+          federation_room_id: input.federation_room_id,
+          trusted_peers: JSON.stringify(input.trusted_peers),
+          message_retention_days: input.message_retention_days,
+          read_access: input.read_access,
+          post_access: input.post_access,
+          position: input.position,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    } catch (error) {
+      throw translateUnique(error);
+    }
+    return (await this.find(id))!;
+  }
+
+  async update(id: string, patch: z.output<typeof BoardPatch>): Promise<Board> {
+    if ((await this.find(id)) === undefined) throw notFound('board');
+    try {
+      await this.db
+        .updateTable('boards')
+        .set({
+          ...(patch.name === undefined
+            ? {}
+            : { name: patch.name, name_lower: patch.name.toLowerCase() }),
+          ...(patch.description === undefined ? {} : { description: patch.description }),
+          ...(patch.is_realtime === undefined ? {} : { is_realtime: patch.is_realtime }),
+          ...(patch.federation_room_id === undefined
+            ? {}
+            : { federation_room_id: patch.federation_room_id }),
+          ...(patch.trusted_peers === undefined
+            ? {}
+            : { trusted_peers: JSON.stringify(patch.trusted_peers) }),
+          ...(patch.message_retention_days === undefined
+            ? {}
+            : { message_retention_days: patch.message_retention_days }),
+          ...(patch.read_access === undefined ? {} : { read_access: patch.read_access }),
+          ...(patch.post_access === undefined ? {} : { post_access: patch.post_access }),
+          ...(patch.position === undefined ? {} : { position: patch.position }),
+          ...(patch.is_archived === undefined ? {} : { is_archived: patch.is_archived }),
+          updated_at: Date.now(),
+        })
+        .where('id', '=', id)
+        .execute();
+    } catch (error) {
+      throw translateUnique(error);
+    }
+    return (await this.find(id))!;
+  }
+}
+
+function translateUnique(error: unknown): unknown {
+  if (!isUniqueViolation(error)) return error;
+  const text = String((error as Error).message);
+  return text.includes('federation_room_id')
+    ? conflict('ROOM_TAKEN', 'another board already uses that federation_room_id', {
+        fields: [{ field: 'body.federation_room_id', message: 'is taken' }],
+      })
+    : conflict('BOARD_NAME_TAKEN', 'a board with that name exists', {
+        fields: [{ field: 'body.name', message: 'is taken' }],
+      });
+}

