@@ -1,0 +1,542 @@
+// Boards and messages through the API on SQLite and PostgreSQL: board administration and access
+// levels, posting and threads, signatures, pagination under concurrent posting, deletion, ignore
+// filtering, and that no XSS payload comes back as markup.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  registerUser,
+  startTestApp,
+  type Account,
+  type TestApp,
+} from '../../../test-support/app.js';
+import { DIALECTS } from '../../../test-support/databases.js';
+import { assertInertHtml } from '../../../test-support/inert-html.js';
+import { XSS_PAYLOADS } from '../../../test-support/xss-corpus.js';
+
+describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
+  let t: TestApp;
+  let sysop: Account;
+  let alice: Account;
+  let bob: Account;
+  let general: string;
+  let members: string;
+  let staff: string;
+
+  beforeAll(async () => {
+    t = await startTestApp(dialect);
+    [sysop, alice, bob] = await Promise.all([
+      registerUser(t.app, 'root'),
+      registerUser(t.app, 'alice'),
+      registerUser(t.app, 'bob'),
+    ]);
+    await t.ctx.database.db
+      .updateTable('users')
+      .set({ is_sysop: true })
+      .where('id', '=', sysop.id)
+      .execute();
+    general = (await createBoard({ name: 'General', description: 'Anything goes' })).id;
+    members = (await createBoard({ name: 'Members', read_access: 'members' })).id;
+    staff = (
+      await createBoard({ name: 'Staff', read_access: 'members', post_access: 'moderators' })
+    ).id;
+  });
+  afterAll(() => t.close());
+
+  async function createBoard(payload: Record<string, unknown>): Promise<{ id: string }> {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/boards/',
+      headers: bearer(sysop.token),
+      payload,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json().data;
+  }
+
+  const post = (token: string, payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'POST', url: '/api/messages/', headers: bearer(token), payload });
+
+  const messageCount = async () =>
+    Number(
+      (
+        await t.ctx.database.db
+          .selectFrom('messages')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  describe('boards', () => {
+    it('are created by sysops with defaults, and by nobody else', async () => {
+      const res = await t.app.inject({ url: `/api/boards/${general}/` });
+      expect(res.json().data).toMatchObject({
+        name: 'General',
+        description: 'Anything goes',
+        is_realtime: false,
+        federation_room_id: null,
+        trusted_peers: [],
+        message_retention_days: 90,
+        read_access: 'public',
+        post_access: 'members',
+        is_archived: false,
+        can_post: false,
+      });
+      const denied = await t.app.inject({
+        method: 'POST',
+        url: '/api/boards/',
+        headers: bearer(alice.token),
+        payload: { name: 'Mine' },
+      });
+      expect(denied.statusCode).toBe(403);
+      const anonymous = await t.app.inject({
+        method: 'POST',
+        url: '/api/boards/',
+        payload: { name: 'Mine' },
+      });
+      expect(anonymous.statusCode).toBe(401);
+    });
+
+    it.each([
+      [{ name: '' }, 'body.name'],
+      [{ name: 'x'.repeat(101) }, 'body.name'],
+      [{ name: 'Ok', message_retention_days: 0 }, 'body.message_retention_days'],
+      [{ name: 'Ok', read_access: 'everyone' }, 'body.read_access'],
+      [{ name: 'Ok', federation_room_id: 'has space' }, 'body.federation_room_id'],
+      [{ name: 'Ok', trusted_peers: ['not-a-fingerprint'] }, 'body.trusted_peers.0'],
+      [{ name: 'Ok', owner: 'me' }, 'body.owner'],
+    ])('refuses %j naming %s', async (payload, field) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/boards/',
+        headers: bearer(sysop.token),
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.details.fields[0].field).toBe(field);
+    });
+
+    it('refuses a taken name or federation room with 409', async () => {
+      await createBoard({ name: 'Chat', is_realtime: true, federation_room_id: 'axon-chat' });
+      const name = await t.app.inject({
+        method: 'POST',
+        url: '/api/boards/',
+        headers: bearer(sysop.token),
+        payload: { name: 'general' },
+      });
+      expect(name.statusCode).toBe(409);
+      expect(name.json().error.code).toBe('BOARD_NAME_TAKEN');
+      const room = await t.app.inject({
+        method: 'POST',
+        url: '/api/boards/',
+        headers: bearer(sysop.token),
+        payload: { name: 'Chat 2', federation_room_id: 'axon-chat' },
+      });
+      expect(room.statusCode).toBe(409);
+      expect(room.json().error.code).toBe('ROOM_TAKEN');
+    });
+
+    it('show visitors only public boards, and members what their level allows', async () => {
+      const visitor = (await t.app.inject({ url: '/api/boards/' }))
+        .json()
+        .data.items.map((b: { name: string }) => b.name);
+      expect(visitor).toContain('General');
+      expect(visitor).not.toContain('Members');
+      expect((await t.app.inject({ url: `/api/boards/${members}/` })).statusCode).toBe(404);
+      expect((await t.app.inject({ url: `/api/boards/${members}/messages/` })).statusCode).toBe(
+        404,
+      );
+      const member = await t.app.inject({ url: '/api/boards/', headers: bearer(alice.token) });
+      const boards = member.json().data.items as Array<{ name: string; can_post: boolean }>;
+      expect(boards.find((b) => b.name === 'Members')?.can_post).toBe(true);
+      expect(boards.find((b) => b.name === 'Staff')?.can_post).toBe(false);
+    });
+
+    it('are edited and archived by sysops; archived boards leave the list and take no posts', async () => {
+      const board = await createBoard({ name: 'Old news' });
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/boards/${board.id}/`,
+        headers: bearer(sysop.token),
+        payload: { description: 'Closed', is_archived: true, message_retention_days: null },
+      });
+      expect(patched.statusCode).toBe(200);
+      expect(patched.json().data).toMatchObject({
+        description: 'Closed',
+        is_archived: true,
+        message_retention_days: null,
+      });
+      const list = (await t.app.inject({ url: '/api/boards/' }))
+        .json()
+        .data.items.map((b: { id: string }) => b.id);
+      expect(list).not.toContain(board.id);
+      const all = (await t.app.inject({ url: '/api/boards/?include_archived=true' }))
+        .json()
+        .data.items.map((b: { id: string }) => b.id);
+      expect(all).toContain(board.id);
+      const res = await post(alice.token, {
+        board_id: board.id,
+        subject: 'late',
+        body: 'too late',
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.code).toBe('BOARD_ARCHIVED');
+      const byUser = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/boards/${board.id}/`,
+        headers: bearer(alice.token),
+        payload: { is_archived: false },
+      });
+      expect(byUser.statusCode).toBe(403);
+      const empty = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/boards/${board.id}/`,
+        headers: bearer(sysop.token),
+        payload: {},
+      });
+      expect(empty.statusCode).toBe(400);
+      const unknown = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/boards/nope/',
+        headers: bearer(sysop.token),
+        payload: { description: 'x' },
+      });
+      expect(unknown.statusCode).toBe(404);
+    });
+  });
+
+  describe('posting', () => {
+    it('posts a signed message and a reply in its thread', async () => {
+      const root = await post(alice.token, {
+        board_id: general,
+        subject: 'Hello',
+        body: 'First **post**',
+      });
+      expect(root.statusCode).toBe(201);
+      const m = root.json().data;
+      expect(m).toMatchObject({
+        board_id: general,
+        parent_id: null,
+        subject: 'Hello',
+        body: 'First **post**',
+      });
+      expect(m.body_html).toBe('<p>First <strong>post</strong></p>');
+      expect(m.thread_id).toBe(m.id);
+      const alicePubkey = (await t.ctx.accounts.getUser(alice.id)).fingerprint;
+      expect(m.author).toEqual({ fingerprint: alicePubkey, nickname: 'alice', user_id: alice.id });
+
+      const reply = await post(bob.token, {
+        board_id: general,
+        subject: 'Re: Hello',
+        body: 'Welcome',
+        parent_id: m.id,
+      });
+      expect(reply.statusCode).toBe(201);
+      expect(reply.json().data).toMatchObject({ parent_id: m.id, thread_id: m.id });
+
+      const detail = await t.app.inject({ url: `/api/messages/${reply.json().data.id}/` });
+      const data = detail.json().data;
+      expect(data.message.signature_valid).toBe(true);
+      expect(data.thread.map((x: { id: string }) => x.id)).toEqual([m.id, reply.json().data.id]);
+      expect(data.thread.every((x: { signature_valid: boolean }) => x.signature_valid)).toBe(true);
+    });
+
+    it('reports a tampered message as not verifying', async () => {
+      const res = await post(alice.token, {
+        board_id: general,
+        subject: 'Signed',
+        body: 'original words',
+      });
+      const id = res.json().data.id;
+      await t.ctx.database.db
+        .updateTable('messages')
+        .set({ body: 'forged words' })
+        .where('id', '=', id)
+        .execute();
+      const detail = (await t.app.inject({ url: `/api/messages/${id}/` })).json().data;
+      expect(detail.message.body).toBe('forged words');
+      expect(detail.message.signature_valid).toBe(false);
+    });
+
+    it.each([
+      [{ subject: 's'.repeat(256), body: 'b' }, 400, 'body.subject'],
+      [{ subject: '', body: 'b' }, 400, 'body.subject'],
+      [{ subject: 's', body: 'b'.repeat(64 * 1024 + 1) }, 400, 'body.body'],
+      [{ subject: 's', body: '   ' }, 400, 'body.body'],
+      [{ subject: 's', body: 'bell \u0007' }, 400, 'body.body'],
+      [{ subject: 's', body: 'b', color: 'red' }, 400, 'body.color'],
+      [{ subject: 's', body: 'b', attachments: ['a'.repeat(64)] }, 400, 'body.attachments'],
+    ])('refuses %j with %i naming %s, writing nothing', async (payload, status, field) => {
+      const before = await messageCount();
+      const res = await post(alice.token, { board_id: general, ...payload });
+      expect(res.statusCode).toBe(status);
+      expect(res.json().error.details.fields[0].field).toBe(field);
+      expect(await messageCount()).toBe(before);
+    });
+
+    it('accepts a body of exactly 64 KiB', async () => {
+      const res = await post(alice.token, {
+        board_id: general,
+        subject: 'big',
+        body: 'é'.repeat(32 * 1024),
+      });
+      expect(res.statusCode).toBe(201);
+    });
+
+    it('answers 404 for an unknown board or parent, 400 for a parent on another board, 403 by access level', async () => {
+      const before = await messageCount();
+      expect(
+        (await post(alice.token, { board_id: 'nope', subject: 's', body: 'b' })).statusCode,
+      ).toBe(404);
+      expect(
+        (await post(alice.token, { board_id: general, subject: 's', body: 'b', parent_id: 'nope' }))
+          .statusCode,
+      ).toBe(404);
+      const elsewhere = (
+        await post(alice.token, { board_id: members, subject: 's', body: 'b' })
+      ).json().data.id;
+      const cross = await post(alice.token, {
+        board_id: general,
+        subject: 's',
+        body: 'b',
+        parent_id: elsewhere,
+      });
+      expect(cross.statusCode).toBe(400);
+      expect(cross.json().error.details.fields[0].field).toBe('body.parent_id');
+      const staffPost = await post(alice.token, { board_id: staff, subject: 's', body: 'b' });
+      expect(staffPost.statusCode).toBe(403);
+      const visitor = await t.app.inject({
+        method: 'POST',
+        url: '/api/messages/',
+        payload: { board_id: general, subject: 's', body: 'b' },
+      });
+      expect(visitor.statusCode).toBe(401);
+      expect(await messageCount()).toBe(before + 1);
+    });
+
+    it('refuses posts from accounts without can_post, banned accounts and banned keys', async () => {
+      const eve = await registerUser(t.app, 'eve');
+      const before = await messageCount();
+      await t.ctx.database.db
+        .updateTable('users')
+        .set({ can_post: false })
+        .where('id', '=', eve.id)
+        .execute();
+      const noPost = await post(eve.token, { board_id: general, subject: 's', body: 'b' });
+      expect(noPost.statusCode).toBe(403);
+      expect(noPost.json().error.code).toBe('POSTING_DISABLED');
+
+      await t.ctx.database.db
+        .updateTable('users')
+        .set({ can_post: true, is_banned: true })
+        .where('id', '=', eve.id)
+        .execute();
+      const banned = await post(eve.token, { board_id: general, subject: 's', body: 'b' });
+      expect(banned.statusCode).toBe(403);
+      expect(banned.json().error.code).toBe('ACCOUNT_BANNED');
+
+      await t.ctx.database.db
+        .updateTable('users')
+        .set({ is_banned: false })
+        .where('id', '=', eve.id)
+        .execute();
+      const eveKey = (await t.ctx.accounts.getUser(eve.id)).fingerprint;
+      const ban = await t.app.inject({
+        method: 'POST',
+        url: '/api/moderation/banned_pubkeys/',
+        headers: bearer(sysop.token),
+        payload: { pubkey: eveKey, reason: 'spam key' },
+      });
+      expect(ban.statusCode).toBe(201);
+      const keyBanned = await post(eve.token, { board_id: general, subject: 's', body: 'b' });
+      expect(keyBanned.statusCode).toBe(403);
+      expect(keyBanned.json().error.code).toBe('PUBKEY_BANNED');
+      expect(await messageCount()).toBe(before);
+    });
+  });
+
+  describe('pages', () => {
+    let board: string;
+    const subjects: string[] = [];
+
+    beforeAll(async () => {
+      board = (await createBoard({ name: 'Paging' })).id;
+      for (let i = 0; i < 25; i++) {
+        subjects.push(`m${i}`);
+        expect(
+          (await post(alice.token, { board_id: board, subject: `m${i}`, body: `message ${i}` }))
+            .statusCode,
+        ).toBe(201);
+      }
+    });
+
+    async function walk(
+      order: 'newest' | 'oldest',
+      between?: () => Promise<void>,
+    ): Promise<string[]> {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const url: string = `/api/boards/${board}/messages/?limit=10&order=${order}${cursor ? `&cursor=${cursor}` : ''}`;
+        const res = await t.app.inject({ url });
+        expect(res.statusCode).toBe(200);
+        const data: { items: Array<{ subject: string }>; next_cursor: string | null } =
+          res.json().data;
+        expect(data.items.length).toBeLessThanOrEqual(10);
+        seen.push(...data.items.map((i) => i.subject));
+        cursor = data.next_cursor;
+        await between?.();
+      } while (cursor !== null);
+      return seen;
+    }
+
+    it('pages newest first and oldest first, each message once', async () => {
+      expect(await walk('newest')).toEqual([...subjects].reverse());
+      expect(await walk('oldest')).toEqual(subjects);
+    });
+
+    it('neither skips nor repeats while others post between pages', async () => {
+      let n = 0;
+      const seen = await walk('newest', async () => {
+        await post(bob.token, { board_id: board, subject: `new${n++}`, body: 'interrupting' });
+      });
+      // Everything that existed when paging began appears exactly once, in order.
+      expect(seen.filter((s) => s.startsWith('m'))).toEqual([...subjects].reverse());
+      expect(new Set(seen).size).toBe(seen.length);
+      const oldestFirst = await walk('oldest', async () => {
+        await post(bob.token, { board_id: board, subject: `later${n++}`, body: 'interrupting' });
+      });
+      expect(oldestFirst.slice(0, 25)).toEqual(subjects);
+      expect(new Set(oldestFirst).size).toBe(oldestFirst.length);
+    });
+
+    it('lists thread starters with reply counts', async () => {
+      const root = (
+        await post(alice.token, { board_id: board, subject: 'thread', body: 'root' })
+      ).json().data.id;
+      for (let i = 0; i < 3; i++)
+        await post(bob.token, { board_id: board, subject: 're', body: 'reply', parent_id: root });
+      const res = await t.app.inject({
+        url: `/api/boards/${board}/messages/?threads=true&limit=5`,
+      });
+      const items = res.json().data.items as Array<{
+        id: string;
+        parent_id: string | null;
+        reply_count: number;
+      }>;
+      expect(items.every((m) => m.parent_id === null)).toBe(true);
+      expect(items.find((m) => m.id === root)?.reply_count).toBe(3);
+    });
+
+    it('refuses a malformed cursor, limit or order with 400 naming it', async () => {
+      for (const [query, field] of [
+        ['cursor=garbage', 'query.cursor'],
+        [`cursor=${Buffer.from('["x"]').toString('base64url')}`, 'query.cursor'],
+        ['limit=0', 'querystring.limit'],
+        ['limit=101', 'querystring.limit'],
+        ['order=sideways', 'querystring.order'],
+      ]) {
+        const res = await t.app.inject({ url: `/api/boards/${board}/messages/?${query}` });
+        expect(res.statusCode, query).toBe(400);
+        expect(res.json().error.details.fields[0].field).toBe(field);
+      }
+    });
+  });
+
+  describe('deleting', () => {
+    it('lets authors delete their own messages and nobody else without moderation rights', async () => {
+      const id = (
+        await post(alice.token, { board_id: general, subject: 'mine', body: 'to delete' })
+      ).json().data.id;
+      const other = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${id}/`,
+        headers: bearer(bob.token),
+      });
+      expect(other.statusCode).toBe(403);
+      expect((await t.app.inject({ url: `/api/messages/${id}/` })).statusCode).toBe(200);
+      const own = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${id}/`,
+        headers: bearer(alice.token),
+      });
+      expect(own.statusCode).toBe(200);
+      expect((await t.app.inject({ url: `/api/messages/${id}/` })).statusCode).toBe(404);
+      const again = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${id}/`,
+        headers: bearer(alice.token),
+      });
+      expect(again.statusCode).toBe(404);
+    });
+  });
+
+  describe('ignoring', () => {
+    it("hides an ignored author's messages from lists and threads until un-ignored", async () => {
+      const board = (await createBoard({ name: 'Ignore test' })).id;
+      const root = (
+        await post(alice.token, { board_id: board, subject: 'from alice', body: 'hi' })
+      ).json().data.id;
+      await post(bob.token, { board_id: board, subject: 'from bob', body: 'hey', parent_id: root });
+      const aliceKey = (await t.ctx.accounts.getUser(alice.id)).fingerprint;
+      const subjectsFor = async (token: string) =>
+        (await t.app.inject({ url: `/api/boards/${board}/messages/`, headers: bearer(token) }))
+          .json()
+          .data.items.map((m: { subject: string }) => m.subject);
+
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/user/ignored_pubkeys/',
+        headers: bearer(bob.token),
+        payload: { pubkey: aliceKey },
+      });
+      expect(await subjectsFor(bob.token)).toEqual(['from bob']);
+      expect(await subjectsFor(sysop.token)).toEqual(['from bob', 'from alice']);
+      const thread = (
+        await t.app.inject({ url: `/api/messages/${root}/`, headers: bearer(bob.token) })
+      ).json().data.thread;
+      expect(thread.map((m: { subject: string }) => m.subject)).toEqual(['from bob']);
+
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/user/ignored_pubkeys/${aliceKey}/`,
+        headers: bearer(bob.token),
+      });
+      expect(await subjectsFor(bob.token)).toEqual(['from bob', 'from alice']);
+    });
+  });
+
+  describe('user text', () => {
+    it(`stores each of ${XSS_PAYLOADS.length} XSS payloads as plain text and renders it inert`, async () => {
+      const board = (await createBoard({ name: 'XSS' })).id;
+      let accepted = 0;
+      for (const payload of XSS_PAYLOADS) {
+        const subject = payload.slice(0, 255);
+        const res = await post(alice.token, {
+          board_id: board,
+          subject: subject.trim() === '' ? 'x' : subject,
+          body: payload.trim() === '' ? 'x' : payload,
+        });
+        if (res.statusCode === 400) {
+          // Control characters and empty text are refused, naming the field.
+          expect(['body.subject', 'body.body']).toContain(res.json().error.details.fields[0].field);
+          continue;
+        }
+        expect(res.statusCode).toBe(201);
+        accepted++;
+        const read = await t.app.inject({ url: `/api/messages/${res.json().data.id}/` });
+        expect(read.headers['content-type']).toContain('application/json');
+        const message = read.json().data.message;
+        if (payload.trim() !== '') expect(message.body).toBe(payload);
+        assertInertHtml(message.body_html);
+      }
+      expect(accepted).toBeGreaterThan(XSS_PAYLOADS.length * 0.8);
+      const nickname = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/user/profile/',
+        headers: bearer(bob.token),
+        payload: { nickname: '<img src=x onerror=alert(1)>' },
+      });
+      expect(nickname.json().data.nickname).toBe('<img src=x onerror=alert(1)>');
+    });
+  });
+});

@@ -1,0 +1,224 @@
+// Search on SQLite (FTS5) and PostgreSQL (tsvector) through one API: ranking, highlighted
+// snippets, paging, access levels, ignore lists and bans, and hostile query text.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  registerUser,
+  startTestApp,
+  type Account,
+  type TestApp,
+} from '../../../test-support/app.js';
+import { DIALECTS } from '../../../test-support/databases.js';
+import { searchTerms, splitHighlights } from './search.js';
+
+interface Hit {
+  message: { id: string; subject: string; board_id: string };
+  rank: number;
+  subject_highlighted: Array<{ text: string; match: boolean }>;
+  snippet: Array<{ text: string; match: boolean }>;
+}
+
+describe('query words and highlights', () => {
+  it('keeps only letters and digits of a query', () => {
+    expect(searchTerms('Pineapple "OR" NEAR(x, y) -- ; DROP')).toEqual([
+      'pineapple',
+      'or',
+      'near',
+      'x',
+      'y',
+      'drop',
+    ]);
+    expect(searchTerms('!!! ***')).toEqual([]);
+    expect(searchTerms('Größe café')).toEqual(['größe', 'café']);
+  });
+
+  it('splits marked text into pieces', () => {
+    expect(splitHighlights('a \u0002b\u0003 c')).toEqual([
+      { text: 'a ', match: false },
+      { text: 'b', match: true },
+      { text: ' c', match: false },
+    ]);
+  });
+});
+
+describe.each(DIALECTS)('search on %s', (dialect) => {
+  let t: TestApp;
+  let sysop: Account;
+  let alice: Account;
+  let bob: Account;
+  let general: string;
+  let hidden: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp(dialect);
+    [sysop, alice, bob] = await Promise.all([
+      registerUser(t.app, 'root'),
+      registerUser(t.app, 'alice'),
+      registerUser(t.app, 'bob'),
+    ]);
+    await t.ctx.database.db
+      .updateTable('users')
+      .set({ is_sysop: true })
+      .where('id', '=', sysop.id)
+      .execute();
+    const board = async (payload: object) =>
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/boards/',
+          headers: bearer(sysop.token),
+          payload,
+        })
+      ).json().data.id as string;
+    general = await board({ name: 'General' });
+    hidden = await board({ name: 'Hidden', read_access: 'moderators' });
+    const post = async (
+      key: string,
+      token: string,
+      board_id: string,
+      subject: string,
+      body: string,
+    ) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/messages/',
+        headers: bearer(token),
+        payload: { board_id, subject, body },
+      });
+      expect(res.statusCode).toBe(201);
+      ids[key] = res.json().data.id;
+    };
+    await post(
+      'strong',
+      alice.token,
+      general,
+      'Pineapple pizza',
+      'Pineapple on pizza: I say pineapple, always pineapple.',
+    );
+    await post(
+      'weak',
+      bob.token,
+      general,
+      'Lunch',
+      'Somebody mentioned pineapple once, in passing, among many other words about lunch.',
+    );
+    await post('other', bob.token, general, 'Unrelated', 'Nothing to see here at all.');
+    await post('secret', sysop.token, hidden, 'Pineapple plans', 'The secret pineapple plan.');
+  });
+  afterAll(() => t.close());
+
+  const search = async (query: string, token?: string) => {
+    const res = await t.app.inject({
+      url: `/api/search/?${query}`,
+      headers: token === undefined ? {} : bearer(token),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().data as { items: Hit[]; next_cursor: string | null };
+  };
+
+  it('ranks the better match first and leaves out messages without the word', async () => {
+    const { items } = await search('q=pineapple');
+    expect(items.map((h) => h.message.id)).toEqual([ids.strong, ids.weak]);
+    expect(items[0]!.rank).toBeGreaterThan(items[1]!.rank);
+  });
+
+  it('highlights the matched words in subject and snippet', async () => {
+    const [hit] = (await search('q=PINEAPPLE')).items;
+    expect(hit!.subject_highlighted).toContainEqual({ text: 'Pineapple', match: true });
+    expect(hit!.subject_highlighted.map((p) => p.text).join('')).toBe('Pineapple pizza');
+    expect(hit!.snippet.filter((p) => p.match).map((p) => p.text.toLowerCase())).toContain(
+      'pineapple',
+    );
+    expect(hit!.snippet.map((p) => p.text).join('')).toContain('on pizza');
+  });
+
+  it('requires every word', async () => {
+    expect((await search('q=pineapple%20lunch')).items.map((h) => h.message.id)).toEqual([
+      ids.weak,
+    ]);
+    expect((await search('q=pineapple%20zebra')).items).toEqual([]);
+  });
+
+  it('pages with a cursor', async () => {
+    const first = await search('q=pineapple&limit=1');
+    expect(first.items).toHaveLength(1);
+    const second = await search(`q=pineapple&limit=1&cursor=${first.next_cursor}`);
+    expect(second.items.map((h) => h.message.id)).toEqual([ids.weak]);
+    expect(second.next_cursor).toBeNull();
+  });
+
+  it('searches only boards the reader may read, and one board when asked', async () => {
+    expect((await search('q=secret')).items).toEqual([]);
+    expect((await search('q=secret', sysop.token)).items.map((h) => h.message.id)).toEqual([
+      ids.secret,
+    ]);
+    const onlyGeneral = await search(`q=pineapple&board=${general}`, sysop.token);
+    expect(onlyGeneral.items.every((h) => h.message.board_id === general)).toBe(true);
+    const res = await t.app.inject({ url: `/api/search/?q=secret&board=${hidden}` });
+    expect(res.statusCode).toBe(404);
+  });
+
+  it("drops ignored authors' messages and banned keys' messages", async () => {
+    const bobKey = (await t.ctx.accounts.getUser(bob.id)).fingerprint;
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/user/ignored_pubkeys/',
+      headers: bearer(alice.token),
+      payload: { pubkey: bobKey },
+    });
+    expect((await search('q=pineapple', alice.token)).items.map((h) => h.message.id)).toEqual([
+      ids.strong,
+    ]);
+    expect((await search('q=pineapple', sysop.token)).items).toHaveLength(3);
+
+    const aliceKey = (await t.ctx.accounts.getUser(alice.id)).fingerprint;
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/moderation/banned_pubkeys/',
+      headers: bearer(sysop.token),
+      payload: { pubkey: aliceKey, reason: 'test' },
+    });
+    expect((await search('q=pineapple')).items.map((h) => h.message.id)).toEqual([ids.weak]);
+    await t.app.inject({
+      method: 'DELETE',
+      url: `/api/moderation/banned_pubkeys/${aliceKey}/`,
+      headers: bearer(sysop.token),
+    });
+  });
+
+  it('forgets deleted messages', async () => {
+    await t.app.inject({
+      method: 'DELETE',
+      url: `/api/messages/${ids.other}/`,
+      headers: bearer(bob.token),
+    });
+    expect((await search('q=unrelated')).items).toEqual([]);
+  });
+
+  it('treats query syntax as words and refuses a missing or oversized query', async () => {
+    for (const q of [
+      'pineapple" OR "x',
+      'NEAR(pineapple',
+      "pineapple' & !",
+      '*',
+      'subject:pineapple',
+      '!!!',
+    ]) {
+      const res = await t.app.inject({ url: `/api/search/?q=${encodeURIComponent(q)}` });
+      expect(res.statusCode, q).toBe(200);
+    }
+    expect((await search(`q=${encodeURIComponent('!!!')}`)).items).toEqual([]);
+    for (const [query, field] of [
+      ['', 'querystring.q'],
+      ['q=', 'querystring.q'],
+      [`q=${'a'.repeat(201)}`, 'querystring.q'],
+      ['q=x&limit=51', 'querystring.limit'],
+      ['q=x&cursor=bad', 'query.cursor'],
+    ]) {
+      const res = await t.app.inject({ url: `/api/search/?${query}` });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error.details.fields[0].field).toBe(field);
+    }
+  });
+});
