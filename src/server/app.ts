@@ -13,6 +13,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
+import { chatRoutes } from './modules/chat/routes.js';
 import { privateMessageRoutes } from './modules/private-messages/routes.js';
 import { federationRoutes } from './modules/federation/routes.js';
 import { moderationRoutes } from './modules/moderation/routes.js';
@@ -95,6 +96,7 @@ export async function buildApp(
   await adminRoutes(app, ctx);
   await boardRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
+  await chatRoutes(app, ctx);
   await federationRoutes(app, ctx);
   return app;
 }

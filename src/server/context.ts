@@ -12,6 +12,10 @@ import { SearchService } from './modules/boards/search.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
+import { EventHub, postgresEventBridge } from './services/event-hub.js';
+import { AppletService } from './modules/applets/service.js';
+import { RoomStateService } from './modules/chat/room-state.js';
+import { ChatService } from './modules/chat/service.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
 
@@ -27,6 +31,10 @@ export interface AppContext {
   services: ServiceRegistry;
   boards: BoardService;
   messages: MessageService;
+  hub: EventHub;
+  chat: ChatService;
+  applets: AppletService;
+  roomState: RoomStateService;
   search: SearchService;
   privateMessages: PrivateMessageService;
   reports: ReportService;
@@ -59,7 +67,13 @@ export function createContext(
   );
   const bannedPubkeys = new BannedPubkeys(database);
   const boards = new BoardService(database);
-  const messages = new MessageService(database, boards, bannedPubkeys);
+  const hub = new EventHub();
+  if (config.database.dialect === 'postgres') {
+    services.add(
+      postgresEventBridge(config.database.url, hub, (e) => onServiceError('realtime-bridge', e)),
+    );
+  }
+  const messages = new MessageService(database, boards, bannedPubkeys, hub);
   return {
     config,
     database,
@@ -72,6 +86,10 @@ export function createContext(
     bannedPubkeys,
     boards,
     messages,
+    hub,
+    chat: new ChatService(database, messages, bannedPubkeys, hub),
+    applets: new AppletService(database),
+    roomState: new RoomStateService(database, hub),
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database),
     reports: new ReportService(database, messages),

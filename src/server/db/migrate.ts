@@ -3,6 +3,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kys
 import type { AxonDatabase, Dialect } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
 import * as boards from './migrations/0002_boards.js';
+import * as realtime from './migrations/0004_realtime.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -11,7 +12,11 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_foundation': foundation,
   '0002_boards': boards,
+  '0004_realtime': realtime,
 };
+
+/** Every migration, in the order they apply. */
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 
 export class MigrationError extends Error {
   constructor(

@@ -87,6 +87,8 @@ export interface BoardsTable {
   post_access: Generated<string>;
   is_archived: Generated<Bool>;
   position: Generated<number>;
+  /** The last event number given out on this board. */
+  event_seq: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -115,6 +117,8 @@ export interface MessagesTable {
   signature: string;
   is_event: Generated<Bool>;
   event_subject: string | null;
+  /** This message's number on its board, in commit order: the event cursor. */
+  board_seq: number | null;
   created_at: number;
 }
 
@@ -160,6 +164,30 @@ export interface ModlogTable {
   created_at: number;
 }
 
+export interface AppletsTable {
+  id: string;
+  name: string;
+  description: Generated<string>;
+  event_board_id: string;
+  owner_id: string | null;
+  created_at: number;
+}
+
+export interface RoomPresenceTable {
+  board_id: string;
+  user_id: string;
+  last_seen: number;
+}
+
+export interface RoomStateTable {
+  room_id: string;
+  version: number;
+  /** JSON. */
+  state: string;
+  updated_by: string | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -172,6 +200,9 @@ export interface DatabaseSchema {
   private_messages: PrivateMessagesTable;
   reports: ReportsTable;
   modlog: ModlogTable;
+  applets: AppletsTable;
+  room_presence: RoomPresenceTable;
+  room_state: RoomStateTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

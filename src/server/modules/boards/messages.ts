@@ -1,6 +1,6 @@
 // Messages on boards: post (signed by the author's key as a federated object), read with the
 // thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { signObject, verifyObject } from '../../../crypto/signing.js';
@@ -14,6 +14,7 @@ import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import { recordModAction } from '../moderation/modlog.js';
+import { EventHub, NOTIFY_CHANNEL } from '../../services/event-hub.js';
 import { boardRef, type Board } from './board.js';
 import type { BoardService } from './service.js';
 import type { MessagePageQuery, MessagePost } from './schema.js';
@@ -48,6 +49,9 @@ export interface MessageWithThread {
   signatureValid: boolean;
   thread: Array<Message & { signatureValid: boolean }>;
 }
+
+/** The hub channel of a board's events. */
+export const boardChannel = (boardId: string) => `board:${boardId}`;
 
 /** The federated object a message is (DESIGN.md §7), as signed by its author. */
 export function messageObject(
@@ -154,6 +158,7 @@ export class MessageService {
     private readonly database: AxonDatabase,
     private readonly boards: BoardService,
     private readonly bannedPubkeys: BannedPubkeys,
+    private readonly hub: EventHub,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -180,14 +185,41 @@ export class MessageService {
     } else {
       threadId = id;
     }
+    return this.insertSigned(session, board, {
+      id,
+      parentId: input.parent_id ?? null,
+      threadId,
+      subject: input.subject,
+      body: input.body,
+    });
+  }
+
+  /**
+   * Signs a message (or an event) with the author's key and stores it in one transaction, taking
+   * the board's next event number while holding the board row, then tells waiting readers.
+   */
+  async insertSigned(
+    session: Session,
+    board: Board,
+    input: {
+      id?: string;
+      parentId?: string | null;
+      threadId?: string;
+      subject: string;
+      body: string;
+      eventSubject?: string | null;
+    },
+  ): Promise<Message> {
+    const user = session.user;
+    const id = input.id ?? uuidv7();
     const createdAt = Date.now();
     const unsigned: Message = {
       seq: 0,
       id,
       boardId: board.id,
       boardRef: boardRef(board),
-      parentId: input.parent_id ?? null,
-      threadId,
+      parentId: input.parentId ?? null,
+      threadId: input.threadId ?? id,
       authorId: user.id,
       authorFingerprint: user.fingerprint,
       authorNickname: user.nickname,
@@ -199,8 +231,14 @@ export class MessageService {
     };
     const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
     const { signature } = signObject(object, session.privateKeyDer());
-    await this.db.transaction().execute(async (trx) => {
+    const boardSeq = await this.db.transaction().execute(async (trx) => {
       await rememberPubkey(trx, user.fingerprint, user.pubkey);
+      const { event_seq } = await trx
+        .updateTable('boards')
+        .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+        .where('id', '=', board.id)
+        .returning('event_seq')
+        .executeTakeFirstOrThrow();
       await trx
         .insertInto('messages')
         .values({
@@ -208,7 +246,7 @@ export class MessageService {
           board_id: board.id,
           board_ref: unsigned.boardRef,
           parent_id: unsigned.parentId,
-          thread_id: threadId,
+          thread_id: unsigned.threadId,
           author_id: user.id,
           author_fingerprint: user.fingerprint,
           author_nickname: user.nickname,
@@ -216,10 +254,20 @@ export class MessageService {
           body: input.body,
           attachments: '[]',
           signature,
+          is_event: input.eventSubject != null,
+          event_subject: input.eventSubject ?? null,
+          board_seq: event_seq,
           created_at: createdAt,
         })
         .execute();
+      if (this.database.dialect === 'postgres') {
+        await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(boardChannel(board.id), event_seq)})`.execute(
+          trx,
+        );
+      }
+      return event_seq;
     });
+    this.hub.publish(boardChannel(board.id), boardSeq);
     return toMessage((await this.findRow(id))!);
   }
 

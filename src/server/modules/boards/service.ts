@@ -18,7 +18,13 @@ export class BoardService {
 
   /** Boards the user may read, in display order; archived ones only when asked. */
   async list(user: User | null, includeArchived: boolean): Promise<Board[]> {
-    let q = this.db.selectFrom('boards').selectAll().orderBy('position').orderBy('name_lower');
+    // Applets' event boards are buses, not places to read: they stay out of the list.
+    let q = this.db
+      .selectFrom('boards')
+      .selectAll()
+      .where('id', 'not in', (eb) => eb.selectFrom('applets').select('event_board_id'))
+      .orderBy('position')
+      .orderBy('name_lower');
     if (!includeArchived) q = q.where('is_archived', '=', false);
     const rows = await q.execute();
     return rows.map(toBoard).filter((board) => can(user, 'read_board', { board }));

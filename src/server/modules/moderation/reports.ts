@@ -115,9 +115,12 @@ export class ReportService {
       throw conflict('REPORT_CLOSED', `this report is ${report.status} already`);
     const actor: Actor = { id: moderator.id, name: moderator.username };
     const now = Date.now();
+    // Another moderator may close it between the check above and the transaction: the updates
+    // below only touch open reports, so it is closed (and its reporters credited) once.
+    const closedMeanwhile = () => conflict('REPORT_CLOSED', 'this report was closed meanwhile');
     await this.db.transaction().execute(async (trx) => {
       if (decision.action === 'dismiss') {
-        await trx
+        const dismissed = await trx
           .updateTable('reports')
           .set({
             status: 'dismissed',
@@ -126,7 +129,9 @@ export class ReportService {
             resolved_at: now,
           })
           .where('id', '=', reportId)
-          .execute();
+          .where('status', '=', 'open')
+          .executeTakeFirst();
+        if (Number(dismissed.numUpdatedRows) === 0) throw closedMeanwhile();
         await recordModAction(trx, {
           actor,
           action: 'dismiss_report',
@@ -137,13 +142,8 @@ export class ReportService {
         });
         return;
       }
+      // One statement closes the message's open reports and names them.
       const open = await trx
-        .selectFrom('reports')
-        .select(['id', 'reporter_id'])
-        .where('message_id', '=', report.message_id)
-        .where('status', '=', 'open')
-        .execute();
-      await trx
         .updateTable('reports')
         .set({
           status: 'upheld',
@@ -151,12 +151,11 @@ export class ReportService {
           resolution_note: decision.note,
           resolved_at: now,
         })
-        .where(
-          'id',
-          'in',
-          open.map((r) => r.id),
-        )
+        .where('message_id', '=', report.message_id)
+        .where('status', '=', 'open')
+        .returning(['id', 'reporter_id'])
         .execute();
+      if (!open.some((r) => r.id === reportId)) throw closedMeanwhile();
       await trx
         .updateTable('users')
         .set((eb) => ({ karma: eb('karma', '+', REPORT_KARMA) }))

@@ -136,6 +136,8 @@ export class PrivateMessageService {
     const row = await this.findRow(id);
     if (row === undefined || !this.visibleTo(row, session.user.id))
       throw notFound('private message');
+    // Opened before it is marked read: a message that cannot be opened stays unread.
+    const message = this.present(session, row);
     if (row.recipient_id === session.user.id && row.read_at === null) {
       const readAt = Date.now();
       await this.db
@@ -143,9 +145,9 @@ export class PrivateMessageService {
         .set({ read_at: readAt })
         .where('id', '=', id)
         .execute();
-      row.read_at = readAt;
+      return { ...message, readAt };
     }
-    return this.present(session, row);
+    return message;
   }
 
   /** Removes it from the caller's box; the row goes when both parties have deleted it. */

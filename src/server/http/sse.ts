@@ -1,0 +1,101 @@
+// Server-Sent Events: streams a cursor-ordered feed, resuming after Last-Event-ID, with heartbeats.
+// A client that cannot keep up (its unsent buffer passes a bound) is dropped; it reconnects and
+// resumes from its last event id, so nothing is lost and nobody else waits for it.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EventHub } from '../services/event-hub.js';
+
+export interface EventFeed<E> {
+  channel: string;
+  /** Resume after this cursor; undefined starts with the latest events. */
+  start: number | undefined;
+  fetch(after: number | undefined): Promise<{ events: E[]; nextCursor: number }>;
+  cursorOf(event: E): number;
+  toJson(event: E): unknown;
+  /** Called on every heartbeat (presence). */
+  onHeartbeat?(): Promise<void>;
+}
+
+export interface StreamOptions {
+  heartbeatMs: number;
+  /** Unsent bytes a client may fall behind by before it is dropped. */
+  maxBufferedBytes: number;
+  /** Events per read; a full batch is followed at once by the next. */
+  batch: number;
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
+  heartbeatMs: 15_000,
+  maxBufferedBytes: 256 * 1024,
+  batch: 100,
+};
+
+export async function streamEvents<E>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  hub: EventHub,
+  feed: EventFeed<E>,
+  options: StreamOptions = DEFAULT_STREAM_OPTIONS,
+): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Request-Id': request.id,
+  });
+  raw.write('retry: 3000\n\n');
+
+  let closed = false;
+  let wake: () => void = () => undefined;
+  const onClose = () => {
+    closed = true;
+    wake();
+  };
+  raw.on('close', onClose);
+
+  let cursor = feed.start;
+  try {
+    while (!closed) {
+      const next = cursor === undefined ? undefined : hub.waitBeyond(feed.channel, cursor);
+      const { events, nextCursor } = await feed.fetch(cursor);
+      for (const event of events) {
+        raw.write(
+          `id: ${feed.cursorOf(event)}\nevent: message\ndata: ${JSON.stringify(feed.toJson(event))}\n\n`,
+        );
+      }
+      cursor = nextCursor;
+      if (raw.writableLength > options.maxBufferedBytes) {
+        request.log.info({ buffered: raw.writableLength }, 'dropping a slow event-stream client');
+        next?.cancel();
+        raw.destroy();
+        return;
+      }
+      if (events.length >= options.batch) {
+        next?.cancel();
+        continue;
+      }
+      let heartbeat: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        (next?.promise ?? Promise.resolve()).then(() => false),
+        new Promise<boolean>((resolve) => {
+          heartbeat = setTimeout(() => resolve(true), options.heartbeatMs);
+          wake = () => resolve(false);
+        }),
+      ]);
+      clearTimeout(heartbeat);
+      next?.cancel();
+      if (timedOut && !closed) {
+        raw.write(': keep-alive\n\n');
+        await feed.onHeartbeat?.();
+      }
+    }
+  } catch (error) {
+    request.log.error({ err: error }, 'event stream failed');
+    raw.destroy();
+  } finally {
+    raw.off('close', onClose);
+  }
+}

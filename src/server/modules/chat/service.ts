@@ -1,0 +1,272 @@
+// Real-time boards as event buses: AxonChat and applets' event boards. Events are messages with a
+// per-board cursor in commit order; readers poll, long-poll (answered the moment an event exists)
+// or stream, and resume by cursor without loss or repeats. Presence and shared room state live here.
+import type { Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { AxonDatabase } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import type { DatabaseSchema } from '../../db/schema.js';
+import { forbidden, notFound } from '../../http/errors.js';
+import type { EventHub } from '../../services/event-hub.js';
+import { can } from '../accounts/permissions.js';
+import type { Session } from '../accounts/sessions.js';
+import type { User } from '../accounts/user.js';
+import { toBoard, type Board } from '../boards/board.js';
+import { assertMayPost, boardChannel, type MessageService } from '../boards/messages.js';
+import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+
+export const CHAT_BOARD_NAME = 'AxonChat';
+export const MAX_EVENTS_PER_READ = 100;
+/** Someone is "present" in a room when seen there this recently. */
+export const PRESENCE_WINDOW_MS = 60_000;
+const PRESENCE_WRITE_EVERY_MS = 10_000;
+
+export interface ChatEvent {
+  cursor: number;
+  id: string;
+  boardId: string;
+  subject: string;
+  body: string;
+  author: {
+    fingerprint: string;
+    nickname: string;
+    userId: string | null;
+    avatarHash: string | null;
+  };
+  createdAt: number;
+}
+
+export interface EventBatch {
+  events: ChatEvent[];
+  /** Where to continue from: the last event's cursor, or the one given when nothing came. */
+  nextCursor: number;
+}
+
+export interface PresentUser {
+  userId: string;
+  nickname: string;
+  avatarHash: string | null;
+  lastSeen: number;
+}
+
+export class ChatService {
+  private readonly presenceWritten = new Map<string, number>();
+
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly messages: MessageService,
+    private readonly bannedPubkeys: BannedPubkeys,
+    private readonly hub: EventHub,
+  ) {}
+
+  private get db(): Kysely<DatabaseSchema> {
+    return this.database.db;
+  }
+
+  /** The AxonChat board, created on first use (members read and post, a week of history). */
+  async chatBoard(): Promise<Board> {
+    const find = () =>
+      this.db
+        .selectFrom('boards')
+        .selectAll()
+        .where('name_lower', '=', CHAT_BOARD_NAME.toLowerCase())
+        .executeTakeFirst();
+    let row = await find();
+    if (row === undefined) {
+      const now = Date.now();
+      try {
+        await this.db
+          .insertInto('boards')
+          .values({
+            id: uuidv7(),
+            name: CHAT_BOARD_NAME,
+            name_lower: CHAT_BOARD_NAME.toLowerCase(),
+            description: 'Real-time chat with everyone here and on trusted instances',
+            is_realtime: true,
+            federation_room_id: null,
+            message_retention_days: 7,
+            read_access: 'members',
+            post_access: 'members',
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+      row = await find();
+    }
+    return toBoard(row!);
+  }
+
+  /** Posts an event (a chat line, or an applet's event) on a realtime board. */
+  async post(
+    session: Session,
+    board: Board,
+    input: { subject: string; body: string; eventSubject?: string },
+  ): Promise<ChatEvent> {
+    const user = session.user;
+    if (!board.isRealtime) throw forbidden('this board is not a real-time board', 'NOT_REALTIME');
+    assertMayPost(user, board);
+    if (await this.bannedPubkeys.isBanned(user.fingerprint))
+      throw forbidden('your key is banned on this instance', 'PUBKEY_BANNED');
+    const message = await this.messages.insertSigned(session, board, {
+      subject: input.subject,
+      body: input.body,
+      eventSubject: input.eventSubject ?? null,
+    });
+    await this.touchPresence(board, user);
+    const [event] = await this.query(board.id, undefined, null, 1, message.id);
+    return event!;
+  }
+
+  /**
+   * Events after `after` (or, without it, the latest ones). With `waitMs` > 0 and nothing new, waits
+   * until an event commits, the time runs out or `signal` aborts, and answers at once when one does.
+   */
+  async read(
+    reader: User | null,
+    board: Board,
+    options: { after?: number; waitMs: number; limit: number; signal?: AbortSignal },
+  ): Promise<EventBatch> {
+    if (!can(reader, 'read_board', { board })) throw notFound('board');
+    if (reader !== null) await this.touchPresence(board, reader);
+    const deadline = Date.now() + options.waitMs;
+    const channel = boardChannel(board.id);
+    for (;;) {
+      const after = options.after;
+      // Subscribe first, then read: an event that commits in between still wakes us.
+      const next = after === undefined ? undefined : this.hub.waitBeyond(channel, after);
+      const events = await this.query(board.id, after, reader, options.limit);
+      const remaining = deadline - Date.now();
+      if (events.length > 0 || next === undefined || remaining <= 0 || options.signal?.aborted) {
+        next?.cancel();
+        return {
+          events,
+          nextCursor: events.at(-1)?.cursor ?? after ?? (await this.lastCursor(board.id)),
+        };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      await Promise.race([
+        next.promise,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, remaining);
+        }),
+        new Promise<void>((resolve) => {
+          onAbort = resolve;
+          options.signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      clearTimeout(timer);
+      if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
+      next.cancel();
+    }
+  }
+
+  /** Users seen in the room within the presence window, most recent first. */
+  async presence(reader: User | null, board: Board, now = Date.now()): Promise<PresentUser[]> {
+    if (!can(reader, 'read_board', { board })) throw notFound('board');
+    const rows = await this.db
+      .selectFrom('room_presence')
+      .innerJoin('users', 'users.id', 'room_presence.user_id')
+      .select(['users.id', 'users.nickname', 'users.avatar_hash', 'room_presence.last_seen'])
+      .where('room_presence.board_id', '=', board.id)
+      .where('room_presence.last_seen', '>', now - PRESENCE_WINDOW_MS)
+      .where('users.is_banned', '=', false)
+      .orderBy('room_presence.last_seen', 'desc')
+      .limit(500)
+      .execute();
+    return rows.map((r) => ({
+      userId: r.id,
+      nickname: r.nickname,
+      avatarHash: r.avatar_hash,
+      lastSeen: r.last_seen,
+    }));
+  }
+
+  /** Records that the user is in the room; written at most every few seconds per user and room. */
+  async touchPresence(board: Board, user: User, now = Date.now()): Promise<void> {
+    const key = `${board.id}|${user.id}`;
+    if (now - (this.presenceWritten.get(key) ?? 0) < PRESENCE_WRITE_EVERY_MS) return;
+    this.presenceWritten.set(key, now);
+    if (this.presenceWritten.size > 10_000) this.presenceWritten.clear();
+    await this.db
+      .insertInto('room_presence')
+      .values({ board_id: board.id, user_id: user.id, last_seen: now })
+      .onConflict((oc) => oc.columns(['board_id', 'user_id']).doUpdateSet({ last_seen: now }))
+      .execute();
+  }
+
+  private async lastCursor(boardId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('boards')
+      .select('event_seq')
+      .where('id', '=', boardId)
+      .executeTakeFirst();
+    return row?.event_seq ?? 0;
+  }
+
+  /** Events in cursor order: after `after`, or the latest `limit` when `after` is undefined. */
+  async query(
+    boardId: string,
+    after: number | undefined,
+    reader: User | null,
+    limit: number,
+    onlyId?: string,
+  ): Promise<ChatEvent[]> {
+    const now = Date.now();
+    let q = this.db
+      .selectFrom('messages')
+      .leftJoin('users', 'users.id', 'messages.author_id')
+      .select([
+        'messages.board_seq',
+        'messages.id',
+        'messages.board_id',
+        'messages.subject',
+        'messages.event_subject',
+        'messages.body',
+        'messages.author_fingerprint',
+        'messages.author_nickname',
+        'messages.author_id',
+        'messages.created_at',
+        'users.avatar_hash',
+      ])
+      .where('messages.board_id', '=', boardId)
+      .where('messages.board_seq', 'is not', null)
+      .where('messages.author_fingerprint', 'not in', (eb) =>
+        eb
+          .selectFrom('banned_pubkeys')
+          .select('fingerprint')
+          .where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', now)])),
+      );
+    if (reader !== null) {
+      q = q.where('messages.author_fingerprint', 'not in', (eb) =>
+        eb.selectFrom('ignored_pubkeys').select('fingerprint').where('user_id', '=', reader.id),
+      );
+    }
+    if (onlyId !== undefined) q = q.where('messages.id', '=', onlyId);
+    const rows =
+      after === undefined
+        ? (await q.orderBy('messages.board_seq', 'desc').limit(limit).execute()).reverse()
+        : await q
+            .where('messages.board_seq', '>', after)
+            .orderBy('messages.board_seq')
+            .limit(limit)
+            .execute();
+    return rows.map((r) => ({
+      cursor: r.board_seq!,
+      id: r.id,
+      boardId: r.board_id,
+      subject: r.event_subject ?? r.subject,
+      body: r.body,
+      author: {
+        fingerprint: r.author_fingerprint,
+        nickname: r.author_nickname,
+        userId: r.author_id,
+        avatarHash: r.avatar_hash,
+      },
+      createdAt: r.created_at,
+    }));
+  }
+}

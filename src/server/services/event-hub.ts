@@ -1,0 +1,128 @@
+// Fan-out of "something new on this channel" to waiting long polls and SSE streams. In one process
+// it is a map of listeners; on PostgreSQL a LISTEN connection carries other processes' events
+// (sent with pg_notify inside the writing transaction, so only committed events are announced).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { BackgroundService, ServiceState } from './registry.js';
+
+export const NOTIFY_CHANNEL = 'axon_events';
+
+export type Listener = (seq: number) => void;
+
+/** A process-unique tag so a process can ignore the notifications it sent itself. */
+export const PROCESS_TAG = randomBytes(6).toString('base64url');
+
+export class EventHub {
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  publish(channel: string, seq: number): void {
+    for (const listener of this.listeners.get(channel) ?? []) listener(seq);
+  }
+
+  subscribe(channel: string, listener: Listener): () => void {
+    let set = this.listeners.get(channel);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(channel);
+    };
+  }
+
+  /** Wakes every listener: after a lost LISTEN connection, when notifications may have been missed. */
+  wakeAll(): void {
+    for (const set of this.listeners.values())
+      for (const listener of set) listener(Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Resolves when `channel` announces a number above `after`. Subscribe BEFORE reading the database:
+   * an event committed between the read and the wait then still wakes the waiter.
+   */
+  waitBeyond(channel: string, after: number): { promise: Promise<void>; cancel: () => void } {
+    let unsubscribe: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => {
+      unsubscribe = this.subscribe(channel, (seq) => {
+        if (seq > after) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+    return { promise, cancel: () => unsubscribe() };
+  }
+
+  /** The payload a writer passes to pg_notify. */
+  static payload(channel: string, seq: number): string {
+    return `${PROCESS_TAG}|${channel}|${seq}`;
+  }
+}
+
+/** LISTENs on PostgreSQL and republishes other processes' events locally; reconnects with backoff. */
+export function postgresEventBridge(
+  url: string,
+  hub: EventHub,
+  onError: (error: unknown) => void,
+): BackgroundService {
+  let client: pg.Client | undefined;
+  let state: ServiceState = 'stopped';
+  let retry: NodeJS.Timeout | undefined;
+  let backoff = 250;
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    client = c;
+    c.on('notification', (message) => {
+      const [tag, channel, seq] = (message.payload ?? '').split('|');
+      if (tag === PROCESS_TAG || channel === undefined || seq === undefined) return;
+      hub.publish(channel, Number(seq));
+    });
+    c.on('error', (error) => {
+      onError(error);
+      reconnect();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      state = 'running';
+      backoff = 250;
+      // Anything announced while we were away: let every waiter look again.
+      hub.wakeAll();
+    } catch (error) {
+      onError(error);
+      reconnect();
+    }
+  };
+
+  const reconnect = () => {
+    if (state === 'stopped' || retry !== undefined) return;
+    state = 'failing';
+    void client?.end().catch(() => undefined);
+    client = undefined;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect();
+    }, backoff);
+    backoff = Math.min(backoff * 2, 10_000);
+  };
+
+  return {
+    name: 'realtime-bridge',
+    start() {
+      if (state !== 'stopped') return;
+      state = 'failing';
+      void connect();
+    },
+    async stop() {
+      state = 'stopped';
+      clearTimeout(retry);
+      retry = undefined;
+      await client?.end().catch(() => undefined);
+      client = undefined;
+    },
+    state: () => state,
+  };
+}
