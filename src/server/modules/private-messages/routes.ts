@@ -24,6 +24,7 @@ const PrivateMessageSchema = z
     created_at: z.string(),
     read_at: z.string().nullable(),
     signature_valid: z.boolean(),
+    readable: z.boolean().describe('false: the stored message is damaged and cannot be opened'),
   })
   .meta({ id: 'PrivateMessage' });
 
@@ -38,6 +39,7 @@ function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
     created_at: new Date(pm.createdAt).toISOString(),
     read_at: pm.readAt === null ? null : new Date(pm.readAt).toISOString(),
     signature_valid: pm.signatureValid,
+    readable: pm.readable,
   };
 }
 

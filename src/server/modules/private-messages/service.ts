@@ -30,6 +30,8 @@ export interface PrivateMessage {
   body: string;
   createdAt: number;
   readAt: number | null;
+  /** False when the stored ciphertext or envelope fails to open (damaged or tampered with). */
+  readable: boolean;
   signatureValid: boolean;
 }
 
@@ -39,6 +41,28 @@ const OAEP = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' } a
 const aad = (id: string) => Buffer.from(`axon-private-message-v1:${id}`);
 
 type Row = Awaited<ReturnType<PrivateMessageService['findRow']>> & object;
+
+/**
+ * Unwraps the message key and opens the ciphertext; undefined when either fails, so one damaged
+ * message shows as unreadable instead of breaking the whole box.
+ */
+function openSealed(session: Session, envelope: string, row: { id: string; ciphertext: string }) {
+  try {
+    const key = privateDecrypt(
+      { key: privateKeyFromDer(session.privateKeyDer()), ...OAEP },
+      Buffer.from(envelope, 'base64'),
+    );
+    const opened = JSON.parse(
+      open(key, Buffer.from(row.ciphertext, 'base64'), aad(row.id)).toString('utf8'),
+    ) as {
+      subject: string;
+      body: string;
+    };
+    return { subject: String(opened.subject), body: String(opened.body) };
+  } catch {
+    return undefined;
+  }
+}
 
 export class PrivateMessageService {
   constructor(private readonly database: AxonDatabase) {}
@@ -138,7 +162,7 @@ export class PrivateMessageService {
       throw notFound('private message');
     // Opened before it is marked read: a message that cannot be opened stays unread.
     const message = this.present(session, row);
-    if (row.recipient_id === session.user.id && row.read_at === null) {
+    if (message.readable && row.recipient_id === session.user.id && row.read_at === null) {
       const readAt = Date.now();
       await this.db
         .updateTable('private_messages')
@@ -206,16 +230,7 @@ export class PrivateMessageService {
     const envelopes = JSON.parse(row.envelopes) as Record<string, string>;
     const envelope = envelopes[me.fingerprint];
     if (envelope === undefined) throw forbidden('this message was not sealed for your key');
-    const key = privateDecrypt(
-      { key: privateKeyFromDer(session.privateKeyDer()), ...OAEP },
-      Buffer.from(envelope, 'base64'),
-    );
-    const { subject, body } = JSON.parse(
-      open(key, Buffer.from(row.ciphertext, 'base64'), aad(row.id)).toString('utf8'),
-    ) as {
-      subject: string;
-      body: string;
-    };
+    const opened = openSealed(session, envelope, row);
     const signed = {
       type: 'private_message',
       id: row.id,
@@ -234,8 +249,9 @@ export class PrivateMessageService {
         userId: row.sender_id,
       },
       to: { fingerprint: row.recipient_fingerprint, userId: row.recipient_id },
-      subject,
-      body,
+      subject: opened?.subject ?? '',
+      body: opened?.body ?? '',
+      readable: opened !== undefined,
       createdAt: row.created_at,
       readAt: row.read_at,
       signatureValid: row.sender_pem !== null && verifyObject(signed, row.sender_pem),
