@@ -11,20 +11,25 @@ export interface RetentionResult {
   byBoard: Record<string, number>;
 }
 
+/** Realtime boards (chat, applet events) also keep at most this many events. */
+export const REALTIME_HISTORY_MAX = 10_000;
+
 export async function runRetention(
   database: AxonDatabase,
   now = Date.now(),
+  options: { realtimeHistoryMax?: number } = {},
 ): Promise<RetentionResult> {
   const db = database.db;
+  const historyMax = options.realtimeHistoryMax ?? REALTIME_HISTORY_MAX;
   const boards = await db
     .selectFrom('boards')
-    .select(['id', 'name', 'message_retention_days'])
-    .where('message_retention_days', 'is not', null)
+    .select(['id', 'name', 'message_retention_days', 'is_realtime', 'event_seq'])
     .execute();
   const result: RetentionResult = { messagesDeleted: 0, byBoard: {} };
   for (const board of boards) {
-    const cutoff = now - board.message_retention_days! * DAY_MS;
+    const days = board.message_retention_days;
     let deleted = 0;
+    // Batches of the oldest rows that are past their time, or past the realtime history bound.
     for (;;) {
       const batch = await db
         .deleteFrom('messages')
@@ -33,7 +38,13 @@ export async function runRetention(
             .selectFrom('messages')
             .select('seq')
             .where('board_id', '=', board.id)
-            .where('created_at', '<', cutoff)
+            .where((w) =>
+              w.or([
+                ...(days === null ? [] : [w('created_at', '<', now - days * DAY_MS)]),
+                ...(board.is_realtime ? [w('board_seq', '<=', board.event_seq - historyMax)] : []),
+                w.lit(false),
+              ]),
+            )
             .limit(BATCH),
         )
         .executeTakeFirst();

@@ -2,7 +2,16 @@
 import { z } from 'zod';
 
 const CONTROL = /\p{Cc}|\p{Cf}/u;
-const TIMEZONES = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+/** Any zone ICU knows, aliases included (Node lists Asia/Calcutta but people pick Asia/Kolkata). */
+function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const username = z
   .string()
@@ -25,7 +34,7 @@ export const nickname = z
 export const timezone = z
   .string()
   .max(64)
-  .refine((v) => TIMEZONES.has(v), 'must be an IANA time zone such as Europe/Berlin');
+  .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin');
 
 export const RegisterBody = z.strictObject({ username, password, nickname: nickname.optional() });
 export const LoginBody = z.strictObject({

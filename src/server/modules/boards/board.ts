@@ -12,6 +12,8 @@ export interface Board extends BoardAccess {
   trustedPeers: string[];
   messageRetentionDays: number | null;
   position: number;
+  /** The last event number given out on the board. */
+  eventSeq: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -29,6 +31,7 @@ export function toBoard(row: Selectable<BoardsTable>): Board {
     postAccess: row.post_access as AccessLevel,
     isArchived: Boolean(row.is_archived),
     position: row.position,
+    eventSeq: row.event_seq,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,0 +1,419 @@
+// The event bus in one process, on SQLite and PostgreSQL: AxonChat and applet events by poll and
+// long poll, ordering and no loss with concurrent posters, resume by cursor (also across a
+// restart), presence and local times, shared room state, chat history bounds and bad input.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
+import { createContext } from '../../context.js';
+import { openDatabase } from '../../db/database.js';
+import { runRetention } from '../../services/retention.js';
+import {
+  bearer,
+  registerUser,
+  startTestApp,
+  type Account,
+  type TestApp,
+} from '../../../test-support/app.js';
+import { DIALECTS } from '../../../test-support/databases.js';
+
+interface Event {
+  cursor: string;
+  id: string;
+  subject: string;
+  body: string;
+  author: { nickname: string; user_id: string | null };
+  created_at: string;
+  created_at_local: string;
+}
+
+describe.each(DIALECTS)('real-time on %s', (dialect) => {
+  let t: TestApp;
+  let sysop: Account;
+  let alice: Account;
+  let bob: Account;
+
+  beforeAll(async () => {
+    t = await startTestApp(dialect);
+    [sysop, alice, bob] = await Promise.all([
+      registerUser(t.app, 'root'),
+      registerUser(t.app, 'alice'),
+      registerUser(t.app, 'bob'),
+    ]);
+    await t.ctx.database.db
+      .updateTable('users')
+      .set({ is_sysop: true })
+      .where('id', '=', sysop.id)
+      .execute();
+  });
+  afterAll(() => t.close());
+
+  const say = async (account: Account, text: string): Promise<Event> => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/post/',
+      headers: bearer(account.token),
+      payload: { text },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json().data;
+  };
+  const read = async (query: string, token = alice.token) => {
+    const res = await t.app.inject({
+      url: `/api/chat/read_events/?${query}`,
+      headers: bearer(token),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().data as { events: Event[]; next_cursor: string };
+  };
+
+  it('posts chat lines and reads them in order, latest first load then by cursor', async () => {
+    const start = (await read('')).next_cursor;
+    const a = await say(alice, 'hello **world**');
+    const b = await say(bob, 'hi alice');
+    expect(Number(b.cursor)).toBeGreaterThan(Number(a.cursor));
+    expect(a).toMatchObject({
+      subject: 'AxonChat',
+      body: 'hello **world**',
+      author: { nickname: 'alice', user_id: alice.id },
+    });
+    const after = await read(`after=${start}`);
+    expect(after.events.map((e) => e.body)).toEqual(['hello **world**', 'hi alice']);
+    expect(after.next_cursor).toBe(b.cursor);
+    const latest = await read('limit=1');
+    expect(latest.events.map((e) => e.id)).toEqual([b.id]);
+    expect((await read(`after=${b.cursor}`)).events).toEqual([]);
+    expect((await read(`after=${b.cursor}`)).next_cursor).toBe(b.cursor);
+  });
+
+  it('answers a waiting long poll the moment an event exists', async () => {
+    const { next_cursor } = await read('');
+    const started = Date.now();
+    const waiting = t.app.inject({
+      url: `/api/chat/read_events/?after=${next_cursor}&wait=30`,
+      headers: bearer(bob.token),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await say(alice, 'wake up');
+    const res = await waiting;
+    expect(res.json().data.events.map((e: Event) => e.body)).toEqual(['wake up']);
+    // Far sooner than the 30 s it was allowed to wait: the post woke it.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('answers an empty long poll when the wait runs out', async () => {
+    const { next_cursor } = await read('');
+    const res = await read(`after=${next_cursor}&wait=1`);
+    expect(res).toEqual({ events: [], next_cursor });
+  });
+
+  it('delivers concurrent posts once each, in cursor order, each poster in their own order', async () => {
+    const { next_cursor } = await read('');
+    const waiter = read(`after=${next_cursor}&wait=30&limit=100`, sysop.token);
+    await Promise.all(
+      [alice, bob].map(async (who) => {
+        for (let i = 0; i < 15; i++) await say(who, `${who === alice ? 'a' : 'b'}${i}`);
+      }),
+    );
+    expect((await waiter).events.length).toBeGreaterThan(0);
+    const seen: Event[] = [];
+    let cursor = next_cursor;
+    for (let pages = 0; pages < 100 && seen.length < 30; pages++) {
+      const page = await read(`after=${cursor}&limit=7`, sysop.token);
+      seen.push(...page.events);
+      cursor = page.next_cursor;
+    }
+    const cursors = seen.map((e) => Number(e.cursor));
+    expect(cursors).toEqual([...cursors].sort((x, y) => x - y));
+    expect(new Set(cursors).size).toBe(30);
+    for (const prefix of ['a', 'b']) {
+      const mine = seen.filter((e) => e.body.startsWith(prefix)).map((e) => e.body);
+      expect(mine).toEqual(Array.from({ length: 15 }, (_, i) => `${prefix}${i}`));
+    }
+  });
+
+  it('shows who is present, with times in the reader’s time zone', async () => {
+    const zone = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/user/profile/',
+      headers: bearer(bob.token),
+      payload: { timezone: 'Asia/Kolkata' },
+    });
+    expect(zone.statusCode, zone.body).toBe(200);
+    const event = await say(alice, 'what time is it');
+    const [forBob] = (await read(`after=${Number(event.cursor) - 1}`, bob.token)).events;
+    const utc = new Date(event.created_at);
+    const kolkata = new Date(utc.getTime() + 5.5 * 3600_000)
+      .toISOString()
+      .replace('T', ' ')
+      .slice(0, 19);
+    expect(forBob!.created_at_local).toBe(kolkata);
+    expect(event.created_at_local).toBe(utc.toISOString().replace('T', ' ').slice(0, 19));
+
+    const res = await t.app.inject({ url: '/api/chat/presence/', headers: bearer(sysop.token) });
+    const names = res.json().data.users.map((u: { nickname: string }) => u.nickname);
+    expect(names).toEqual(expect.arrayContaining(['alice', 'bob']));
+  });
+
+  it('keeps the chat board to members and refuses bad input, writing nothing', async () => {
+    const count = async () =>
+      Number(
+        (
+          await t.ctx.database.db
+            .selectFrom('messages')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await count();
+    expect((await t.app.inject({ url: '/api/chat/read_events/' })).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/chat/post/', payload: { text: 'x' } }))
+        .statusCode,
+    ).toBe(401);
+    for (const [payload, field] of [
+      [{ text: 'x'.repeat(2001) }, 'body.text'],
+      [{ text: '   ' }, 'body.text'],
+      [{ text: 'bell\u0007' }, 'body.text'],
+      [{ text: 'x', extra: 1 }, 'body.extra'],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/chat/post/',
+        headers: bearer(alice.token),
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.details.fields[0].field).toBe(field);
+    }
+    for (const [query, field] of [
+      ['wait=31', 'querystring.wait'],
+      ['wait=-1', 'querystring.wait'],
+      ['after=abc', 'querystring.after'],
+      ['after=1.5', 'querystring.after'],
+      ['limit=101', 'querystring.limit'],
+    ]) {
+      const res = await t.app.inject({
+        url: `/api/chat/read_events/?${query}`,
+        headers: bearer(alice.token),
+      });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error.details.fields[0].field).toBe(field);
+    }
+    await t.ctx.database.db
+      .updateTable('users')
+      .set({ is_banned: true })
+      .where('id', '=', bob.id)
+      .execute();
+    const banned = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/post/',
+      headers: bearer(bob.token),
+      payload: { text: 'x' },
+    });
+    expect(banned.statusCode).toBe(403);
+    await t.ctx.database.db
+      .updateTable('users')
+      .set({ is_banned: false })
+      .where('id', '=', bob.id)
+      .execute();
+    expect(await count()).toBe(before);
+  });
+
+  it('runs applet event buses: sysops register applets, members post and read events', async () => {
+    const denied = await t.app.inject({
+      method: 'POST',
+      url: '/api/applets/',
+      headers: bearer(alice.token),
+      payload: { name: 'Chess' },
+    });
+    expect(denied.statusCode).toBe(403);
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/applets/',
+      headers: bearer(sysop.token),
+      payload: { name: 'Chess' },
+    });
+    expect(created.statusCode).toBe(201);
+    const applet = created.json().data;
+    const post = await t.app.inject({
+      method: 'POST',
+      url: `/api/applets/${applet.id}/post_event/`,
+      headers: bearer(alice.token),
+      payload: { subject: 'move', body: '{"from":"e2","to":"e4"}' },
+    });
+    expect(post.statusCode).toBe(201);
+    const res = await t.app.inject({
+      url: `/api/applets/${applet.id}/read_events/?after=0`,
+      headers: bearer(bob.token),
+    });
+    expect(res.json().data.events.map((e: Event) => [e.subject, e.body])).toEqual([
+      ['move', '{"from":"e2","to":"e4"}'],
+    ]);
+    // The event board is a bus, not a board people browse, and its events stay out of search.
+    const boards = (await t.app.inject({ url: '/api/boards/', headers: bearer(bob.token) })).json()
+      .data.items;
+    expect(boards.map((b: { id: string }) => b.id)).not.toContain(applet.event_board_id);
+    expect(
+      (await t.app.inject({ url: `/api/applets/nope/read_events/`, headers: bearer(bob.token) }))
+        .statusCode,
+    ).toBe(404);
+    const longSubject = await t.app.inject({
+      method: 'POST',
+      url: `/api/applets/${applet.id}/post_event/`,
+      headers: bearer(alice.token),
+      payload: { subject: 's'.repeat(101), body: 'x' },
+    });
+    expect(longSubject.statusCode).toBe(400);
+    expect(longSubject.json().error.details.fields[0].field).toBe('body.subject');
+  });
+
+  it('serves realtime boards by id and refuses others', async () => {
+    const board = await t.app.inject({
+      method: 'POST',
+      url: '/api/boards/',
+      headers: bearer(sysop.token),
+      payload: { name: 'Lobby', is_realtime: true },
+    });
+    const plain = await t.app.inject({
+      method: 'POST',
+      url: '/api/boards/',
+      headers: bearer(sysop.token),
+      payload: { name: 'Plain' },
+    });
+    const id = board.json().data.id;
+    const posted = await t.app.inject({
+      method: 'POST',
+      url: `/api/boards/${id}/post_event/`,
+      headers: bearer(alice.token),
+      payload: { subject: 'hi', body: 'lobby line' },
+    });
+    expect(posted.statusCode).toBe(201);
+    const events = await t.app.inject({
+      url: `/api/boards/${id}/read_events/?after=0`,
+      headers: bearer(alice.token),
+    });
+    expect(events.json().data.events.map((e: Event) => e.body)).toEqual(['lobby line']);
+    const notRealtime = await t.app.inject({
+      url: `/api/boards/${plain.json().data.id}/read_events/`,
+      headers: bearer(alice.token),
+    });
+    expect(notRealtime.statusCode).toBe(404);
+  });
+
+  it('bounds chat history by count as well as by age', async () => {
+    const chat = await t.ctx.chat.chatBoard();
+    const before = (await read('limit=100', sysop.token)).events.length;
+    expect(before).toBeGreaterThan(5);
+    await runRetention(t.ctx.database, Date.now(), { realtimeHistoryMax: 5 });
+    const left = (await read('limit=100', sysop.token)).events;
+    expect(left).toHaveLength(5);
+    // The newest five remain, consecutive up to the board's last event number.
+    const last = (await t.ctx.boards.find(chat.id))!;
+    expect(left.map((e) => Number(e.cursor))).toEqual(
+      [0, 1, 2, 3, 4].map((i) => last.eventSeq - 4 + i),
+    );
+  });
+
+  describe('shared room state', () => {
+    const state = (room: string, token = alice.token) =>
+      t.app.inject({ url: `/api/rooms/${room}/shared_state/`, headers: bearer(token) });
+    const write = (room: string, payload: object, token = alice.token) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/rooms/${room}/shared_state/`,
+        headers: bearer(token),
+        payload,
+      });
+
+    it('starts at version 0 and moves by compare-and-set', async () => {
+      expect((await state('board-1')).json().data).toMatchObject({
+        room_id: 'board-1',
+        version: 0,
+        state: null,
+      });
+      const first = await write('board-1', { version: 0, state: { turn: 'white' } });
+      expect(first.statusCode).toBe(200);
+      expect(first.json().data).toMatchObject({
+        version: 1,
+        state: { turn: 'white' },
+        updated_by: 'alice',
+      });
+      const stale = await write('board-1', { version: 0, state: { turn: 'black' } }, bob.token);
+      expect(stale.statusCode).toBe(409);
+      expect(stale.json().error).toMatchObject({
+        code: 'VERSION_CONFLICT',
+        details: { current: { version: 1, state: { turn: 'white' } } },
+      });
+      const second = await write('board-1', { version: 1, state: { turn: 'black' } }, bob.token);
+      expect(second.json().data.version).toBe(2);
+    });
+
+    it('lets exactly one of several simultaneous writers win', async () => {
+      await write('race', { version: 0, state: 0 });
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) => write('race', { version: 1, state: n })),
+      );
+      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409, 409]);
+      const final = (await state('race')).json().data;
+      expect(final.version).toBe(2);
+      expect(final.state).toBe(results.find((r) => r.statusCode === 200)!.json().data.state);
+    });
+
+    it('wakes a reader waiting for a newer version', async () => {
+      await write('waiting', { version: 0, state: 'a' });
+      const waiting = t.app.inject({
+        url: '/api/rooms/waiting/shared_state/?after_version=1&wait=30',
+        headers: bearer(bob.token),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await write('waiting', { version: 1, state: 'b' });
+      expect((await waiting).json().data).toMatchObject({ version: 2, state: 'b' });
+    });
+
+    it('refuses oversized state, bad room ids and writes without an account', async () => {
+      const big = await write('big', { version: 0, state: 'x'.repeat(64 * 1024) });
+      expect(big.statusCode).toBe(400);
+      expect(big.json().error.details.fields[0].field).toBe('body.state');
+      expect((await state('big')).json().data.version).toBe(0);
+      const badId = await state('has space');
+      expect(badId.statusCode).toBe(400);
+      expect(badId.json().error.details.fields[0].field).toBe('params.room_id');
+      const anonymous = await t.app.inject({
+        method: 'POST',
+        url: '/api/rooms/x/shared_state/',
+        payload: { version: 0, state: 1 },
+      });
+      expect(anonymous.statusCode).toBe(401);
+      const negative = await write('x', { version: -1, state: 1 });
+      expect(negative.statusCode).toBe(400);
+    });
+  });
+
+  it('resumes by cursor across a restart: nothing missed, nothing repeated', async () => {
+    const saved = (await read('')).next_cursor;
+    const before = await say(alice, 'before restart');
+    // A second app on the same database stands in for the restarted server.
+    const database = openDatabase(t.db.config);
+    const ctx = createContext(t.ctx.config, database, t.ctx.keys, t.ctx.identity);
+    const app = await buildApp(ctx, { logger: false });
+    try {
+      const after = await app.inject({
+        method: 'POST',
+        url: '/api/chat/post/',
+        headers: bearer(bob.token),
+        payload: { text: 'after restart' },
+      });
+      expect(Number(after.json().data.cursor)).toBeGreaterThan(Number(before.cursor));
+      const res = await app.inject({
+        url: `/api/chat/read_events/?after=${saved}`,
+        headers: bearer(alice.token),
+      });
+      expect(res.json().data.events.map((e: Event) => e.body)).toEqual([
+        'before restart',
+        'after restart',
+      ]);
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  });
+});
