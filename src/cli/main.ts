@@ -20,6 +20,9 @@ import { parseDuration } from './duration.js';
 
 class UsageError extends Error {}
 
+/** The command ran and found a problem it has already reported: exit 1. */
+class CommandFailed extends Error {}
+
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -135,10 +138,59 @@ export function buildProgram(): Command {
     .description("delete messages past their board's retention (the server also does this hourly)")
     .action(async () => {
       await withContext(async (ctx) => {
-        const result = await runRetention(ctx.database);
+        const result = await runRetention(ctx.database, Date.now(), { content: ctx.content });
         const boards = Object.entries(result.byBoard).map(([name, n]) => `${name}: ${n}`);
         console.log(
           `deleted ${result.messagesDeleted} expired message(s)${boards.length > 0 ? ` (${boards.join(', ')})` : ''}`,
+        );
+        const c = result.content;
+        if (c !== undefined) {
+          console.log(
+            `removed ${c.attachments} unreferenced attachment(s), ${c.manifests} manifest(s), ${c.blobs} blob(s)`,
+          );
+        }
+      });
+    });
+
+  const content = program.command('content').description('the encrypted content store (BitSync)');
+
+  content
+    .command('verify')
+    .description(
+      'check every stored content: blobs present and valid (--deep: also decrypt and check hashes)',
+    )
+    .option('--deep', 'decrypt every chunk and check its tag and the content hash')
+    .action(async (options: { deep?: boolean }) => {
+      await withContext(async (ctx) => {
+        let checked = 0;
+        const failures = await ctx.content.verifyAll(options.deep === true, () => {
+          checked++;
+        });
+        for (const f of failures) {
+          for (const hash of f.missing) console.log(`MISSING  ${hash}  (content ${f.contentHash})`);
+          for (const hash of f.corrupt) console.log(`CORRUPT  ${hash}  (content ${f.contentHash})`);
+          if (f.contentHashCheck === 'mismatch')
+            console.log(
+              `MISMATCH content ${f.contentHash}: the decrypted whole does not hash to it`,
+            );
+        }
+        console.log(
+          `checked ${checked} content item(s): ${failures.length === 0 ? 'all valid' : `${failures.length} damaged`}`,
+        );
+        if (failures.length > 0)
+          throw new CommandFailed(`${failures.length} content item(s) damaged`);
+      });
+    });
+
+  content
+    .command('gc')
+    .description('remove blobs, manifests and uploads nothing refers to any more')
+    .action(async () => {
+      await withContext(async (ctx) => {
+        const result = await ctx.content.collect();
+        console.log(
+          `removed ${result.attachments} unreferenced attachment(s), ${result.manifests} manifest(s), ` +
+            `${result.garbage.removedBlobs.length} blob(s), ${result.garbage.removedScratch.length} stale scratch file(s)`,
         );
       });
     });
@@ -259,6 +311,10 @@ export async function run(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // Help and version are not failures; commander has printed the usage message already.
       return error.exitCode === 0 || error.code === 'commander.helpDisplayed' ? 0 : 2;
+    }
+    if (error instanceof CommandFailed) {
+      console.error(`axon: ${error.message}`);
+      return 1;
     }
     if (error instanceof UsageError) {
       console.error(`axon: ${error.message}`);

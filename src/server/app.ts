@@ -14,6 +14,7 @@ import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
+import { contentRoutes } from './modules/content/routes.js';
 import { privateMessageRoutes } from './modules/private-messages/routes.js';
 import { federationRoutes } from './modules/federation/routes.js';
 import { moderationRoutes } from './modules/moderation/routes.js';
@@ -97,6 +98,7 @@ export async function buildApp(
   await boardRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await chatRoutes(app, ctx);
+  await contentRoutes(app, ctx);
   await federationRoutes(app, ctx);
   return app;
 }

@@ -40,6 +40,7 @@ const envSchema = z.object({
   AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
 });
 
 export type DatabaseConfig =
@@ -57,6 +58,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   rateLimits: { loginPerMinute: number; registerPerMinute: number };
   metricsToken: string | undefined;
+  /** Largest upload accepted, in bytes. */
+  uploadLimit: number;
+  /** Where BitSync blobs live. */
+  chunkStoreDir: string;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       registerPerMinute: e.AXON_REGISTER_RATE_LIMIT,
     },
     metricsToken: e.AXON_METRICS_TOKEN,
+    uploadLimit: e.AXON_UPLOAD_LIMIT,
+    chunkStoreDir: path.join(dataDir, 'chunks'),
   };
 }
 

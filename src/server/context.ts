@@ -16,6 +16,7 @@ import { EventHub, postgresEventBridge } from './services/event-hub.js';
 import { AppletService } from './modules/applets/service.js';
 import { RoomStateService } from './modules/chat/room-state.js';
 import { ChatService } from './modules/chat/service.js';
+import { ContentService } from './modules/content/service.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
 
@@ -32,6 +33,7 @@ export interface AppContext {
   boards: BoardService;
   messages: MessageService;
   hub: EventHub;
+  content: ContentService;
   chat: ChatService;
   applets: AppletService;
   roomState: RoomStateService;
@@ -57,14 +59,6 @@ export function createContext(
       (e) => onServiceError('session-cleanup', e),
     ),
   );
-  services.add(
-    periodicService(
-      'retention',
-      60 * 60 * 1000,
-      () => runRetention(database),
-      (e) => onServiceError('retention', e),
-    ),
-  );
   const bannedPubkeys = new BannedPubkeys(database);
   const boards = new BoardService(database);
   const hub = new EventHub();
@@ -73,7 +67,16 @@ export function createContext(
       postgresEventBridge(config.database.url, hub, (e) => onServiceError('realtime-bridge', e)),
     );
   }
-  const messages = new MessageService(database, boards, bannedPubkeys, hub);
+  const content = new ContentService(database, identity, boards, config.chunkStoreDir);
+  const messages = new MessageService(database, boards, bannedPubkeys, hub, content);
+  services.add(
+    periodicService(
+      'retention',
+      60 * 60 * 1000,
+      () => runRetention(database, Date.now(), { content }),
+      (e) => onServiceError('retention', e),
+    ),
+  );
   return {
     config,
     database,
@@ -87,11 +90,12 @@ export function createContext(
     boards,
     messages,
     hub,
+    content,
     chat: new ChatService(database, messages, bannedPubkeys, hub),
     applets: new AppletService(database),
     roomState: new RoomStateService(database, hub),
     search: new SearchService(database, boards),
-    privateMessages: new PrivateMessageService(database),
+    privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages),
   };
 }

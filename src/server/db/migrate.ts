@@ -4,6 +4,7 @@ import type { AxonDatabase, Dialect } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
 import * as boards from './migrations/0002_boards.js';
 import * as realtime from './migrations/0004_realtime.js';
+import * as content from './migrations/0005_content.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_foundation': foundation,
   '0002_boards': boards,
   '0004_realtime': realtime,
+  '0005_content': content,
 };
 
 /** Every migration, in the order they apply. */

@@ -188,6 +188,33 @@ export interface RoomStateTable {
   updated_at: number;
 }
 
+export interface ManifestsTable {
+  content_hash: string;
+  /** The BitSync manifest, JSON (with every key envelope). */
+  manifest: string;
+  size: number;
+  created_at: number;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  content_hash: string;
+  filename: string;
+  mime_type: string;
+  size: number;
+  uploader_id: string | null;
+  created_at: number;
+}
+
+export type ContentRefKind = 'message' | 'private_message' | 'applet';
+
+export interface ContentRefsTable {
+  content_hash: string;
+  kind: ContentRefKind;
+  ref_id: string;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -203,6 +230,9 @@ export interface DatabaseSchema {
   applets: AppletsTable;
   room_presence: RoomPresenceTable;
   room_state: RoomStateTable;
+  manifests: ManifestsTable;
+  attachments: AttachmentsTable;
+  content_refs: ContentRefsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -30,6 +30,42 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
     code: 'UNSUPPORTED_MEDIA_TYPE',
     message: 'this endpoint does not accept that Content-Type',
   },
+  FST_REQ_FILE_TOO_LARGE: {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'the file is larger than this instance accepts (AXON_UPLOAD_LIMIT)',
+  },
+  FST_FILES_LIMIT: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'send one file per upload' },
+  FST_PARTS_LIMIT: {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'send one part, named "file"',
+  },
+  FST_FIELDS_LIMIT: {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'send one part, named "file"',
+  },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'send the file as multipart/form-data',
+  },
+  BITSYNC_INTEGRITY: {
+    status: 500,
+    code: 'INTEGRITY_ERROR',
+    message: 'the stored content failed its integrity check',
+  },
+  BITSYNC_MANIFEST_INVALID: {
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    message: 'the content description is invalid',
+  },
+  BITSYNC_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    code: 'RANGE_NOT_SATISFIABLE',
+    message: 'the range lies outside the content',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: 'INVALID_CONTENT_LENGTH',

@@ -61,31 +61,49 @@ export async function streamEvents<E>(
     while (!closed) {
       const next = cursor === undefined ? undefined : hub.waitBeyond(feed.channel, cursor);
       const { events, nextCursor } = await feed.fetch(cursor);
-      for (const event of events) {
-        raw.write(
-          `id: ${feed.cursorOf(event)}\nevent: message\ndata: ${JSON.stringify(feed.toJson(event))}\n\n`,
-        );
-      }
-      cursor = nextCursor;
-      if (raw.writableLength > options.maxBufferedBytes) {
+      // More to send while the client has still not taken what it was sent: it cannot keep up.
+      // (Measured before writing, so one event or burst larger than the bound is no reason.)
+      if (events.length > 0 && raw.writableLength > options.maxBufferedBytes) {
         request.log.info({ buffered: raw.writableLength }, 'dropping a slow event-stream client');
         next?.cancel();
         raw.destroy();
         return;
       }
-      if (events.length >= options.batch) {
+      // Past the bound, stop writing until the client drains: the rest comes next round.
+      let full = false;
+      for (const event of events) {
+        raw.write(
+          `id: ${feed.cursorOf(event)}\nevent: message\ndata: ${JSON.stringify(feed.toJson(event))}\n\n`,
+        );
+        cursor = feed.cursorOf(event);
+        full = raw.writableLength > options.maxBufferedBytes;
+        if (full) break;
+      }
+      if (!full) cursor = nextCursor;
+      // A full batch: the next follows at once. No waiter yet (no start cursor): take one now.
+      if (!full && (events.length >= options.batch || next === undefined)) {
         next?.cancel();
         continue;
       }
+      if (closed) {
+        next?.cancel();
+        break;
+      }
       let heartbeat: NodeJS.Timeout | undefined;
+      let onDrain: (() => void) | undefined;
       const timedOut = await Promise.race([
-        (next?.promise ?? Promise.resolve()).then(() => false),
+        ...(next === undefined ? [] : [next.promise.then(() => false)]),
         new Promise<boolean>((resolve) => {
           heartbeat = setTimeout(() => resolve(true), options.heartbeatMs);
           wake = () => resolve(false);
+          if (full) {
+            onDrain = () => resolve(false);
+            raw.once('drain', onDrain);
+          }
         }),
       ]);
       clearTimeout(heartbeat);
+      if (onDrain !== undefined) raw.off('drain', onDrain);
       next?.cancel();
       if (timedOut && !closed) {
         raw.write(': keep-alive\n\n');

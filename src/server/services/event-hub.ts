@@ -28,7 +28,9 @@ export class EventHub {
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (set.size === 0) this.listeners.delete(channel);
+      // Only when this set is still the channel's: a late second unsubscribe (waitBeyond's own,
+      // then cancel()) must not remove a newer set, and with it other waiters' listeners.
+      if (set.size === 0 && this.listeners.get(channel) === set) this.listeners.delete(channel);
     };
   }
 

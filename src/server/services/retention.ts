@@ -1,5 +1,6 @@
-// Retention: deletes messages older than their board's message_retention_days, in small batches
-// so a large purge never holds the database for long. Runs in the background and as `axon cleanup`.
+// Retention: deletes messages older than their board's message_retention_days (and realtime events
+// past the history bound) in small batches, so a large purge never holds the database for long;
+// then the attachments, manifests and blobs nothing refers to any more. Runs in the background and as `axon cleanup`.
 import { sql } from 'kysely';
 import type { AxonDatabase } from '../db/database.js';
 
@@ -9,6 +10,15 @@ const DAY_MS = 86_400_000;
 export interface RetentionResult {
   messagesDeleted: number;
   byBoard: Record<string, number>;
+  /** What content collection removed, when it ran. */
+  content?: { attachments: number; manifests: number; blobs: number };
+}
+
+/** The content side of retention: forgets unreferenced attachments and removes their blobs. */
+export interface ContentCollector {
+  collect(
+    now: number,
+  ): Promise<{ attachments: number; manifests: number; garbage: { removedBlobs: string[] } }>;
 }
 
 /** Realtime boards (chat, applet events) also keep at most this many events. */
@@ -17,7 +27,7 @@ export const REALTIME_HISTORY_MAX = 10_000;
 export async function runRetention(
   database: AxonDatabase,
   now = Date.now(),
-  options: { realtimeHistoryMax?: number } = {},
+  options: { realtimeHistoryMax?: number; content?: ContentCollector } = {},
 ): Promise<RetentionResult> {
   const db = database.db;
   const historyMax = options.realtimeHistoryMax ?? REALTIME_HISTORY_MAX;
@@ -59,5 +69,13 @@ export async function runRetention(
   await sql`DELETE FROM pubkeys WHERE fingerprint NOT IN (SELECT author_fingerprint FROM messages)
     AND fingerprint NOT IN (SELECT sender_fingerprint FROM private_messages)
     AND fingerprint NOT IN (SELECT fingerprint FROM users)`.execute(db);
+  if (options.content !== undefined) {
+    const collected = await options.content.collect(now);
+    result.content = {
+      attachments: collected.attachments,
+      manifests: collected.manifests,
+      blobs: collected.garbage.removedBlobs.length,
+    };
+  }
   return result;
 }

@@ -13,18 +13,12 @@ import { rememberPubkey } from '../accounts/known-pubkeys.js';
 import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import type { AttachmentRef, ContentService } from '../content/service.js';
 import { recordModAction } from '../moderation/modlog.js';
 import { EventHub, NOTIFY_CHANNEL } from '../../services/event-hub.js';
 import { boardRef, type Board } from './board.js';
 import type { BoardService } from './service.js';
 import type { MessagePageQuery, MessagePost } from './schema.js';
-
-export interface AttachmentRef {
-  content_hash: string;
-  size: number;
-  filename: string;
-  mime_type: string;
-}
 
 export interface Message {
   seq: number;
@@ -159,6 +153,7 @@ export class MessageService {
     private readonly boards: BoardService,
     private readonly bannedPubkeys: BannedPubkeys,
     private readonly hub: EventHub,
+    private readonly content: ContentService,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -172,9 +167,11 @@ export class MessageService {
     if (await this.bannedPubkeys.isBanned(user.fingerprint)) {
       throw forbidden('your key is banned on this instance', 'PUBKEY_BANNED');
     }
-    if ((input.attachments ?? []).length > 0) {
-      throw fieldError('body.attachments', 'no attachment with that content hash is available');
-    }
+    const attachments = await this.content.resolveOwnUploads(
+      user,
+      input.attachments ?? [],
+      'body.attachments',
+    );
     let threadId: string;
     const id = uuidv7();
     if (input.parent_id != null) {
@@ -191,6 +188,7 @@ export class MessageService {
       threadId,
       subject: input.subject,
       body: input.body,
+      attachments,
     });
   }
 
@@ -207,6 +205,7 @@ export class MessageService {
       threadId?: string;
       subject: string;
       body: string;
+      attachments?: AttachmentRef[];
       eventSubject?: string | null;
     },
   ): Promise<Message> {
@@ -225,7 +224,7 @@ export class MessageService {
       authorNickname: user.nickname,
       subject: input.subject,
       body: input.body,
-      attachments: [],
+      attachments: input.attachments ?? [],
       signature: '',
       createdAt,
     };
@@ -252,7 +251,7 @@ export class MessageService {
           author_nickname: user.nickname,
           subject: input.subject,
           body: input.body,
-          attachments: '[]',
+          attachments: JSON.stringify(unsigned.attachments),
           signature,
           is_event: input.eventSubject != null,
           event_subject: input.eventSubject ?? null,
@@ -260,6 +259,7 @@ export class MessageService {
           created_at: createdAt,
         })
         .execute();
+      await this.content.addRefs(trx, 'message', id, unsigned.attachments);
       if (this.database.dialect === 'postgres') {
         await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(boardChannel(board.id), event_seq)})`.execute(
           trx,

@@ -6,7 +6,13 @@ import { EventSource, type EventSourceInit } from 'eventsource';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, registerUser, startTestApp, type Account, type TestApp } from '../../../test-support/app.js';
+import {
+  bearer,
+  registerUser,
+  startTestApp,
+  type Account,
+  type TestApp,
+} from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
 
 interface EventJson {
@@ -16,7 +22,12 @@ interface EventJson {
   subject: string;
   body: string;
   body_html: string;
-  author: { fingerprint: string; nickname: string; user_id: string | null; avatar_url: string | null };
+  author: {
+    fingerprint: string;
+    nickname: string;
+    user_id: string | null;
+    avatar_url: string | null;
+  };
   created_at: string;
   created_at_local: string;
 }
@@ -238,6 +249,40 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
     expect(badToken.status).not.toBe(200);
     expect(badToken.headers.get('content-type')).toMatch(/^application\/json/);
     await badToken.body?.cancel();
+  });
+
+  it('delivers one event larger than the drop bound to a client that reads, without dropping it', async () => {
+    const applet = await t.ctx.applets.create({
+      name: `large ${dialect}`,
+      description: '',
+      ownerId: null,
+    });
+    const reader = open(
+      `${base}/api/applets/${applet.id}/events/stream/?after=0&access_token=${bob.token}`,
+    );
+    await reader.untilOpen();
+    // 65,000 '<' is a valid body; as JSON with its HTML (&lt;) it is over 256 KiB on the wire.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/applets/${applet.id}/post_event/`,
+      headers: bearer(alice.token),
+      payload: { subject: 'large', body: '<'.repeat(65_000) },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    await say(alice, 'not on this board'); // other traffic meanwhile
+    const after = await t.app.inject({
+      method: 'POST',
+      url: `/api/applets/${applet.id}/post_event/`,
+      headers: bearer(alice.token),
+      payload: { subject: 'small', body: 'after the large one' },
+    });
+    expect(after.statusCode, after.body).toBe(201);
+    await reader.untilCount(2);
+    reader.close();
+    expect(reader.received.map((r) => r.data.subject)).toEqual(['large', 'small']);
+    expect(reader.received[0]!.data.body).toHaveLength(65_000);
+    expect(reader.opens).toBe(1);
+    expect(reader.errors).toBe(0);
   });
 
   it('drops a client that stops reading, while a reading client still gets every event', async () => {

@@ -6,7 +6,7 @@ import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { MessagePost } from '../boards/schema.js';
+import { AttachmentRef, MessagePost } from '../boards/schema.js';
 import type { PrivateMessage } from './service.js';
 
 const PrivateMessageSchema = z
@@ -21,6 +21,7 @@ const PrivateMessageSchema = z
     subject: z.string(),
     body: z.string(),
     body_html: z.string(),
+    attachments: z.array(AttachmentRef),
     created_at: z.string(),
     read_at: z.string().nullable(),
     signature_valid: z.boolean(),
@@ -36,6 +37,7 @@ function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
     subject: pm.subject,
     body: pm.body,
     body_html: renderMarkdown(pm.body),
+    attachments: pm.attachments,
     created_at: new Date(pm.createdAt).toISOString(),
     read_at: pm.readAt === null ? null : new Date(pm.readAt).toISOString(),
     signature_valid: pm.signatureValid,
@@ -59,6 +61,7 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
           to: z.string().trim().min(1).max(64),
           subject: MessagePost.shape.subject,
           body: MessagePost.shape.body,
+          attachments: MessagePost.shape.attachments,
         }),
         response: { 201: envelopeOf(PrivateMessageSchema) },
       },

@@ -19,6 +19,7 @@ import { fieldError, forbidden, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { can } from '../accounts/permissions.js';
 import { rememberPubkey } from '../accounts/known-pubkeys.js';
+import type { AttachmentRef, ContentService } from '../content/service.js';
 import type { Session } from '../accounts/sessions.js';
 import { USER_COLUMNS, toUser, type User } from '../accounts/user.js';
 
@@ -28,6 +29,7 @@ export interface PrivateMessage {
   to: { fingerprint: string; userId: string | null };
   subject: string;
   body: string;
+  attachments: AttachmentRef[];
   createdAt: number;
   readAt: number | null;
   /** False when the stored ciphertext or envelope fails to open (damaged or tampered with). */
@@ -57,15 +59,23 @@ function openSealed(session: Session, envelope: string, row: { id: string; ciphe
     ) as {
       subject: string;
       body: string;
+      attachments?: AttachmentRef[];
     };
-    return { subject: String(opened.subject), body: String(opened.body) };
+    return {
+      subject: String(opened.subject),
+      body: String(opened.body),
+      attachments: Array.isArray(opened.attachments) ? opened.attachments : [],
+    };
   } catch {
     return undefined;
   }
 }
 
 export class PrivateMessageService {
-  constructor(private readonly database: AxonDatabase) {}
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly content: ContentService,
+  ) {}
 
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
@@ -74,7 +84,7 @@ export class PrivateMessageService {
   /** Sends to a local user named by username or key fingerprint. */
   async send(
     session: Session,
-    input: { to: string; subject: string; body: string },
+    input: { to: string; subject: string; body: string; attachments?: readonly string[] },
   ): Promise<PrivateMessage> {
     const sender = session.user;
     if (!can(sender, 'post'))
@@ -83,12 +93,17 @@ export class PrivateMessageService {
     if (recipient === undefined)
       throw fieldError('body.to', 'no user with that username or fingerprint');
 
+    const attachments = await this.content.resolveOwnUploads(
+      sender,
+      input.attachments ?? [],
+      'body.attachments',
+    );
     const id = uuidv7();
     const createdAt = Date.now();
     const key = randomBytes(32);
     const ciphertext = seal(
       key,
-      Buffer.from(JSON.stringify({ subject: input.subject, body: input.body })),
+      Buffer.from(JSON.stringify({ subject: input.subject, body: input.body, attachments })),
       aad(id),
     ).toString('base64');
     const envelopes: Record<string, string> = {};
@@ -113,6 +128,7 @@ export class PrivateMessageService {
     );
     await this.db.transaction().execute(async (trx) => {
       await rememberPubkey(trx, sender.fingerprint, sender.pubkey);
+      await this.content.addRefs(trx, 'private_message', id, attachments);
       await trx
         .insertInto('private_messages')
         .values({
@@ -251,6 +267,7 @@ export class PrivateMessageService {
       to: { fingerprint: row.recipient_fingerprint, userId: row.recipient_id },
       subject: opened?.subject ?? '',
       body: opened?.body ?? '',
+      attachments: opened?.attachments ?? [],
       readable: opened !== undefined,
       createdAt: row.created_at,
       readAt: row.read_at,

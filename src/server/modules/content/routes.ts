@@ -1,0 +1,272 @@
+// Content over HTTP: streaming multipart upload, download with Range/ETag, and manifest metadata.
+// Uploaded bytes are never served as active content on the app's origin: only media types that
+// cannot run are shown inline; everything else is an attachment of type application/octet-stream.
+import { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js';
+import type { AppContext } from '../../context.js';
+import { authorize, optionalUser } from '../../http/auth.js';
+import { envelopeOf, ok } from '../../http/envelope.js';
+import { AppError } from '../../http/errors.js';
+import type { Attachment } from './service.js';
+
+const INLINE_TYPES =
+  /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm|ogg)|audio\/(mpeg|ogg|wav|webm|flac|mp4)|text\/plain)$/;
+const MEDIA_TYPE = /^[A-Za-z0-9][\w!#$&^.+-]*\/[A-Za-z0-9][\w!#$&^.+-]*$/;
+
+export const AttachmentSchema = z
+  .object({
+    id: z.string(),
+    content_hash: z.string(),
+    size: z.number(),
+    mime_type: z.string(),
+    filename: z.string(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Attachment' });
+
+const presentAttachment = (a: Attachment): z.output<typeof AttachmentSchema> => ({
+  id: a.id,
+  content_hash: a.contentHash,
+  size: a.size,
+  mime_type: a.mimeType,
+  filename: a.filename,
+  created_at: new Date(a.createdAt).toISOString(),
+});
+
+/** A file name safe to keep and to put in a header: no path, no control characters, ≤ 255 chars. */
+export function cleanFilename(name: string | undefined): string {
+  const base = (name ?? '').split(/[/\\]/).pop() ?? '';
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .trim()
+    .slice(0, 255);
+  return clean === '' || clean === '.' || clean === '..' ? 'upload' : clean;
+}
+
+function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/[\\"]/g, '_');
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/** One byte range from a Range header; undefined means "send everything" (absent, multi, malformed). */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | 'unsatisfiable' | undefined {
+  const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (match === null) return undefined;
+  const [, from, to] = match;
+  if (from === '' && to === '') return undefined;
+  let start: number;
+  let end: number;
+  if (from === '') {
+    const suffix = Number(to);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(from);
+    end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
+    if (Number(to) < start && to !== '') return undefined;
+  }
+  if (size === 0 || start >= size) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** Starts the stream and waits for its first bytes, so a corrupt store answers an error, not a torn body. */
+async function firstThenRest(stream: Readable): Promise<Readable> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    if (error instanceof BitSyncIntegrityError) {
+      throw new AppError(500, 'INTEGRITY_ERROR', 'the stored content failed its integrity check', {
+        chunk: error.chunk?.hash ?? null,
+      });
+    }
+    throw error;
+  }
+  return Readable.from(
+    (async function* () {
+      if (!first.done) yield first.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    })(),
+  );
+}
+
+export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { fileSize: ctx.config.uploadLimit, files: 1, fields: 0, parts: 2, headerPairs: 100 },
+    });
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      '/api/content/upload/',
+      {
+        schema: {
+          tags: ['content'],
+          summary:
+            'Upload a file (multipart/form-data, one part named "file"); stored encrypted, deduplicated',
+          consumes: ['multipart/form-data'],
+          response: { 201: envelopeOf(AttachmentSchema) },
+        },
+        bodyLimit: ctx.config.uploadLimit + 64 * 1024,
+      },
+      async (request, reply) => {
+        const session = await authorize(ctx, request, 'upload');
+        if (!request.isMultipart()) {
+          throw new AppError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            'send the file as multipart/form-data in a part named "file"',
+          );
+        }
+        const part = await request.file();
+        if (part === undefined || part.fieldname !== 'file') {
+          throw new AppError(400, 'VALIDATION_ERROR', 'body.file: is required', {
+            fields: [{ field: 'body.file', message: 'is required' }],
+          });
+        }
+        const mimeType = MEDIA_TYPE.test(part.mimetype)
+          ? part.mimetype.toLowerCase()
+          : 'application/octet-stream';
+        const file = part.file;
+        const limit = ctx.config.uploadLimit;
+        // The parser ends a file that passes the limit as if it were complete (truncated): fail the
+        // source instead, so the upload is abandoned before anything is recorded.
+        const source = (async function* () {
+          for await (const chunk of file) yield chunk as Buffer;
+          if (file.truncated)
+            throw new AppError(413, 'PAYLOAD_TOO_LARGE', `uploads may be at most ${limit} bytes`);
+        })();
+        const attachment = await ctx.content.upload(session.user, source, {
+          filename: cleanFilename(part.filename),
+          mimeType,
+        });
+        return reply.code(201).send(ok(presentAttachment(attachment)));
+      },
+    );
+  });
+
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const HashParam = z.strictObject({
+    hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex content hash'),
+  });
+
+  r.get(
+    '/api/content/stream/:hash/',
+    {
+      schema: {
+        tags: ['content'],
+        summary:
+          'The decrypted content, verified as it streams; honours Range (206/416) and If-None-Match',
+        params: HashParam,
+        querystring: z.strictObject({
+          for_verification: z
+            .string()
+            .max(8)
+            .optional()
+            .describe('present: exactly the bytes whose SHA-256 is the hash'),
+          access_token: z
+            .string()
+            .max(2048)
+            .optional()
+            .describe('for <img>/<video>, which cannot send headers'),
+        }),
+      },
+    },
+    async (request, reply) => {
+      if (request.headers.authorization === undefined && request.query.access_token !== undefined) {
+        request.headers.authorization = `Bearer ${request.query.access_token}`;
+      }
+      const user = await optionalUser(ctx, request);
+      const { manifest, filename, mimeType } = await ctx.content.readable(
+        user,
+        request.params.hash,
+      );
+      const etag = `"${manifest.content_hash}"`;
+      const verification = request.query.for_verification !== undefined;
+      const inline = !verification && INLINE_TYPES.test(mimeType);
+      void reply
+        .header('ETag', etag)
+        .header('Accept-Ranges', 'bytes')
+        .header('Cache-Control', 'private, max-age=31536000, immutable')
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header(
+          'Content-Disposition',
+          contentDisposition(inline ? 'inline' : 'attachment', filename),
+        )
+        .type(inline ? mimeType : 'application/octet-stream');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+
+      const range = verification ? undefined : parseRange(request.headers.range, manifest.size);
+      if (range === 'unsatisfiable') {
+        void reply.header('Content-Range', `bytes */${manifest.size}`);
+        throw new AppError(
+          416,
+          'RANGE_NOT_SATISFIABLE',
+          `the content is ${manifest.size} bytes long`,
+        );
+      }
+      if (range === undefined) {
+        void reply.header('Content-Length', String(manifest.size));
+        if (manifest.size === 0) return reply.send(Buffer.alloc(0));
+        return reply.send(await firstThenRest(await ctx.content.open(manifest)));
+      }
+      void reply
+        .code(206)
+        .header('Content-Range', `bytes ${range.start}-${range.end}/${manifest.size}`)
+        .header('Content-Length', String(range.end - range.start + 1));
+      return reply.send(await firstThenRest(await ctx.content.open(manifest, range)));
+    },
+  );
+
+  r.get(
+    '/api/content/metadata/:hash/',
+    {
+      schema: {
+        tags: ['content'],
+        summary: "A content's manifest metadata (never its key envelopes)",
+        params: HashParam,
+        response: {
+          200: envelopeOf(
+            z.object({
+              content_hash: z.string(),
+              size: z.number(),
+              chunk_size: z.number(),
+              chunks: z.array(z.string()),
+              created_at: z.string(),
+              filename: z.string(),
+              mime_type: z.string(),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const user = await optionalUser(ctx, request);
+      const { manifest, filename, mimeType } = await ctx.content.readable(
+        user,
+        request.params.hash,
+      );
+      return ok({
+        content_hash: manifest.content_hash,
+        size: manifest.size,
+        chunk_size: manifest.chunk_size,
+        chunks: manifest.chunks,
+        created_at: manifest.created_at,
+        filename,
+        mime_type: mimeType,
+      });
+    },
+  );
+}

@@ -1,0 +1,352 @@
+// Attachments on top of BitSync: uploads stream into the chunk store (dedup by content_hash), the
+// manifest and the attachment row are written once every blob is stored, and reads check who may
+// see the content: readers of a message's board, the two parties of a private message, an applet's
+// owner, the uploader. Anyone else gets 404, so existence is never revealed.
+import type { Readable } from 'node:stream';
+import { sql, type Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  collectGarbage,
+  createContent,
+  FileChunkStore,
+  openEnvelope,
+  parseManifest,
+  readContent,
+  rekeyManifest,
+  serializeManifest,
+  verifyContent,
+  type ByteRange,
+  type ChunkStore,
+  type GarbageReport,
+  type Manifest,
+  type VerifyReport,
+} from '../../../bitsync/index.js';
+import type { AxonDatabase } from '../../db/database.js';
+import type { ContentRefKind, DatabaseSchema } from '../../db/schema.js';
+import { fieldError, notFound } from '../../http/errors.js';
+import { can } from '../accounts/permissions.js';
+import type { User } from '../accounts/user.js';
+import type { BoardService } from '../boards/service.js';
+import type { InstanceIdentity } from '../federation/identity.js';
+
+export interface Attachment {
+  id: string;
+  contentHash: string;
+  filename: string;
+  mimeType: string;
+  size: number;
+  uploaderId: string | null;
+  createdAt: number;
+}
+
+/** What a message or private message carries of an attachment (and what its signature covers). */
+export interface AttachmentRef {
+  content_hash: string;
+  size: number;
+  filename: string;
+  mime_type: string;
+}
+
+/** Uploads nothing refers to are kept this long (time to write the message), then collected. */
+export const UNATTACHED_GRACE_MS = 24 * 60 * 60 * 1000;
+
+export class ContentService {
+  private store: Promise<ChunkStore> | undefined;
+
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly identity: InstanceIdentity,
+    private readonly boards: BoardService,
+    private readonly storeDir: string,
+  ) {}
+
+  private get db(): Kysely<DatabaseSchema> {
+    return this.database.db;
+  }
+
+  chunkStore(): Promise<ChunkStore> {
+    this.store ??= FileChunkStore.open(this.storeDir);
+    return this.store;
+  }
+
+  /** Stores an upload (a one-pass stream, spooled and hashed first) and records it as the user's. */
+  async upload(
+    uploader: User,
+    source: AsyncIterable<Uint8Array>,
+    meta: { filename: string; mimeType: string },
+  ): Promise<Attachment> {
+    const store = await this.chunkStore();
+    const { manifest } = await createContent({
+      store,
+      source,
+      metadata: { filename: meta.filename, mime_type: meta.mimeType },
+      instanceKey: this.identity.pubkey,
+      findManifest: (hash) => this.manifest(hash),
+    });
+    const id = uuidv7();
+    const now = Date.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('manifests')
+        .values({
+          content_hash: manifest.content_hash,
+          manifest: serializeManifest(manifest),
+          size: manifest.size,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('content_hash').doNothing())
+        .execute();
+      await trx
+        .insertInto('attachments')
+        .values({
+          id,
+          content_hash: manifest.content_hash,
+          filename: meta.filename,
+          mime_type: meta.mimeType,
+          size: manifest.size,
+          uploader_id: uploader.id,
+          created_at: now,
+        })
+        .execute();
+    });
+    return {
+      id,
+      contentHash: manifest.content_hash,
+      filename: meta.filename,
+      mimeType: meta.mimeType,
+      size: manifest.size,
+      uploaderId: uploader.id,
+      createdAt: now,
+    };
+  }
+
+  async manifest(contentHash: string): Promise<Manifest | undefined> {
+    const row = await this.db
+      .selectFrom('manifests')
+      .select('manifest')
+      .where('content_hash', '=', contentHash)
+      .executeTakeFirst();
+    return row === undefined ? undefined : parseManifest(row.manifest);
+  }
+
+  /**
+   * The attachments a user names by content hash when posting: each must be one they uploaded.
+   * Answers the refs the signed message will carry, in the order given.
+   */
+  async resolveOwnUploads(
+    user: User,
+    hashes: readonly string[],
+    field: string,
+  ): Promise<AttachmentRef[]> {
+    if (hashes.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('attachments')
+      .selectAll()
+      .where('uploader_id', '=', user.id)
+      .where('content_hash', 'in', [...hashes])
+      .orderBy('created_at', 'desc')
+      .execute();
+    return [...new Set(hashes)].map((hash, i) => {
+      const row = rows.find((r) => r.content_hash === hash);
+      if (row === undefined)
+        throw fieldError(`${field}.${i}`, 'is not the content hash of an upload of yours');
+      return {
+        content_hash: hash,
+        size: Number(row.size),
+        filename: row.filename,
+        mime_type: row.mime_type,
+      };
+    });
+  }
+
+  /** Records that something refers to content, inside the caller's transaction. */
+  async addRefs(
+    trx: Kysely<DatabaseSchema>,
+    kind: ContentRefKind,
+    refId: string,
+    refs: readonly AttachmentRef[],
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    await trx
+      .insertInto('content_refs')
+      .values(
+        refs.map((r) => ({
+          content_hash: r.content_hash,
+          kind,
+          ref_id: refId,
+          created_at: Date.now(),
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  /** Whether the user may read this content; false for content that does not exist. */
+  async mayRead(user: User | null, contentHash: string): Promise<boolean> {
+    if (user !== null && !can(user, 'read')) return false;
+    if (user !== null) {
+      const own = await this.db
+        .selectFrom('attachments')
+        .select('id')
+        .where('content_hash', '=', contentHash)
+        .where('uploader_id', '=', user.id)
+        .executeTakeFirst();
+      if (own !== undefined) return true;
+    }
+    const boardIds = await this.db
+      .selectFrom('content_refs')
+      .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
+      .select('messages.board_id')
+      .distinct()
+      .where('content_refs.content_hash', '=', contentHash)
+      .where('content_refs.kind', '=', 'message')
+      .execute();
+    const readable = new Set(await this.boards.readableIds(user));
+    if (boardIds.some((b) => readable.has(b.board_id))) return true;
+    if (user === null) return false;
+    const party = await this.db
+      .selectFrom('content_refs')
+      .innerJoin('private_messages as pm', 'pm.id', 'content_refs.ref_id')
+      .select('pm.id')
+      .where('content_refs.content_hash', '=', contentHash)
+      .where('content_refs.kind', '=', 'private_message')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('pm.sender_id', '=', user.id), eb('pm.sender_deleted', '=', false)]),
+          eb.and([eb('pm.recipient_id', '=', user.id), eb('pm.recipient_deleted', '=', false)]),
+        ]),
+      )
+      .executeTakeFirst();
+    if (party !== undefined) return true;
+    const applet = await this.db
+      .selectFrom('content_refs')
+      .innerJoin('applets', 'applets.id', 'content_refs.ref_id')
+      .select('applets.id')
+      .where('content_refs.content_hash', '=', contentHash)
+      .where('content_refs.kind', '=', 'applet')
+      .where('applets.owner_id', '=', user.id)
+      .executeTakeFirst();
+    return applet !== undefined;
+  }
+
+  /** The manifest of content the user may read; 404 for anything else. */
+  async readable(
+    user: User | null,
+    contentHash: string,
+  ): Promise<{ manifest: Manifest; filename: string; mimeType: string }> {
+    const manifest = /^[0-9a-f]{64}$/.test(contentHash)
+      ? await this.manifest(contentHash)
+      : undefined;
+    if (manifest === undefined || !(await this.mayRead(user, contentHash)))
+      throw notFound('content');
+    // The name a reader sees is the one they were given: their upload's, or the first message's.
+    let names = this.db
+      .selectFrom('attachments')
+      .select(['filename', 'mime_type'])
+      .where('content_hash', '=', contentHash);
+    if (user !== null)
+      names = names.orderBy(sql`CASE WHEN uploader_id = ${user.id} THEN 0 ELSE 1 END`);
+    const row = await names.orderBy('created_at').executeTakeFirst();
+    return {
+      manifest,
+      filename: row?.filename ?? manifest.metadata?.filename ?? contentHash,
+      mimeType: row?.mime_type ?? manifest.metadata?.mime_type ?? 'application/octet-stream',
+    };
+  }
+
+  /** Decrypted bytes (all, or a range), verified as they stream. */
+  async open(manifest: Manifest, range?: ByteRange): Promise<Readable> {
+    const store = await this.chunkStore();
+    const dek = openEnvelope(manifest, this.identity.privateKey);
+    return readContent({ store, manifest, dek, ...(range === undefined ? {} : { range }) });
+  }
+
+  /** Adds an envelope for another key (a peer trusted later), keeping every existing one. */
+  async rekey(contentHash: string, publicKeyPem: string): Promise<Manifest> {
+    const manifest = await this.manifest(contentHash);
+    if (manifest === undefined) throw notFound('content');
+    const rekeyed = rekeyManifest(manifest, this.identity.privateKey, [publicKeyPem]);
+    await this.db
+      .updateTable('manifests')
+      .set({ manifest: serializeManifest(rekeyed) })
+      .where('content_hash', '=', contentHash)
+      .execute();
+    return rekeyed;
+  }
+
+  /** Checks every manifest's blobs (deep: decrypts and checks tags and content hashes too). */
+  async verifyAll(
+    deep: boolean,
+    onContent?: (report: VerifyReport) => void,
+  ): Promise<VerifyReport[]> {
+    const store = await this.chunkStore();
+    const failures: VerifyReport[] = [];
+    for await (const manifest of this.allManifests()) {
+      const report = await verifyContent({
+        store,
+        manifest,
+        ...(deep ? { deep: { dek: openEnvelope(manifest, this.identity.privateKey) } } : {}),
+      });
+      onContent?.(report);
+      if (!report.ok) failures.push(report);
+    }
+    return failures;
+  }
+
+  /**
+   * Forgets what nothing refers to: refs of deleted messages and private messages, uploads never
+   * attached within the grace period, manifests no attachment or ref names; then removes the blobs
+   * no remaining manifest names.
+   */
+  async collect(
+    now = Date.now(),
+    blobGraceMs?: number,
+  ): Promise<{ attachments: number; manifests: number; garbage: GarbageReport }> {
+    await sql`DELETE FROM content_refs WHERE kind = 'message' AND ref_id NOT IN (SELECT id FROM messages)`.execute(
+      this.db,
+    );
+    await sql`DELETE FROM content_refs WHERE kind = 'private_message' AND ref_id NOT IN (SELECT id FROM private_messages)`.execute(
+      this.db,
+    );
+    await sql`DELETE FROM content_refs WHERE kind = 'applet' AND ref_id NOT IN (SELECT id FROM applets)`.execute(
+      this.db,
+    );
+    const attachments = await this.db
+      .deleteFrom('attachments')
+      .where('created_at', '<', now - UNATTACHED_GRACE_MS)
+      .where('content_hash', 'not in', (eb) => eb.selectFrom('content_refs').select('content_hash'))
+      .executeTakeFirst();
+    const manifests = await this.db
+      .deleteFrom('manifests')
+      .where('content_hash', 'not in', (eb) => eb.selectFrom('attachments').select('content_hash'))
+      .where('content_hash', 'not in', (eb) => eb.selectFrom('content_refs').select('content_hash'))
+      .executeTakeFirst();
+    const garbage = await collectGarbage({
+      store: await this.chunkStore(),
+      referenced: this.allManifests(),
+      ...(blobGraceMs === undefined ? {} : { blobGraceMs }),
+      now: new Date(now),
+    });
+    return {
+      attachments: Number(attachments.numDeletedRows),
+      manifests: Number(manifests.numDeletedRows),
+      garbage,
+    };
+  }
+
+  private async *allManifests(): AsyncGenerator<Manifest> {
+    let after = '';
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('manifests')
+        .select(['content_hash', 'manifest'])
+        .where('content_hash', '>', after)
+        .orderBy('content_hash')
+        .limit(200)
+        .execute();
+      for (const row of rows) yield parseManifest(row.manifest);
+      if (rows.length < 200) return;
+      after = rows.at(-1)!.content_hash;
+    }
+  }
+}
