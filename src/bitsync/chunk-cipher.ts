@@ -1,0 +1,96 @@
+// One chunk's blob: sealing plaintext into nonce ‖ AES-256-GCM ciphertext ‖ tag under the chunk's
+// additional data, and checking and opening a blob, in the crypto worker pool.
+import { BitSyncIntegrityError, type ChunkRef } from './errors.js';
+import { hashInWorker, openInWorker, sealInWorker } from './crypto-workers.js';
+import {
+  BLOB_OVERHEAD,
+  chunkAdditionalData,
+  chunkPlaintextLength,
+  DEK_BYTES,
+  NONCE_BYTES,
+} from './format.js';
+
+function checkDek(dek: Uint8Array): void {
+  if (dek.length !== DEK_BYTES) throw new RangeError(`a DEK is ${DEK_BYTES} bytes`);
+}
+
+/**
+ * A blob this process has just sealed, with its chunk hash computed from those very bytes. Only
+ * `SealedChunk.seal` makes one, which is why a ChunkStore may take its hash without hashing again.
+ */
+export class SealedChunk {
+  private constructor(
+    readonly blob: Buffer,
+    /** SHA-256 of the blob: the chunk hash, the name it is stored under. */
+    readonly hash: string,
+  ) {}
+
+  /** Seals chunk `index` of a content. `plaintext` is handed over: do not use it afterwards. */
+  static async seal(
+    dek: Uint8Array,
+    contentHash: string,
+    index: number,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<SealedChunk> {
+    checkDek(dek);
+    if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
+    const { sealed, hash } = await sealInWorker(
+      dek,
+      nonce,
+      chunkAdditionalData(contentHash, index),
+      plaintext,
+      true,
+    );
+    if (hash === undefined) throw new Error('the sealed chunk came back without its hash');
+    return new SealedChunk(sealed, hash);
+  }
+}
+
+/**
+ * Checks a blob without decrypting it: it must hash to its name, then have the length the content's
+ * size implies for its position. Throws BitSyncIntegrityError naming the chunk. `blob` is handed
+ * over: do not use it afterwards.
+ */
+export async function checkBlob(
+  contentHash: string,
+  size: number,
+  chunk: ChunkRef,
+  blob: Uint8Array,
+): Promise<void> {
+  const length = blob.length;
+  if ((await hashInWorker(blob)) !== chunk.hash) {
+    throw new BitSyncIntegrityError('hash_mismatch', contentHash, chunk);
+  }
+  // A blob whose hash matches but whose length is off was sealed for a different size: the
+  // manifest's size, not the blob, is what was tampered with.
+  if (length !== chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD) {
+    throw new BitSyncIntegrityError('wrong_length', contentHash, chunk);
+  }
+}
+
+/**
+ * checkBlob, then decrypt and authenticate: the chunk's plaintext, or BitSyncIntegrityError. The
+ * hash check and the decryption are one trip to a worker. `blob` is handed over.
+ */
+export async function openChunk(
+  dek: Uint8Array,
+  contentHash: string,
+  size: number,
+  chunk: ChunkRef,
+  blob: Uint8Array,
+): Promise<Buffer> {
+  checkDek(dek);
+  if (blob.length !== chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD) {
+    // Rare: let checkBlob say whether the blob or the manifest's size is at fault.
+    await checkBlob(contentHash, size, chunk, blob);
+  }
+  const opened = await openInWorker(
+    dek,
+    chunkAdditionalData(contentHash, chunk.index),
+    blob,
+    chunk.hash,
+  );
+  if ('failure' in opened) throw new BitSyncIntegrityError(opened.failure, contentHash, chunk);
+  return opened.plaintext;
+}

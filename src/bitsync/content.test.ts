@@ -1,0 +1,429 @@
+// Creating and reading content: round trips at every chunk boundary, byte ranges, sources, dedup and
+// re-keying. Everything runs against a real FileChunkStore in a temporary directory.
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  generateRsaKeyPair,
+  privateKeyFromDer,
+  PublicKeyFormatError,
+  type KeyPair,
+} from '../crypto/keys.js';
+import type { AddedBlob, BlobSource, ChunkStore, PutOutcome, StoredBlob } from './chunk-store.js';
+import type { SealedChunk } from './chunk-cipher.js';
+import { bufferSource, fileSource, type ContentSource } from './content-source.js';
+import { createContent, type CreateContentOptions } from './create.js';
+import { openEnvelope, rekeyManifest, revokeEnvelope } from './envelope.js';
+import {
+  EnvelopeNotFoundError,
+  LastEnvelopeError,
+  ManifestFormatError,
+  RangeNotSatisfiableError,
+  SourceChangedError,
+} from './errors.js';
+import { FileChunkStore } from './file-chunk-store.js';
+import { CHUNK_SIZE } from './format.js';
+import type { Manifest } from './manifest.js';
+import { readContent, type ByteRange } from './read.js';
+
+const roots: string[] = [];
+let instance: KeyPair;
+let peer: KeyPair;
+
+beforeAll(async () => {
+  [instance, peer] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
+});
+afterAll(async () => {
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+async function tempDirectory(): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'axon-bitsync-test-'));
+  roots.push(root);
+  return root;
+}
+
+async function tempStore(): Promise<FileChunkStore> {
+  return FileChunkStore.open(await tempDirectory());
+}
+
+/** A one-pass stream of `bytes` in uneven pieces, as an upload arrives. */
+function uploadOf(bytes: Buffer): ContentSource {
+  const pieces: Buffer[] = [];
+  for (let offset = 0, step = 1; offset < bytes.length; offset += step, step = step * 3 + 1) {
+    pieces.push(bytes.subarray(offset, offset + step));
+  }
+  return Readable.from(pieces);
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  for await (const piece of stream) pieces.push(piece as Buffer);
+  return Buffer.concat(pieces);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function create(
+  store: ChunkStore,
+  source: ContentSource,
+  extra: Partial<CreateContentOptions> = {},
+): ReturnType<typeof createContent> {
+  return createContent({
+    store,
+    source,
+    metadata: { filename: 'cat.jpg', mime_type: 'image/jpeg' },
+    instanceKey: instance.publicKey,
+    ...extra,
+  });
+}
+
+function dekOf(manifest: Manifest, key: KeyPair = instance): Buffer {
+  return openEnvelope(manifest, privateKeyFromDer(key.privateKeyDer));
+}
+
+async function storedHashes(store: ChunkStore): Promise<string[]> {
+  const hashes: string[] = [];
+  for await (const blob of store.list()) hashes.push(blob.hash);
+  return hashes.sort();
+}
+
+/** A real FileChunkStore underneath, counting what reaches it. */
+class CountingChunkStore implements ChunkStore {
+  puts = 0;
+  readonly gets: string[] = [];
+  constructor(readonly inner: FileChunkStore) {}
+  get scratchDirectory() {
+    return this.inner.scratchDirectory;
+  }
+  has(hash: string) {
+    return this.inner.has(hash);
+  }
+  get(hash: string) {
+    this.gets.push(hash);
+    return this.inner.get(hash);
+  }
+  put(hash: string, blob: BlobSource): Promise<PutOutcome> {
+    this.puts++;
+    return this.inner.put(hash, blob);
+  }
+  add(chunk: SealedChunk): Promise<AddedBlob> {
+    this.puts++;
+    return this.inner.add(chunk);
+  }
+  delete(hash: string) {
+    return this.inner.delete(hash);
+  }
+  list(): AsyncIterable<StoredBlob> {
+    return this.inner.list();
+  }
+  sweepScratch(olderThan: Date) {
+    return this.inner.sweepScratch(olderThan);
+  }
+}
+
+describe('round trips', () => {
+  const sizes: Array<[string, number]> = [
+    ['empty', 0],
+    ['one byte', 1],
+    ['chunk_size − 1', CHUNK_SIZE - 1],
+    ['chunk_size', CHUNK_SIZE],
+    ['chunk_size + 1', CHUNK_SIZE + 1],
+    ['3 chunks + partial', 3 * CHUNK_SIZE + 12_345],
+  ];
+
+  it.each(sizes)('%s, from an upload stream and from a reopenable source', async (_what, size) => {
+    const plaintext = randomBytes(size);
+    for (const source of [uploadOf(plaintext), bufferSource(plaintext)]) {
+      const store = await tempStore();
+      const { manifest, reused } = await create(store, source);
+      expect(reused).toBe(false);
+      expect(manifest).toMatchObject({
+        version: 1,
+        content_hash: sha256(plaintext),
+        size,
+        chunk_size: CHUNK_SIZE,
+      });
+      expect(manifest.chunks).toHaveLength(Math.ceil(size / CHUNK_SIZE));
+      expect(Object.keys(manifest.encrypted_aes_keys)).toEqual([instance.fingerprint]);
+      // Exactly the manifest's blobs are stored, each hashed to its name, and no spool is left.
+      expect(await storedHashes(store)).toEqual([...manifest.chunks].sort());
+      for (const hash of manifest.chunks) expect(sha256((await store.get(hash))!)).toBe(hash);
+      expect(await readdir(store.scratchDirectory)).toEqual([]);
+
+      const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest) }));
+      expect(read.equals(plaintext)).toBe(true);
+    }
+  });
+
+  it('reads a file twice instead of spooling it', async () => {
+    const plaintext = randomBytes(CHUNK_SIZE * 2 + 77);
+    const file = path.join(await tempDirectory(), 'upload.bin');
+    await writeFile(file, plaintext);
+    const store = await tempStore();
+    const { manifest } = await create(store, fileSource(file));
+    expect(manifest.content_hash).toBe(sha256(plaintext));
+    const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest) }));
+    expect(read.equals(plaintext)).toBe(true);
+  });
+
+  it('gives every content its own DEK and every chunk its own nonce', async () => {
+    const store = await tempStore();
+    const plaintext = Buffer.alloc(CHUNK_SIZE * 3, 7);
+    const first = await create(store, bufferSource(plaintext));
+    const second = await create(store, bufferSource(plaintext));
+    expect(dekOf(first.manifest).equals(dekOf(second.manifest))).toBe(false);
+    const nonces = new Set<string>();
+    for (const hash of [...first.manifest.chunks, ...second.manifest.chunks]) {
+      nonces.add((await store.get(hash))!.subarray(0, 12).toString('hex'));
+    }
+    expect(nonces.size).toBe(6);
+  });
+
+  it('writes the envelopes for the instance and the given peers', async () => {
+    const store = await tempStore();
+    const { manifest } = await create(store, bufferSource(randomBytes(100)), {
+      peerKeys: [peer.publicKey],
+    });
+    expect(Object.keys(manifest.encrypted_aes_keys)).toEqual([
+      instance.fingerprint,
+      peer.fingerprint,
+    ]);
+    expect(dekOf(manifest, peer).equals(dekOf(manifest, instance))).toBe(true);
+  });
+
+  it('refuses bad metadata before reading the source', async () => {
+    const store = await tempStore();
+    let opened = false;
+    const source = {
+      open: () => {
+        opened = true;
+        return bufferSource(Buffer.from('x')).open();
+      },
+    };
+    await expect(
+      create(store, source, {
+        metadata: { filename: '../../etc/passwd', mime_type: 'text/plain' },
+      }),
+    ).rejects.toMatchObject({ issues: [{ path: 'metadata.filename' }] });
+    expect(opened).toBe(false);
+  });
+
+  it('refuses a key that cannot take an envelope before reading the source', async () => {
+    const store = await tempStore();
+    let opened = false;
+    const source = {
+      open: () => {
+        opened = true;
+        return bufferSource(Buffer.from('x')).open();
+      },
+    };
+    const { publicKey: ecKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    for (const key of ['not a key', ecKey]) {
+      await expect(create(store, source, { peerKeys: [key] })).rejects.toBeInstanceOf(
+        PublicKeyFormatError,
+      );
+    }
+    expect(opened).toBe(false);
+  });
+
+  it('keeps nothing when the upload fails midway', async () => {
+    const store = await tempStore();
+    async function* brokenUpload() {
+      yield randomBytes(CHUNK_SIZE + 1000);
+      throw new Error('client went away');
+    }
+    await expect(create(store, brokenUpload())).rejects.toThrow('client went away');
+    expect(await storedHashes(store)).toEqual([]);
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
+  });
+
+  it('keeps nothing when a reopenable source changes between its readings', async () => {
+    const store = await tempStore();
+    // Same length, other bytes; then a source that grows.
+    const rewritten = { open: () => bufferSource(randomBytes(CHUNK_SIZE * 2 + 5)).open() };
+    await expect(create(store, rewritten)).rejects.toBeInstanceOf(SourceChangedError);
+    let readings = 0;
+    const growing = { open: () => bufferSource(Buffer.alloc(CHUNK_SIZE + readings++)).open() };
+    await expect(create(store, growing)).rejects.toBeInstanceOf(SourceChangedError);
+    expect(await storedHashes(store)).toEqual([]);
+  });
+});
+
+describe('byte ranges', () => {
+  const size = 3 * CHUNK_SIZE + 12_345;
+  let plaintext: Buffer;
+  let manifest: Manifest;
+  let store: CountingChunkStore;
+
+  beforeAll(async () => {
+    plaintext = randomBytes(size);
+    store = new CountingChunkStore(await tempStore());
+    ({ manifest } = await create(store, bufferSource(plaintext)));
+  });
+
+  const ranges: Array<[string, ByteRange, number[]]> = [
+    ['within a chunk', { start: CHUNK_SIZE + 10, end: CHUNK_SIZE + 20 }, [1]],
+    ['one whole chunk', { start: CHUNK_SIZE, end: 2 * CHUNK_SIZE - 1 }, [1]],
+    ['across two chunks', { start: CHUNK_SIZE - 5, end: CHUNK_SIZE + 5 }, [0, 1]],
+    ['across four chunks', { start: 100, end: 3 * CHUNK_SIZE + 100 }, [0, 1, 2, 3]],
+    ['the first byte', { start: 0, end: 0 }, [0]],
+    ['the last byte', { start: size - 1, end: size - 1 }, [3]],
+    ['the whole content', { start: 0, end: size - 1 }, [0, 1, 2, 3]],
+  ];
+  it.each(ranges)('%s, reading only the chunks it needs', async (_what, range, chunks) => {
+    store.gets.length = 0;
+    const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest), range }));
+    expect(read.equals(plaintext.subarray(range.start, range.end + 1))).toBe(true);
+    expect(store.gets).toEqual(chunks.map((index) => manifest.chunks[index]));
+  });
+
+  it('lets a reader stop early (a client that disconnects) without errors left behind', async () => {
+    let received = 0;
+    for await (const piece of readContent({ store, manifest, dek: dekOf(manifest) })) {
+      received += (piece as Buffer).length;
+      break;
+    }
+    expect(received).toBe(CHUNK_SIZE);
+    const stream = readContent({ store, manifest, dek: dekOf(manifest) });
+    stream.destroy();
+    await new Promise((resolve) => stream.once('close', resolve));
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('refuses ranges outside the content before streaming anything', () => {
+    const dek = dekOf(manifest);
+    for (const range of [
+      { start: 10, end: 5 },
+      { start: 0, end: size },
+      { start: -1, end: 5 },
+      { start: 1.5, end: 5 },
+    ]) {
+      expect(() => readContent({ store, manifest, dek, range })).toThrow(RangeNotSatisfiableError);
+    }
+  });
+
+  it('has no satisfiable range in empty content', async () => {
+    const empty = await tempStore();
+    const created = await create(empty, bufferSource(Buffer.alloc(0)));
+    expect(() =>
+      readContent({
+        store: empty,
+        manifest: created.manifest,
+        dek: dekOf(created.manifest),
+        range: { start: 0, end: 0 },
+      }),
+    ).toThrow(RangeNotSatisfiableError);
+  });
+});
+
+describe('dedup', () => {
+  it('returns the manifest already held and writes no blob', async () => {
+    const store = new CountingChunkStore(await tempStore());
+    const held = new Map<string, Manifest>();
+    const findManifest = async (hash: string) => held.get(hash);
+    const plaintext = randomBytes(2 * CHUNK_SIZE + 1);
+
+    const first = await create(store, uploadOf(plaintext), { findManifest });
+    held.set(first.manifest.content_hash, first.manifest);
+    const putsAfterFirst = store.puts;
+    const before = await Promise.all(
+      first.manifest.chunks.map((hash) => stat(store.inner.pathOf(hash))),
+    );
+
+    const second = await create(store, uploadOf(plaintext), { findManifest });
+    expect(second.reused).toBe(true);
+    expect(second.manifest).toBe(first.manifest);
+    expect(store.puts).toBe(putsAfterFirst);
+    const after = await Promise.all(
+      first.manifest.chunks.map((hash) => stat(store.inner.pathOf(hash))),
+    );
+    expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
+    expect(await storedHashes(store)).toEqual([...first.manifest.chunks].sort());
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
+  });
+
+  it('names the keys a reused manifest has no envelope for', async () => {
+    const store = await tempStore();
+    const plaintext = randomBytes(1000);
+    const first = await create(store, bufferSource(plaintext));
+    const second = await create(store, bufferSource(plaintext), {
+      peerKeys: [peer.publicKey],
+      findManifest: async () => first.manifest,
+    });
+    expect(second.reused).toBe(true);
+    expect(second.keysWithoutEnvelope).toEqual([peer.fingerprint]);
+  });
+
+  it('without a lookup, stores a second copy and leaves the first untouched', async () => {
+    const store = await tempStore();
+    const plaintext = randomBytes(CHUNK_SIZE + 10);
+    const first = await create(store, bufferSource(plaintext));
+    const blobsBefore = await Promise.all(first.manifest.chunks.map((hash) => store.get(hash)));
+    const second = await create(store, bufferSource(plaintext));
+    expect(second.manifest.chunks.some((hash) => first.manifest.chunks.includes(hash))).toBe(false);
+    const blobsAfter = await Promise.all(first.manifest.chunks.map((hash) => store.get(hash)));
+    expect(blobsAfter).toEqual(blobsBefore);
+    const read = await readAll(
+      readContent({ store, manifest: first.manifest, dek: dekOf(first.manifest) }),
+    );
+    expect(read.equals(plaintext)).toBe(true);
+  });
+});
+
+describe('re-key and revoke', () => {
+  let store: FileChunkStore;
+  let manifest: Manifest;
+  let plaintext: Buffer;
+
+  beforeAll(async () => {
+    store = await tempStore();
+    plaintext = randomBytes(CHUNK_SIZE + 99);
+    ({ manifest } = await create(store, bufferSource(plaintext)));
+  });
+
+  it('adds an envelope the new key opens, keeping the old one as it was', async () => {
+    expect(() => dekOf(manifest, peer)).toThrow(EnvelopeNotFoundError);
+    const rekeyed = rekeyManifest(manifest, privateKeyFromDer(instance.privateKeyDer), [
+      peer.publicKey,
+    ]);
+    expect(rekeyed.chunks).toEqual(manifest.chunks);
+    expect(rekeyed.encrypted_aes_keys[instance.fingerprint]).toBe(
+      manifest.encrypted_aes_keys[instance.fingerprint],
+    );
+    for (const key of [peer, instance]) {
+      const read = await readAll(
+        readContent({ store, manifest: rekeyed, dek: dekOf(rekeyed, key) }),
+      );
+      expect(read.equals(plaintext)).toBe(true);
+    }
+    // Re-keying for a key that already has an envelope changes nothing.
+    const again = rekeyManifest(rekeyed, privateKeyFromDer(peer.privateKeyDer), [
+      instance.publicKey,
+    ]);
+    expect(again).toEqual(rekeyed);
+  });
+
+  it('revokes one envelope on request, never the last', () => {
+    const rekeyed = rekeyManifest(manifest, privateKeyFromDer(instance.privateKeyDer), [
+      peer.publicKey,
+    ]);
+    const revoked = revokeEnvelope(rekeyed, peer.fingerprint);
+    expect(Object.keys(revoked.encrypted_aes_keys)).toEqual([instance.fingerprint]);
+    expect(() => dekOf(revoked, peer)).toThrow(EnvelopeNotFoundError);
+    expect(dekOf(revoked, instance).equals(dekOf(manifest))).toBe(true);
+    expect(() => revokeEnvelope(revoked, instance.fingerprint)).toThrow(LastEnvelopeError);
+    expect(() => revokeEnvelope(revoked, peer.fingerprint)).toThrow(EnvelopeNotFoundError);
+  });
+
+  it('refuses a manifest whose size does not match its chunks', () => {
+    expect(() =>
+      readContent({ store, manifest: { ...manifest, size: 10 }, dek: dekOf(manifest) }),
+    ).toThrow(ManifestFormatError);
+  });
+});

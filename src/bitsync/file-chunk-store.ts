@@ -1,0 +1,233 @@
+// FileChunkStore: blobs as files under <root>/blobs/ab/<hash>, written atomically (temp file in
+// <root>/tmp, fsync, rename, fsync directory) so a crash never leaves a torn blob under a valid name.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddedBlob, BlobSource, ChunkStore, PutOutcome, StoredBlob } from './chunk-store.js';
+import type { SealedChunk } from './chunk-cipher.js';
+import { hashInWorker } from './crypto-workers.js';
+import { BlobRejectedError, InvalidChunkHashError } from './errors.js';
+import { isHexSha256, MAX_BLOB_BYTES, MIN_BLOB_BYTES } from './format.js';
+
+const FAN_OUT = /^[0-9a-f]{2}$/;
+
+export class FileChunkStore implements ChunkStore {
+  readonly scratchDirectory: string;
+  private readonly blobsDirectory: string;
+  /** Fan-out folders known to exist, so a put does not pay a mkdir each time. */
+  private readonly knownFolders = new Set<string>();
+
+  private constructor(readonly root: string) {
+    this.blobsDirectory = path.join(root, 'blobs');
+    this.scratchDirectory = path.join(root, 'tmp');
+  }
+
+  /** Opens (creating if needed) a store rooted at `root`. */
+  static async open(root: string): Promise<FileChunkStore> {
+    const store = new FileChunkStore(path.resolve(root));
+    await mkdir(store.blobsDirectory, { recursive: true });
+    await mkdir(store.scratchDirectory, { recursive: true });
+    return store;
+  }
+
+  /** Where a blob lives; refuses anything but a chunk hash, so no name can escape the store. */
+  pathOf(hash: string): string {
+    if (!isHexSha256(hash)) throw new InvalidChunkHashError(hash);
+    return path.join(this.blobsDirectory, hash.slice(0, 2), hash);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(hash))).isFile();
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false;
+      throw error;
+    }
+  }
+
+  async get(hash: string): Promise<Buffer | undefined> {
+    let file;
+    try {
+      file = await open(this.pathOf(hash), 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+    try {
+      // One byte past the largest blob is enough to show a file is not one, whatever its real size.
+      const length = Math.min((await file.stat()).size, MAX_BLOB_BYTES + 1);
+      const bytes = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await file.read(bytes, filled, length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return bytes.subarray(0, filled);
+    } finally {
+      await file.close();
+    }
+  }
+
+  async put(hash: string, blob: BlobSource): Promise<PutOutcome> {
+    return this.store(hash, blob, false);
+  }
+
+  async add(chunk: SealedChunk): Promise<AddedBlob> {
+    return { hash: chunk.hash, outcome: await this.store(chunk.hash, chunk.blob, true) };
+  }
+
+  private async store(hash: string, blob: BlobSource, hashed: boolean): Promise<PutOutcome> {
+    const target = this.pathOf(hash);
+    const present = await this.get(hash);
+    if (present !== undefined && (await hashInWorker(present)) === hash) {
+      // Never rewritten; the fresh mtime restarts the garbage collector's grace for a blob that is
+      // about to be referenced again.
+      const now = new Date();
+      await utimes(target, now, now);
+      return 'existing';
+    }
+
+    const temporary = path.join(
+      this.scratchDirectory,
+      `put-${hash.slice(0, 16)}-${randomBytes(8).toString('hex')}.partial`,
+    );
+    await writeBlob(temporary, hash, blob, hashed);
+    try {
+      await this.moveIntoPlace(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return present === undefined ? 'stored' : 'repaired';
+  }
+
+  async delete(hash: string): Promise<boolean> {
+    try {
+      await unlink(this.pathOf(hash));
+      return true;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false;
+      throw error;
+    }
+  }
+
+  async *list(): AsyncIterable<StoredBlob> {
+    for (const prefix of await listFolder(this.blobsDirectory)) {
+      if (!FAN_OUT.test(prefix)) continue;
+      const folder = path.join(this.blobsDirectory, prefix);
+      for (const name of await listFolder(folder)) {
+        if (!isHexSha256(name) || !name.startsWith(prefix)) continue;
+        const info = await stat(path.join(folder, name)).catch((error: unknown) => {
+          if (isErrno(error, 'ENOENT')) return undefined; // deleted while listing
+          throw error;
+        });
+        if (info?.isFile()) yield { hash: name, modifiedAt: info.mtime };
+      }
+    }
+  }
+
+  async sweepScratch(olderThan: Date): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await listFolder(this.scratchDirectory)) {
+      const file = path.join(this.scratchDirectory, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info === undefined || info.mtime >= olderThan) continue;
+      await rm(file, { force: true, recursive: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
+  private async moveIntoPlace(temporary: string, target: string): Promise<void> {
+    const folder = path.dirname(target);
+    await this.ensureFolder(folder);
+    try {
+      await rename(temporary, target);
+    } catch (error) {
+      // The folder was removed behind our back (an operator's cleanup): make it again, once.
+      if (!isErrno(error, 'ENOENT')) throw error;
+      this.knownFolders.delete(folder);
+      await this.ensureFolder(folder);
+      await rename(temporary, target);
+    }
+    await fsyncFolder(folder);
+  }
+
+  private async ensureFolder(folder: string): Promise<void> {
+    if (this.knownFolders.has(folder)) return;
+    const created = await mkdir(folder, { recursive: true });
+    // A new folder's own entry must be durable too, or the blob's rename could vanish with it.
+    if (created !== undefined) await fsyncFolder(this.blobsDirectory);
+    this.knownFolders.add(folder);
+  }
+}
+
+/**
+ * Writes the blob to `file`, checking it hashes to `hash` (unless the caller just computed that from
+ * these very bytes); fsyncs it, or removes it and throws.
+ */
+async function writeBlob(
+  file: string,
+  hash: string,
+  blob: BlobSource,
+  hashed: boolean,
+): Promise<void> {
+  const handle = await open(file, 'wx');
+  let complete = false;
+  try {
+    if (blob instanceof Uint8Array) {
+      checkSize(blob.length, hash);
+      // The caller's bytes are hashed here, not handed to a worker: the caller may still use them.
+      if (!hashed && createHash('sha256').update(blob).digest('hex') !== hash) {
+        throw new BlobRejectedError('hash_mismatch', hash);
+      }
+      await handle.writeFile(blob);
+    } else {
+      const hasher = createHash('sha256');
+      let size = 0;
+      for await (const piece of blob) {
+        size += piece.length;
+        // Checked as bytes arrive: a peer streaming an endless blob is cut off at the limit.
+        if (size > MAX_BLOB_BYTES) throw new BlobRejectedError('wrong_size', hash);
+        hasher.update(piece);
+        // FileHandle.writeFile appends at the handle's position, looping over short writes.
+        await handle.writeFile(piece);
+      }
+      checkSize(size, hash);
+      if (hasher.digest('hex') !== hash) throw new BlobRejectedError('hash_mismatch', hash);
+    }
+    await handle.sync();
+    complete = true;
+  } finally {
+    await handle.close();
+    if (!complete) await rm(file, { force: true });
+  }
+}
+
+function checkSize(size: number, hash: string): void {
+  if (size < MIN_BLOB_BYTES || size > MAX_BLOB_BYTES)
+    throw new BlobRejectedError('wrong_size', hash);
+}
+
+async function fsyncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function listFolder(folder: string): Promise<string[]> {
+  try {
+    return await readdir(folder);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return [];
+    throw error;
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
