@@ -23,14 +23,20 @@ export interface HttpRequest {
   method?: 'GET' | 'POST';
   json?: unknown;
   agent?: http.Agent;
+  /** Extra request headers, e.g. authorization. */
+  headers?: http.OutgoingHttpHeaders;
   timeoutMs: number;
 }
 
 /** One request on node:http: fewer layers than fetch, so the client adds little to what is measured. */
 export function httpRequest(req: HttpRequest): Promise<HttpAnswer> {
   const body = req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json));
-  const headers: http.OutgoingHttpHeaders =
-    body === undefined ? {} : { 'content-type': 'application/json', 'content-length': body.length };
+  const headers: http.OutgoingHttpHeaders = {
+    ...req.headers,
+    ...(body === undefined
+      ? {}
+      : { 'content-type': 'application/json', 'content-length': body.length }),
+  };
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const request = http.request(
@@ -103,15 +109,26 @@ const STRIPPED_ENV = [
   'AXON_METRICS_TOKEN',
 ];
 
+export interface StartOptions {
+  /**
+   * A data directory the caller owns: used as it is (a server started again on it finds its
+   * database and secrets) and left in place by stop(). Default: a fresh one, deleted by stop().
+   */
+  dataDir?: string;
+}
+
 /**
- * Starts `node bin/axon.js start` on a free loopback port with a fresh SQLite data directory, and
- * resolves once GET /api/health answers 200. The server is killed if this process exits first.
+ * Starts `node bin/axon.js start` on a free loopback port with a fresh SQLite data directory (or
+ * options.dataDir), and resolves once GET /api/health answers 200. The server is killed if this
+ * process exits first.
  */
 export async function startAxon(
   env: Record<string, string>,
   startupTimeoutMs = 30_000,
+  options: StartOptions = {},
 ): Promise<RunningServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'axon-bench-'));
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'axon-bench-')));
   const port = await freeLoopbackPort();
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const key of STRIPPED_ENV) delete childEnv[key];
@@ -139,7 +156,7 @@ export async function startAxon(
   // are turned into an exit first.
   const onExit = () => {
     if (running()) child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
   process.once('exit', onExit);
@@ -158,7 +175,7 @@ export async function startAxon(
       process.off('exit', onExit);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     })();
     return stopping;
   };
@@ -184,6 +201,77 @@ export async function startAxon(
     throw error;
   }
   return { url, output: () => tail, stop };
+}
+
+export interface RunningBare {
+  url: string;
+  stop(): Promise<void>;
+}
+
+// The reference app: Fastify with defaults and one route answering a small constant, in its own
+// process as the Axon server is, so both compete for the cores with the load generator alike.
+const BARE_FASTIFY = `
+import Fastify from 'fastify';
+const answer = { success: true, data: { ok: true }, error: null, timestamp: '2000-01-01T00:00:00.000Z' };
+const app = Fastify({ logger: false });
+app.get('/', async () => answer);
+await app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write('listening ' + app.server.address().port + '\\n');
+`;
+
+/** Starts a bare Fastify app (GET / answers a constant JSON) on a loopback port, in a child. */
+export async function startBareFastify(startupTimeoutMs = 15_000): Promise<RunningBare> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const onExit = () => {
+    if (running()) child.kill('SIGKILL');
+  };
+  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const stop = async () => {
+    if (running()) {
+      child.kill('SIGTERM');
+      const graceful = await Promise.race([exited.then(() => true), sleep(5000, false)]);
+      if (!graceful && running()) child.kill('SIGKILL');
+      await exited;
+    }
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`bare Fastify did not start in ${startupTimeoutMs} ms:\n${output}`)),
+        startupTimeoutMs,
+      );
+      const keep = (chunk: Buffer) => {
+        output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
+        const match = /listening (\d+)/.exec(output);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`bare Fastify exited during start-up:\n${output}`));
+      });
+    });
+    return { url: `http://127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** Nearest-rank percentile (p in 0–100) of unsorted samples; NaN when there are none. */

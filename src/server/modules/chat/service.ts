@@ -49,8 +49,18 @@ export interface PresentUser {
   lastSeen: number;
 }
 
+/** One page of events being read for every reader who asked for it at the same moment. */
+interface SharedRead {
+  readers: Set<string>;
+  page: Promise<{ events: ChatEvent[]; ignored: Set<string> }>;
+}
+
+/** Ignore-list lookups per query: within any database's bound-parameter limit. */
+const IGNORE_LOOKUP_CHUNK = 500;
+
 export class ChatService {
   private readonly presenceWritten = new Map<string, number>();
+  private readonly sharedReads = new Map<string, SharedRead>();
 
   constructor(
     private readonly database: AxonDatabase,
@@ -137,7 +147,10 @@ export class ChatService {
       const after = options.after;
       // Subscribe first, then read: an event that commits in between still wakes us.
       const next = after === undefined ? undefined : this.hub.waitBeyond(channel, after);
-      const events = await this.query(board.id, after, reader, options.limit);
+      const events =
+        after === undefined
+          ? await this.query(board.id, after, reader, options.limit)
+          : await this.eventsAfter(board.id, after, reader, options.limit);
       const remaining = deadline - Date.now();
       if (events.length > 0 || next === undefined || remaining <= 0 || options.signal?.aborted) {
         next?.cancel();
@@ -196,6 +209,52 @@ export class ChatService {
       .values({ board_id: board.id, user_id: user.id, last_seen: now })
       .onConflict((oc) => oc.columns(['board_id', 'user_id']).doUpdateSet({ last_seen: now }))
       .execute();
+  }
+
+  /**
+   * What `query(boardId, after, reader, limit)` answers, for many readers at the price of one: the
+   * readers who ask for the same page at the same moment (every waiter one event wakes) share one
+   * query of it and one lookup of their ignore lists. A reader who ignores an author on the page
+   * gets its own query, filtered in the database as before.
+   */
+  private async eventsAfter(
+    boardId: string,
+    after: number,
+    reader: User | null,
+    limit: number,
+  ): Promise<ChatEvent[]> {
+    const key = `${boardId}|${after}|${limit}`;
+    let shared = this.sharedReads.get(key);
+    if (shared === undefined) {
+      const readers = new Set<string>();
+      const page = (async () => {
+        // Let the other readers woken by the same event join, then close the group: whoever asks
+        // after this point may need a newer commit, so gets a new query.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.sharedReads.delete(key);
+        const events = await this.query(boardId, after, null, limit);
+        const authors = [...new Set(events.map((e) => e.author.fingerprint))];
+        const ignored = new Set<string>();
+        const ids = [...readers];
+        for (let i = 0; authors.length > 0 && i < ids.length; i += IGNORE_LOOKUP_CHUNK) {
+          const rows = await this.db
+            .selectFrom('ignored_pubkeys')
+            .select(['user_id', 'fingerprint'])
+            .where('user_id', 'in', ids.slice(i, i + IGNORE_LOOKUP_CHUNK))
+            .where('fingerprint', 'in', authors)
+            .execute();
+          for (const r of rows) ignored.add(`${r.user_id}|${r.fingerprint}`);
+        }
+        return { events, ignored };
+      })();
+      shared = { readers, page };
+      this.sharedReads.set(key, shared);
+    }
+    if (reader !== null) shared.readers.add(reader.id);
+    const { events, ignored } = await shared.page;
+    if (reader === null || !events.some((e) => ignored.has(`${reader.id}|${e.author.fingerprint}`)))
+      return events;
+    return this.query(boardId, after, reader, limit);
   }
 
   private async lastCursor(boardId: string): Promise<number> {

@@ -105,13 +105,18 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
   let base: string;
   let alice: Account;
   let bob: Account;
+  let carol: Account;
   const readers: Reader[] = [];
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    [alice, bob] = await Promise.all([registerUser(t.app), registerUser(t.app)]);
+    [alice, bob, carol] = await Promise.all([
+      registerUser(t.app),
+      registerUser(t.app),
+      registerUser(t.app),
+    ]);
   });
   afterAll(async () => {
     for (const r of readers) r.close();
@@ -230,6 +235,46 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
       'after the reconnect',
     ]);
     expectOrderedAndLabelled(reader.received);
+  });
+
+  it("hides an ignored author's events from that reader only, in streams and long polls woken together", async () => {
+    const bobsFingerprint = (await say(bob, 'before carol ignores bob')).author.fingerprint;
+    const ignore = await t.app.inject({
+      method: 'POST',
+      url: '/api/user/ignored_pubkeys/',
+      headers: bearer(carol.token),
+      payload: { pubkey: bobsFingerprint },
+    });
+    expect(ignore.statusCode, ignore.body).toBe(201);
+
+    const start = await currentCursor();
+    const aliceStream = open(streamUrl(alice.token, start));
+    const carolStream = open(streamUrl(carol.token, start));
+    await Promise.all([aliceStream.untilOpen(), carolStream.untilOpen()]);
+    const poll = (account: Account) =>
+      fetch(`${base}/api/chat/read_events/?after=${start}&wait=30`, {
+        headers: bearer(account.token),
+      }).then(async (res) => {
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { data: { events: EventJson[]; next_cursor: string } }).data;
+      });
+    const alicePoll = poll(alice);
+    const carolPoll = poll(carol);
+    // Give the polls a moment to be waiting (they answer correctly either way).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const fromBob = await say(bob, 'carol does not see this');
+    const fromAlice = await say(alice, 'everyone sees this');
+
+    await aliceStream.untilCount(2);
+    await carolStream.untilCount(1);
+    expect(aliceStream.bodies()).toEqual(['carol does not see this', 'everyone sees this']);
+    expect(carolStream.bodies()).toEqual(['everyone sees this']);
+    const [aliceGot, carolGot] = await Promise.all([alicePoll, carolPoll]);
+    expect(aliceGot.events[0]!.id).toBe(fromBob.id);
+    expect(carolGot.events.map((e) => e.id)).toEqual([fromAlice.id]);
+    expect(carolGot.next_cursor).toBe(fromAlice.cursor);
+    aliceStream.close();
+    carolStream.close();
   });
 
   it('answers a visitor without a token 404 with the JSON envelope before any stream opens', async () => {
