@@ -13,6 +13,7 @@ import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
 import { EventHub, postgresEventBridge } from './services/event-hub.js';
+import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
 import { RoomStateService } from './modules/chat/room-state.js';
 import { ChatService } from './modules/chat/service.js';
@@ -33,6 +34,7 @@ export interface AppContext {
   boards: BoardService;
   messages: MessageService;
   hub: EventHub;
+  pageCache: PageCache;
   content: ContentService;
   chat: ChatService;
   applets: AppletService;
@@ -59,21 +61,31 @@ export function createContext(
       (e) => onServiceError('session-cleanup', e),
     ),
   );
-  const bannedPubkeys = new BannedPubkeys(database);
-  const boards = new BoardService(database);
   const hub = new EventHub();
+  const pageCache = new PageCache();
+  // Posts and deletions announce their board; anything else announced (bans, retention) may change
+  // what any page shows.
+  hub.watchAll((channel) => {
+    if (channel.startsWith('board:')) pageCache.invalidateBoard(channel.slice('board:'.length));
+    else if (!channel.startsWith('room:')) pageCache.clear();
+  });
   if (config.database.dialect === 'postgres') {
     services.add(
       postgresEventBridge(config.database.url, hub, (e) => onServiceError('realtime-bridge', e)),
     );
   }
+  const bannedPubkeys = new BannedPubkeys(database, hub);
+  const boards = new BoardService(database, hub);
   const content = new ContentService(database, identity, boards, config.chunkStoreDir);
   const messages = new MessageService(database, boards, bannedPubkeys, hub, content);
   services.add(
     periodicService(
       'retention',
       60 * 60 * 1000,
-      () => runRetention(database, Date.now(), { content }),
+      async () => {
+        const result = await runRetention(database, Date.now(), { content });
+        if (result.messagesDeleted > 0) hub.publish('retention', 0);
+      },
       (e) => onServiceError('retention', e),
     ),
   );
@@ -90,6 +102,7 @@ export function createContext(
     boards,
     messages,
     hub,
+    pageCache,
     content,
     chat: new ChatService(database, messages, bannedPubkeys, hub),
     applets: new AppletService(database),

@@ -10,6 +10,7 @@ export interface EventFeed<E> {
   start: number | undefined;
   fetch(after: number | undefined): Promise<{ events: E[]; nextCursor: number }>;
   cursorOf(event: E): number;
+  /** The event's data; an object returned for one event must not be returned for another. */
   toJson(event: E): unknown;
   /** Called on every heartbeat (presence). */
   onHeartbeat?(): Promise<void>;
@@ -28,6 +29,18 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   maxBufferedBytes: 256 * 1024,
   batch: 100,
 };
+
+// The frame of one toJson() result, for every stream it goes to (feeds may hand many streams the
+// same object); weakly held, so frames go when their events do.
+const frames = new WeakMap<object, Buffer>();
+
+function frameOf(id: number, json: unknown): Buffer {
+  const cached = typeof json === 'object' && json !== null ? frames.get(json) : undefined;
+  if (cached !== undefined) return cached;
+  const frame = Buffer.from(`id: ${id}\nevent: message\ndata: ${JSON.stringify(json)}\n\n`);
+  if (typeof json === 'object' && json !== null) frames.set(json, frame);
+  return frame;
+}
 
 export async function streamEvents<E>(
   request: FastifyRequest,
@@ -72,10 +85,8 @@ export async function streamEvents<E>(
       // Past the bound, stop writing until the client drains: the rest comes next round.
       let full = false;
       for (const event of events) {
-        raw.write(
-          `id: ${feed.cursorOf(event)}\nevent: message\ndata: ${JSON.stringify(feed.toJson(event))}\n\n`,
-        );
         cursor = feed.cursorOf(event);
+        raw.write(frameOf(cursor, feed.toJson(event)));
         full = raw.writableLength > options.maxBufferedBytes;
         if (full) break;
       }

@@ -2,7 +2,9 @@
 // it is a map of listeners; on PostgreSQL a LISTEN connection carries other processes' events
 // (sent with pg_notify inside the writing transaction, so only committed events are announced).
 import { randomBytes } from 'node:crypto';
+import { sql, type QueryExecutorProvider } from 'kysely';
 import pg from 'pg';
+import type { Dialect } from '../db/database.js';
 import type { BackgroundService, ServiceState } from './registry.js';
 
 export const NOTIFY_CHANNEL = 'axon_events';
@@ -14,9 +16,17 @@ export const PROCESS_TAG = randomBytes(6).toString('base64url');
 
 export class EventHub {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly watchers = new Set<(channel: string, seq: number) => void>();
 
   publish(channel: string, seq: number): void {
     for (const listener of this.listeners.get(channel) ?? []) listener(seq);
+    for (const watcher of this.watchers) watcher(channel, seq);
+  }
+
+  /** Hears every channel (caches that drop what changed). */
+  watchAll(watcher: (channel: string, seq: number) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   subscribe(channel: string, listener: Listener): () => void {
@@ -38,6 +48,7 @@ export class EventHub {
   wakeAll(): void {
     for (const set of this.listeners.values())
       for (const listener of set) listener(Number.MAX_SAFE_INTEGER);
+    for (const watcher of this.watchers) watcher('*', Number.MAX_SAFE_INTEGER);
   }
 
   /**
@@ -61,6 +72,21 @@ export class EventHub {
   static payload(channel: string, seq: number): string {
     return `${PROCESS_TAG}|${channel}|${seq}`;
   }
+}
+
+/**
+ * Announces a change to other app processes from inside the writing transaction: PostgreSQL sends
+ * the notification only if the transaction commits. A no-op on SQLite (one process). The caller
+ * publishes to its own hub after the commit.
+ */
+export async function notifyOtherProcesses(
+  trx: QueryExecutorProvider,
+  dialect: Dialect,
+  channel: string,
+  seq: number,
+): Promise<void> {
+  if (dialect !== 'postgres') return;
+  await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(channel, seq)})`.execute(trx);
 }
 
 /** LISTENs on PostgreSQL and republishes other processes' events locally; reconnects with backoff. */

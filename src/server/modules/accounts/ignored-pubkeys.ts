@@ -29,6 +29,20 @@ export class IgnoredPubkeys {
     return { fingerprint: row.fingerprint, createdAt: row.created_at };
   }
 
+  /**
+   * A short token that changes whenever the user's ignore list does; null when it is empty (then
+   * they see what everyone sees, and can share cached pages).
+   */
+  async listVersion(userId: string): Promise<string | null> {
+    const row = await this.database.db
+      .selectFrom('ignored_pubkeys')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('latest')])
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    return n === 0 ? null : `${n}.${String(row.latest)}`;
+  }
+
   async unignore(userId: string, fingerprint: string): Promise<void> {
     const result = await this.database.db
       .deleteFrom('ignored_pubkeys')

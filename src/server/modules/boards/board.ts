@@ -39,3 +39,6 @@ export function toBoard(row: Selectable<BoardsTable>): Board {
 
 /** The `board` value a message's signed object carries: the federation room when there is one. */
 export const boardRef = (board: Board) => board.federationRoomId ?? board.id;
+
+/** The event hub channel of a board: posts, deletions and changes are announced on it. */
+export const boardChannel = (boardId: string) => `board:${boardId}`;

@@ -1,6 +1,6 @@
 // Messages on boards: post (signed by the author's key as a federated object), read with the
 // thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { signObject, verifyObject } from '../../../crypto/signing.js';
@@ -14,9 +14,9 @@ import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import type { AttachmentRef, ContentService } from '../content/service.js';
-import { recordModAction } from '../moderation/modlog.js';
-import { EventHub, NOTIFY_CHANNEL } from '../../services/event-hub.js';
-import { boardRef, type Board } from './board.js';
+import { recordModAction, type Actor } from '../moderation/modlog.js';
+import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { boardChannel, boardRef, type Board } from './board.js';
 import type { BoardService } from './service.js';
 import type { MessagePageQuery, MessagePost } from './schema.js';
 
@@ -43,9 +43,6 @@ export interface MessageWithThread {
   signatureValid: boolean;
   thread: Array<Message & { signatureValid: boolean }>;
 }
-
-/** The hub channel of a board's events. */
-export const boardChannel = (boardId: string) => `board:${boardId}`;
 
 /** The federated object a message is (DESIGN.md §7), as signed by its author. */
 export function messageObject(
@@ -260,11 +257,7 @@ export class MessageService {
         })
         .execute();
       await this.content.addRefs(trx, 'message', id, unsigned.attachments);
-      if (this.database.dialect === 'postgres') {
-        await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(boardChannel(board.id), event_seq)})`.execute(
-          trx,
-        );
-      }
+      await notifyOtherProcesses(trx, this.database.dialect, boardChannel(board.id), event_seq);
       return event_seq;
     });
     this.hub.publish(boardChannel(board.id), boardSeq);
@@ -353,19 +346,54 @@ export class MessageService {
     const own = row.author_id === user.id;
     if (!own && !can(user, 'moderate'))
       throw forbidden('only the author or a moderator may delete this message');
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('messages').where('id', '=', id).execute();
-      if (!own) {
-        await recordModAction(trx, {
-          actor: { id: user.id, name: user.username },
-          action: 'delete_message',
-          targetType: 'message',
-          targetId: id,
-          reason: reason ?? 'no reason given',
-          details: { board: board.name, author: row.author_fingerprint, subject: row.subject },
-        });
-      }
-    });
+    await this.db.transaction().execute((trx) =>
+      this.remove(trx, row.id, board.id, {
+        ...(own
+          ? {}
+          : {
+              log: {
+                actor: { id: user.id, name: user.username },
+                reason: reason ?? 'no reason given',
+                details: {
+                  board: board.name,
+                  author: row.author_fingerprint,
+                  subject: row.subject,
+                },
+              },
+            }),
+      }),
+    );
+    this.hub.publish(boardChannel(board.id), 0);
+  }
+
+  /**
+   * Deletes a message inside the caller's transaction: logs it when a moderator does it, and tells
+   * other processes (whose page caches must drop it). The caller publishes locally after commit.
+   */
+  async remove(
+    trx: Kysely<DatabaseSchema>,
+    id: string,
+    boardId: string,
+    options: { log?: { actor: Actor; reason: string; details: Record<string, unknown> } },
+  ): Promise<void> {
+    await trx.deleteFrom('messages').where('id', '=', id).execute();
+    if (options.log !== undefined) {
+      await recordModAction(trx, {
+        actor: options.log.actor,
+        action: 'delete_message',
+        targetType: 'message',
+        targetId: id,
+        reason: options.log.reason,
+        details: options.log.details,
+      });
+    }
+    // Number 0 wakes no reader (cursors only move forward); it tells caches the board changed.
+    await notifyOtherProcesses(trx, this.database.dialect, boardChannel(boardId), 0);
+  }
+
+  /** Tells this process's listeners that a board changed (after a commit elsewhere in the code). */
+  announce(boardId: string): void {
+    this.hub.publish(boardChannel(boardId), 0);
   }
 
   findRow(id: string) {

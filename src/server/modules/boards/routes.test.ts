@@ -427,6 +427,74 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       expect(items.find((m) => m.id === root)?.reply_count).toBe(3);
     });
 
+    it('serves repeated pages from a cache that drops them the moment the board changes', async () => {
+      const cached = (await createBoard({ name: 'Cached' })).id;
+      for (let i = 0; i < 4; i++)
+        await post(alice.token, { board_id: cached, subject: `c${i}`, body: 'x' });
+      const url = `/api/boards/${cached}/messages/?limit=3`;
+      const page = async (headers: Record<string, string> = {}) => {
+        const res = await t.app.inject({ url, headers });
+        return {
+          cache: res.headers['x-cache'],
+          subjects: res.json().data.items.map((m: { subject: string }) => m.subject),
+        };
+      };
+      const first = await page();
+      expect((await page()).cache).toBe('hit');
+      expect((await page({ 'cache-control': 'no-cache' })).cache).toBe('miss');
+
+      const fresh = await post(bob.token, { board_id: cached, subject: 'fresh', body: 'news' });
+      expect(fresh.statusCode, fresh.body).toBe(201);
+      const posted = fresh.json().data;
+      const afterPost = await page();
+      expect(afterPost).toEqual({
+        cache: 'miss',
+        subjects: ['fresh', ...first.subjects.slice(0, 2)],
+      });
+
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${posted.id}/`,
+        headers: bearer(bob.token),
+      });
+      expect(await page()).toEqual({ cache: 'miss', subjects: first.subjects });
+
+      const bobKey = (await t.ctx.accounts.getUser(bob.id)).fingerprint;
+      await post(bob.token, { board_id: cached, subject: 'by bob', body: 'x' });
+      expect((await page()).subjects[0]).toBe('by bob');
+      const banned = await t.app.inject({
+        method: 'POST',
+        url: '/api/moderation/banned_pubkeys/',
+        headers: bearer(sysop.token),
+        payload: { pubkey: bobKey, reason: 'cache test' },
+      });
+      expect(banned.statusCode, banned.body).toBe(201);
+      expect(await page()).toEqual({ cache: 'miss', subjects: first.subjects });
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/moderation/banned_pubkeys/${bobKey}/`,
+        headers: bearer(sysop.token),
+      });
+
+      // A reader with an ignore list gets their own page, which follows their list.
+      const aliceKey = (await t.ctx.accounts.getUser(alice.id)).fingerprint;
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/user/ignored_pubkeys/',
+        headers: bearer(sysop.token),
+        payload: { pubkey: aliceKey },
+      });
+      expect((await page(bearer(sysop.token))).subjects).toEqual(['by bob']);
+      expect((await page()).subjects[0]).toBe('by bob');
+      expect((await page()).subjects).toHaveLength(3);
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/user/ignored_pubkeys/${aliceKey}/`,
+        headers: bearer(sysop.token),
+      });
+      expect((await page(bearer(sysop.token))).subjects).toHaveLength(3);
+    });
+
     it('refuses a malformed cursor, limit or order with 400 naming it', async () => {
       for (const [query, field] of [
         ['cursor=garbage', 'query.cursor'],

@@ -151,10 +151,33 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: { 200: envelopeOf(page(MessageSchema)) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const viewer = await optionalUser(ctx, request);
-      const result = await ctx.messages.list(viewer, request.params.id, request.query);
-      return ok({ items: result.items.map(presentMessage), next_cursor: result.next_cursor });
+      const board = await ctx.boards.getReadable(viewer, request.params.id);
+      // Readers with no ignore list all see the same page, so they share one cached copy.
+      const ignores = viewer === null ? null : await ctx.ignoredPubkeys.listVersion(viewer.id);
+      const { order, threads, limit, cursor } = request.query;
+      const key = [
+        board.id,
+        ignores === null ? '' : `${viewer!.id}:${ignores}`,
+        order,
+        threads,
+        limit,
+        cursor ?? '',
+      ].join('\u0000');
+      // Pages go out as JSON text (serialized once, when cached): a string is sent as it is.
+      void reply.type('application/json; charset=utf-8');
+      if (!/no-cache/i.test(request.headers['cache-control'] ?? '')) {
+        const cached = ctx.pageCache.get(key);
+        if (cached !== undefined) return reply.header('X-Cache', 'hit').send(cached as never);
+      }
+      const stamp = ctx.pageCache.stamp();
+      const result = await ctx.messages.list(viewer, board.id, request.query);
+      const body = JSON.stringify(
+        ok({ items: result.items.map(presentMessage), next_cursor: result.next_cursor }),
+      );
+      ctx.pageCache.set(board.id, key, body, stamp);
+      return reply.header('X-Cache', 'miss').send(body as never);
     },
   );
 

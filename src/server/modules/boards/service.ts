@@ -6,11 +6,15 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
-import { toBoard, type Board } from './board.js';
+import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { boardChannel, toBoard, type Board } from './board.js';
 import type { BoardInput, BoardPatch } from './schema.js';
 
 export class BoardService {
-  constructor(private readonly database: AxonDatabase) {}
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly hub: EventHub,
+  ) {}
 
   private get db() {
     return this.database.db;
@@ -110,6 +114,8 @@ export class BoardService {
     } catch (error) {
       throw translateUnique(error);
     }
+    await notifyOtherProcesses(this.db, this.database.dialect, boardChannel(id), 0);
+    this.hub.publish(boardChannel(id), 0);
     return (await this.find(id))!;
   }
 }

@@ -2,10 +2,9 @@
 // Writers compare-and-set on the version they read; a stale writer gets 409 and the current state.
 // Concurrent federated writes follow the same rule (docs/realtime.md): the first to commit
 // version N+1 wins, the other must re-read and retry.
-import { sql } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
 import { AppError, fieldError } from '../../http/errors.js';
-import { EventHub, NOTIFY_CHANNEL } from '../../services/event-hub.js';
+import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
 
 export const ROOM_STATE_MAX_BYTES = 64 * 1024;
 
@@ -99,11 +98,8 @@ export class RoomStateService {
           .executeTakeFirst();
         changed = Number(result.numUpdatedRows);
       }
-      if (changed === 1 && this.database.dialect === 'postgres') {
-        await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(roomChannel(roomId), next)})`.execute(
-          trx,
-        );
-      }
+      if (changed === 1)
+        await notifyOtherProcesses(trx, this.database.dialect, roomChannel(roomId), next);
       return changed === 1;
     });
     const current = await this.get(roomId);

@@ -11,7 +11,7 @@ import { notFound } from '../../http/errors.js';
 import { streamEvents } from '../../http/sse.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
-import { boardChannel } from '../boards/messages.js';
+import { boardChannel } from '../boards/board.js';
 import { presentBoard } from '../boards/routes.js';
 import { BoardSchema, MessagePost } from '../boards/schema.js';
 import { MAX_EVENTS_PER_READ, type ChatEvent } from './service.js';
@@ -79,7 +79,28 @@ function localTime(ms: number, timezone: string): string {
   return format.format(new Date(ms));
 }
 
-function presentEvent(e: ChatEvent, reader: User | null): z.output<typeof EventSchema> {
+type PresentedEvent = z.output<typeof EventSchema>;
+
+// Readers woken by one event share its ChatEvent objects (ChatService reads one page for them all),
+// so each event is presented once per time zone, not once per reader. Treat the results as frozen.
+const presented = new WeakMap<ChatEvent, Map<string, PresentedEvent>>();
+
+function presentEvent(e: ChatEvent, reader: User | null): PresentedEvent {
+  const timezone = reader?.timezone ?? 'UTC';
+  let byZone = presented.get(e);
+  if (byZone === undefined) {
+    byZone = new Map();
+    presented.set(e, byZone);
+  }
+  let result = byZone.get(timezone);
+  if (result === undefined) {
+    result = presentEventOnce(e, timezone);
+    byZone.set(timezone, result);
+  }
+  return result;
+}
+
+function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
   return {
     cursor: String(e.cursor),
     id: e.id,
@@ -97,7 +118,7 @@ function presentEvent(e: ChatEvent, reader: User | null): z.output<typeof EventS
           : `/api/users/${e.author.userId}/avatar/?v=${e.author.avatarHash.slice(0, 16)}`,
     },
     created_at: new Date(e.createdAt).toISOString(),
-    created_at_local: localTime(e.createdAt, reader?.timezone ?? 'UTC'),
+    created_at_local: localTime(e.createdAt, timezone),
   };
 }
 

@@ -12,7 +12,8 @@ import { can } from '../accounts/permissions.js';
 import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
 import { toBoard, type Board } from '../boards/board.js';
-import { assertMayPost, boardChannel, type MessageService } from '../boards/messages.js';
+import { boardChannel } from '../boards/board.js';
+import { assertMayPost, type MessageService } from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 
 export const CHAT_BOARD_NAME = 'AxonChat';

@@ -3,6 +3,7 @@ import type { AxonDatabase } from '../../db/database.js';
 import { notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { pubkeyInput } from '../accounts/pubkey-input.js';
+import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
 import { recordModAction, type Actor } from './modlog.js';
 
 export interface BannedPubkey {
@@ -32,8 +33,14 @@ const toBan = (r: Row): BannedPubkey => ({
   expiresAt: r.expires_at,
 });
 
+/** Announced when the banned keys change: what every list shows may change with them. */
+export const BANS_CHANNEL = 'bans';
+
 export class BannedPubkeys {
-  constructor(private readonly database: AxonDatabase) {}
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly hub: EventHub,
+  ) {}
 
   /** Bans a key (replacing an earlier ban of it, so a ban can be extended or made permanent). */
   async ban(input: {
@@ -75,7 +82,9 @@ export class BannedPubkeys {
           until: input.expiresAt === null ? null : new Date(input.expiresAt).toISOString(),
         },
       });
+      await notifyOtherProcesses(trx, this.database.dialect, BANS_CHANNEL, 0);
     });
+    this.hub.publish(BANS_CHANNEL, 0);
     return toBan(row);
   }
 
@@ -93,7 +102,9 @@ export class BannedPubkeys {
         targetId: fingerprint,
         reason: 'ban lifted',
       });
+      await notifyOtherProcesses(trx, this.database.dialect, BANS_CHANNEL, 0);
     });
+    this.hub.publish(BANS_CHANNEL, 0);
   }
 
   async isBanned(fingerprint: string, now = Date.now()): Promise<boolean> {

@@ -178,17 +178,16 @@ export class ReportService {
         },
       });
       if (decision.deleteMessage && report.message_seq !== null) {
-        await trx.deleteFrom('messages').where('id', '=', report.message_id).execute();
-        await recordModAction(trx, {
-          actor,
-          action: 'delete_message',
-          targetType: 'message',
-          targetId: report.message_id,
-          reason: decision.note ?? report.reason,
-          details: { report: reportId, ...(JSON.parse(report.snapshot) as object) },
+        await this.messages.remove(trx, report.message_id, report.board_id, {
+          log: {
+            actor,
+            reason: decision.note ?? report.reason,
+            details: { report: reportId, ...(JSON.parse(report.snapshot) as object) },
+          },
         });
       }
     });
+    if (decision.deleteMessage) this.messages.announce(report.board_id);
     return toReport((await this.findRow(reportId))!);
   }
 
