@@ -3,7 +3,7 @@
 // PostgreSQL NOTIFY, from others), and expire after a few seconds as a backstop for changes that
 // are not announced across processes (bans, ignore lists, board settings).
 export interface CachedPage {
-  body: string;
+  body: Buffer;
   expires: number;
 }
 
@@ -18,7 +18,7 @@ export class PageCache {
     private readonly maxEntries = 2000,
   ) {}
 
-  get(key: string, now = Date.now()): string | undefined {
+  get(key: string, now = Date.now()): Buffer | undefined {
     const page = this.pages.get(key);
     if (page === undefined) return undefined;
     if (page.expires <= now) {
@@ -34,7 +34,7 @@ export class PageCache {
   }
 
   /** Caches the page unless something changed since `stamp` was taken (it may already be stale). */
-  set(boardId: string, key: string, body: string, stamp: number, now = Date.now()): void {
+  set(boardId: string, key: string, body: Buffer, stamp: number, now = Date.now()): void {
     if (stamp !== this.generation) return;
     if (this.pages.size >= this.maxEntries) this.clear();
     this.pages.set(key, { body, expires: now + this.ttlMs });

@@ -165,7 +165,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         limit,
         cursor ?? '',
       ].join('\u0000');
-      // Pages go out as JSON text (serialized once, when cached): a string is sent as it is.
+      // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
       void reply.type('application/json; charset=utf-8');
       if (!/no-cache/i.test(request.headers['cache-control'] ?? '')) {
         const cached = ctx.pageCache.get(key);
@@ -173,8 +173,10 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       }
       const stamp = ctx.pageCache.stamp();
       const result = await ctx.messages.list(viewer, board.id, request.query);
-      const body = JSON.stringify(
-        ok({ items: result.items.map(presentMessage), next_cursor: result.next_cursor }),
+      const body = Buffer.from(
+        JSON.stringify(
+          ok({ items: result.items.map(presentMessage), next_cursor: result.next_cursor }),
+        ),
       );
       ctx.pageCache.set(board.id, key, body, stamp);
       return reply.header('X-Cache', 'miss').send(body as never);

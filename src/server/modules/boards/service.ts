@@ -10,11 +10,21 @@ import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js
 import { boardChannel, toBoard, type Board } from './board.js';
 import type { BoardInput, BoardPatch } from './schema.js';
 
+/** How long a board read from the database is reused (changes from this process drop it at once). */
+const BOARD_CACHE_MS = 2000;
+
 export class BoardService {
+  private readonly recent = new Map<string, { board: Board; expires: number }>();
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly hub: EventHub,
-  ) {}
+  ) {
+    hub.watchAll((channel) => {
+      if (channel.startsWith('board:')) this.recent.delete(channel.slice('board:'.length));
+      else if (channel === '*') this.recent.clear();
+    });
+  }
 
   private get db() {
     return this.database.db;
@@ -41,13 +51,21 @@ export class BoardService {
     return board;
   }
 
+  /** A board by id; read through a short cache that every change announced on it drops. */
   async find(id: string): Promise<Board | undefined> {
+    const now = Date.now();
+    const cached = this.recent.get(id);
+    if (cached !== undefined && cached.expires > now) return cached.board;
     const row = await this.db
       .selectFrom('boards')
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    return row === undefined ? undefined : toBoard(row);
+    if (row === undefined) return undefined;
+    const board = toBoard(row);
+    if (this.recent.size > 1000) this.recent.clear();
+    this.recent.set(id, { board, expires: now + BOARD_CACHE_MS });
+    return board;
   }
 
   /** Ids of every board the user may read: search and lists filter by it. */
