@@ -1,5 +1,6 @@
-// The BitSync benchmark: create and read throughput of the library against the bare primitives
-// (SHA-256 + AES-256-GCM in-process) and against durable disk writes, and memory during a 1 GiB create.
+// The BitSync benchmark: create and read throughput of the library, and upload and download through
+// the HTTP API, against the bare primitives (SHA-256 + AES-256-GCM in-process) and durable disk
+// writes; memory during a 1 GiB create and a 1 GiB upload.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, rename, rm, statfs } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,11 +15,13 @@ import {
   readContent,
 } from '../src/bitsync/index.js';
 import { CHUNKS_IN_FLIGHT } from '../src/bitsync/pipeline.js';
-import { fmt, markdownTable, ratio } from './support.js';
+import http from 'node:http';
+import { fmt, markdownTable, ratio, residentBytes, startAxon } from './support.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const SIZES = [256 * MiB, GiB];
+// --quick: small sizes, to check the bench itself; its figures mean nothing.
+const SIZES = process.argv.includes('--quick') ? [16 * MiB, 32 * MiB] : [256 * MiB, GiB];
 /** Pieces as an HTTP body arrives: the library must cope with any size, this is a typical one. */
 const PIECE_BYTES = 64 * 1024;
 /** The spool and the blobs exist side by side during a create, plus some room. */
@@ -139,6 +142,89 @@ async function libraryRun(root: string, total: number, key: KeyPair): Promise<Li
   return { createMiBs, readMiBs, createRssGrowth: peak - baseline };
 }
 
+interface HttpRun {
+  uploadMiBs: number;
+  downloadMiBs: number;
+  /** Peak server RSS above its level before the upload, sampled every 10 ms. */
+  uploadRssGrowth: number;
+}
+
+/** Streams `total` bytes as a multipart upload to a server child process, then downloads them. */
+async function httpRun(total: number): Promise<HttpRun> {
+  const server = await startAxon({ LOG_LEVEL: 'warn', AXON_UPLOAD_LIMIT: String(total + MiB) });
+  try {
+    const registered = await fetch(`${server.url}/api/auth/register/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', password: 'bench password' }),
+    });
+    const token = ((await registered.json()) as { data: { token: string } }).data.token;
+    const boundary = 'axonbenchboundary';
+    const upload = (bytes: number) =>
+      new Promise<string>((resolve, reject) => {
+        const head = Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
+            `Content-Type: application/octet-stream\r\n\r\n`,
+        );
+        const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+        const request = http.request(`${server.url}/api/content/upload/`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(head.length + bytes + tail.length),
+          },
+        });
+        request.on('error', reject);
+        request.on('response', (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c));
+          res.on('end', () =>
+            res.statusCode === 201
+              ? resolve(body)
+              : reject(new Error(`upload: ${res.statusCode} ${body}`)),
+          );
+        });
+        request.write(head);
+        const source = syntheticStream(bytes);
+        source.on('end', () => request.end(tail));
+        source.pipe(request, { end: false });
+      });
+    // A first small upload starts the server's crypto workers and JIT: one-time costs, not growth.
+    await upload(8 * MiB);
+    const baseline = residentBytes(server.pid);
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, residentBytes(server.pid));
+    }, 10);
+    let started = performance.now();
+    const answer = await upload(total).finally(() => clearInterval(sampler));
+    const uploadMiBs = mibPerSecond(total, performance.now() - started);
+    const hash = (JSON.parse(answer) as { data: { content_hash: string } }).data.content_hash;
+
+    started = performance.now();
+    const downloaded = await new Promise<number>((resolve, reject) => {
+      http
+        .get(
+          `${server.url}/api/content/stream/${hash}/`,
+          { headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            let bytes = 0;
+            res.on('data', (c: Buffer) => (bytes += c.length));
+            res.on('end', () => resolve(bytes));
+            res.on('error', reject);
+          },
+        )
+        .on('error', reject);
+    });
+    if (downloaded !== total) throw new Error(`downloaded ${downloaded} bytes, not ${total}`);
+    const downloadMiBs = mibPerSecond(total, performance.now() - started);
+    return { uploadMiBs, downloadMiBs, uploadRssGrowth: peak - baseline };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function freeBytes(directory: string): Promise<number> {
   const info = await statfs(directory);
   return info.bavail * info.bsize;
@@ -211,14 +297,37 @@ async function main(): Promise<void> {
       ]);
     }
 
-    // ── HTTP rows ────────────────────────────────────────────────────────────────────────────
-    // The attachments work adds upload and download through the API here (multipart upload into
-    // createContent, ranged download from readContent), against the same raw reference.
-    const httpRows: string[][] = [
-      ['HTTP upload 1 GiB (MiB/s)', 'not yet measured', 'attachments work', '—'],
-      ['HTTP download 1 GiB (MiB/s)', 'not yet measured', 'attachments work', '—'],
-    ];
-    // ─────────────────────────────────────────────────────────────────────────────────────────
+    // HTTP: upload through the API (multipart into createContent) and download (readContent), in
+    // a server child process, against the same raw reference.
+    const httpRows: string[][] = [];
+    for (const size of SIZES) {
+      if ((await freeBytes(os.tmpdir())) < DISK_NEEDED(size)) continue;
+      say(`${sizeLabel(size)}: HTTP upload and download through a server process`);
+      const raw = await rawPrimitives(size);
+      const run = await httpRun(size);
+      httpRows.push(
+        [
+          `HTTP upload ${sizeLabel(size)} (MiB/s)`,
+          fmt(run.uploadMiBs),
+          `${fmt(raw)} raw SHA-256+GCM`,
+          ratio(run.uploadMiBs, raw),
+        ],
+        [
+          `HTTP download ${sizeLabel(size)} (MiB/s)`,
+          fmt(run.downloadMiBs),
+          `${fmt(raw)} raw SHA-256+GCM`,
+          ratio(run.downloadMiBs, raw),
+        ],
+      );
+      if (size === SIZES[SIZES.length - 1]) {
+        httpRows.push([
+          `server peak RSS growth, ${sizeLabel(size)} HTTP upload (MiB)`,
+          fmt(run.uploadRssGrowth / MiB),
+          `${fmt(64)} target`,
+          ratio(run.uploadRssGrowth, 64 * MiB),
+        ]);
+      }
+    }
 
     console.log('');
     console.log(markdownTable(['metric', 'Axon', 'reference', 'ratio'], [...rows, ...httpRows]));

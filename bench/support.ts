@@ -1,6 +1,6 @@
 // Shared bench plumbing: the server child process, a small HTTP client, percentiles, tables.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -92,6 +92,8 @@ async function freeLoopbackPort(): Promise<number> {
 
 export interface RunningServer {
   url: string;
+  /** The server's process id (for its memory, from /proc). */
+  pid: number;
   /** The last few KB the server wrote, for error messages. */
   output(): string;
   /** Stops the server and deletes its data directory; safe to call more than once. */
@@ -200,7 +202,7 @@ export async function startAxon(
     await stop();
     throw error;
   }
-  return { url, output: () => tail, stop };
+  return { url, pid: child.pid!, output: () => tail, stop };
 }
 
 export interface RunningBare {
@@ -299,4 +301,11 @@ export function markdownTable(header: readonly string[], rows: readonly string[]
     `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** A process's resident memory in bytes, from /proc (Linux). */
+export function residentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match === null ? 0 : Number(match[1]) * 1024;
 }

@@ -35,9 +35,15 @@ export interface ChunkStore {
   put(hash: string, blob: BlobSource): Promise<PutOutcome>;
   /**
    * Stores a blob this process has just sealed under its chunk hash, computed from those very bytes
-   * when it was sealed (so it is not hashed twice). Same atomicity and size limits as put.
+   * when it was sealed (so it is not hashed twice). Same atomicity and size limits as put; the
+   * blob's bytes are durable when this resolves, its name once `flush` has resolved.
    */
   add(chunk: SealedChunk): Promise<AddedBlob>;
+  /**
+   * Makes the names of every blob added so far durable (one directory sync per folder touched,
+   * instead of one per blob). Callers flush before they record anything that refers to the blobs.
+   */
+  flush(): Promise<void>;
   /** True when a blob was removed. */
   delete(hash: string): Promise<boolean>;
   list(): AsyncIterable<StoredBlob>;

@@ -116,6 +116,9 @@ class CountingChunkStore implements ChunkStore {
     this.puts++;
     return this.inner.add(chunk);
   }
+  flush() {
+    return this.inner.flush();
+  }
   delete(hash: string) {
     return this.inner.delete(hash);
   }

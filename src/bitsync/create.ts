@@ -90,6 +90,8 @@ export async function createContent(options: CreateContentOptions): Promise<Crea
         content.chunks(),
         (index) => (fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index)),
       );
+      // Every blob's name is durable before a manifest naming them exists.
+      await store.flush();
       const manifest = withEnvelopes(
         {
           version: BITSYNC_VERSION,

@@ -16,6 +16,8 @@ export class FileChunkStore implements ChunkStore {
   private readonly blobsDirectory: string;
   /** Fan-out folders known to exist, so a put does not pay a mkdir each time. */
   private readonly knownFolders = new Set<string>();
+  /** Folders that gained a blob name whose directory entry is not synced yet (see flush). */
+  private readonly unsyncedFolders = new Set<string>();
 
   private constructor(readonly root: string) {
     this.blobsDirectory = path.join(root, 'blobs');
@@ -74,10 +76,21 @@ export class FileChunkStore implements ChunkStore {
   }
 
   async add(chunk: SealedChunk): Promise<AddedBlob> {
-    return { hash: chunk.hash, outcome: await this.store(chunk.hash, chunk.blob, true) };
+    return { hash: chunk.hash, outcome: await this.store(chunk.hash, chunk.blob, true, true) };
   }
 
-  private async store(hash: string, blob: BlobSource, hashed: boolean): Promise<PutOutcome> {
+  async flush(): Promise<void> {
+    const folders = [...this.unsyncedFolders];
+    this.unsyncedFolders.clear();
+    await Promise.all(folders.map(fsyncFolder));
+  }
+
+  private async store(
+    hash: string,
+    blob: BlobSource,
+    hashed: boolean,
+    deferFolderSync = false,
+  ): Promise<PutOutcome> {
     const target = this.pathOf(hash);
     const present = await this.get(hash);
     if (present !== undefined && (await hashInWorker(present)) === hash) {
@@ -94,7 +107,7 @@ export class FileChunkStore implements ChunkStore {
     );
     await writeBlob(temporary, hash, blob, hashed);
     try {
-      await this.moveIntoPlace(temporary, target);
+      await this.moveIntoPlace(temporary, target, deferFolderSync);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -139,7 +152,11 @@ export class FileChunkStore implements ChunkStore {
     return removed;
   }
 
-  private async moveIntoPlace(temporary: string, target: string): Promise<void> {
+  private async moveIntoPlace(
+    temporary: string,
+    target: string,
+    deferFolderSync: boolean,
+  ): Promise<void> {
     const folder = path.dirname(target);
     await this.ensureFolder(folder);
     try {
@@ -151,7 +168,10 @@ export class FileChunkStore implements ChunkStore {
       await this.ensureFolder(folder);
       await rename(temporary, target);
     }
-    await fsyncFolder(folder);
+    // The blob's bytes were synced before the rename, so its name never shows torn content; the
+    // name itself is durable after this folder sync, now or at the next flush.
+    if (deferFolderSync) this.unsyncedFolders.add(folder);
+    else await fsyncFolder(folder);
   }
 
   private async ensureFolder(folder: string): Promise<void> {
