@@ -1,7 +1,7 @@
 // buildApp: the Fastify instance with every module registered. Tests build it directly and talk
 // to it through `inject`; main.ts builds it and listens.
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -67,7 +67,8 @@ export async function buildApp(
   });
 
   registerErrorHandling(app);
-  await app.register(helmet, {
+  // Helmet's middleware is built once here; @fastify/helmet rebuilt it (parsing the CSP) per request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -86,6 +87,9 @@ export async function buildApp(
     },
     crossOriginEmbedderPolicy: false,
     hsts: false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
   await app.register(rateLimit, { global: false });
   await registerOpenApi(app);

@@ -23,6 +23,8 @@ import {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const MessageInPage = MessageSchema.omit({ body_html: true }).meta({ id: 'MessageInPage' });
+
 export function presentBoard(board: Board, viewer: User | null): z.output<typeof BoardSchema> {
   return {
     id: board.id,
@@ -41,7 +43,9 @@ export function presentBoard(board: Board, viewer: User | null): z.output<typeof
   };
 }
 
-export function presentMessage(m: Message): z.output<typeof MessageSchema> {
+/** A message as a board page lists it: the text as written (clients render it with the shared
+ * safe renderer, src/shared/markdown.ts), which keeps pages half the size. */
+function presentInPage(m: Message): z.output<typeof MessageInPage> {
   return {
     id: m.id,
     board_id: m.boardId,
@@ -49,12 +53,16 @@ export function presentMessage(m: Message): z.output<typeof MessageSchema> {
     thread_id: m.threadId,
     subject: m.subject,
     body: m.body,
-    body_html: renderMarkdown(m.body),
     author: { fingerprint: m.authorFingerprint, nickname: m.authorNickname, user_id: m.authorId },
     attachments: m.attachments,
     ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
     created_at: iso(m.createdAt),
   };
+}
+
+/** A message with its body also rendered to safe HTML. */
+export function presentMessage(m: Message): z.output<typeof MessageSchema> {
+  return { ...presentInPage(m), body_html: renderMarkdown(m.body) };
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
@@ -148,7 +156,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: "A page of a board's messages (or thread starters), newest or oldest first",
         params: IdParam,
         querystring: MessagePageQuery,
-        response: { 200: envelopeOf(page(MessageSchema)) },
+        response: { 200: envelopeOf(page(MessageInPage)) },
       },
     },
     async (request, reply) => {
@@ -175,7 +183,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const result = await ctx.messages.list(viewer, board.id, request.query);
       const body = Buffer.from(
         JSON.stringify(
-          ok({ items: result.items.map(presentMessage), next_cursor: result.next_cursor }),
+          ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor }),
         ),
       );
       ctx.pageCache.set(board.id, key, body, stamp);
