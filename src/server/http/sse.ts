@@ -1,6 +1,7 @@
 // Server-Sent Events: streams a cursor-ordered feed, resuming after Last-Event-ID, with heartbeats.
-// A client that cannot keep up (its unsent buffer passes a bound) is dropped; it reconnects and
-// resumes from its last event id, so nothing is lost and nobody else waits for it.
+// A client that cannot keep up (its unsent buffer is still past a bound when there is more to send)
+// is dropped; it reconnects and resumes from its last event id, so nothing is lost and nobody else
+// waits for it. An event larger than the bound alone is sent whole, then the stream waits to drain.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EventHub } from '../services/event-hub.js';
 
@@ -14,6 +15,8 @@ export interface EventFeed<E> {
   toJson(event: E): unknown;
   /** Called on every heartbeat (presence). */
   onHeartbeat?(): Promise<void>;
+  /** Ends the stream (server shutdown); the client reconnects and resumes after its last id. */
+  stop?: AbortSignal;
 }
 
 export interface StreamOptions {
@@ -68,6 +71,13 @@ export async function streamEvents<E>(
     wake();
   };
   raw.on('close', onClose);
+  let stopped = false;
+  const onStop = () => {
+    stopped = true;
+    onClose();
+  };
+  if (feed.stop?.aborted === true) onStop();
+  feed.stop?.addEventListener('abort', onStop, { once: true });
 
   let cursor = feed.start;
   try {
@@ -126,5 +136,7 @@ export async function streamEvents<E>(
     raw.destroy();
   } finally {
     raw.off('close', onClose);
+    feed.stop?.removeEventListener('abort', onStop);
+    if (stopped && !raw.destroyed) raw.end();
   }
 }

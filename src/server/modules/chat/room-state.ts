@@ -52,7 +52,7 @@ export class RoomStateService {
     const next = this.hub.waitBeyond(roomChannel(roomId), afterVersion);
     try {
       const current = await this.get(roomId);
-      if (current.version > afterVersion || waitMs <= 0) return current;
+      if (current.version > afterVersion || waitMs <= 0 || signal?.aborted === true) return current;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         next.promise,

@@ -1,6 +1,7 @@
 // Real-time over HTTP: AxonChat, applets' event buses and any realtime board, each readable by
 // polling, long polling (`wait`) and SSE; presence; versioned shared room state.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setMaxListeners } from 'node:events';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderMarkdown } from '../../../shared/markdown.js';
@@ -122,10 +123,18 @@ function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
   };
 }
 
-/** Aborts when the client goes away, so a long poll stops waiting for nobody. */
-function disconnectSignal(request: FastifyRequest): AbortSignal {
+/**
+ * Aborts when the client goes away, so a long poll stops waiting for nobody, or when the server
+ * closes (`closing`), so a long poll answers at once instead of holding up a restart.
+ */
+function disconnectSignal(request: FastifyRequest, closing: AbortSignal): AbortSignal {
   const controller = new AbortController();
-  request.raw.once('close', () => controller.abort());
+  const abort = () => controller.abort();
+  closing.addEventListener('abort', abort, { once: true });
+  request.raw.once('close', () => {
+    closing.removeEventListener('abort', abort);
+    abort();
+  });
   return controller.signal;
 }
 
@@ -133,6 +142,15 @@ const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
 
 export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  // Long polls and event streams would hold app.close() (a restart) until they end by themselves:
+  // when it begins, long polls answer what they have and streams end (clients resume by cursor).
+  const closing = new AbortController();
+  setMaxListeners(0, closing.signal); // one per open long poll or stream
+  app.addHook('preClose', async () => closing.abort());
+  // A long poll answered then must not leave a kept-alive connection: that too holds the close up.
+  const closeIfClosing = (reply: FastifyReply) => {
+    if (closing.signal.aborted) void reply.header('connection', 'close');
+  };
 
   /** The read, stream and presence routes of one kind of event bus. */
   function busRoutes<P extends z.ZodType>(
@@ -153,15 +171,16 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
           response: { 200: envelopeOf(EventBatchSchema) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const reader = await optionalUser(ctx, request);
         const board = await resolve(request.params as z.output<P>);
         const batch = await ctx.chat.read(reader, board, {
           ...(request.query.after === undefined ? {} : { after: Number(request.query.after) }),
           waitMs: request.query.wait * 1000,
           limit: request.query.limit,
-          signal: disconnectSignal(request),
+          signal: disconnectSignal(request, closing.signal),
         });
+        closeIfClosing(reply);
         return ok({
           events: batch.events.map((e) => presentEvent(e, reader)),
           next_cursor: String(batch.nextCursor),
@@ -211,6 +230,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
           onHeartbeat: async () => {
             if (reader !== null) await ctx.chat.touchPresence(board, reader);
           },
+          stop: closing.signal,
         });
       },
     );
@@ -281,14 +301,15 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         response: { 200: envelopeOf(EventBatchSchema) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const reader = await optionalUser(ctx, request);
       const batch = await ctx.chat.read(reader, await chatBoard(), {
         ...(request.query.after === undefined ? {} : { after: Number(request.query.after) }),
         waitMs: request.query.wait * 1000,
         limit: request.query.limit,
-        signal: disconnectSignal(request),
+        signal: disconnectSignal(request, closing.signal),
       });
+      closeIfClosing(reply);
       return ok({
         events: batch.events.map((e) => presentEvent(e, reader)),
         next_cursor: String(batch.nextCursor),
@@ -497,7 +518,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         response: { 200: envelopeOf(StateSchema) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       await authenticate(ctx, request);
       const { room_id } = request.params;
       const state =
@@ -507,8 +528,9 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
               room_id,
               request.query.after_version,
               request.query.wait * 1000,
-              disconnectSignal(request),
+              disconnectSignal(request, closing.signal),
             );
+      closeIfClosing(reply);
       return ok(presentState(state));
     },
   );

@@ -146,8 +146,12 @@ export class ChatService {
     const channel = boardChannel(board.id);
     for (;;) {
       const after = options.after;
-      // Subscribe first, then read: an event that commits in between still wakes us.
-      const next = after === undefined ? undefined : this.hub.waitBeyond(channel, after);
+      // Subscribe first, then read: an event that commits in between still wakes us. (Not when
+      // there is no waiting: an SSE stream's reads come here with waitMs 0, once per event.)
+      const next =
+        after === undefined || options.waitMs <= 0
+          ? undefined
+          : this.hub.waitBeyond(channel, after);
       const events =
         after === undefined
           ? await this.query(board.id, after, reader, options.limit)

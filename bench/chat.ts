@@ -1,0 +1,767 @@
+// The chat benchmark: post-to-receive latency of AxonChat events with 100 and 1,000 waiting
+// long-poll clients and with 100 and 1,000 SSE clients, against one server child process (a fresh
+// one per run, SQLite, and PostgreSQL unless --sqlite-only), beside the spec's original design
+// (clients poll every 2 s, the server picks new messages up every 1 s, both at random phases)
+// simulated on the same post schedule with a seeded RNG. Every client runs in this process on
+// node:http; its CPU use and event-loop delay are printed so a saturated client side shows.
+// AXON_BENCH_CPU_PROF=<dir> runs the server with --cpu-prof into that directory.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { REPO_ROOT, fmt, markdownTable, percentile, ratio } from './support.js';
+
+// --quick: small sizes, to check the bench itself; its figures mean nothing.
+const QUICK = process.argv.includes('--quick');
+const SQLITE_ONLY = process.argv.includes('--sqlite-only');
+// --mode=sse|long-poll and --clients=N: only those runs (e.g. to profile one).
+const argValue = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const ONLY_MODE = argValue('mode');
+const ONLY_CLIENTS = argValue('clients');
+
+type Dialect = 'sqlite' | 'postgres';
+type Mode = 'long-poll' | 'sse';
+const DIALECT_NAME: Record<Dialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const MODE_NAME: Record<Mode, string> = { 'long-poll': 'long poll', sse: 'SSE' };
+
+const CLIENT_COUNTS = QUICK ? [20, 100] : [100, 1000];
+const EVENTS = QUICK ? 10 : 50;
+// Not measured: the first ones also carry the clients' connection set-up.
+const WARMUP_EVENTS = 3;
+// After every client got an event, long polls re-poll: give the server time to park them all again
+// before the next post (jittered, so posts do not beat in step with anything periodic).
+// --settle=MS overrides it (at most 10 s).
+const SETTLE_OVERRIDE = argValue('settle');
+const settleMs = (clients: number) =>
+  SETTLE_OVERRIDE === undefined
+    ? Math.max(200, clients)
+    : Math.min(10_000, Math.max(0, Number(SETTLE_OVERRIDE) || 0));
+const SETTLE_JITTER = 0.2;
+const READER_ACCOUNTS = 4;
+const BASELINE_POSTS = 12;
+const LONG_POLL_WAIT_S = 30;
+// Bounds: every loop stops on a count or a deadline.
+const EVENT_DEADLINE_MS = 35_000;
+const RUN_DEADLINE_MS = 10 * 60_000;
+const MAX_POLLS_PER_CLIENT = 10_000;
+const MAX_SSE_CONNECTS_PER_CLIENT = 20;
+const REQUEST_TIMEOUT_MS = 45_000;
+const STARTUP_TIMEOUT_MS = 60_000;
+const RSS_SAMPLE_MS = 100;
+const MAX_ERRORS_PER_RUN = 10_000;
+// The spec's design.
+const SPEC_CLIENT_POLL_MS = 2000;
+const SPEC_SERVER_POLL_MS = 1000;
+const SPEC_SEED = 0x0c4a_7e57;
+// Targets at 1,000 clients.
+const TARGET_P50_MS = 10;
+const TARGET_P99_MS = 50;
+
+const PASSWORD = 'correct horse battery staple';
+const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVER_ENV = {
+  LOG_LEVEL: 'warn',
+  AXON_LOGIN_RATE_LIMIT: '100000',
+  AXON_REGISTER_RATE_LIMIT: '100000',
+};
+// Inherited settings that would point the server at someone else's database, keys or proxy.
+const STRIPPED_ENV = [
+  'DATABASE_URL',
+  'AXON_SECRET',
+  'AXON_PUBLIC_URL',
+  'AXON_PROXY',
+  'HOST',
+  'PORT',
+];
+
+const say = (message: string) => console.log(`· ${message}`);
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: child processes, temp dirs and databases are undone on any exit, SIGINT included.
+
+const exitCleanups = new Set<() => void>();
+process.once('exit', () => {
+  for (const cleanup of [...exitCleanups].reverse()) {
+    try {
+      cleanup();
+    } catch {
+      // Best effort: the process is leaving.
+    }
+  }
+});
+const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server child.
+
+interface Server {
+  url: string;
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function pgQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A throwaway PostgreSQL database, dropped by the returned function (and on a hard exit). */
+async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `axon_bench_chat_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await pgQuery(`CREATE DATABASE ${name}`);
+  // On a hard exit there is no event loop left for pg: a short-lived child drops the database.
+  const dropSync = () => {
+    spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import pg from 'pg';
+         const c = new pg.Client({ connectionString: ${JSON.stringify(PG_ADMIN_URL)} });
+         await c.connect();
+         await c.query('DROP DATABASE IF EXISTS ${name} WITH (FORCE)');
+         await c.end();`,
+      ],
+      { cwd: REPO_ROOT, stdio: 'ignore', timeout: 20_000 },
+    );
+  };
+  exitCleanups.add(dropSync);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await pgQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      exitCleanups.delete(dropSync);
+    },
+  };
+}
+
+/** `node bin/axon.js start` on PORT=0 with a fresh data directory; resolves once it is up. */
+async function startServer(dialect: Dialect): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'axon-bench-chat-'));
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  exitCleanups.add(removeDir);
+  const database = dialect === 'postgres' ? await postgresDatabase() : undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of STRIPPED_ENV) delete env[key];
+  Object.assign(env, SERVER_ENV, {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    AXON_DATA_DIR: dataDir,
+    ...(database === undefined ? {} : { DATABASE_URL: database.url }),
+  });
+  const profileDir = process.env.AXON_BENCH_CPU_PROF;
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(REPO_ROOT, 'bin', 'axon.js'), 'start'],
+    { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  child.stdin.end();
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const kill = () => {
+    if (running()) child.kill('SIGKILL');
+  };
+  exitCleanups.add(kill);
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (running()) {
+      child.kill('SIGTERM');
+      const graceful = await Promise.race([exited.then(() => true), sleep(10_000, false)]);
+      if (!graceful) kill();
+      await exited;
+    }
+    exitCleanups.delete(kill);
+    await database?.drop();
+    removeDir();
+    exitCleanups.delete(removeDir);
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the server was not up in ${STARTUP_TIMEOUT_MS} ms:\n${output}`)),
+        STARTUP_TIMEOUT_MS,
+      );
+      const keep = (chunk: Buffer) => {
+        output = (output + chunk.toString('utf8')).slice(-16_384);
+        const match = /Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`the server exited during start-up:\n${output}`));
+      });
+    });
+    return { url, pid: child.pid!, output: () => output, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Resident memory of a process in bytes (VmRSS), or NaN once it is gone. */
+function rssBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? Number.NaN : Number(match[1]) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** User + system CPU seconds of a process so far (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP.
+
+interface Answer {
+  status: number;
+  body: string;
+  /** performance.now() when the last byte arrived. */
+  at: number;
+}
+
+function request(
+  url: string,
+  options: { agent: http.Agent; method?: 'GET' | 'POST'; json?: unknown; token?: string },
+): Promise<Answer> {
+  const body = options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
+  const headers: http.OutgoingHttpHeaders = {};
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = body.length;
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers,
+        agent: options.agent,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            at: performance.now(),
+          }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function dataOf<T>(answer: Answer, expected: number, what: string): T {
+  if (answer.status !== expected) throw new Error(`${what}: ${answer.status} ${answer.body}`);
+  return (JSON.parse(answer.body) as { data: T }).data;
+}
+
+async function register(url: string, agent: http.Agent, username: string): Promise<string> {
+  const answer = await request(`${url}/api/auth/register/`, {
+    agent,
+    method: 'POST',
+    json: { username, password: PASSWORD },
+  });
+  return dataOf<{ token: string }>(answer, 201, `register ${username}`).token;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who got which event when.
+
+class Deliveries {
+  private readonly byCursor = new Map<number, { times: Float64Array; count: number }>();
+  private waiter: { cursor: number; resolve: () => void } | undefined;
+  duplicates = 0;
+
+  constructor(readonly clients: number) {}
+
+  record(cursor: number, client: number, at: number): void {
+    let entry = this.byCursor.get(cursor);
+    if (entry === undefined) {
+      entry = { times: new Float64Array(this.clients).fill(Number.NaN), count: 0 };
+      this.byCursor.set(cursor, entry);
+    }
+    if (!Number.isNaN(entry.times[client]!)) {
+      this.duplicates++;
+      return;
+    }
+    entry.times[client] = at;
+    entry.count++;
+    if (this.waiter?.cursor === cursor && entry.count === this.clients) this.waiter.resolve();
+  }
+
+  /** True once every client got the event; false when the deadline passed first. */
+  async everyone(cursor: number, deadlineMs: number): Promise<boolean> {
+    if ((this.byCursor.get(cursor)?.count ?? 0) === this.clients) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const all = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        this.waiter = { cursor, resolve: () => resolve(true) };
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.waiter = undefined;
+    return all;
+  }
+
+  times(cursor: number): Float64Array {
+    return this.byCursor.get(cursor)?.times ?? new Float64Array(this.clients).fill(Number.NaN);
+  }
+}
+
+interface ClientContext {
+  url: string;
+  agent: http.Agent;
+  deliveries: Deliveries;
+  stopped: () => boolean;
+  /** HTTP failures, bad answers, out-of-order cursors, dropped streams. */
+  fail: (what: string) => void;
+}
+
+/** One long-poll reader: wait=30 polls back to back, each from the last next_cursor. */
+async function longPollClient(
+  ctx: ClientContext,
+  index: number,
+  token: string,
+  start: number,
+): Promise<void> {
+  let cursor = start;
+  for (let polls = 0; polls < MAX_POLLS_PER_CLIENT && !ctx.stopped(); polls++) {
+    let answer: Answer;
+    try {
+      answer = await request(
+        `${ctx.url}/api/chat/read_events/?after=${cursor}&wait=${LONG_POLL_WAIT_S}&limit=100`,
+        { agent: ctx.agent, token },
+      );
+    } catch (error) {
+      if (ctx.stopped()) return;
+      ctx.fail(`poll: ${(error as Error).message}`);
+      await sleep(100);
+      continue;
+    }
+    // The arrival time is taken; parsing and the next poll wait until the answers that arrived
+    // together with this one got theirs, so this client's own work does not delay their clocks.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (answer.status !== 200) {
+      ctx.fail(`poll: status ${answer.status}`);
+      await sleep(100);
+      continue;
+    }
+    const batch = JSON.parse(answer.body) as {
+      data: { events: Array<{ cursor: string }>; next_cursor: string };
+    };
+    for (const event of batch.data.events) {
+      const c = Number(event.cursor);
+      if (c <= cursor) ctx.fail('poll: a cursor out of order');
+      ctx.deliveries.record(c, index, answer.at);
+      cursor = c;
+    }
+    cursor = Math.max(cursor, Number(batch.data.next_cursor));
+  }
+}
+
+/** One SSE reader; if the server drops it, it reconnects after its last id (counted as an error). */
+async function sseClient(
+  ctx: ClientContext,
+  index: number,
+  token: string,
+  start: number,
+): Promise<void> {
+  let last = start;
+  for (let connects = 0; connects < MAX_SSE_CONNECTS_PER_CLIENT && !ctx.stopped(); connects++) {
+    await new Promise<void>((resolve) => {
+      const req = http.request(
+        `${ctx.url}/api/chat/events/stream/?after=${last}&access_token=${encodeURIComponent(token)}`,
+        { agent: ctx.agent, headers: { accept: 'text/event-stream' } },
+        (response) => {
+          if (response.statusCode !== 200) ctx.fail(`stream: status ${response.statusCode}`);
+          response.setEncoding('utf8');
+          let buffer = '';
+          response.on('data', (chunk: string) => {
+            const at = performance.now();
+            buffer += chunk;
+            for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+              const frame = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              const id = /^id: (\d+)$/m.exec(frame);
+              if (id === null) continue; // retry: or a keep-alive comment
+              if (!/^data: \{/m.test(frame)) ctx.fail('stream: an event without JSON data');
+              const c = Number(id[1]);
+              if (c <= last) ctx.fail('stream: a cursor out of order');
+              ctx.deliveries.record(c, index, at);
+              last = c;
+            }
+          });
+          response.on('close', () => {
+            if (!ctx.stopped()) ctx.fail('stream: closed by the server');
+            resolve();
+          });
+        },
+      );
+      req.on('error', (error) => {
+        if (!ctx.stopped()) ctx.fail(`stream: ${error.message}`);
+        resolve();
+      });
+      req.end();
+    });
+    if (!ctx.stopped()) await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: a fresh server, N clients of one mode, EVENTS posts one at a time.
+
+interface RunResult {
+  dialect: Dialect;
+  mode: Mode;
+  clients: number;
+  latencies: number[];
+  missed: number;
+  errors: number;
+  errorKinds: Map<string, number>;
+  duplicates: number;
+  /** Post times of the measured events, ms from the first. */
+  schedule: number[];
+  /** Per event: the first client's latency, and the last one's minus the first's. */
+  firstClient: number[];
+  fanOut: number[];
+  rssPeak: number;
+  serverCpu: number;
+  clientCpu: number;
+  clientLoopP99: number;
+  postP50: number;
+  postAloneP50: number;
+}
+
+async function run(dialect: Dialect, mode: Mode, clients: number): Promise<RunResult> {
+  const server = await startServer(dialect);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const postAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let stopped = false;
+  let rssPeak = rssBytes(server.pid);
+  const rssTimer = setInterval(() => {
+    rssPeak = Math.max(rssPeak, rssBytes(server.pid) || 0);
+  }, RSS_SAMPLE_MS);
+  try {
+    const tag = randomBytes(3).toString('hex');
+    const [poster, ...readers] = await Promise.all(
+      Array.from({ length: 1 + READER_ACCOUNTS }, (_, i) =>
+        register(server.url, postAgent, `bench${tag}_${i}`),
+      ),
+    );
+    // The write path alone: POSTs with nobody waiting, a floor under any post-to-receive time.
+    const alone: number[] = [];
+    for (let i = 0; i < BASELINE_POSTS; i++) {
+      const at = performance.now();
+      const posted = await request(`${server.url}/api/chat/post/`, {
+        agent: postAgent,
+        method: 'POST',
+        json: { text: `nobody is listening ${i}` },
+        token: poster!,
+      });
+      dataOf(posted, 201, 'post');
+      if (i >= 2) alone.push(posted.at - at);
+      await sleep(50);
+    }
+    const start = Number(
+      dataOf<{ next_cursor: string }>(
+        await request(`${server.url}/api/chat/read_events/?limit=1`, {
+          agent: postAgent,
+          token: poster!,
+        }),
+        200,
+        'read the cursor',
+      ).next_cursor,
+    );
+
+    const deliveries = new Deliveries(clients);
+    const errorKinds = new Map<string, number>();
+    let errors = 0;
+    const ctx: ClientContext = {
+      url: server.url,
+      agent,
+      deliveries,
+      stopped: () => stopped,
+      fail: (what) => {
+        errors++;
+        errorKinds.set(what, (errorKinds.get(what) ?? 0) + 1);
+      },
+    };
+    const client = mode === 'long-poll' ? longPollClient : sseClient;
+    const running = Array.from({ length: clients }, (_, i) =>
+      client(ctx, i, readers[i % readers.length]!, start),
+    );
+
+    const random = mulberry32(SPEC_SEED ^ clients);
+    const sent: Array<{ cursor: number; at: number }> = [];
+    const postTimes: number[] = [];
+    const runDeadline = performance.now() + RUN_DEADLINE_MS;
+    let missed = 0;
+    let cpuServer0 = 0;
+    let cpuClient0 = process.cpuUsage();
+    let wall0 = 0;
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    for (let i = 0; i < WARMUP_EVENTS + EVENTS; i++) {
+      if (performance.now() > runDeadline) throw new Error('the run passed its deadline');
+      if (errors > MAX_ERRORS_PER_RUN) throw new Error(`more than ${MAX_ERRORS_PER_RUN} errors`);
+      const settle = settleMs(clients) * (1 + SETTLE_JITTER * (2 * random() - 1));
+      await sleep(i === 0 ? 2 * settleMs(clients) : settle);
+      if (i === WARMUP_EVENTS) {
+        cpuServer0 = cpuSeconds(server.pid);
+        cpuClient0 = process.cpuUsage();
+        wall0 = performance.now();
+        loop.enable();
+      }
+      const at = performance.now();
+      const posted = await request(`${server.url}/api/chat/post/`, {
+        agent: postAgent,
+        method: 'POST',
+        json: { text: `bench event ${i}` },
+        token: poster!,
+      });
+      const cursor = Number(dataOf<{ cursor: string }>(posted, 201, 'post').cursor);
+      if (i >= WARMUP_EVENTS) {
+        sent.push({ cursor, at });
+        postTimes.push(posted.at - at);
+      }
+      if (!(await deliveries.everyone(cursor, EVENT_DEADLINE_MS))) {
+        say(`event ${cursor}: not every client had it after ${EVENT_DEADLINE_MS} ms`);
+      }
+    }
+    loop.disable();
+    const wall = (performance.now() - wall0) / 1000;
+    const serverCpu = (cpuSeconds(server.pid) - cpuServer0) / wall;
+    const clientUsage = process.cpuUsage(cpuClient0);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1e6 / wall;
+
+    const latencies: number[] = [];
+    const firstClient: number[] = [];
+    const fanOut: number[] = [];
+    for (const { cursor, at } of sent) {
+      let first = Infinity;
+      let last = -Infinity;
+      for (const t of deliveries.times(cursor)) {
+        if (Number.isNaN(t)) {
+          missed++;
+          continue;
+        }
+        latencies.push(t - at);
+        first = Math.min(first, t - at);
+        last = Math.max(last, t - at);
+      }
+      if (Number.isFinite(first)) {
+        firstClient.push(first);
+        fanOut.push(last - first);
+      }
+    }
+    stopped = true;
+    agent.destroy();
+    await Promise.all(running);
+    return {
+      dialect,
+      mode,
+      clients,
+      latencies,
+      missed,
+      errors,
+      errorKinds,
+      duplicates: deliveries.duplicates,
+      schedule: sent.map((s) => s.at - sent[0]!.at),
+      firstClient,
+      fanOut,
+      rssPeak,
+      serverCpu,
+      clientCpu,
+      clientLoopP99: loop.percentile(99) / 1e6,
+      postP50: percentile(postTimes, 50),
+      postAloneP50: percentile(alone, 50),
+    };
+  } finally {
+    stopped = true;
+    clearInterval(rssTimer);
+    agent.destroy();
+    postAgent.destroy();
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The spec's design on the same schedule: the server picks new messages up on a 1 s timer, each
+// client polls on its own 2 s timer; all phases random (seeded).
+
+function specLatencies(schedule: readonly number[], clients: number, seed: number): number[] {
+  const random = mulberry32(seed);
+  const serverPhase = random() * SPEC_SERVER_POLL_MS;
+  const clientPhases = Array.from({ length: clients }, () => random() * SPEC_CLIENT_POLL_MS);
+  const nextTick = (t: number, phase: number, period: number) =>
+    phase + Math.ceil((t - phase) / period) * period;
+  const latencies: number[] = [];
+  for (const t of schedule) {
+    const pickedUp = nextTick(t, serverPhase, SPEC_SERVER_POLL_MS);
+    for (const phase of clientPhases) {
+      latencies.push(nextTick(pickedUp, phase, SPEC_CLIENT_POLL_MS) - t);
+    }
+  }
+  return latencies;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const startLoad = loadAverage();
+  say(`load average at start: ${startLoad} (${os.availableParallelism()} cores)`);
+  const dialects: Dialect[] = SQLITE_ONLY ? ['sqlite'] : ['sqlite', 'postgres'];
+  const results: RunResult[] = [];
+  for (const dialect of dialects) {
+    for (const mode of ['long-poll', 'sse'] as const) {
+      if (ONLY_MODE !== undefined && ONLY_MODE !== mode) continue;
+      for (const clients of CLIENT_COUNTS) {
+        if (ONLY_CLIENTS !== undefined && Number(ONLY_CLIENTS) !== clients) continue;
+        say(`${DIALECT_NAME[dialect]}, ${MODE_NAME[mode]}, ${clients} clients…`);
+        const result = await run(dialect, mode, clients);
+        say(
+          `  p50 ${fmt(percentile(result.latencies, 50))} ms, p99 ${fmt(
+            percentile(result.latencies, 99),
+          )} ms, errors ${result.errors + result.missed + result.duplicates}, server CPU ${fmt(
+            result.serverCpu * 100,
+            0,
+          )}%, client CPU ${fmt(result.clientCpu * 100, 0)}%`,
+        );
+        results.push(result);
+      }
+    }
+  }
+
+  const rows: string[][] = [];
+  for (const r of results) {
+    const spec = specLatencies(r.schedule, r.clients, SPEC_SEED + r.clients);
+    const at1000 = r.clients >= 1000;
+    const name = `${DIALECT_NAME[r.dialect]}, ${MODE_NAME[r.mode]}, ${r.clients} clients`;
+    const axon50 = percentile(r.latencies, 50);
+    const axon99 = percentile(r.latencies, 99);
+    const spec50 = percentile(spec, 50);
+    const spec99 = percentile(spec, 99);
+    rows.push(
+      [
+        `${name}: p50 (ms)`,
+        fmt(axon50),
+        fmt(spec50, 0),
+        ratio(axon50, spec50),
+        at1000 ? `≤ ${TARGET_P50_MS}` : '—',
+      ],
+      [
+        `${name}: p99 (ms)`,
+        fmt(axon99),
+        fmt(spec99, 0),
+        ratio(axon99, spec99),
+        at1000 ? `≤ ${TARGET_P99_MS}` : '—',
+      ],
+      [`${name}: max (ms)`, fmt(Math.max(...r.latencies)), fmt(Math.max(...spec), 0), '—', '—'],
+      [`${name}: errors`, String(r.errors + r.missed + r.duplicates), '—', '—', at1000 ? '0' : '—'],
+      [`${name}: server RSS peak (MB)`, fmt(r.rssPeak / 1024 ** 2, 0), '—', '—', '—'],
+    );
+  }
+  console.log();
+  console.log(
+    `Post-to-receive latency, ${EVENTS} events posted one at a time (each after every client had the one before, then ${settleMs(100)}–${settleMs(1000)} ms ±${SETTLE_JITTER * 100}%); ` +
+      `spec design: 2 s client polls, 1 s server pick-up, random phases, same schedule, seed ${SPEC_SEED}.`,
+  );
+  console.log();
+  console.log(markdownTable(['metric', 'Axon', 'spec design', 'ratio', 'target'], rows));
+  console.log();
+  console.log(
+    markdownTable(
+      [
+        'run',
+        'first client p50 (ms)',
+        'fan-out p50 (ms)',
+        'POST answer p50 (ms)',
+        'POST, nobody waiting, p50 (ms)',
+        'server CPU',
+        'client CPU',
+        'client loop delay p99 (ms)',
+        'errors by kind',
+      ],
+      results.map((r) => [
+        `${DIALECT_NAME[r.dialect]}, ${MODE_NAME[r.mode]}, ${r.clients}`,
+        fmt(percentile(r.firstClient, 50)),
+        fmt(percentile(r.fanOut, 50)),
+        fmt(r.postP50),
+        fmt(r.postAloneP50),
+        `${fmt(r.serverCpu * 100, 0)}%`,
+        `${fmt(r.clientCpu * 100, 0)}%`,
+        fmt(r.clientLoopP99),
+        [
+          ...[...r.errorKinds].map(([k, n]) => `${k} ×${n}`),
+          ...(r.missed > 0 ? [`missed ×${r.missed}`] : []),
+          ...(r.duplicates > 0 ? [`repeated ×${r.duplicates}`] : []),
+        ].join('; ') || 'none',
+      ]),
+    ),
+  );
+  console.log();
+  say(`load average at start: ${startLoad}; at end: ${loadAverage()}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
