@@ -1,5 +1,9 @@
 // One set of migrations for both dialects, applied in order at start and by `axon migrate`.
-import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+// All pending migrations run in ONE transaction that first takes a cross-process lock (SQLite:
+// BEGIN IMMEDIATE; PostgreSQL: an advisory lock): two processes starting together apply each
+// migration once, and a crash mid-way leaves the schema as it was. (Kysely's Migrator runs SQLite
+// migrations outside any transaction and without a lock, which is why it is not used.)
+import { sql, type Kysely } from 'kysely';
 import type { AxonDatabase, Dialect } from './database.js';
 import * as foundation from './migrations/0001_foundation.js';
 import * as boards from './migrations/0002_boards.js';
@@ -18,7 +22,10 @@ const MIGRATIONS: Record<string, DialectMigration> = {
 };
 
 /** Every migration, in the order they apply. */
-export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS).sort();
+
+/** Any 64-bit number shared by all Axon processes: the advisory lock that serializes migrations. */
+const MIGRATION_LOCK = 0x4158_4f4e_4d49;
 
 export class MigrationError extends Error {
   constructor(
@@ -35,20 +42,33 @@ export class MigrationError extends Error {
 
 /** Applies every pending migration; returns the names applied now. */
 export async function migrateToLatest(database: AxonDatabase): Promise<string[]> {
-  const migrations: Record<string, Migration> = Object.fromEntries(
-    Object.entries(MIGRATIONS).map(([name, m]) => [
-      name,
-      { up: (db: Kysely<unknown>) => m.up(db, database.dialect) },
-    ]),
-  );
-  const migrator = new Migrator({
-    db: database.db,
-    provider: { getMigrations: () => Promise.resolve(migrations) },
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r: MigrationResult) => r.status === 'Error');
-    throw new MigrationError(failed?.migrationName, error);
+  const applied: string[] = [];
+  let current: string | undefined;
+  try {
+    await database.db.transaction().execute(async (trx) => {
+      const db = trx as unknown as Kysely<unknown>;
+      if (database.dialect === 'postgres')
+        await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS axon_migrations (name text PRIMARY KEY, applied_at bigint NOT NULL)`.execute(
+        db,
+      );
+      const done = new Set(
+        (await sql<{ name: string }>`SELECT name FROM axon_migrations`.execute(db)).rows.map(
+          (r) => r.name,
+        ),
+      );
+      for (const name of MIGRATION_NAMES) {
+        if (done.has(name)) continue;
+        current = name;
+        await MIGRATIONS[name]!.up(db, database.dialect);
+        await sql`INSERT INTO axon_migrations (name, applied_at) VALUES (${name}, ${Date.now()})`.execute(
+          db,
+        );
+        applied.push(name);
+      }
+    });
+  } catch (error) {
+    throw new MigrationError(current, error);
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return applied;
 }
