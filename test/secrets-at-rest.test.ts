@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerUser, startTestApp, type TestApp } from '../src/test-support/app.js';
 import { DIALECTS } from '../src/test-support/databases.js';
+import { dumpDatabase } from '../src/test-support/dump.js';
 
 /** Every way a secret could be written down: as is, and its bytes in base64, base64url and hex. */
 function forms(secret: string | Buffer): string[] {
@@ -18,24 +19,6 @@ function forms(secret: string | Buffer): string[] {
     bytes.toString('base64url'),
     bytes.toString('hex'),
   ].map(cut);
-}
-
-async function dumpDatabase(t: TestApp): Promise<string> {
-  const db = t.ctx.database.db;
-  const tables = await db.introspection.getTables();
-  const out: string[] = [];
-  for (const table of tables) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every table, whatever its row type
-    const rows = await (db as any).selectFrom(table.name).selectAll().execute();
-    for (const row of rows as Array<Record<string, unknown>>) {
-      for (const value of Object.values(row)) {
-        if (Buffer.isBuffer(value))
-          out.push(value.toString('latin1'), value.toString('base64'), value.toString('hex'));
-        else out.push(String(value));
-      }
-    }
-  }
-  return out.join('\n');
 }
 
 describe.each(DIALECTS)('secrets at rest on %s', (dialect) => {

@@ -152,6 +152,27 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
     if (closing.signal.aborted) void reply.header('connection', 'close');
   };
 
+  /** Answers a read (poll or long poll) of a board's events. */
+  async function answerRead(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    query: z.output<typeof ReadQuery>,
+    board: () => Promise<Board>,
+  ) {
+    const reader = await optionalUser(ctx, request);
+    const batch = await ctx.chat.read(reader, await board(), {
+      ...(query.after === undefined ? {} : { after: Number(query.after) }),
+      waitMs: query.wait * 1000,
+      limit: query.limit,
+      signal: disconnectSignal(request, closing.signal),
+    });
+    closeIfClosing(reply);
+    return ok({
+      events: batch.events.map((e) => presentEvent(e, reader)),
+      next_cursor: String(batch.nextCursor),
+    });
+  }
+
   /** The read, stream and presence routes of one kind of event bus. */
   function busRoutes<P extends z.ZodType>(
     prefix: string,
@@ -171,21 +192,8 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
           response: { 200: envelopeOf(EventBatchSchema) },
         },
       },
-      async (request, reply) => {
-        const reader = await optionalUser(ctx, request);
-        const board = await resolve(request.params as z.output<P>);
-        const batch = await ctx.chat.read(reader, board, {
-          ...(request.query.after === undefined ? {} : { after: Number(request.query.after) }),
-          waitMs: request.query.wait * 1000,
-          limit: request.query.limit,
-          signal: disconnectSignal(request, closing.signal),
-        });
-        closeIfClosing(reply);
-        return ok({
-          events: batch.events.map((e) => presentEvent(e, reader)),
-          next_cursor: String(batch.nextCursor),
-        });
-      },
+      (request, reply) =>
+        answerRead(request, reply, request.query, () => resolve(request.params as z.output<P>)),
     );
 
     r.get(
@@ -301,20 +309,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         response: { 200: envelopeOf(EventBatchSchema) },
       },
     },
-    async (request, reply) => {
-      const reader = await optionalUser(ctx, request);
-      const batch = await ctx.chat.read(reader, await chatBoard(), {
-        ...(request.query.after === undefined ? {} : { after: Number(request.query.after) }),
-        waitMs: request.query.wait * 1000,
-        limit: request.query.limit,
-        signal: disconnectSignal(request, closing.signal),
-      });
-      closeIfClosing(reply);
-      return ok({
-        events: batch.events.map((e) => presentEvent(e, reader)),
-        next_cursor: String(batch.nextCursor),
-      });
-    },
+    (request, reply) => answerRead(request, reply, request.query, chatBoard),
   );
 
   r.get(

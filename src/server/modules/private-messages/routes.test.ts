@@ -10,6 +10,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { dumpDatabase } from '../../../test-support/dump.js';
 
 interface PmBody {
   id: string;
@@ -27,25 +28,6 @@ interface BoxBody {
   items: PmBody[];
   next_cursor: string | null;
   unread: number;
-}
-
-/** Every value of every row of every table, as text (binary columns in several encodings). */
-async function dumpDatabase(t: TestApp): Promise<string> {
-  const db = t.ctx.database.db;
-  const tables = await db.introspection.getTables();
-  const out: string[] = [];
-  for (const table of tables) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every table, whatever its row type
-    const rows = await (db as any).selectFrom(table.name).selectAll().execute();
-    for (const row of rows as Array<Record<string, unknown>>) {
-      for (const value of Object.values(row)) {
-        if (Buffer.isBuffer(value))
-          out.push(value.toString('latin1'), value.toString('base64'), value.toString('hex'));
-        else out.push(String(value));
-      }
-    }
-  }
-  return out.join('\n');
 }
 
 describe.each(DIALECTS)('private messages API on %s', (dialect) => {
