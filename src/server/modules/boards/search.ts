@@ -178,7 +178,11 @@ export class SearchService {
     offset: number,
   ): Promise<HitRow[]> {
     // Rank first, then build headlines for the page alone: ts_headline is the expensive part.
-    const result = await sql<HitRow>`
+    // A common word matches a large share of the table: with the default 4 MB of work memory the
+    // match bitmap goes lossy and every row of those pages is re-checked.
+    return this.database.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+      const result = await sql<HitRow>`
       WITH query AS (SELECT to_tsquery('simple', ${terms.map((t) => `'${t}'`).join(' & ')}) AS q),
       hits AS (
         SELECT m.seq, ts_rank_cd(m.search, query.q) AS rank
@@ -198,8 +202,9 @@ export class SearchService {
              ts_headline('simple', m.body, query.q,
                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') AS body_hl
       FROM hits JOIN messages m ON m.seq = hits.seq, query
-      ORDER BY hits.rank DESC, m.seq DESC`.execute(this.database.db);
-    return result.rows;
+      ORDER BY hits.rank DESC, m.seq DESC`.execute(trx);
+      return result.rows;
+    });
   }
 }
 
