@@ -16,6 +16,7 @@ import {
   markdownTable,
   percentile,
   ratio,
+  say,
   startAxon,
   type RunningServer,
 } from './support.js';
@@ -41,8 +42,6 @@ const PASSWORD = 'correct horse battery staple';
 // @node-rs/argon2's Algorithm is an ambient const enum, unusable under isolatedModules; 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
 const generateRsa = promisify(generateKeyPair);
-
-const say = (message: string) => console.log(`· ${message}`);
 
 interface HealthSamples {
   /** Every attempt's time, failed ones included: a stalled request is exactly what is looked for. */

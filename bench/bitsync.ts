@@ -16,7 +16,15 @@ import {
 } from '../src/bitsync/index.js';
 import { CHUNKS_IN_FLIGHT } from '../src/bitsync/pipeline.js';
 import http from 'node:http';
-import { fmt, markdownTable, ratio, residentBytes, startAxon } from './support.js';
+import {
+  fmt,
+  loadAverage,
+  markdownTable,
+  ratio,
+  residentBytes,
+  say,
+  startAxon,
+} from './support.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -29,8 +37,6 @@ const DISK_NEEDED = (size: number) => 2 * size + 256 * MiB;
 const DISK_REFERENCE_BYTES = 256 * MiB;
 const RATIO_TARGET = 0.7;
 const RSS_BUDGET = 48 * MiB;
-
-const say = (message: string) => console.log(`· ${message}`);
 
 /**
  * `total` bytes made on the fly in PIECE_BYTES pieces: a random seed with a counter stamped in, so
@@ -239,10 +245,7 @@ async function main(): Promise<void> {
   try {
     const free = await freeBytes(workspace);
     say(
-      `${os.cpus().length} CPUs, load ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}, ` + `${fmt(free / GiB)} GiB free in ${os.tmpdir()}`,
+      `${os.cpus().length} CPUs, load ${loadAverage()}, ${fmt(free / GiB)} GiB free in ${os.tmpdir()}`,
     );
     say('generating the instance key pair');
     const key = await generateRsaKeyPair();
@@ -337,12 +340,7 @@ async function main(): Promise<void> {
         `target ratio ≥ ${RATIO_TARGET}. The library also hashes every blob, seals the spool, ` +
         `and fsyncs each blob (${CHUNKS_IN_FLIGHT} in flight).`,
     );
-    say(
-      `load at the end ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    say(`load at the end ${loadAverage()}`);
   } finally {
     await cleanUp();
   }

@@ -22,11 +22,15 @@ import { signObject } from '../src/crypto/signing.js';
 import { messageObject, type Message } from '../src/server/modules/boards/messages.js';
 import {
   REPO_ROOT,
+  cleanUpOnExit,
   fmt,
   httpRequest,
+  loadAverage,
   markdownTable,
   percentile,
   ratio,
+  say,
+  seededRandom,
   startAxon,
   startBareFastify,
   type RunningServer,
@@ -88,43 +92,14 @@ const SERVER_ENV = {
 };
 
 const generateRsa = promisify(generateKeyPair);
-const say = (message: string) => console.log(`· ${message}`);
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: every temp dir and database this run makes is undone on any exit, SIGINT included.
 
-const exitCleanups = new Set<() => void>();
-process.once('exit', () => {
-  for (const cleanup of [...exitCleanups].reverse()) {
-    try {
-      cleanup();
-    } catch {
-      // Best effort: the process is leaving.
-    }
-  }
-});
-const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+const exitCleanups = cleanUpOnExit();
 
 // ---------------------------------------------------------------------------------------------
 // Text: made-up words drawn with a Zipf distribution, so word frequencies look like a language's.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Consonant-vowel syllables only, so no word can collide with the English of the posted text. */
 function makeVocabulary(size: number, random: () => number): string[] {
@@ -153,7 +128,7 @@ class TextGenerator {
   private readonly lastDoc: Int32Array;
 
   constructor(seed: number) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
     this.words = makeVocabulary(VOCABULARY_SIZE, this.random);
     this.cdf = new Float64Array(VOCABULARY_SIZE);
     let total = 0;

@@ -14,7 +14,17 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { REPO_ROOT, fmt, markdownTable, percentile, ratio } from './support.js';
+import {
+  REPO_ROOT,
+  cleanUpOnExit,
+  fmt,
+  loadAverage,
+  markdownTable,
+  percentile,
+  ratio,
+  say,
+  seededRandom,
+} from './support.js';
 
 // --quick: small sizes, to check the bench itself; its figures mean nothing.
 const QUICK = process.argv.includes('--quick');
@@ -80,40 +90,10 @@ const STRIPPED_ENV = [
   'PORT',
 ];
 
-const say = (message: string) => console.log(`· ${message}`);
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
 // ---------------------------------------------------------------------------------------------
 // Cleanup: child processes, temp dirs and databases are undone on any exit, SIGINT included.
 
-const exitCleanups = new Set<() => void>();
-process.once('exit', () => {
-  for (const cleanup of [...exitCleanups].reverse()) {
-    try {
-      cleanup();
-    } catch {
-      // Best effort: the process is leaving.
-    }
-  }
-});
-const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const exitCleanups = cleanUpOnExit();
 
 // ---------------------------------------------------------------------------------------------
 // The server child.
@@ -550,7 +530,7 @@ async function run(dialect: Dialect, mode: Mode, clients: number): Promise<RunRe
       client(ctx, i, readers[i % readers.length]!, start),
     );
 
-    const random = mulberry32(SPEC_SEED ^ clients);
+    const random = seededRandom(SPEC_SEED ^ clients);
     const sent: Array<{ cursor: number; at: number }> = [];
     const postTimes: number[] = [];
     const runDeadline = performance.now() + RUN_DEADLINE_MS;
@@ -648,7 +628,7 @@ async function run(dialect: Dialect, mode: Mode, clients: number): Promise<RunRe
 // client polls on its own 2 s timer; all phases random (seeded).
 
 function specLatencies(schedule: readonly number[], clients: number, seed: number): number[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const serverPhase = random() * SPEC_SERVER_POLL_MS;
   const clientPhases = Array.from({ length: clients }, () => random() * SPEC_CLIENT_POLL_MS);
   const nextTick = (t: number, phase: number, period: number) =>

@@ -309,3 +309,48 @@ export function residentBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match === null ? 0 : Number(match[1]) * 1024;
 }
+
+export const say = (message: string) => console.log(`· ${message}`);
+
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+let exitCleanups: Set<() => void> | undefined;
+
+/**
+ * Cleanups run on any exit, SIGINT and SIGTERM included, newest first: add what a run makes (temp
+ * dirs, databases, child processes), delete it once undone.
+ */
+export function cleanUpOnExit(): Set<() => void> {
+  if (exitCleanups !== undefined) return exitCleanups;
+  const cleanups = new Set<() => void>();
+  exitCleanups = cleanups;
+  process.once('exit', () => {
+    for (const cleanup of [...cleanups].reverse()) {
+      try {
+        cleanup();
+      } catch {
+        // Best effort: the process is leaving.
+      }
+    }
+  });
+  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return cleanups;
+}
+
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same text every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
