@@ -104,7 +104,7 @@ export function createContext(
     hub,
     pageCache,
     content,
-    chat: new ChatService(database, messages, bannedPubkeys, hub),
+    chat: new ChatService(database, messages, boards, hub),
     applets: new AppletService(database),
     roomState: new RoomStateService(database, hub),
     search: new SearchService(database, boards),

@@ -116,22 +116,30 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-/** Hides messages by keys the reader ignores and by keys banned on this instance. */
-function visibleTo<O>(
-  q: SelectQueryBuilder<DatabaseSchema, 'messages', O>,
+/**
+ * Hides messages by keys the reader ignores and by keys banned on this instance: the one rule for
+ * board pages, threads and event reads (search states the same rule in its SQL).
+ */
+export function visibleTo<TB extends keyof DatabaseSchema, O>(
+  q: SelectQueryBuilder<DatabaseSchema, TB | 'messages', O>,
   reader: User | null,
-  now: number,
-): SelectQueryBuilder<DatabaseSchema, 'messages', O> {
-  let filtered = q.where('messages.author_fingerprint', 'not in', (eb) =>
-    eb
-      .selectFrom('banned_pubkeys')
-      .select('banned_pubkeys.fingerprint')
-      .where((w) =>
-        w.or([
-          w('banned_pubkeys.expires_at', 'is', null),
-          w('banned_pubkeys.expires_at', '>', now),
-        ]),
-      ),
+  now = Date.now(),
+): SelectQueryBuilder<DatabaseSchema, TB | 'messages', O> {
+  // The filter names only `messages` columns; Kysely cannot type that for a generic join, so the
+  // query is viewed as a messages-only one while the conditions are added.
+  let filtered = (q as unknown as SelectQueryBuilder<DatabaseSchema, 'messages', O>).where(
+    'messages.author_fingerprint',
+    'not in',
+    (eb) =>
+      eb
+        .selectFrom('banned_pubkeys')
+        .select('banned_pubkeys.fingerprint')
+        .where((w) =>
+          w.or([
+            w('banned_pubkeys.expires_at', 'is', null),
+            w('banned_pubkeys.expires_at', '>', now),
+          ]),
+        ),
   );
   if (reader !== null) {
     filtered = filtered.where('messages.author_fingerprint', 'not in', (eb) =>
@@ -141,7 +149,7 @@ function visibleTo<O>(
         .where('ignored_pubkeys.user_id', '=', reader.id),
     );
   }
-  return filtered;
+  return filtered as unknown as SelectQueryBuilder<DatabaseSchema, TB | 'messages', O>;
 }
 
 export class MessageService {
@@ -160,10 +168,7 @@ export class MessageService {
   async post(session: Session, input: z.output<typeof MessagePost>): Promise<Message> {
     const user = session.user;
     const board = await this.boards.getReadable(user, input.board_id);
-    assertMayPost(user, board);
-    if (await this.bannedPubkeys.isBanned(user.fingerprint)) {
-      throw forbidden('your key is banned on this instance', 'PUBKEY_BANNED');
-    }
+    await this.assertMayPostOn(user, board);
     const attachments = await this.content.resolveOwnUploads(
       user,
       input.attachments ?? [],
@@ -189,7 +194,16 @@ export class MessageService {
     });
   }
 
+  /** Who may post here, for every path that posts (board messages, chat lines, applet events). */
+  async assertMayPostOn(user: User, board: Board): Promise<void> {
+    assertMayPost(user, board);
+    if (await this.bannedPubkeys.isBanned(user.fingerprint)) {
+      throw forbidden('your key is banned on this instance', 'PUBKEY_BANNED');
+    }
+  }
+
   /**
+   * Callers check assertMayPostOn first (before their own input checks, so refusals come first).
    * Signs a message (or an event) with the author's key and stores it in one transaction, taking
    * the board's next event number while holding the board row, then tells waiting readers.
    */

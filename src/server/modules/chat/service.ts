@@ -11,10 +11,9 @@ import type { EventHub } from '../../services/event-hub.js';
 import { can } from '../accounts/permissions.js';
 import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
-import { toBoard, type Board } from '../boards/board.js';
-import { boardChannel } from '../boards/board.js';
-import { assertMayPost, type MessageService } from '../boards/messages.js';
-import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import type { BoardService } from '../boards/service.js';
+import { boardChannel, toBoard, type Board } from '../boards/board.js';
+import { visibleTo, type MessageService } from '../boards/messages.js';
 
 export const CHAT_BOARD_NAME = 'AxonChat';
 export const MAX_EVENTS_PER_READ = 100;
@@ -63,10 +62,13 @@ export class ChatService {
   private readonly presenceWritten = new Map<string, number>();
   private readonly sharedReads = new Map<string, SharedRead>();
 
+  /** Known after the first lookup; the board itself is then read through BoardService's cache. */
+  private chatBoardId: string | undefined;
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly messages: MessageService,
-    private readonly bannedPubkeys: BannedPubkeys,
+    private readonly boards: BoardService,
     private readonly hub: EventHub,
   ) {}
 
@@ -76,6 +78,10 @@ export class ChatService {
 
   /** The AxonChat board, created on first use (members read and post, a week of history). */
   async chatBoard(): Promise<Board> {
+    // Every chat request asks for it: after the first, it comes from the boards cache.
+    const known =
+      this.chatBoardId === undefined ? undefined : await this.boards.find(this.chatBoardId);
+    if (known !== undefined) return known;
     const find = () =>
       this.db
         .selectFrom('boards')
@@ -107,6 +113,7 @@ export class ChatService {
       }
       row = await find();
     }
+    this.chatBoardId = row!.id;
     return toBoard(row!);
   }
 
@@ -118,9 +125,7 @@ export class ChatService {
   ): Promise<ChatEvent> {
     const user = session.user;
     if (!board.isRealtime) throw forbidden('this board is not a real-time board', 'NOT_REALTIME');
-    assertMayPost(user, board);
-    if (await this.bannedPubkeys.isBanned(user.fingerprint))
-      throw forbidden('your key is banned on this instance', 'PUBKEY_BANNED');
+    await this.messages.assertMayPostOn(user, board);
     const message = await this.messages.insertSigned(session, board, {
       subject: input.subject,
       body: input.body,
@@ -279,7 +284,6 @@ export class ChatService {
     limit: number,
     onlyId?: string,
   ): Promise<ChatEvent[]> {
-    const now = Date.now();
     let q = this.db
       .selectFrom('messages')
       .leftJoin('users', 'users.id', 'messages.author_id')
@@ -297,18 +301,8 @@ export class ChatService {
         'users.avatar_hash',
       ])
       .where('messages.board_id', '=', boardId)
-      .where('messages.board_seq', 'is not', null)
-      .where('messages.author_fingerprint', 'not in', (eb) =>
-        eb
-          .selectFrom('banned_pubkeys')
-          .select('fingerprint')
-          .where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', now)])),
-      );
-    if (reader !== null) {
-      q = q.where('messages.author_fingerprint', 'not in', (eb) =>
-        eb.selectFrom('ignored_pubkeys').select('fingerprint').where('user_id', '=', reader.id),
-      );
-    }
+      .where('messages.board_seq', 'is not', null);
+    q = visibleTo(q, reader);
     if (onlyId !== undefined) q = q.where('messages.id', '=', onlyId);
     const rows =
       after === undefined
