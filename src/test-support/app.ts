@@ -99,3 +99,16 @@ export async function registerUser(
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Gives an account a role, as an operator would with `axon user create --sysop|--moderator`. */
+export async function promote(
+  t: TestApp,
+  username: string,
+  role: 'sysop' | 'moderator',
+): Promise<void> {
+  await t.ctx.database.db
+    .updateTable('users')
+    .set(role === 'sysop' ? { is_sysop: true } : { is_moderator: true })
+    .where('username_lower', '=', username.toLowerCase())
+    .execute();
+}

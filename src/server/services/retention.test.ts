@@ -6,10 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../test-support/app.js';
 import { DIALECTS } from '../../test-support/databases.js';
@@ -60,11 +61,7 @@ describe.each(DIALECTS)('message retention on %s', (dialect) => {
   beforeAll(async () => {
     t = await startTestApp(dialect);
     sysop = await registerUser(t.app, 'sysop');
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_sysop: true })
-      .where('username', '=', 'sysop')
-      .execute();
+    await promote(t, 'sysop', 'sysop');
   });
   afterAll(() => t.close());
 

@@ -3,10 +3,11 @@
 // filtering, and that no XSS payload comes back as markup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
@@ -29,11 +30,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       registerUser(t.app, 'alice'),
       registerUser(t.app, 'bob'),
     ]);
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_sysop: true })
-      .where('id', '=', sysop.id)
-      .execute();
+    await promote(t, sysop.username, 'sysop');
     general = (await createBoard({ name: 'General', description: 'Anything goes' })).id;
     members = (await createBoard({ name: 'Members', read_access: 'members' })).id;
     staff = (

@@ -2,10 +2,11 @@
 // snippets, paging, access levels, ignore lists and bans, and hostile query text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
@@ -57,11 +58,7 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
       registerUser(t.app, 'alice'),
       registerUser(t.app, 'bob'),
     ]);
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_sysop: true })
-      .where('id', '=', sysop.id)
-      .execute();
+    await promote(t, sysop.username, 'sysop');
     const board = async (payload: object) =>
       (
         await t.app.inject({

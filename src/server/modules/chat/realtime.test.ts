@@ -7,10 +7,11 @@ import { createContext } from '../../context.js';
 import { openDatabase } from '../../db/database.js';
 import { runRetention } from '../../services/retention.js';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
@@ -38,11 +39,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
       registerUser(t.app, 'alice'),
       registerUser(t.app, 'bob'),
     ]);
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_sysop: true })
-      .where('id', '=', sysop.id)
-      .execute();
+    await promote(t, sysop.username, 'sysop');
   });
   afterAll(() => t.close());
 

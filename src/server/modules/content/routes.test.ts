@@ -6,10 +6,11 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
@@ -63,11 +64,7 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
       registerUser(t.app, 'carol'),
       registerUser(t.app, 'root'),
     ]);
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_sysop: true })
-      .where('id', '=', sysop.id)
-      .execute();
+    await promote(t, sysop.username, 'sysop');
     const make = async (payload: object) =>
       (
         await t.app.inject({

@@ -4,10 +4,11 @@
 // modlog with its cursor. Failures write nothing. The tests run in order and share state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
@@ -62,11 +63,7 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
       registerUser(t.app, 'rep1'),
       registerUser(t.app, 'rep2'),
     ]);
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_moderator: true })
-      .where('username', '=', 'mod')
-      .execute();
+    await promote(t, 'mod', 'moderator');
     boardId = (await t.ctx.boards.create(BoardInput.parse({ name: 'general' }))).id;
     authorFingerprint = (await t.ctx.accounts.getUserByUsername('author')).fingerprint;
   });

@@ -2,10 +2,11 @@
 // timed bans run out, only moderators ban, and pubkey bans are managed by moderators.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Account,
   bearer,
+  promote,
   registerUser,
   startTestApp,
-  type Account,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
@@ -23,16 +24,8 @@ describe.each(DIALECTS)('moderation API on %s', (dialect) => {
       registerUser(t.app, 'sysop'),
       registerUser(t.app, 'mallory', 'mallory password'),
     ]);
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_moderator: true })
-      .where('username', '=', 'mod')
-      .execute();
-    await t.ctx.database.db
-      .updateTable('users')
-      .set({ is_sysop: true })
-      .where('username', '=', 'sysop')
-      .execute();
+    await promote(t, 'mod', 'moderator');
+    await promote(t, 'sysop', 'sysop');
   });
   afterAll(() => t.close());
 
