@@ -201,8 +201,11 @@ export class ContentService {
       .where('content_refs.content_hash', '=', contentHash)
       .where('content_refs.kind', '=', 'message')
       .execute();
-    const readable = new Set(await this.boards.readableIds(user));
-    if (boardIds.some((b) => readable.has(b.board_id))) return true;
+    // Only the boards that carry it are checked (through the boards cache), not every board.
+    for (const { board_id } of boardIds) {
+      const board = await this.boards.find(board_id);
+      if (board !== undefined && can(user, 'read_board', { board })) return true;
+    }
     if (user === null) return false;
     const party = await this.db
       .selectFrom('content_refs')
