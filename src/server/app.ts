@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './http/error-handler.js';
-import { homeRoute } from './http/home.js';
+import { webClientRoutes } from './http/web-client.js';
 import { observabilityRoutes } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
@@ -94,7 +94,7 @@ export async function buildApp(
   await app.register(rateLimit, { global: false });
   await registerOpenApi(app);
 
-  await homeRoute(app, ctx);
+  await webClientRoutes(app, ctx);
   await observabilityRoutes(app, ctx);
   await accountRoutes(app, ctx);
   await moderationRoutes(app, ctx);

@@ -1,7 +1,11 @@
 // Configuration from the environment, validated once at start (DESIGN.md §3).
 // A bad value stops the process with a message naming the variable.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** The built web client: dist/web at the package root (this file is src/server or dist/server). */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -41,6 +45,7 @@ const envSchema = z.object({
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  AXON_WEB_DIR: z.string().min(1).default(DEFAULT_WEB_DIR),
 });
 
 export type DatabaseConfig =
@@ -62,6 +67,8 @@ export interface Config {
   uploadLimit: number;
   /** Where BitSync blobs live. */
   chunkStoreDir: string;
+  /** The built web client (index.html and assets/). */
+  webDir: string;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.AXON_METRICS_TOKEN,
     uploadLimit: e.AXON_UPLOAD_LIMIT,
     chunkStoreDir: path.join(dataDir, 'chunks'),
+    webDir: path.resolve(e.AXON_WEB_DIR),
   };
 }
 

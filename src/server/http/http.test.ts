@@ -23,15 +23,6 @@ describe('HTTP conventions', () => {
   });
   afterAll(() => t.close());
 
-  it('serves a page at / naming the instance and its fingerprint', async () => {
-    const res = await t.app.inject({ url: '/' });
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toContain('text/html');
-    expect(res.body).toContain(t.ctx.identity.nickname);
-    expect(res.body).toContain(t.ctx.identity.fingerprint.slice(0, 4));
-    expect(res.body).not.toMatch(/<script|style=/);
-  });
-
   it('answers an unknown route with a 404 envelope', async () => {
     const res = await t.app.inject({ url: '/api/nothing/here/' });
     expect(res.statusCode).toBe(404);

@@ -260,6 +260,12 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     expect(res.headers.get('content-security-policy')).toContain('sandbox');
   });
 
+  it('tells clients the upload limit, so they can refuse a file before sending it', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/content/limits/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toEqual({ max_upload_bytes: 3 * 1024 * 1024 });
+  });
+
   it('refuses uploads without rights, of the wrong type or over the limit, storing nothing', async () => {
     const count = async () =>
       Number(

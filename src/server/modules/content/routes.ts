@@ -104,6 +104,18 @@ async function firstThenRest(stream: Readable): Promise<Readable> {
 }
 
 export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Clients check a file's size against this before sending it.
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/content/limits/',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'The largest upload this instance accepts',
+        response: { 200: envelopeOf(z.object({ max_upload_bytes: z.number() })) },
+      },
+    },
+    async () => ok({ max_upload_bytes: ctx.config.uploadLimit }),
+  );
   await app.register(async (scope) => {
     await scope.register(multipart, {
       limits: { fileSize: ctx.config.uploadLimit, files: 1, fields: 0, parts: 2, headerPairs: 100 },

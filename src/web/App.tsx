@@ -1,0 +1,213 @@
+// The frame around every screen (header, navigation, skip link) and the routes.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, type ReactNode } from 'react';
+import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { api, SESSION_ENDED } from './api/client';
+import { sessionStore, useSession } from './api/session';
+import type { Identity, Page, PrivateMessage } from './api/types';
+import { AdminScreen } from './screens/AdminScreen';
+import { BoardScreen } from './screens/BoardScreen';
+import { BoardsScreen } from './screens/BoardsScreen';
+import { ChatScreen } from './screens/ChatScreen';
+import { ComposeScreen } from './screens/ComposeScreen';
+import { LoginScreen } from './screens/LoginScreen';
+import { MessageScreen } from './screens/MessageScreen';
+import { ModerationScreen } from './screens/ModerationScreen';
+import { PrivateMessageScreen } from './screens/PrivateMessageScreen';
+import { PrivateMessagesScreen } from './screens/PrivateMessagesScreen';
+import { ProfileScreen } from './screens/ProfileScreen';
+import { RecoverScreen } from './screens/RecoverScreen';
+import { RegisterScreen } from './screens/RegisterScreen';
+import { SearchScreen } from './screens/SearchScreen';
+import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
+import { Button } from './ui/controls';
+
+/** Where login sends people back to, and why they were sent to it. */
+export interface LoginState {
+  from?: string;
+}
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const session = useSession();
+  const location = useLocation();
+  if (session === null) {
+    const state: LoginState = { from: location.pathname + location.search };
+    return <Navigate to="/login" replace state={state} />;
+  }
+  return children;
+}
+
+function NavItem({ to, children }: { to: string; children: ReactNode }) {
+  return (
+    <NavLink
+      to={to}
+      className={({ isActive }) =>
+        `px-2 py-1 no-underline ${isActive ? 'bg-phosphor text-black' : 'text-phosphor hover:text-amber'}`
+      }
+    >
+      {children}
+    </NavLink>
+  );
+}
+
+function UnreadCount() {
+  const unread = useQuery({
+    queryKey: ['pm', 'unread'],
+    queryFn: () =>
+      api<Page<PrivateMessage> & { unread: number }>('/api/private_messages/', {
+        query: { box: 'inbox', limit: 1 },
+      }),
+    refetchInterval: 60_000,
+  });
+  const count = unread.data?.unread ?? 0;
+  return count > 0 ? <span aria-label={`${count} unread`}> ({count})</span> : null;
+}
+
+function Header() {
+  const session = useSession();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const identity = useQuery({
+    queryKey: ['identity'],
+    queryFn: () => api<Identity>('/api/federation/identity/'),
+    staleTime: Infinity,
+  });
+  const logOut = async () => {
+    try {
+      await api('/api/auth/logout/', { method: 'POST' });
+    } catch {
+      // The session may already be over; signing out here is what matters.
+    }
+    sessionStore.signOut();
+    queryClient.clear();
+    navigate('/login');
+  };
+  const user = session?.user;
+  return (
+    <header className="border-b border-line">
+      <div className="mx-auto flex max-w-5xl flex-wrap items-baseline justify-between gap-2 px-3 py-2">
+        <p className="text-xl font-bold tracking-widest text-amber">
+          <NavLink to="/boards" className="text-amber no-underline">
+            ░▒▓ AXON BBS ▓▒░
+          </NavLink>
+          {identity.data !== undefined && (
+            <span className="ml-2 text-sm font-normal text-phosphor-dim">
+              {identity.data.nickname}
+            </span>
+          )}
+        </p>
+        {user !== undefined ? (
+          <p className="text-sm">
+            Signed in as <strong>{user.nickname}</strong>{' '}
+            <Button variant="plain" className="ml-2 text-xs" onClick={() => void logOut()}>
+              Log out
+            </Button>
+          </p>
+        ) : (
+          <p className="text-sm">
+            <NavLink to="/login">Log in</NavLink> · <NavLink to="/register">Register</NavLink>
+          </p>
+        )}
+      </div>
+      <nav aria-label="Main" className="mx-auto max-w-5xl px-3 pb-2">
+        <ul className="flex flex-wrap gap-1 text-sm uppercase">
+          <li>
+            <NavItem to="/boards">Boards</NavItem>
+          </li>
+          <li>
+            <NavItem to="/search">Search</NavItem>
+          </li>
+          {user !== undefined && (
+            <>
+              <li>
+                <NavItem to="/chat">Chat</NavItem>
+              </li>
+              <li>
+                <NavItem to="/pm">
+                  Messages
+                  <UnreadCount />
+                </NavItem>
+              </li>
+              <li>
+                <NavItem to="/profile">Profile</NavItem>
+              </li>
+              {(user.is_moderator || user.is_sysop) && (
+                <li>
+                  <NavItem to="/moderation">Moderation</NavItem>
+                </li>
+              )}
+              {user.is_sysop && (
+                <li>
+                  <NavItem to="/admin">Admin</NavItem>
+                </li>
+              )}
+            </>
+          )}
+        </ul>
+      </nav>
+    </header>
+  );
+}
+
+/** A session the server ended (expiry, ban, logout elsewhere): back to login, keeping the way back. */
+function useSessionEndedRedirect() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const queryClient = useQueryClient();
+  const here = location.pathname + location.search;
+  useEffect(() => {
+    const onEnded = () => {
+      queryClient.clear();
+      if (!here.startsWith('/login')) {
+        const state: LoginState = { from: here };
+        navigate('/login', { state });
+      }
+    };
+    window.addEventListener(SESSION_ENDED, onEnded);
+    return () => window.removeEventListener(SESSION_ENDED, onEnded);
+  }, [navigate, here, queryClient]);
+}
+
+export function App() {
+  useSessionEndedRedirect();
+  const guarded = (screen: ReactNode) => <RequireSession>{screen}</RequireSession>;
+  return (
+    <>
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:bg-black"
+      >
+        Skip to content
+      </a>
+      <Header />
+      <main id="main" tabIndex={-1} className="mx-auto max-w-5xl px-3 py-4">
+        <Routes>
+          <Route path="/" element={<Navigate to="/boards" replace />} />
+          <Route path="/login" element={<LoginScreen />} />
+          <Route path="/register" element={<RegisterScreen />} />
+          <Route path="/recover" element={<RecoverScreen />} />
+          <Route path="/boards" element={<BoardsScreen />} />
+          <Route path="/boards/:boardId" element={<BoardScreen />} />
+          <Route path="/boards/:boardId/new" element={guarded(<ComposeScreen />)} />
+          <Route path="/messages/:messageId" element={<MessageScreen />} />
+          <Route path="/search" element={<SearchScreen />} />
+          <Route path="/pm" element={guarded(<PrivateMessagesScreen />)} />
+          <Route path="/pm/new" element={guarded(<SendPrivateMessageScreen />)} />
+          <Route path="/pm/:id" element={guarded(<PrivateMessageScreen />)} />
+          <Route path="/chat" element={guarded(<ChatScreen />)} />
+          <Route path="/profile" element={guarded(<ProfileScreen />)} />
+          <Route path="/moderation" element={guarded(<ModerationScreen />)} />
+          <Route path="/admin" element={guarded(<AdminScreen />)} />
+          <Route
+            path="*"
+            element={
+              <p role="alert">
+                There is no page here. <NavLink to="/boards">Go to the boards.</NavLink>
+              </p>
+            }
+          />
+        </Routes>
+      </main>
+    </>
+  );
+}

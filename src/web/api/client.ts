@@ -1,0 +1,145 @@
+// Talking to the Axon API: every answer is an envelope; a failure becomes an ApiError with a
+// message written for people. A session the server ended sends the reader back to login
+// (App listens for SESSION_ENDED) — drafts live in localStorage, so nothing being written is lost.
+import { sessionStore } from './session';
+
+export const SESSION_ENDED = 'axon:session-ended';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldError[] = [],
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const HUMAN: Record<string, string> = {
+  UNAUTHORIZED: 'Please log in first.',
+  INVALID_TOKEN: 'Your session is no longer valid. Please log in again.',
+  SESSION_EXPIRED: 'Your session has ended. Please log in again.',
+  INVALID_CREDENTIALS: 'Wrong username or password.',
+  INVALID_RECOVERY_KEY: 'Wrong username or recovery key.',
+  FORBIDDEN: 'You are not allowed to do that.',
+  ACCOUNT_BANNED: 'This account is banned.',
+  WRONG_PASSWORD: 'Your current password is not right.',
+  NOT_FOUND: 'That does not exist, or you may not see it.',
+  USERNAME_TAKEN: 'That username is taken. Choose another.',
+  PAYLOAD_TOO_LARGE: 'That is too large for this instance.',
+  UNSUPPORTED_MEDIA_TYPE: 'That kind of file is not accepted here.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  VERSION_CONFLICT: 'Someone changed this at the same time. Reload and try again.',
+  INTEGRITY_ERROR: 'The stored file failed its integrity check.',
+  SERVICE_UNAVAILABLE: 'The server is not ready. Try again shortly.',
+  INTERNAL_ERROR: 'Something went wrong on the server.',
+};
+
+/** "body.subject" → "Subject". */
+function fieldLabel(field: string): string {
+  const name = field.split('.').pop() ?? field;
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function humanMessage(status: number, code: string, serverMessage: string, fields: FieldError[]) {
+  if (fields.length > 0) return fields.map((f) => `${fieldLabel(f.field)} ${f.message}.`).join(' ');
+  if (code === 'INTERNAL_ERROR') return 'Something went wrong on the server.';
+  if (code === 'FORBIDDEN' && serverMessage !== '') return serverMessage;
+  return HUMAN[code] ?? (serverMessage !== '' ? serverMessage : `The server answered ${status}.`);
+}
+
+interface Envelope<T> {
+  success: boolean;
+  data: T | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+}
+
+export function authHeader(): Record<string, string> {
+  const session = sessionStore.get();
+  return session === null ? {} : { Authorization: `Bearer ${session.token}` };
+}
+
+/** Reads an error envelope (or anything else) into an ApiError; ends the session on 401. */
+export async function errorFrom(response: Response, sentToken: boolean): Promise<ApiError> {
+  let envelope: Envelope<unknown> | null = null;
+  try {
+    envelope = (await response.json()) as Envelope<unknown>;
+  } catch {
+    // Not JSON: a proxy's page, a cut connection.
+  }
+  const code = envelope?.error?.code ?? `HTTP_${response.status}`;
+  const details = envelope?.error?.details ?? {};
+  const fields = Array.isArray(details.fields) ? (details.fields as FieldError[]) : [];
+  const error = new ApiError(
+    response.status,
+    code,
+    humanMessage(response.status, code, envelope?.error?.message ?? '', fields),
+    fields,
+    details,
+  );
+  if (response.status === 401 && sentToken) {
+    sessionStore.ended(error.message);
+    window.dispatchEvent(new CustomEvent(SESSION_ENDED));
+  }
+  return error;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined | null>;
+  signal?: AbortSignal;
+  /** A raw body (an avatar image) sent with its own content type. */
+  raw?: { body: Blob; type: string };
+}
+
+export function withQuery(path: string, query: RequestOptions['query']): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? path : `${path}?${text}`;
+}
+
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...authHeader() };
+  let body: BodyInit | undefined;
+  if (options.raw !== undefined) {
+    headers['Content-Type'] = options.raw.type;
+    body = options.raw.body;
+  } else if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(withQuery(path, options.query), {
+      method: options.method ?? 'GET',
+      headers,
+      body,
+      signal: options.signal,
+      credentials: 'same-origin',
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError(0, 'NETWORK_ERROR', 'Cannot reach the server. Check your connection.');
+  }
+  if (!response.ok) throw await errorFrom(response, 'Authorization' in headers);
+  const envelope = (await response.json()) as Envelope<T>;
+  return envelope.data as T;
+}
+
+/** The URL of a piece of content for elements that cannot send headers (<img>, <video>). */
+export function contentUrl(hash: string): string {
+  const session = sessionStore.get();
+  return withQuery(`/api/content/stream/${hash}/`, { access_token: session?.token });
+}

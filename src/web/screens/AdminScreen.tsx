@@ -1,0 +1,4 @@
+// Placeholder until this screen lands.
+export function AdminScreen() {
+  return <p>Coming soon.</p>;
+}

@@ -1,0 +1,87 @@
+// Writing a message or a reply, with attachments. The draft is kept until it is posted.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { api } from '../api/client';
+import type { Message, Upload } from '../api/types';
+import { AttachmentPicker } from '../ui/AttachmentPicker';
+import { Button, TextArea, TextInput } from '../ui/controls';
+import { useDraft } from '../ui/draft';
+import { ErrorNotice } from '../ui/feedback';
+
+const BODY_MAX_BYTES = 64 * 1024;
+
+export function MessageComposer({
+  boardId,
+  parent,
+  onPosted,
+}: {
+  boardId: string;
+  parent?: { id: string; subject: string };
+  onPosted: (message: Message) => void;
+}) {
+  const queryClient = useQueryClient();
+  const replySubject =
+    parent === undefined
+      ? ''
+      : parent.subject.startsWith('Re: ')
+        ? parent.subject
+        : `Re: ${parent.subject}`;
+  const { draft, update, clear } = useDraft(`message:${boardId}:${parent?.id ?? 'new'}`, {
+    subject: replySubject,
+    body: '',
+    attachments: [] as Upload[],
+  });
+  const [tooLong, setTooLong] = useState(false);
+  const post = useMutation({
+    mutationFn: () =>
+      api<Message>('/api/messages/', {
+        method: 'POST',
+        body: {
+          board_id: boardId,
+          subject: draft.subject,
+          body: draft.body,
+          ...(parent === undefined ? {} : { parent_id: parent.id }),
+          attachments: draft.attachments.map((a) => a.content_hash),
+        },
+      }),
+    onSuccess: (message) => {
+      clear();
+      void queryClient.invalidateQueries({ queryKey: ['board', boardId] });
+      void queryClient.invalidateQueries({ queryKey: ['thread'] });
+      onPosted(message);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const over = new TextEncoder().encode(draft.body).length > BODY_MAX_BYTES;
+    setTooLong(over);
+    if (!over) post.mutate();
+  };
+  return (
+    <form onSubmit={submit} aria-label={parent === undefined ? 'New message' : 'Reply'}>
+      <TextInput
+        label="Subject"
+        required
+        maxLength={255}
+        value={draft.subject}
+        onChange={(e) => update('subject', e.target.value)}
+      />
+      <TextArea
+        label="Message"
+        required
+        hint="Markdown: **bold**, *italic*, `code`, > quotes, - lists, [links](https://…)"
+        error={tooLong ? 'The message is longer than 64 KiB.' : undefined}
+        value={draft.body}
+        onChange={(e) => update('body', e.target.value)}
+      />
+      <AttachmentPicker
+        attached={draft.attachments}
+        onChange={(list) => update('attachments', list)}
+      />
+      <ErrorNotice error={post.error} />
+      <Button type="submit" disabled={post.isPending}>
+        {post.isPending ? 'Posting…' : parent === undefined ? 'Post' : 'Post reply'}
+      </Button>
+    </form>
+  );
+}

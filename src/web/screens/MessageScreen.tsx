@@ -1,0 +1,211 @@
+// A message in its thread: each post with its signature check and attachments; reply, report and
+// delete where the reader may.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api } from '../api/client';
+import { useSession } from '../api/session';
+import type { Message, Thread } from '../api/types';
+import { AttachmentList } from '../ui/AttachmentList';
+import { Author } from '../ui/Author';
+import { Button, TextInput } from '../ui/controls';
+import { ErrorNotice, Loading, Notice } from '../ui/feedback';
+import { Panel } from '../ui/Panel';
+import { Markdown, Time } from '../ui/text';
+import { MessageComposer } from './MessageComposer';
+
+type Signed = Message & { signature_valid: boolean };
+
+function ReportForm({ message, onDone }: { message: Signed; onDone: () => void }) {
+  const [reason, setReason] = useState('');
+  const report = useMutation({
+    mutationFn: () =>
+      api(`/api/messages/${message.id}/report/`, { method: 'POST', body: { reason } }),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    report.mutate();
+  };
+  if (report.isSuccess) return <Notice>Reported. A moderator will look at it.</Notice>;
+  return (
+    <form onSubmit={submit} aria-label="Report this message" className="mt-2">
+      <TextInput
+        label="Why are you reporting it?"
+        required
+        maxLength={500}
+        value={reason}
+        onChange={(e) => setReason(e.target.value)}
+      />
+      <ErrorNotice error={report.error} />
+      <div className="flex gap-2">
+        <Button type="submit" disabled={report.isPending}>
+          Send report
+        </Button>
+        <Button variant="plain" onClick={onDone}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function DeleteForm({
+  message,
+  asModerator,
+  onDeleted,
+}: {
+  message: Signed;
+  asModerator: boolean;
+  onDeleted: () => void;
+}) {
+  const [reason, setReason] = useState('');
+  const remove = useMutation({
+    mutationFn: () =>
+      api(`/api/messages/${message.id}/`, {
+        method: 'DELETE',
+        query: asModerator ? { reason } : {},
+      }),
+    onSuccess: onDeleted,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    remove.mutate();
+  };
+  return (
+    <form onSubmit={submit} aria-label="Delete this message" className="mt-2">
+      {asModerator && (
+        <TextInput
+          label="Reason (for the modlog)"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+        />
+      )}
+      <ErrorNotice error={remove.error} />
+      <Button type="submit" variant="danger" disabled={remove.isPending}>
+        Delete for good
+      </Button>
+    </form>
+  );
+}
+
+function Post({
+  message,
+  current,
+  onDeleted,
+}: {
+  message: Signed;
+  current: boolean;
+  onDeleted: () => void;
+}) {
+  const session = useSession();
+  const [open, setOpen] = useState<'report' | 'delete' | null>(null);
+  const user = session?.user;
+  const mine = user !== undefined && message.author.user_id === user.id;
+  const moderator = user !== undefined && (user.is_moderator || user.is_sysop);
+  return (
+    <article
+      aria-labelledby={`m-${message.id}`}
+      className={`border p-3 ${current ? 'border-phosphor' : 'border-line'}`}
+    >
+      <h2 id={`m-${message.id}`} className="font-bold text-amber">
+        {message.subject}
+      </h2>
+      <p className="mb-2 text-sm text-phosphor-dim">
+        <Author nickname={message.author.nickname} fingerprint={message.author.fingerprint} /> ·{' '}
+        <Time iso={message.created_at} /> ·{' '}
+        {message.signature_valid ? (
+          <span title="The author's key signed exactly this text">✔ signed</span>
+        ) : (
+          <span className="text-red-300">
+            ✖ signature does not match: this text may have been altered
+          </span>
+        )}
+      </p>
+      <Markdown source={message.body} />
+      <AttachmentList attachments={message.attachments} />
+      {user !== undefined && (
+        <div className="mt-2 flex flex-wrap gap-2 text-xs">
+          {!mine && (
+            <Button
+              variant="plain"
+              className="text-xs"
+              aria-expanded={open === 'report'}
+              onClick={() => setOpen(open === 'report' ? null : 'report')}
+            >
+              Report
+            </Button>
+          )}
+          {(mine || moderator) && (
+            <Button
+              variant="plain"
+              className="text-xs"
+              aria-expanded={open === 'delete'}
+              onClick={() => setOpen(open === 'delete' ? null : 'delete')}
+            >
+              Delete
+            </Button>
+          )}
+          {!mine && message.author.user_id !== null && (
+            <Link to={`/pm/new?to=${message.author.fingerprint}`} className="px-1">
+              Send a private message
+            </Link>
+          )}
+        </div>
+      )}
+      {open === 'report' && <ReportForm message={message} onDone={() => setOpen(null)} />}
+      {open === 'delete' && (
+        <DeleteForm message={message} asModerator={moderator && !mine} onDeleted={onDeleted} />
+      )}
+    </article>
+  );
+}
+
+export function MessageScreen() {
+  const { messageId = '' } = useParams();
+  const navigate = useNavigate();
+  const session = useSession();
+  const queryClient = useQueryClient();
+  const thread = useQuery({
+    queryKey: ['thread', messageId],
+    queryFn: () => api<Thread>(`/api/messages/${messageId}/`),
+  });
+  if (thread.isPending) return <Loading what="Loading the thread" />;
+  if (thread.error !== null) return <ErrorNotice error={thread.error} />;
+  const { message } = thread.data;
+  const posts = thread.data.thread.length > 0 ? thread.data.thread : [message];
+  const starter = posts[0] ?? message;
+  const onDeleted = () => {
+    void queryClient.invalidateQueries({ queryKey: ['board', message.board_id] });
+    if (message.id === starter.id) navigate(`/boards/${message.board_id}`);
+    else void thread.refetch();
+  };
+  return (
+    <Panel
+      headingLevel={1}
+      title={starter.subject}
+      actions={<Link to={`/boards/${message.board_id}`}>Back to the board</Link>}
+    >
+      <ol aria-label="Thread" className="flex flex-col gap-3">
+        {posts.map((m) => (
+          <li key={m.id}>
+            <Post
+              message={m}
+              current={m.id === message.id}
+              onDeleted={m.id === message.id ? onDeleted : () => void thread.refetch()}
+            />
+          </li>
+        ))}
+      </ol>
+      {session !== null && (
+        <section aria-label="Reply" className="mt-4 border-t border-line pt-3">
+          <h2 className="mb-2 font-bold uppercase text-amber">Reply</h2>
+          <MessageComposer
+            boardId={message.board_id}
+            parent={{ id: starter.id, subject: starter.subject }}
+            onPosted={(reply) => navigate(`/messages/${reply.id}`)}
+          />
+        </section>
+      )}
+    </Panel>
+  );
+}

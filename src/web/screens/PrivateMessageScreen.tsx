@@ -1,0 +1,71 @@
+// One private message, opened (which marks it read), with reply and delete.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api } from '../api/client';
+import { useSession } from '../api/session';
+import type { PrivateMessage } from '../api/types';
+import { AttachmentList } from '../ui/AttachmentList';
+import { Author } from '../ui/Author';
+import { Button } from '../ui/controls';
+import { ErrorNotice, Loading } from '../ui/feedback';
+import { Panel } from '../ui/Panel';
+import { Markdown, Time } from '../ui/text';
+
+export function PrivateMessageScreen() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const session = useSession();
+  const queryClient = useQueryClient();
+  const pm = useQuery({
+    queryKey: ['pm', 'one', id],
+    queryFn: async () => {
+      const message = await api<PrivateMessage>(`/api/private_messages/${id}/`);
+      void queryClient.invalidateQueries({ queryKey: ['pm', 'unread'] });
+      return message;
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => api(`/api/private_messages/${id}/`, { method: 'DELETE' }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['pm'] });
+      navigate('/pm');
+    },
+  });
+  if (pm.isPending) return <Loading what="Opening the message" />;
+  if (pm.error !== null) return <ErrorNotice error={pm.error} />;
+  const m = pm.data;
+  const received = m.to.user_id === session?.user.id;
+  return (
+    <Panel
+      headingLevel={1}
+      title={m.readable ? m.subject : '(damaged message)'}
+      actions={<Link to="/pm">Back to messages</Link>}
+    >
+      <p className="mb-2 text-sm text-phosphor-dim">
+        From <Author nickname={m.from.nickname} fingerprint={m.from.fingerprint} /> to [
+        {m.to.fingerprint.slice(0, 8)}] · <Time iso={m.created_at} /> ·{' '}
+        {m.signature_valid ? '✔ signed' : '✖ signature does not match'}
+      </p>
+      {m.readable ? (
+        <Markdown source={m.body} />
+      ) : (
+        <p>This message is damaged and cannot be opened.</p>
+      )}
+      <AttachmentList attachments={m.attachments} />
+      <ErrorNotice error={remove.error} />
+      <div className="mt-3 flex gap-2">
+        {received && m.readable && (
+          <Link
+            to={`/pm/new?to=${m.from.fingerprint}&subject=${encodeURIComponent(m.subject.startsWith('Re: ') ? m.subject : `Re: ${m.subject}`)}`}
+            className="border border-phosphor px-3 py-1 uppercase no-underline"
+          >
+            Reply
+          </Link>
+        )}
+        <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
+          Delete
+        </Button>
+      </div>
+    </Panel>
+  );
+}

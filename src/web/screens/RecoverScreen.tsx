@@ -1,0 +1,77 @@
+// Recover an account with its recovery key: a new password, and a new recovery key (shown once).
+import { useMutation } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router';
+import { api } from '../api/client';
+import { sessionStore } from '../api/session';
+import type { RegisterAnswer } from '../api/types';
+import { Button, TextInput } from '../ui/controls';
+import { ErrorNotice } from '../ui/feedback';
+import { Panel } from '../ui/Panel';
+import { RecoveryKeyNotice } from './RecoveryKeyNotice';
+
+export function RecoverScreen() {
+  const navigate = useNavigate();
+  const [form, setForm] = useState({ username: '', recovery_key: '', new_password: '' });
+  const recover = useMutation({
+    mutationFn: () =>
+      api<RegisterAnswer>('/api/auth/recover/', {
+        method: 'POST',
+        body: { ...form, recovery_key: form.recovery_key.trim() },
+      }),
+  });
+  const set = (field: keyof typeof form) => (e: { target: { value: string } }) =>
+    setForm((f) => ({ ...f, [field]: e.target.value }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    recover.mutate();
+  };
+  if (recover.data !== undefined) {
+    const answer = recover.data;
+    return (
+      <Panel title="Recovered" headingLevel={1}>
+        <p className="mb-3">Your password is changed and your old recovery key no longer works.</p>
+        <RecoveryKeyNotice
+          recoveryKey={answer.recovery_key}
+          onDone={() => {
+            sessionStore.signIn(answer.token, answer.expires_at, answer.user);
+            navigate('/boards');
+          }}
+        />
+      </Panel>
+    );
+  }
+  return (
+    <Panel title="Recover your account" headingLevel={1}>
+      <form onSubmit={submit} aria-label="Recover your account" className="max-w-md">
+        <TextInput
+          label="Username"
+          autoComplete="username"
+          required
+          value={form.username}
+          onChange={set('username')}
+        />
+        <TextInput
+          label="Recovery key"
+          required
+          autoComplete="off"
+          value={form.recovery_key}
+          onChange={set('recovery_key')}
+        />
+        <TextInput
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          value={form.new_password}
+          onChange={set('new_password')}
+        />
+        <ErrorNotice error={recover.error} />
+        <Button type="submit" disabled={recover.isPending}>
+          {recover.isPending ? 'Recovering…' : 'Recover'}
+        </Button>
+      </form>
+    </Panel>
+  );
+}

@@ -1,0 +1,80 @@
+// Writing a private message to a username or a key fingerprint, with attachments.
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { FormEvent } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { api } from '../api/client';
+import type { PrivateMessage, Upload } from '../api/types';
+import { AttachmentPicker } from '../ui/AttachmentPicker';
+import { Button, TextArea, TextInput } from '../ui/controls';
+import { useDraft } from '../ui/draft';
+import { ErrorNotice } from '../ui/feedback';
+import { Panel } from '../ui/Panel';
+
+export function SendPrivateMessageScreen() {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const presetTo = params.get('to') ?? '';
+  const { draft, update, clear } = useDraft(`pm:${presetTo}`, {
+    to: presetTo,
+    subject: params.get('subject') ?? '',
+    body: '',
+    attachments: [] as Upload[],
+  });
+  const send = useMutation({
+    mutationFn: () =>
+      api<PrivateMessage>('/api/private_messages/', {
+        method: 'POST',
+        body: {
+          to: draft.to.trim(),
+          subject: draft.subject,
+          body: draft.body,
+          attachments: draft.attachments.map((a) => a.content_hash),
+        },
+      }),
+    onSuccess: (pm) => {
+      clear();
+      void queryClient.invalidateQueries({ queryKey: ['pm'] });
+      navigate(`/pm/${pm.id}`);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    send.mutate();
+  };
+  return (
+    <Panel headingLevel={1} title="Write a private message">
+      <form onSubmit={submit} aria-label="Private message">
+        <TextInput
+          label="To"
+          hint="A username, or the 64-hex fingerprint of their key"
+          required
+          maxLength={64}
+          value={draft.to}
+          onChange={(e) => update('to', e.target.value)}
+        />
+        <TextInput
+          label="Subject"
+          required
+          maxLength={255}
+          value={draft.subject}
+          onChange={(e) => update('subject', e.target.value)}
+        />
+        <TextArea
+          label="Message"
+          required
+          value={draft.body}
+          onChange={(e) => update('body', e.target.value)}
+        />
+        <AttachmentPicker
+          attached={draft.attachments}
+          onChange={(list) => update('attachments', list)}
+        />
+        <ErrorNotice error={send.error} />
+        <Button type="submit" disabled={send.isPending}>
+          {send.isPending ? 'Sealing and sending…' : 'Send'}
+        </Button>
+      </form>
+    </Panel>
+  );
+}

@@ -1,0 +1,53 @@
+// User text on screen: Markdown through the shared safe renderer (the same code the server uses,
+// which escapes everything and emits a fixed set of tags), search highlights and times.
+import { useMemo } from 'react';
+import { renderMarkdown } from '../../shared/markdown';
+import type { Snippet } from '../api/types';
+import { useSession } from '../api/session';
+
+export function Markdown({ source }: { source: string }) {
+  const html = useMemo(() => renderMarkdown(source), [source]);
+  // renderMarkdown's output holds only its allow-listed tags: user HTML is escaped, never parsed.
+  return <div className="md" dangerouslySetInnerHTML={{ __html: html }} />;
+}
+
+export function Highlighted({ pieces }: { pieces: Snippet }) {
+  return (
+    <>
+      {pieces.map((piece, i) =>
+        piece.match ? (
+          <mark key={i} className="bg-amber px-0.5 text-black">
+            {piece.text}
+          </mark>
+        ) : (
+          <span key={i}>{piece.text}</span>
+        ),
+      )}
+    </>
+  );
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? '';
+  let format = formatters.get(key);
+  if (format === undefined) {
+    try {
+      format = new Intl.DateTimeFormat(undefined, {
+        dateStyle: 'medium',
+        timeStyle: 'short',
+        timeZone,
+      });
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    }
+    formatters.set(key, format);
+  }
+  return format;
+}
+
+/** A time in the reader's own time zone (their profile's), machine-readable in dateTime. */
+export function Time({ iso }: { iso: string }) {
+  const session = useSession();
+  return <time dateTime={iso}>{formatter(session?.user.timezone).format(new Date(iso))}</time>;
+}

@@ -1,0 +1,227 @@
+// What people do on Axon, in a real browser against a real server: register, post with an image,
+// reply, search, private messages, live chat between two people, drafts that survive an ended
+// session, the size check before uploading, and moderation that stops a user at once.
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { gradientPng } from './images.js';
+import {
+  PASSWORD,
+  baseUrl,
+  expectClean,
+  logInThroughForm,
+  registerViaApi,
+  screenshot,
+  watchContext,
+  type Watch,
+} from './support.js';
+
+test.describe.configure({ mode: 'serial' });
+
+const unique = Date.now().toString(36);
+const alice = `alice_${unique}`;
+const bob = `bob_${unique}`;
+const word = `zebrafinch${unique}`;
+const state: { messageUrl?: string; replyUrl?: string } = {};
+
+async function openAs(
+  browser: Browser,
+  username: string | null,
+): Promise<{ page: Page; watch: Watch }> {
+  const context = await browser.newContext();
+  const watch = await watchContext(context);
+  const page = await context.newPage();
+  if (username !== null) await logInThroughForm(page, username);
+  return { page, watch };
+}
+
+test.beforeAll(async () => {
+  await registerViaApi(baseUrl(), bob, 'Bob');
+});
+
+test('a new user registers, posts an image, replies, searches and writes to another user', async ({
+  browser,
+}) => {
+  const { page, watch } = await openAs(browser, null);
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/boards$/);
+  await expect(page.getByRole('link', { name: 'General' })).toBeVisible();
+  await page.getByRole('banner').getByRole('link', { name: 'Register' }).click();
+  await screenshot(page, 'register');
+
+  await page.getByLabel('Username').fill(alice);
+  await page.getByLabel('Nickname').fill('Alice');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Repeat password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Register' }).click();
+
+  // The recovery key is shown once, and the way on needs "I saved it".
+  const key = page.getByTestId('recovery-key');
+  await expect(key).toBeVisible({ timeout: 120_000 });
+  expect((await key.textContent())?.trim().length).toBeGreaterThan(20);
+  await screenshot(page, 'recovery-key');
+  await expect(page.getByRole('button', { name: 'Continue' })).toBeDisabled();
+  await page.getByLabel('I saved my recovery key').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByText('Signed in as')).toContainText('Alice');
+  await screenshot(page, 'boards');
+
+  // A new thread with an image, shown inline.
+  await page.getByRole('link', { name: 'General' }).click();
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel('Subject').fill('Sunset over the harbour');
+  await page
+    .getByLabel('Message', { exact: true })
+    .fill(`Look at **this** sunset, a ${word} flew by.`);
+  await page.getByLabel(/Attach files/).setInputFiles({
+    name: 'sunset.png',
+    mimeType: 'image/png',
+    buffer: gradientPng(320, 200),
+  });
+  await expect(page.getByRole('list', { name: 'Attached files' })).toContainText('sunset.png');
+  await screenshot(page, 'compose');
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await expect(page).toHaveURL(/\/messages\//);
+  state.messageUrl = new URL(page.url()).pathname;
+  const image = page.getByRole('img', { name: 'sunset.png' });
+  await expect(image).toBeVisible();
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+  await expect(page.getByRole('article').first()).toContainText('✔ signed');
+  await expect(page.locator('.md strong')).toHaveText('this');
+
+  // A reply.
+  const reply = page.getByRole('form', { name: 'Reply' });
+  await reply.getByLabel('Message', { exact: true }).fill('Lovely colours!');
+  await reply.getByRole('button', { name: 'Post reply' }).click();
+  await expect(page.getByRole('list', { name: 'Thread' }).getByRole('article')).toHaveCount(2);
+  await expect(page.getByText('Lovely colours!')).toBeVisible();
+  state.replyUrl = new URL(page.url()).pathname;
+  await screenshot(page, 'thread');
+
+  // Search finds it, with the word highlighted.
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Search' })
+    .click();
+  await page.getByLabel('Search messages').fill(word);
+  await page.getByLabel('Search messages').press('Enter');
+  const results = page.getByRole('list', { name: 'Results' });
+  await expect(results.getByRole('link', { name: 'Sunset over the harbour' })).toBeVisible();
+  await expect(results.locator('mark')).toHaveText(word);
+  await screenshot(page, 'search');
+  await results.getByRole('link', { name: 'Sunset over the harbour' }).click();
+  await expect(page).toHaveURL(state.messageUrl);
+
+  // A private message to Bob.
+  await page.getByRole('link', { name: /Messages/ }).click();
+  await expect(page.getByText('Your inbox is empty.')).toBeVisible();
+  await page.getByRole('link', { name: 'Write' }).click();
+  await page.getByLabel('To', { exact: true }).fill(bob);
+  await page.getByLabel('Subject').fill('Hello Bob');
+  await page.getByLabel('Message', { exact: true }).fill('Meet me in *the chat*?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page).toHaveURL(/\/pm\/[^/]+$/);
+  await expect(page.getByRole('heading', { name: 'Hello Bob' })).toBeVisible();
+
+  const other = await openAs(browser, bob);
+  await expect(other.page.getByRole('link', { name: /Messages/ })).toContainText('(1)');
+  await other.page.getByRole('link', { name: /Messages/ }).click();
+  await expect(other.page.getByText('new', { exact: true })).toBeVisible();
+  await screenshot(other.page, 'inbox');
+  await other.page.getByRole('link', { name: 'Hello Bob' }).click();
+  await expect(other.page.locator('.md em')).toHaveText('the chat');
+  await expect(other.page.getByText('✔ signed')).toBeVisible();
+  await screenshot(other.page, 'private-message');
+
+  expectClean(watch);
+  expectClean(other.watch);
+});
+
+test('two people chat live: a line appears for the other without a reload', async ({ browser }) => {
+  const a = await openAs(browser, alice);
+  const b = await openAs(browser, bob);
+  for (const { page } of [a, b]) {
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'live' })).toBeVisible();
+  }
+  const loadsBefore = await b.page.evaluate(
+    () => performance.getEntriesByType('navigation').length,
+  );
+  await a.page.getByLabel('Message', { exact: true }).fill(`hello from the harbour ${unique}`);
+  await a.page.getByLabel('Message', { exact: true }).press('Enter');
+  const line = b.page
+    .getByRole('log', { name: 'Chat messages' })
+    .getByText(`hello from the harbour ${unique}`);
+  await expect(line).toBeVisible();
+  await expect(b.page.getByRole('log')).toContainText('Alice:');
+  expect(await b.page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(
+    loadsBefore,
+  );
+
+  await b.page.getByLabel('Message', { exact: true }).fill('on my way');
+  await b.page.getByLabel('Message', { exact: true }).press('Enter');
+  await expect(a.page.getByRole('log').getByText('on my way')).toBeVisible();
+  // Both were seen in the room: each sees the other as present.
+  await b.page.reload();
+  await expect(b.page.getByRole('complementary', { name: 'Who is here' })).toContainText('Alice');
+  await screenshot(b.page, 'chat');
+  expectClean(a.watch);
+  expectClean(b.watch);
+});
+
+test('a draft survives an ended session: log in again and it is still there', async ({
+  browser,
+}) => {
+  const { page, watch } = await openAs(browser, alice);
+  await page.getByRole('link', { name: 'General' }).click();
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel('Subject').fill('A long thought');
+  await page
+    .getByLabel('Message', { exact: true })
+    .fill('Written slowly, while the session ran out.');
+  // The session ends elsewhere (here: logged out through the API with the page's own token).
+  const token = await page.evaluate(
+    () => JSON.parse(localStorage.getItem('axon.session')!).token as string,
+  );
+  const out = await fetch(`${baseUrl()}/api/auth/logout/`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(out.status).toBe(200);
+
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(
+    page.getByRole('status').filter({ hasText: 'Anything you were writing is kept' }),
+  ).toBeVisible();
+  await page.getByLabel('Username').fill(alice);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/boards\/[^/]+\/new$/);
+  await expect(page.getByLabel('Subject')).toHaveValue('A long thought');
+  await expect(page.getByLabel('Message', { exact: true })).toHaveValue(
+    'Written slowly, while the session ran out.',
+  );
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'A long thought' }).first()).toBeVisible();
+  expectClean(watch);
+});
+
+test('a file over the limit is refused before a byte is sent', async ({ browser }) => {
+  const { page, watch } = await openAs(browser, alice);
+  const uploads: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/content/upload/')) uploads.push(r.url());
+  });
+  await page.getByRole('link', { name: 'General' }).click();
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel(/Attach files/).setInputFiles({
+    name: 'huge.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(3 * 1024 * 1024, 7),
+  });
+  await expect(page.getByRole('alert')).toHaveText(
+    'huge.bin is 3.0 MiB; this instance accepts files up to 2.0 MiB.',
+  );
+  expect(uploads).toEqual([]);
+  await expect(page.getByRole('list', { name: 'Attached files' })).toHaveCount(0);
+  expectClean(watch);
+});
