@@ -14,5 +14,6 @@ export default defineConfig({
     assetsInlineLimit: 0,
     sourcemap: false,
   },
-  server: { proxy: { '/api': 'http://127.0.0.1:8000' } },
+  // The dev server's own sources live under /api/ too (src/web/api/*.ts): only API paths go to Axon.
+  server: { proxy: { '^/api/(?!.*\\.tsx?$)': 'http://127.0.0.1:8000' } },
 });

@@ -4,7 +4,9 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { gradientPng } from './images.js';
 import {
+  MODERATOR,
   PASSWORD,
+  SYSOP,
   baseUrl,
   expectClean,
   logInThroughForm,
@@ -224,4 +226,82 @@ test('a file over the limit is refused before a byte is sent', async ({ browser 
   expect(uploads).toEqual([]);
   await expect(page.getByRole('list', { name: 'Attached files' })).toHaveCount(0);
   expectClean(watch);
+});
+
+test('a moderator deletes a message and bans its author, whose next action is refused', async ({
+  browser,
+}) => {
+  const a = await openAs(browser, alice);
+  await a.page.goto(state.messageUrl!);
+  const m = await openAs(browser, MODERATOR);
+
+  await m.page.goto(state.replyUrl!);
+  const reply = m.page.getByRole('article').filter({ hasText: 'Lovely colours!' });
+  await reply.getByRole('button', { name: 'Delete' }).click();
+  await reply.getByLabel('Reason (for the modlog)').fill('off-topic');
+  await reply.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(m.page.getByText('Lovely colours!')).toHaveCount(0);
+
+  await m.page.getByRole('link', { name: 'Moderation' }).click();
+  const ban = m.page.getByRole('form', { name: 'Ban a user' });
+  await ban.getByLabel('Username').fill(alice);
+  await ban.getByLabel('Reason').fill('spamming the harbour');
+  await ban.getByLabel('Duration').selectOption({ label: 'For good' });
+  await ban.getByRole('button', { name: 'Ban', exact: true }).click();
+  await expect(ban.getByRole('status')).toContainText(`${alice} is banned for good`);
+  await m.page.reload();
+  const log = m.page.getByRole('table', { name: /Moderation log/ });
+  await expect(log).toContainText('spamming the harbour');
+  await expect(log).toContainText('off-topic');
+  await screenshot(m.page, 'moderation');
+
+  // Alice, still on the thread, tries to reply: refused, and sent to log in, her draft kept.
+  const form = a.page.getByRole('form', { name: 'Reply' });
+  await form.getByLabel('Message', { exact: true }).fill('Why was that deleted?');
+  await form.getByRole('button', { name: 'Post reply' }).click();
+  await expect(a.page).toHaveURL(/\/login$/);
+  await a.page.getByLabel('Username').fill(alice);
+  await a.page.getByLabel('Password').fill(PASSWORD);
+  await a.page.getByRole('button', { name: 'Log in' }).click();
+  await expect(a.page.getByRole('alert')).toHaveText('This account is banned.');
+  await a.page.goto(state.messageUrl!);
+  await expect(a.page.getByText('Why was that deleted?')).toHaveCount(0);
+  expectClean(a.watch);
+  expectClean(m.watch);
+});
+
+test('a sysop sees the instance identity and manages boards and roles; everyone has a profile', async ({
+  browser,
+}) => {
+  const s = await openAs(browser, SYSOP);
+  await s.page.getByRole('link', { name: 'Admin' }).click();
+  const identity = await (await fetch(`${baseUrl()}/api/federation/identity/`)).json();
+  const fingerprint = identity.data.fingerprint as string;
+  await expect(
+    s.page.getByText(fingerprint.slice(0, 4) + ' ' + fingerprint.slice(4, 8)).first(),
+  ).toBeVisible();
+  const create = s.page.getByRole('form', { name: 'Create a board' });
+  await create.getByLabel('Name').fill('Harbour news');
+  await create.getByLabel('Description').fill('Ships in, ships out');
+  await create.getByRole('button', { name: 'Create board' }).click();
+  await expect(s.page.getByRole('list', { name: 'Boards' })).toContainText('Harbour news');
+  const row = s.page.getByRole('row').filter({ hasText: bob });
+  await row.getByLabel('Moderator').check();
+  await expect(s.page.getByText(`${bob}: moderator granted.`)).toBeVisible();
+  await screenshot(s.page, 'admin');
+
+  // Bob now moderates: the navigation shows it once his profile is read again.
+  const b = await openAs(browser, bob);
+  await b.page.getByRole('link', { name: 'Profile' }).click();
+  await expect(b.page.getByRole('link', { name: 'Moderation' })).toBeVisible();
+  const profile = b.page.getByRole('form', { name: 'Nickname and time zone' });
+  await profile.getByLabel('Nickname').fill('Bob the Boatman');
+  await profile.getByLabel('Time zone').selectOption('Europe/Berlin');
+  await profile.getByRole('button', { name: 'Save profile' }).click();
+  await expect(b.page.getByText('Signed in as')).toContainText('Bob the Boatman');
+  await screenshot(b.page, 'profile');
+  await b.page.goto('/boards');
+  await expect(b.page.getByRole('link', { name: 'Harbour news' })).toBeVisible();
+  expectClean(s.watch);
+  expectClean(b.watch);
 });

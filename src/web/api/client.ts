@@ -85,7 +85,8 @@ export async function errorFrom(response: Response, sentToken: boolean): Promise
     fields,
     details,
   );
-  if (response.status === 401 && sentToken) {
+  // The server ended the session (401), or the account was banned while signed in.
+  if (sentToken && (response.status === 401 || code === 'ACCOUNT_BANNED')) {
     sessionStore.ended(error.message);
     window.dispatchEvent(new CustomEvent(SESSION_ENDED));
   }

@@ -51,3 +51,13 @@ export function Time({ iso }: { iso: string }) {
   const session = useSession();
   return <time dateTime={iso}>{formatter(session?.user.timezone).format(new Date(iso))}</time>;
 }
+
+/** A 64-hex key fingerprint in groups of four, so people can read it out and compare it. */
+export function Fingerprint({ value }: { value: string }) {
+  const groups = value.match(/.{1,4}/g) ?? [value];
+  return (
+    <code className="break-words text-amber" title={value}>
+      {groups.join(' ')}
+    </code>
+  );
+}

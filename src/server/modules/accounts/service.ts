@@ -49,6 +49,19 @@ export interface Roles {
   isAgent?: boolean;
 }
 
+/** The roles and rights a sysop may grant or take away; absent ones stay as they are. */
+export interface UserFlags {
+  isModerator?: boolean | undefined;
+  canPost?: boolean | undefined;
+  canUpload?: boolean | undefined;
+}
+
+const USER_FLAGS = [
+  { key: 'isModerator', column: 'is_moderator', name: 'moderator' },
+  { key: 'canPost', column: 'can_post', name: 'posting' },
+  { key: 'canUpload', column: 'can_upload', name: 'uploading' },
+] as const;
+
 export interface SignedIn {
   user: User;
   session: IssuedSession;
@@ -402,6 +415,54 @@ export class AccountService {
       });
     });
     return this.getUser(user.id);
+  }
+
+  /**
+   * Grants or takes away the moderator role and the rights to post and upload; logged. Only the
+   * flags that actually change are written and recorded. Nobody changes their own, so a slip
+   * cannot lock a sysop out and a sysop's rights only ever change by another sysop's hand.
+   */
+  async setFlags(username: string, change: { flags: UserFlags; actor: Actor }): Promise<User> {
+    const target = await this.getUserByUsername(username);
+    if (change.actor.id === target.id) {
+      throw forbidden('you cannot change your own roles or rights; ask another sysop');
+    }
+    await this.db.transaction().execute(async (trx) => {
+      // Read again inside the transaction so the log records what the change really replaced.
+      const row = await trx
+        .selectFrom('users')
+        .select(USER_COLUMNS)
+        .where('id', '=', target.id)
+        .executeTakeFirst();
+      if (row === undefined) throw notFound(`user ${username}`);
+      const before = toUser(row);
+      const changed = USER_FLAGS.filter(
+        (f) => change.flags[f.key] !== undefined && change.flags[f.key] !== before[f.key],
+      );
+      if (changed.length === 0) return;
+      const columns: Partial<Record<(typeof USER_FLAGS)[number]['column'], boolean>> = {};
+      const details: Record<string, unknown> = { username: before.username };
+      for (const flag of changed) {
+        columns[flag.column] = change.flags[flag.key];
+        details[flag.column] = change.flags[flag.key];
+      }
+      await trx
+        .updateTable('users')
+        .set({ ...columns, updated_at: Date.now() })
+        .where('id', '=', before.id)
+        .execute();
+      await recordModAction(trx, {
+        actor: change.actor,
+        action: 'set_user_flags',
+        targetType: 'user',
+        targetId: before.id,
+        reason: changed
+          .map((f) => `${f.name} ${change.flags[f.key] === true ? 'granted' : 'revoked'}`)
+          .join(', '),
+        details,
+      });
+    });
+    return this.getUser(target.id);
   }
 
   /** Users in sign-up order, keyset-paginated by id (UUIDv7 sorts by creation time). */

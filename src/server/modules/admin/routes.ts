@@ -1,21 +1,43 @@
-// Sysop administration (foundation part): the user list.
+// Sysop administration: the user list and the roles and rights sysops grant.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authorize } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { PageQuery, Profile } from '../accounts/schema.js';
+import { PageQuery, Profile, username } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
+import type { User } from '../accounts/user.js';
 
 const AdminUser = Profile.extend({
   is_banned: z.boolean(),
   banned_until: z.string().nullable(),
   ban_reason: z.string().nullable(),
-});
+}).meta({ id: 'AdminUser' });
+
+const UserFlagsPatch = z
+  .strictObject({
+    is_moderator: z.boolean().optional(),
+    can_post: z.boolean().optional(),
+    can_upload: z.boolean().optional(),
+  })
+  .refine((v) => Object.values(v).some((flag) => flag !== undefined), {
+    message: 'give at least one of is_moderator, can_post, can_upload',
+  });
+
+function presentAdminUser(u: User): z.output<typeof AdminUser> {
+  return {
+    ...toProfile(u),
+    is_banned: u.isBanned,
+    banned_until: u.bannedUntil === null ? null : new Date(u.bannedUntil).toISOString(),
+    ban_reason: u.banReason,
+  };
+}
 
 export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.withTypeProvider<ZodTypeProvider>().get(
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
     '/api/admin/users/',
     {
       schema: {
@@ -32,15 +54,32 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       await authorize(ctx, request, 'admin');
       const page = await ctx.accounts.listUsers(request.query);
-      return ok({
-        items: page.items.map((u) => ({
-          ...toProfile(u),
-          is_banned: u.isBanned,
-          banned_until: u.bannedUntil === null ? null : new Date(u.bannedUntil).toISOString(),
-          ban_reason: u.banReason,
-        })),
-        next_cursor: page.next_cursor,
+      return ok({ items: page.items.map(presentAdminUser), next_cursor: page.next_cursor });
+    },
+  );
+
+  r.patch(
+    '/api/admin/users/:username/',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: "Grant or take away a user's moderator role and rights to post and upload",
+        params: z.strictObject({ username }),
+        body: UserFlagsPatch,
+        response: { 200: envelopeOf(AdminUser) },
+      },
+    },
+    async (request) => {
+      const session = await authorize(ctx, request, 'admin');
+      const user = await ctx.accounts.setFlags(request.params.username, {
+        flags: {
+          isModerator: request.body.is_moderator,
+          canPost: request.body.can_post,
+          canUpload: request.body.can_upload,
+        },
+        actor: { id: session.user.id, name: session.user.username },
       });
+      return ok(presentAdminUser(user));
     },
   );
 }

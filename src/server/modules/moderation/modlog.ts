@@ -12,6 +12,7 @@ export type ModAction =
   | 'ban_pubkey'
   | 'unban_pubkey'
   | 'adjust_karma'
+  | 'set_user_flags'
   | 'uphold_report'
   | 'dismiss_report'
   | 'retention';
