@@ -35,8 +35,9 @@ async function openAs(
   return { page, watch };
 }
 
+let bobRecoveryKey = '';
 test.beforeAll(async () => {
-  await registerViaApi(baseUrl(), bob, 'Bob');
+  bobRecoveryKey = (await registerViaApi(baseUrl(), bob, 'Bob')).recovery_key;
 });
 
 test('a new user registers, posts an image, replies, searches and writes to another user', async ({
@@ -87,6 +88,16 @@ test('a new user registers, posts an image, replies, searches and writes to anot
   await expect(image).toBeVisible();
   await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
   await expect(page.getByRole('article').first()).toContainText('✔ signed');
+  // The download button fetches it with the session, showing progress, and saves the same bytes.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download sunset.png' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('sunset.png');
+  const saved = await download.createReadStream();
+  const bytes: Buffer[] = [];
+  for await (const piece of saved) bytes.push(piece as Buffer);
+  expect(Buffer.concat(bytes).equals(gradientPng(320, 200))).toBe(true);
   await expect(page.locator('.md strong')).toHaveText('this');
 
   // A reply.
@@ -304,4 +315,26 @@ test('a sysop sees the instance identity and manages boards and roles; everyone 
   await expect(b.page.getByRole('link', { name: 'Harbour news' })).toBeVisible();
   expectClean(s.watch);
   expectClean(b.watch);
+});
+
+test('a user who lost the password gets back in with the recovery key, and gets a new one', async ({
+  browser,
+}) => {
+  const { page, watch } = await openAs(browser, null);
+  await page.goto('/login');
+  await page.getByRole('link', { name: 'Use your recovery key' }).click();
+  await page.getByLabel('Username').fill(bob);
+  await page.getByLabel('Recovery key').fill('not-the-key');
+  await page.getByLabel('New password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Recover' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong username or recovery key.');
+  await page.getByLabel('Recovery key').fill(bobRecoveryKey);
+  await page.getByRole('button', { name: 'Recover' }).click();
+  const key = page.getByTestId('recovery-key');
+  await expect(key).toBeVisible();
+  expect((await key.textContent())?.trim()).not.toBe(bobRecoveryKey);
+  await page.getByLabel('I saved my recovery key').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByText('Signed in as')).toBeVisible();
+  expectClean(watch);
 });

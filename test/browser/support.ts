@@ -43,7 +43,7 @@ export const login = (base: string, username: string) =>
   });
 
 export const registerViaApi = (base: string, username: string, nickname?: string) =>
-  apiCall<{ token: string; user: { id: string; fingerprint: string } }>(
+  apiCall<{ token: string; recovery_key: string; user: { id: string; fingerprint: string } }>(
     base,
     '/api/auth/register/',
     {
