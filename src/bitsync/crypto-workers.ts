@@ -153,9 +153,10 @@ class CryptoWorker {
   }
 }
 
-// One worker per core: the main thread's share (the running hash of the whole content, the I/O)
-// leaves it idle much of the time, so a core kept for it alone is a core mostly wasted.
-const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism()));
+// One core is left to the event loop and the main thread's running hash of the whole content. One
+// worker per core was measured on 2 cores: no faster (the client, the HTTP parser and the main
+// thread share them), and more memory held by a second worker's heap and allocator arena.
+const POOL_SIZE = Math.max(1, Math.min(4, availableParallelism() - 1));
 const workers: CryptoWorker[] = [];
 let nextId = 0;
 
