@@ -20,10 +20,16 @@ function checkDek(dek: Uint8Array): void {
  */
 export class SealedChunk {
   private constructor(
-    readonly blob: Buffer,
+    /** The blob in its parts, nonce ‖ ciphertext ‖ tag, as sealed: stores write them as they are. */
+    readonly parts: readonly Buffer[],
     /** SHA-256 of the blob: the chunk hash, the name it is stored under. */
     readonly hash: string,
   ) {}
+
+  /** The blob as one buffer (a copy of the parts). */
+  get blob(): Buffer {
+    return Buffer.concat(this.parts);
+  }
 
   /** Seals chunk `index` of a content. `plaintext` is handed over: do not use it afterwards. */
   static async seal(
@@ -35,7 +41,7 @@ export class SealedChunk {
   ): Promise<SealedChunk> {
     checkDek(dek);
     if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
-    const { sealed, hash } = await sealInWorker(
+    const { parts, hash } = await sealInWorker(
       dek,
       nonce,
       chunkAdditionalData(contentHash, index),
@@ -43,7 +49,7 @@ export class SealedChunk {
       true,
     );
     if (hash === undefined) throw new Error('the sealed chunk came back without its hash');
-    return new SealedChunk(sealed, hash);
+    return new SealedChunk(parts, hash);
   }
 }
 

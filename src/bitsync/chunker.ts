@@ -1,4 +1,6 @@
-// Cuts a byte stream, arriving in pieces of any size, into chunk_size pieces (the last may be shorter).
+// Cuts a byte stream, arriving in pieces of any size, into chunk_size pieces (the last may be shorter),
+// optionally hashing the whole as it goes.
+import { createHash } from 'node:crypto';
 import { CHUNK_SIZE } from './format.js';
 
 /**
@@ -27,4 +29,26 @@ export async function* inChunks(
     }
   }
   if (filled > 0) yield staging.subarray(0, filled);
+}
+
+/** A reading in chunk_size pieces, each added to a running SHA-256 and size before it is yielded. */
+export interface HashedReading {
+  chunks: AsyncGenerator<Buffer>;
+  /** The lowercase hex SHA-256 and size of what has been read so far (all of it, once done). */
+  result(): { contentHash: string; size: number };
+}
+
+export function hashedReading(source: AsyncIterable<Uint8Array>): HashedReading {
+  const hasher = createHash('sha256');
+  let size = 0;
+  return {
+    chunks: (async function* () {
+      for await (const chunk of inChunks(source)) {
+        hasher.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    })(),
+    result: () => ({ contentHash: hasher.copy().digest('hex'), size }),
+  };
 }

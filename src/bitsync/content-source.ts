@@ -46,6 +46,11 @@ function isReopenable(source: ContentSource): source is ReopenableSource {
   return !(Symbol.asyncIterator in source);
 }
 
+/** One reading of any source. */
+export function readOnce(source: ContentSource): AsyncIterable<Uint8Array> {
+  return isReopenable(source) ? source.open() : source;
+}
+
 export async function hashContent(
   source: ContentSource,
   scratchDirectory: string,

@@ -18,6 +18,7 @@ import { bufferSource, fileSource, type ContentSource } from './content-source.j
 import { createContent, type CreateContentOptions } from './create.js';
 import { openEnvelope, rekeyManifest, revokeEnvelope } from './envelope.js';
 import {
+  DeclaredHashMismatchError,
   EnvelopeNotFoundError,
   LastEnvelopeError,
   ManifestFormatError,
@@ -81,6 +82,18 @@ function create(
     instanceKey: instance.publicKey,
     ...extra,
   });
+}
+
+/** A reopenable source that tells whether it was ever opened. */
+function watchedSource(): { source: ContentSource; opened: () => boolean } {
+  let opened = false;
+  const source = {
+    open: () => {
+      opened = true;
+      return bufferSource(Buffer.from('x')).open();
+    },
+  };
+  return { source, opened: () => opened };
 }
 
 function dekOf(manifest: Manifest, key: KeyPair = instance): Buffer {
@@ -202,37 +215,25 @@ describe('round trips', () => {
 
   it('refuses bad metadata before reading the source', async () => {
     const store = await tempStore();
-    let opened = false;
-    const source = {
-      open: () => {
-        opened = true;
-        return bufferSource(Buffer.from('x')).open();
-      },
-    };
+    const { source, opened } = watchedSource();
     await expect(
       create(store, source, {
         metadata: { filename: '../../etc/passwd', mime_type: 'text/plain' },
       }),
     ).rejects.toMatchObject({ issues: [{ path: 'metadata.filename' }] });
-    expect(opened).toBe(false);
+    expect(opened()).toBe(false);
   });
 
   it('refuses a key that cannot take an envelope before reading the source', async () => {
     const store = await tempStore();
-    let opened = false;
-    const source = {
-      open: () => {
-        opened = true;
-        return bufferSource(Buffer.from('x')).open();
-      },
-    };
+    const { source, opened } = watchedSource();
     const { publicKey: ecKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     for (const key of ['not a key', ecKey]) {
       await expect(create(store, source, { peerKeys: [key] })).rejects.toBeInstanceOf(
         PublicKeyFormatError,
       );
     }
-    expect(opened).toBe(false);
+    expect(opened()).toBe(false);
   });
 
   it('keeps nothing when the upload fails midway', async () => {
@@ -322,6 +323,80 @@ describe('byte ranges', () => {
         range: { start: 0, end: 0 },
       }),
     ).toThrow(RangeNotSatisfiableError);
+  });
+});
+
+describe('a declared content hash', () => {
+  const fixed = (dek: Buffer) => ({
+    dek,
+    nonce: (index: number) =>
+      createHash('sha256').update(`nonce ${index}`).digest().subarray(0, 12),
+  });
+
+  it('seals in one reading exactly what two readings seal, needing no spool', async () => {
+    const plaintext = randomBytes(3 * CHUNK_SIZE + 999);
+    const fixedKeyMaterial = fixed(randomBytes(32));
+    const createdAt = new Date('2026-01-01T00:00:00.000Z');
+    const twoReadings = await create(await tempStore(), uploadOf(plaintext), {
+      fixedKeyMaterial,
+      createdAt,
+    });
+    const store = await tempStore();
+    const onePass = await create(store, uploadOf(plaintext), {
+      fixedKeyMaterial,
+      createdAt,
+      declaredContentHash: sha256(plaintext),
+      // A spool could not be made here: only a single reading can succeed.
+      scratchDirectory: path.join(await tempDirectory(), 'missing', 'folder'),
+    });
+    expect(onePass.manifest.chunks).toEqual(twoReadings.manifest.chunks);
+    expect(onePass.manifest.content_hash).toBe(sha256(plaintext));
+    expect(onePass.manifest.size).toBe(plaintext.length);
+    const read = await readAll(
+      readContent({ store, manifest: onePass.manifest, dek: dekOf(onePass.manifest) }),
+    );
+    expect(read.equals(plaintext)).toBe(true);
+  });
+
+  it('keeps nothing when the content does not hash to the declared hash', async () => {
+    const store = await tempStore();
+    const plaintext = randomBytes(2 * CHUNK_SIZE + 5);
+    const declared = sha256(Buffer.from('another file'));
+    const failure = create(store, uploadOf(plaintext), { declaredContentHash: declared });
+    await expect(failure).rejects.toBeInstanceOf(DeclaredHashMismatchError);
+    await expect(failure).rejects.toMatchObject({ declared, actual: sha256(plaintext) });
+    expect(await storedHashes(store)).toEqual([]);
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
+  });
+
+  it('reuses content held already only when the bytes sent prove the declared hash', async () => {
+    const store = new CountingChunkStore(await tempStore());
+    const plaintext = randomBytes(CHUNK_SIZE + 10);
+    const first = await create(store, bufferSource(plaintext));
+    const findManifest = async (hash: string) =>
+      hash === first.manifest.content_hash ? first.manifest : undefined;
+    const putsAfterFirst = store.puts;
+    await expect(
+      create(store, uploadOf(randomBytes(CHUNK_SIZE + 10)), {
+        declaredContentHash: first.manifest.content_hash,
+        findManifest,
+      }),
+    ).rejects.toBeInstanceOf(DeclaredHashMismatchError);
+    const again = await create(store, uploadOf(plaintext), {
+      declaredContentHash: first.manifest.content_hash,
+      findManifest,
+    });
+    expect(again.reused).toBe(true);
+    expect(again.manifest).toBe(first.manifest);
+    expect(store.puts).toBe(putsAfterFirst);
+  });
+
+  it('refuses a declared hash that is not 64 lowercase hex characters before reading', async () => {
+    const { source, opened } = watchedSource();
+    await expect(
+      create(await tempStore(), source, { declaredContentHash: 'ABC' }),
+    ).rejects.toBeInstanceOf(RangeError);
+    expect(opened()).toBe(false);
   });
 });
 

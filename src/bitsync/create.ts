@@ -1,16 +1,24 @@
 // Creating content: hash the plaintext, cut it into chunks, seal each under a fresh DEK, store the
 // blobs and describe them in a manifest with one envelope per reader. Content already held is reused.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import os from 'node:os';
 import { fingerprintOf } from '../crypto/keys.js';
 import type { ChunkStore } from './chunk-store.js';
 import { SealedChunk } from './chunk-cipher.js';
-import { hashContent, type ContentSource } from './content-source.js';
+import { hashedReading } from './chunker.js';
+import { hashContent, readOnce, type ContentSource } from './content-source.js';
 import { recipientKeyObject, withEnvelopes, type RecipientKey } from './envelope.js';
-import { SourceChangedError } from './errors.js';
-import { BITSYNC_VERSION, CHUNK_SIZE, chunkCount, DEK_BYTES, NONCE_BYTES } from './format.js';
+import { DeclaredHashMismatchError, SourceChangedError } from './errors.js';
+import {
+  BITSYNC_VERSION,
+  CHUNK_SIZE,
+  chunkCount,
+  DEK_BYTES,
+  isHexSha256,
+  NONCE_BYTES,
+} from './format.js';
 import { validateManifestMetadata, type Manifest, type ManifestMetadata } from './manifest.js';
-import { CHUNKS_IN_FLIGHT } from './pipeline.js';
+import { CHUNKS_IN_FLIGHT, inOrder } from './pipeline.js';
 
 /**
  * A chosen DEK and nonces instead of random ones. Only for tests and the published test vector:
@@ -34,6 +42,13 @@ export interface CreateContentOptions {
    * that manifest is returned as it is and nothing is encrypted or stored.
    */
   findManifest?: (contentHash: string) => Promise<Manifest | undefined>;
+  /**
+   * The content_hash the sender declares (an uploader who hashed the file first). With it the
+   * content is read once: each chunk is sealed and stored as it arrives, and the hash of the whole
+   * is checked at the end; a mismatch deletes every blob written and throws
+   * DeclaredHashMismatchError. Without it a one-pass stream is spooled and read twice.
+   */
+  declaredContentHash?: string;
   /** Where a one-pass stream is spooled; defaults to the store's scratch directory, else the OS's. */
   scratchDirectory?: string;
   createdAt?: Date;
@@ -61,103 +76,154 @@ export async function createContent(options: CreateContentOptions): Promise<Crea
   // Parsed now, so a bad key fails before any work rather than after every blob is stored.
   const recipients = [options.instanceKey, ...(options.peerKeys ?? [])].map(recipientKeyObject);
 
+  if (options.declaredContentHash !== undefined) {
+    if (!isHexSha256(options.declaredContentHash)) {
+      throw new RangeError('a declared content hash is 64 lowercase hex characters');
+    }
+    return createInOnePass(options, options.declaredContentHash, metadata, recipients);
+  }
+
   const content = await hashContent(
     options.source,
     options.scratchDirectory ?? store.scratchDirectory ?? os.tmpdir(),
   );
   try {
     const existing = await options.findManifest?.(content.contentHash);
-    if (existing !== undefined) {
-      if (existing.content_hash !== content.contentHash || existing.size !== content.size) {
-        throw new Error(`findManifest answered for another content than ${content.contentHash}`);
-      }
-      return {
-        manifest: existing,
-        reused: true,
-        keysWithoutEnvelope: recipients
-          .map((key) => fingerprintOf(key))
-          .filter((fingerprint) => existing.encrypted_aes_keys[fingerprint] === undefined),
-      };
-    }
-
-    const dek = fixed === undefined ? randomBytes(DEK_BYTES) : Buffer.from(fixed.dek);
-    try {
+    if (existing !== undefined) return reuse(existing, content, recipients);
+    return await withDek(options, async (dek) => {
       const chunks = await sealAndStore(
-        store,
+        options,
         dek,
         content.contentHash,
-        content.size,
         content.chunks(),
-        (index) => (fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index)),
-      );
-      // Every blob's name is durable before a manifest naming them exists.
-      await store.flush();
-      const manifest = withEnvelopes(
-        {
-          version: BITSYNC_VERSION,
-          content_hash: content.contentHash,
-          size: content.size,
-          chunk_size: CHUNK_SIZE,
-          chunks,
-          encrypted_aes_keys: {},
-          created_at: (options.createdAt ?? new Date()).toISOString(),
-          metadata,
+        (n) => {
+          if (n !== chunkCount(content.size)) throw new SourceChangedError();
         },
-        dek,
-        recipients,
       );
-      return { manifest, reused: false, keysWithoutEnvelope: [] };
-    } finally {
-      dek.fill(0);
-    }
+      return described(options, dek, content, chunks, metadata, recipients);
+    });
   } finally {
     await content.release();
   }
 }
 
 /**
- * Seals and stores each chunk, a few at a time, and returns the chunk hashes in order. On failure
- * the blobs this call wrote are deleted: their nonces are fresh, so no other manifest can name them.
+ * The declared hash goes into every chunk's additional data from the start, so the content is read
+ * once; only if the plaintext turns out to hash to it is anything kept.
+ */
+async function createInOnePass(
+  options: CreateContentOptions,
+  declared: string,
+  metadata: ManifestMetadata,
+  recipients: KeyObject[],
+): Promise<CreatedContent> {
+  const reading = hashedReading(readOnce(options.source));
+  const matchesDeclared = () => {
+    const { contentHash } = reading.result();
+    if (contentHash !== declared) throw new DeclaredHashMismatchError(declared, contentHash);
+  };
+  const existing = await options.findManifest?.(declared);
+  if (existing !== undefined) {
+    // Held already: nothing is stored, but the sender must still prove it has the content, or a
+    // declared hash alone would make someone else's content theirs.
+    for await (const chunk of reading.chunks) void chunk;
+    matchesDeclared();
+    return reuse(existing, reading.result(), recipients);
+  }
+  return withDek(options, async (dek) => {
+    const chunks = await sealAndStore(options, dek, declared, reading.chunks, matchesDeclared);
+    return described(options, dek, reading.result(), chunks, metadata, recipients);
+  });
+}
+
+function reuse(
+  existing: Manifest,
+  content: { contentHash: string; size: number },
+  recipients: KeyObject[],
+): CreatedContent {
+  if (existing.content_hash !== content.contentHash || existing.size !== content.size) {
+    throw new Error(`findManifest answered for another content than ${content.contentHash}`);
+  }
+  return {
+    manifest: existing,
+    reused: true,
+    keysWithoutEnvelope: recipients
+      .map((key) => fingerprintOf(key))
+      .filter((fingerprint) => existing.encrypted_aes_keys[fingerprint] === undefined),
+  };
+}
+
+/** The manifest of content whose blobs are stored: made durable first, then described. */
+async function described(
+  options: CreateContentOptions,
+  dek: Uint8Array,
+  content: { contentHash: string; size: number },
+  chunks: string[],
+  metadata: ManifestMetadata,
+  recipients: KeyObject[],
+): Promise<CreatedContent> {
+  // Every blob's name is durable before a manifest naming them exists.
+  await options.store.flush();
+  const manifest = withEnvelopes(
+    {
+      version: BITSYNC_VERSION,
+      content_hash: content.contentHash,
+      size: content.size,
+      chunk_size: CHUNK_SIZE,
+      chunks,
+      encrypted_aes_keys: {},
+      created_at: (options.createdAt ?? new Date()).toISOString(),
+      metadata,
+    },
+    dek,
+    recipients,
+  );
+  return { manifest, reused: false, keysWithoutEnvelope: [] };
+}
+
+/** Runs `work` with a fresh DEK (or the fixed one), wiped afterwards. */
+async function withDek<T>(
+  options: CreateContentOptions,
+  work: (dek: Buffer) => Promise<T>,
+): Promise<T> {
+  const fixed = options.fixedKeyMaterial;
+  const dek = fixed === undefined ? randomBytes(DEK_BYTES) : Buffer.from(fixed.dek);
+  try {
+    return await work(dek);
+  } finally {
+    dek.fill(0);
+  }
+}
+
+/**
+ * Seals and stores each chunk, a few at a time, and returns the chunk hashes in order once
+ * `finished(count)` has accepted the whole reading. On failure (of the source, a store, or that
+ * check) the blobs this call wrote are deleted: their nonces are fresh, so no other manifest can
+ * name them.
  */
 async function sealAndStore(
-  store: ChunkStore,
+  options: CreateContentOptions,
   dek: Uint8Array,
   contentHash: string,
-  size: number,
   plaintexts: AsyncIterable<Buffer>,
-  nonceFor: (index: number) => Uint8Array,
+  finished: (count: number) => void,
 ): Promise<string[]> {
-  const count = chunkCount(size);
-  const hashes = new Array<string>(count);
+  const { store, fixedKeyMaterial: fixed } = options;
+  const hashes: string[] = [];
   const written: string[] = [];
-  const inFlight: Promise<void>[] = [];
+  // Backpressure: a chunk is read only while fewer than CHUNKS_IN_FLIGHT are being sealed or stored.
+  const stored = inOrder(plaintexts, CHUNKS_IN_FLIGHT, async (plaintext, index) => {
+    const nonce = fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index);
+    const sealed = await SealedChunk.seal(dek, contentHash, index, nonce, plaintext);
+    const { hash, outcome } = await store.add(sealed);
+    if (outcome === 'stored') written.push(hash);
+    return hash;
+  });
   try {
-    let index = 0;
-    for await (const plaintext of plaintexts) {
-      if (index >= count) throw new SourceChangedError();
-      const position = index++;
-      const task = (async () => {
-        const sealed = await SealedChunk.seal(
-          dek,
-          contentHash,
-          position,
-          nonceFor(position),
-          plaintext,
-        );
-        const { hash, outcome } = await store.add(sealed);
-        if (outcome === 'stored') written.push(hash);
-        hashes[position] = hash;
-      })();
-      // Handled now, rethrown below when its turn comes: a later chunk may fail first.
-      task.catch(() => undefined);
-      inFlight.push(task);
-      // Backpressure: the next chunk is not read until the oldest in flight is stored.
-      if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
-    }
-    for (let task = inFlight.shift(); task !== undefined; task = inFlight.shift()) await task;
-    if (index !== count) throw new SourceChangedError();
+    for await (const hash of stored) hashes.push(hash);
+    finished(hashes.length);
   } catch (error) {
-    await Promise.allSettled(inFlight);
+    // inOrder has settled every task it started by now, so `written` is complete.
     await Promise.allSettled(written.map((hash) => store.delete(hash)));
     throw error;
   }

@@ -9,7 +9,8 @@ export type BitSyncErrorCode =
   | 'BITSYNC_BLOB_REJECTED'
   | 'BITSYNC_INVALID_CHUNK_HASH'
   | 'BITSYNC_RANGE_NOT_SATISFIABLE'
-  | 'BITSYNC_SOURCE_CHANGED';
+  | 'BITSYNC_SOURCE_CHANGED'
+  | 'BITSYNC_DECLARED_HASH_MISMATCH';
 
 export abstract class BitSyncError extends Error {
   abstract readonly code: BitSyncErrorCode;
@@ -139,5 +140,18 @@ export class SourceChangedError extends BitSyncError {
   constructor() {
     super('the source changed between its two readings');
     this.name = 'SourceChangedError';
+  }
+}
+
+/** The content's SHA-256 is not the content_hash its sender declared; nothing of it was kept. */
+export class DeclaredHashMismatchError extends BitSyncError {
+  readonly code = 'BITSYNC_DECLARED_HASH_MISMATCH';
+
+  constructor(
+    readonly declared: string,
+    readonly actual: string,
+  ) {
+    super(`the content's SHA-256 is ${actual}, not the declared ${declared}`);
+    this.name = 'DeclaredHashMismatchError';
   }
 }

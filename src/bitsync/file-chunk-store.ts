@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { AddedBlob, BlobSource, ChunkStore, PutOutcome, StoredBlob } from './chunk-store.js';
 import type { SealedChunk } from './chunk-cipher.js';
 import { hashInWorker } from './crypto-workers.js';
+import { partsLength, writeParts } from './file-parts.js';
 import { BlobRejectedError, InvalidChunkHashError } from './errors.js';
 import { isHexSha256, MAX_BLOB_BYTES, MIN_BLOB_BYTES } from './format.js';
 
@@ -72,11 +73,14 @@ export class FileChunkStore implements ChunkStore {
   }
 
   async put(hash: string, blob: BlobSource): Promise<PutOutcome> {
-    return this.store(hash, blob, false);
+    return this.store(hash, { kind: 'claimed', blob });
   }
 
   async add(chunk: SealedChunk): Promise<AddedBlob> {
-    return { hash: chunk.hash, outcome: await this.store(chunk.hash, chunk.blob, true, true) };
+    return {
+      hash: chunk.hash,
+      outcome: await this.store(chunk.hash, { kind: 'sealed', parts: chunk.parts }),
+    };
   }
 
   async flush(): Promise<void> {
@@ -85,12 +89,8 @@ export class FileChunkStore implements ChunkStore {
     await Promise.all(folders.map(fsyncFolder));
   }
 
-  private async store(
-    hash: string,
-    blob: BlobSource,
-    hashed: boolean,
-    deferFolderSync = false,
-  ): Promise<PutOutcome> {
+  /** A sealed chunk's folder sync is left to the next flush. */
+  private async store(hash: string, blob: IncomingBlob): Promise<PutOutcome> {
     const target = this.pathOf(hash);
     const present = await this.get(hash);
     if (present !== undefined && (await hashInWorker(present)) === hash) {
@@ -105,9 +105,9 @@ export class FileChunkStore implements ChunkStore {
       this.scratchDirectory,
       `put-${hash.slice(0, 16)}-${randomBytes(8).toString('hex')}.partial`,
     );
-    await writeBlob(temporary, hash, blob, hashed);
+    await writeBlob(temporary, hash, blob);
     try {
-      await this.moveIntoPlace(temporary, target, deferFolderSync);
+      await this.moveIntoPlace(temporary, target, blob.kind === 'sealed');
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -184,29 +184,35 @@ export class FileChunkStore implements ChunkStore {
 }
 
 /**
- * Writes the blob to `file`, checking it hashes to `hash` (unless the caller just computed that from
- * these very bytes); fsyncs it, or removes it and throws.
+ * Bytes that claim a name (put: checked against it), or the parts of a chunk sealed here (add: its
+ * hash was computed from those very bytes, so it is not computed again).
  */
-async function writeBlob(
-  file: string,
-  hash: string,
-  blob: BlobSource,
-  hashed: boolean,
-): Promise<void> {
+type IncomingBlob =
+  { kind: 'claimed'; blob: BlobSource } | { kind: 'sealed'; parts: readonly Buffer[] };
+
+/**
+ * Writes the blob to `file`, checking it hashes to `hash` (unless it is a chunk sealed here, whose
+ * hash was computed from these very bytes); fsyncs it, or removes it and throws.
+ */
+async function writeBlob(file: string, hash: string, incoming: IncomingBlob): Promise<void> {
   const handle = await open(file, 'wx');
   let complete = false;
   try {
-    if (blob instanceof Uint8Array) {
+    if (incoming.kind === 'sealed') {
+      checkSize(partsLength(incoming.parts), hash);
+      await writeParts(handle, incoming.parts);
+    } else if (incoming.blob instanceof Uint8Array) {
+      const blob = incoming.blob;
       checkSize(blob.length, hash);
       // The caller's bytes are hashed here, not handed to a worker: the caller may still use them.
-      if (!hashed && createHash('sha256').update(blob).digest('hex') !== hash) {
+      if (createHash('sha256').update(blob).digest('hex') !== hash) {
         throw new BlobRejectedError('hash_mismatch', hash);
       }
       await handle.writeFile(blob);
     } else {
       const hasher = createHash('sha256');
       let size = 0;
-      for await (const piece of blob) {
+      for await (const piece of incoming.blob) {
         size += piece.length;
         // Checked as bytes arrive: a peer streaming an endless blob is cut off at the limit.
         if (size > MAX_BLOB_BYTES) throw new BlobRejectedError('wrong_size', hash);

@@ -1,40 +1,51 @@
-// Bounded, ordered concurrency over chunk indices: a few chunks in flight keep every core and the disk
+// Bounded, ordered concurrency over chunks: a few chunks in flight keep every core and the disk
 // busy, and the bound is what keeps memory flat whatever the content's size.
 
-/** How many chunks the readers and writers keep in flight (each costs about two chunk buffers). */
+/** How many chunks each stage keeps in flight (each costs about one or two chunk buffers). */
 export const CHUNKS_IN_FLIGHT = 4;
 
 /**
- * Runs `work` for each index, at most `depth` at a time, and yields the results in index order. A
- * failure surfaces when its turn comes; if the consumer stops early, the work already started is
- * awaited (its errors dropped) so nothing runs on after the caller has moved on.
+ * Runs `work` for each item of `source` (with its position), at most `depth` at a time, and yields
+ * the results in source order. The source is read only as far as `depth` allows ahead of the
+ * consumer (backpressure). A failure surfaces when its turn comes; if the consumer stops early or
+ * the source fails, the work already started is awaited (its errors dropped) so nothing runs on
+ * after the caller has moved on.
  */
-export async function* inOrder<T>(
-  indices: Iterable<number>,
+export async function* inOrder<I, T>(
+  source: Iterable<I> | AsyncIterable<I>,
   depth: number,
-  work: (index: number) => Promise<T>,
+  work: (item: I, position: number) => Promise<T>,
 ): AsyncGenerator<T> {
-  const iterator = indices[Symbol.iterator]();
+  const iterator =
+    Symbol.asyncIterator in source
+      ? source[Symbol.asyncIterator]()
+      : (source[Symbol.iterator]() as Iterator<I> | AsyncIterator<I>);
   const pending: Promise<T>[] = [];
-  const refill = () => {
-    while (pending.length < depth) {
-      const next = iterator.next();
-      if (next.done === true) return;
-      const task = work(next.value);
+  let position = 0;
+  let exhausted = false;
+  const refill = async () => {
+    while (!exhausted && pending.length < depth) {
+      const next = await iterator.next();
+      if (next.done === true) {
+        exhausted = true;
+        return;
+      }
+      const task = work(next.value, position++);
       // Marks the rejection handled now; it is still thrown when this task's turn comes.
       task.catch(() => undefined);
       pending.push(task);
     }
   };
   try {
-    refill();
+    await refill();
     for (let task = pending.shift(); task !== undefined; task = pending.shift()) {
       const result = await task;
-      refill();
+      await refill();
       yield result;
     }
   } finally {
     await Promise.allSettled(pending);
+    if (!exhausted) await iterator.return?.();
   }
 }
 

@@ -1,17 +1,21 @@
 // The upload spool: a one-pass stream written to a scratch file while it is hashed, so that it can be
 // read a second time once content_hash is known. The spool is sealed under a throwaway key, so no
 // plaintext reaches the disk, and a spool altered on disk between the readings is detected.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { inChunks } from './chunker.js';
-import { openInWorker, sealInWorker, type Sealed } from './crypto-workers.js';
+import { hashedReading } from './chunker.js';
+import { openInWorker, sealInWorker } from './crypto-workers.js';
 import { SourceChangedError } from './errors.js';
+import { writeParts } from './file-parts.js';
 import { BLOB_OVERHEAD, CHUNK_SIZE, chunkCount, chunkPlaintextLength } from './format.js';
+import { indexRange, inOrder } from './pipeline.js';
 
 /** Each chunk_size piece of plaintext is one segment on disk: nonce ‖ ciphertext ‖ tag. */
 const SEGMENT_BYTES = CHUNK_SIZE + BLOB_OVERHEAD;
 const NO_ADDITIONAL_DATA = new Uint8Array(0);
+/** Segments in flight in each of the spool's readings (see spoolStream). */
+const SPOOL_DEPTH = 2;
 
 export interface SpooledContent {
   size: number;
@@ -35,41 +39,32 @@ export async function spoolStream(
 ): Promise<SpooledContent> {
   const file = path.join(directory, `spool-${randomBytes(12).toString('hex')}.spool`);
   const key = randomBytes(32);
-  const hasher = createHash('sha256');
-  let size = 0;
+  // Every piece is hashed, in order, before it is handed over to a worker to be sealed.
+  const reading = hashedReading(source);
   const handle = await open(file, 'wx', 0o600);
-  // One segment being sealed by a worker while the main thread hashes the next chunk, and one being
-  // written: three chunks of work in flight, at most.
-  let sealing: Promise<Sealed> | undefined;
+  // One segment being sealed by a worker while the main thread reads and hashes the next, and one
+  // being written. Deeper (4 sealing, 4 read ahead) was measured: no faster over HTTP on 2 cores,
+  // and the server's peak RSS during a 1 GiB upload rose from 26–51 MiB to 70–107 MiB.
   let writing: Promise<void> = Promise.resolve();
-  const writeNext = async (next: Promise<Sealed>) => {
-    const { sealed } = await next;
-    await writing;
-    // FileHandle.writeFile appends at the handle's position, looping over short writes.
-    writing = handle.writeFile(sealed);
-  };
   try {
-    let index = 0;
-    for await (const chunk of inChunks(source)) {
-      hasher.update(chunk);
-      size += chunk.length;
-      // Dispatched only after hashing: the chunk is handed over to the worker.
-      const next = sealInWorker(key, segmentNonce(index++), NO_ADDITIONAL_DATA, chunk, false);
-      next.catch(() => undefined); // rethrown when awaited below
-      if (sealing !== undefined) await writeNext(sealing);
-      sealing = next;
+    const segments = inOrder(reading.chunks, SPOOL_DEPTH, (chunk, index) =>
+      sealInWorker(key, segmentNonce(index), NO_ADDITIONAL_DATA, chunk, false),
+    );
+    for await (const { parts } of segments) {
+      await writing;
+      writing = writeParts(handle, parts);
+      writing.catch(() => undefined); // rethrown when awaited
     }
-    if (sealing !== undefined) await writeNext(sealing);
     await writing;
   } catch (error) {
-    await Promise.allSettled([sealing, writing]);
+    await Promise.allSettled([writing]);
     await handle.close();
     await rm(file, { force: true });
     throw error;
   }
   await handle.close();
 
-  const contentHash = hasher.digest('hex');
+  const { contentHash, size } = reading.result();
   return {
     size,
     contentHash,
@@ -78,10 +73,12 @@ export async function spoolStream(
   };
 }
 
+/** The plaintext again: the next segment read and opened while the consumer takes this one. */
 async function* readSpool(file: string, key: Buffer, size: number): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r');
   try {
-    for (let index = 0; index < chunkCount(size); index++) {
+    const count = chunkCount(size);
+    yield* inOrder(indexRange(0, count - 1), SPOOL_DEPTH, async (index) => {
       const length = chunkPlaintextLength(size, index) + BLOB_OVERHEAD;
       const segment = Buffer.allocUnsafeSlow(length);
       const { bytesRead } = await handle.read(segment, 0, length, index * SEGMENT_BYTES);
@@ -91,8 +88,8 @@ async function* readSpool(file: string, key: Buffer, size: number): AsyncGenerat
       }
       const opened = await openInWorker(key, NO_ADDITIONAL_DATA, segment, undefined);
       if ('failure' in opened) throw new SourceChangedError();
-      yield opened.plaintext;
-    }
+      return opened.plaintext;
+    });
   } finally {
     await handle.close();
   }

@@ -61,6 +61,11 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
     code: 'VALIDATION_ERROR',
     message: 'the content description is invalid',
   },
+  BITSYNC_DECLARED_HASH_MISMATCH: {
+    status: 422,
+    code: 'CONTENT_HASH_MISMATCH',
+    message: 'the uploaded file does not hash to the declared X-Content-SHA256; nothing was kept',
+  },
   BITSYNC_RANGE_NOT_SATISFIABLE: {
     status: 416,
     code: 'RANGE_NOT_SATISFIABLE',

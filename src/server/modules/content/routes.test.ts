@@ -84,15 +84,30 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     bytes: Uint8Array,
     filename = 'cat.jpg',
     type = 'image/jpeg',
+    headers: Record<string, string> = {},
   ) {
     const form = new FormData();
     form.append('file', new Blob([bytes], { type }), filename);
     return fetch(`${base}/api/content/upload/`, {
       method: 'POST',
-      headers: bearer(account.token),
+      headers: { ...bearer(account.token), ...headers },
       body: form,
     });
   }
+  const storedBlobs = async () => {
+    const store = path.join(t.db.dir, 'chunks', 'blobs');
+    const names: string[] = [];
+    for (const dir of await readdir(store)) names.push(...(await readdir(path.join(store, dir))));
+    return names.sort();
+  };
+  const attachmentsOf = async (account: Account) =>
+    (
+      await t.ctx.database.db
+        .selectFrom('attachments')
+        .select('content_hash')
+        .where('uploader_id', '=', account.id)
+        .execute()
+    ).map((row) => row.content_hash);
   const get = (hash: string, account?: Account, headers: Record<string, string> = {}, query = '') =>
     fetch(`${base}/api/content/stream/${hash}/${query}`, {
       headers: { ...(account === undefined ? {} : bearer(account.token)), ...headers },
@@ -159,6 +174,63 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     expect((await get(sha256(photo), bob)).headers.get('content-disposition')).toContain(
       'same.jpg',
     );
+  });
+
+  it('stores an upload in one pass when its declared X-Content-SHA256 matches', async () => {
+    const bytes = randomBytes(1_100_000);
+    const res = await upload(alice, bytes, 'declared.bin', 'application/octet-stream', {
+      'x-content-sha256': sha256(bytes),
+    });
+    expect(res.status).toBe(201);
+    expect((await answer(res)).data).toMatchObject({
+      content_hash: sha256(bytes),
+      size: 1_100_000,
+    });
+    const back = await get(sha256(bytes), alice);
+    expect(Buffer.from(await back.arrayBuffer()).equals(bytes)).toBe(true);
+    const manifest = await t.ctx.content.manifest(sha256(bytes));
+    expect(manifest?.chunks).toHaveLength(3);
+  });
+
+  it('refuses an upload whose declared X-Content-SHA256 is not its hash, keeping nothing', async () => {
+    const blobsBefore = await storedBlobs();
+    const bytes = randomBytes(1_200_000);
+    const declared = sha256(Buffer.from('some other file'));
+    const res = await upload(carol, bytes, 'liar.bin', 'application/octet-stream', {
+      'x-content-sha256': declared,
+    });
+    expect(res.status).toBe(422);
+    const body = await answer(res);
+    expect(body.error.code).toBe('CONTENT_HASH_MISMATCH');
+    expect(await storedBlobs()).toEqual(blobsBefore);
+    expect(await t.ctx.content.manifest(declared)).toBeUndefined();
+    expect(await t.ctx.content.manifest(sha256(bytes))).toBeUndefined();
+    expect(await attachmentsOf(carol)).not.toContain(declared);
+    expect(await attachmentsOf(carol)).not.toContain(sha256(bytes));
+
+    const malformed = await upload(carol, bytes, 'x.bin', 'application/octet-stream', {
+      'x-content-sha256': 'not-a-hash',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await storedBlobs()).toEqual(blobsBefore);
+  });
+
+  it('does not give content held already to an uploader who declares its hash but sends other bytes', async () => {
+    const dave = await registerUser(t.app, 'dave');
+    const res = await upload(dave, randomBytes(5000), 'claim.jpg', 'image/jpeg', {
+      'x-content-sha256': sha256(photo),
+    });
+    expect(res.status).toBe(422);
+    expect(await attachmentsOf(dave)).not.toContain(sha256(photo));
+    expect((await get(sha256(photo), dave)).status).toBe(404);
+    // With the right bytes, the declared hash dedups like any upload: nothing new is stored.
+    const blobsBefore = await storedBlobs();
+    const honest = await upload(dave, photo, 'mine.jpg', 'image/jpeg', {
+      'x-content-sha256': sha256(photo),
+    });
+    expect(honest.status).toBe(201);
+    expect(await storedBlobs()).toEqual(blobsBefore);
+    expect(await attachmentsOf(dave)).toContain(sha256(photo));
   });
 
   it('gives metadata without key envelopes', async () => {

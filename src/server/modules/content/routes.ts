@@ -127,6 +127,17 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
           tags: ['content'],
           summary:
             'Upload a file (multipart/form-data, one part named "file"); stored encrypted, deduplicated',
+          description:
+            'Optional header X-Content-SHA256: the lowercase hex SHA-256 of the file. With it the ' +
+            'file is stored in one pass as it arrives and checked at the end (422 ' +
+            'CONTENT_HASH_MISMATCH, nothing kept, if it differs); without it the file is spooled ' +
+            'and read twice.',
+          headers: z.object({
+            'x-content-sha256': z
+              .string()
+              .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the file')
+              .optional(),
+          }),
           consumes: ['multipart/form-data'],
           response: { 201: envelopeOf(AttachmentSchema) },
         },
@@ -162,6 +173,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         const attachment = await ctx.content.upload(session.user, source, {
           filename: cleanFilename(part.filename),
           mimeType,
+          declaredContentHash: request.headers['x-content-sha256'],
         });
         return reply.code(201).send(ok(presentAttachment(attachment)));
       },

@@ -69,16 +69,23 @@ export class ContentService {
     return this.store;
   }
 
-  /** Stores an upload (a one-pass stream, spooled and hashed first) and records it as the user's. */
+  /**
+   * Stores an upload and records it as the user's. With the content hash the uploader declared, it
+   * is sealed as it arrives and checked at the end (DeclaredHashMismatchError: nothing kept);
+   * without, it is spooled and hashed first.
+   */
   async upload(
     uploader: User,
     source: AsyncIterable<Uint8Array>,
-    meta: { filename: string; mimeType: string },
+    meta: { filename: string; mimeType: string; declaredContentHash?: string | undefined },
   ): Promise<Attachment> {
     const store = await this.chunkStore();
     const { manifest } = await createContent({
       store,
       source,
+      ...(meta.declaredContentHash === undefined
+        ? {}
+        : { declaredContentHash: meta.declaredContentHash }),
       metadata: { filename: meta.filename, mime_type: meta.mimeType },
       instanceKey: this.identity.pubkey,
       findManifest: (hash) => this.manifest(hash),
