@@ -15,7 +15,7 @@ import type { Board } from '../boards/board.js';
 import { boardChannel } from '../boards/board.js';
 import { presentBoard } from '../boards/routes.js';
 import { BoardSchema, MessagePost } from '../boards/schema.js';
-import { MAX_EVENTS_PER_READ, type ChatEvent } from './service.js';
+import { MAX_EVENTS_PER_READ, type ChatEvent, type EventBatch } from './service.js';
 
 const EventSchema = z
   .object({
@@ -101,6 +101,29 @@ function presentEvent(e: ChatEvent, reader: User | null): PresentedEvent {
   return result;
 }
 
+// The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
+// page object from ChatService, so it is serialised once for them all, not once per waiter.
+const answers = new WeakMap<ChatEvent[], Map<string, Buffer>>();
+
+function answerBytes(batch: EventBatch, reader: User | null): Buffer {
+  const key = `${reader?.timezone ?? 'UTC'}|${batch.nextCursor}`;
+  let byKey = answers.get(batch.events);
+  if (byKey === undefined) {
+    byKey = new Map();
+    answers.set(batch.events, byKey);
+  }
+  let bytes = byKey.get(key);
+  if (bytes === undefined) {
+    const data: z.output<typeof EventBatchSchema> = {
+      events: batch.events.map((e) => presentEvent(e, reader)),
+      next_cursor: String(batch.nextCursor),
+    };
+    bytes = Buffer.from(JSON.stringify(ok(data)));
+    byKey.set(key, bytes);
+  }
+  return bytes;
+}
+
 function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
   return {
     cursor: String(e.cursor),
@@ -167,10 +190,8 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       signal: disconnectSignal(request, closing.signal),
     });
     closeIfClosing(reply);
-    return ok({
-      events: batch.events.map((e) => presentEvent(e, reader)),
-      next_cursor: String(batch.nextCursor),
-    });
+    // JSON bytes, sent as they are: the waiters one event wakes share one serialisation.
+    return reply.type('application/json; charset=utf-8').send(answerBytes(batch, reader) as never);
   }
 
   /** The read, stream and presence routes of one kind of event bus. */
