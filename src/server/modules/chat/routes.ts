@@ -146,19 +146,40 @@ function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
   };
 }
 
+/** The reason long polls' signals carry: given, so that aborting does not build a DOMException. */
+const ENDED = new Error('the client went away or the server is closing');
+
 /**
- * Aborts when the client goes away, so a long poll stops waiting for nobody, or when the server
- * closes (`closing`), so a long poll answers at once instead of holding up a restart.
+ * The signals of open long polls: each aborts when its client goes away, so a long poll stops
+ * waiting for nobody, or when the server closes, so it answers at once instead of holding up a
+ * restart. Kept in a Set rather than as listeners on one AbortSignal: adding an event listener walks
+ * the listeners already there, which with a thousand waiting long polls cost each new one a
+ * thousand steps.
  */
-function disconnectSignal(request: FastifyRequest, closing: AbortSignal): AbortSignal {
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  closing.addEventListener('abort', abort, { once: true });
-  request.raw.once('close', () => {
-    closing.removeEventListener('abort', abort);
-    abort();
-  });
-  return controller.signal;
+class OpenLongPolls {
+  private readonly aborts = new Set<() => void>();
+  private closed = false;
+
+  signalFor(request: FastifyRequest): AbortSignal {
+    const controller = new AbortController();
+    const abort = () => controller.abort(ENDED);
+    if (this.closed) {
+      abort();
+      return controller.signal;
+    }
+    this.aborts.add(abort);
+    request.raw.once('close', () => {
+      this.aborts.delete(abort);
+      abort();
+    });
+    return controller.signal;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const abort of this.aborts) abort();
+    this.aborts.clear();
+  }
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
@@ -168,8 +189,12 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
   // Long polls and event streams would hold app.close() (a restart) until they end by themselves:
   // when it begins, long polls answer what they have and streams end (clients resume by cursor).
   const closing = new AbortController();
-  setMaxListeners(0, closing.signal); // one per open long poll or stream
-  app.addHook('preClose', async () => closing.abort());
+  setMaxListeners(0, closing.signal); // one per open stream
+  const longPolls = new OpenLongPolls();
+  app.addHook('preClose', async () => {
+    closing.abort();
+    longPolls.close();
+  });
   // A long poll answered then must not leave a kept-alive connection: that too holds the close up.
   const closeIfClosing = (reply: FastifyReply) => {
     if (closing.signal.aborted) void reply.header('connection', 'close');
@@ -187,7 +212,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       ...(query.after === undefined ? {} : { after: Number(query.after) }),
       waitMs: query.wait * 1000,
       limit: query.limit,
-      signal: disconnectSignal(request, closing.signal),
+      signal: longPolls.signalFor(request),
     });
     closeIfClosing(reply);
     // JSON bytes, sent as they are: the waiters one event wakes share one serialisation.
@@ -544,7 +569,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
               room_id,
               request.query.after_version,
               request.query.wait * 1000,
-              disconnectSignal(request, closing.signal),
+              longPolls.signalFor(request),
             );
       closeIfClosing(reply);
       return ok(presentState(state));
