@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
+import { rsaJwkFromPkcs8 } from './pkcs8.js';
 
 const generateRsa = promisify(generateKeyPair);
 export const RSA_BITS = 3072;
@@ -52,7 +53,10 @@ export function fingerprintOf(key: KeyObject | string): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
+/** Opens a PKCS#8 DER private key; RSA keys take the fast road through their JWK (see pkcs8.ts). */
 export function privateKeyFromDer(der: Uint8Array): KeyObject {
+  const jwk = rsaJwkFromPkcs8(der);
+  if (jwk !== undefined) return createPrivateKey({ key: jwk, format: 'jwk' });
   return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
 }
 

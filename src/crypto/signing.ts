@@ -1,14 +1,8 @@
 // Signed federated objects (DESIGN.md §7): RSA-PSS (SHA-256, MGF1-SHA-256, salt 32) over the
 // RFC 8785 canonical JSON of the object without its `signature` field.
-import {
-  constants,
-  createPrivateKey,
-  createPublicKey,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { constants, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { privateKeyFromDer } from './keys.js';
 
 // canonicalize is CommonJS whose types claim an ES default export; load it as what it is.
 const canonicalize = createRequire(import.meta.url)('canonicalize') as (
@@ -31,9 +25,7 @@ export function signObject<T extends Record<string, unknown>>(
   object: T,
   privateKey: KeyObject | Buffer,
 ): T & SignedObject {
-  const key = Buffer.isBuffer(privateKey)
-    ? createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' })
-    : privateKey;
+  const key = Buffer.isBuffer(privateKey) ? privateKeyFromDer(privateKey) : privateKey;
   const signature = sign('sha256', signingBytes(object), { key, ...PSS }).toString('base64');
   return { ...object, signature };
 }

@@ -16,7 +16,7 @@ import { EventHub, postgresEventBridge } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
 import { RoomStateService } from './modules/chat/room-state.js';
-import { ChatService } from './modules/chat/service.js';
+import { ChatService, PRESENCE_FLUSH_MS } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
@@ -89,6 +89,15 @@ export function createContext(
       (e) => onServiceError('retention', e),
     ),
   );
+  const chat = new ChatService(database, messages, boards, hub);
+  services.add(
+    periodicService(
+      'presence',
+      PRESENCE_FLUSH_MS,
+      () => chat.flushPresence(),
+      (e) => onServiceError('presence', e),
+    ),
+  );
   return {
     config,
     database,
@@ -104,7 +113,7 @@ export function createContext(
     hub,
     pageCache,
     content,
-    chat: new ChatService(database, messages, boards, hub),
+    chat,
     applets: new AppletService(database),
     roomState: new RoomStateService(database, hub),
     search: new SearchService(database, boards),

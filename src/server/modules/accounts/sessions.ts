@@ -2,7 +2,8 @@
 // SHA-256 and the user's private key re-sealed under a key derived from the secret, so a stolen
 // database row can neither act as the session nor unseal the key; deleting the row revokes it.
 import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT } from 'jose';
+import { verifyHs256 } from '../../../crypto/jwt.js';
 import { deriveKey } from '../../../crypto/kdf.js';
 import type { Insertable, Kysely } from 'kysely';
 import type { DatabaseSchema, SessionsTable } from '../../db/schema.js';
@@ -84,18 +85,15 @@ export class SessionTokens {
 
   /** Resolves a bearer token to its live session; throws a 401 AppError otherwise. */
   async resolve(db: Kysely<DatabaseSchema>, token: string): Promise<Session> {
-    let secret: string;
-    let subject: string | undefined;
-    try {
-      const { payload } = await jwtVerify(token, this.tokenKey, { algorithms: ['HS256'] });
-      if (typeof payload.sid !== 'string') throw new Error('no session id');
-      secret = payload.sid;
-      subject = payload.sub;
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired)
+    // Checked synchronously (see crypto/jwt.ts): this runs on every authenticated request.
+    const check = verifyHs256(token, this.tokenKey);
+    if (!check.valid) {
+      if (check.reason === 'expired')
         throw unauthorized('the session has expired', 'SESSION_EXPIRED');
       throw unauthorized('the token is not valid', 'INVALID_TOKEN');
     }
+    const { sid: secret, sub: subject } = check.payload;
+    if (typeof secret !== 'string') throw unauthorized('the token is not valid', 'INVALID_TOKEN');
     const idHash = hashSecret(secret);
     const row = await db
       .selectFrom('sessions')

@@ -150,6 +150,22 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     expect(names).toEqual(expect.arrayContaining(['alice', 'bob']));
   });
 
+  it('writes recorded presence together, so it reaches other processes without a presence read', async () => {
+    const carol = await registerUser(t.app, 'carol');
+    await read('limit=1', carol.token);
+    const board = await t.ctx.chat.chatBoard();
+    const stored = () =>
+      t.ctx.database.db
+        .selectFrom('room_presence')
+        .select('last_seen')
+        .where('board_id', '=', board.id)
+        .where('user_id', '=', carol.id)
+        .executeTakeFirst();
+    await t.ctx.chat.flushPresence();
+    const row = await stored();
+    expect(row?.last_seen).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it('keeps the chat board to members and refuses bad input, writing nothing', async () => {
     const count = async () =>
       Number(

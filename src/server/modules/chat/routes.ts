@@ -15,7 +15,7 @@ import type { Board } from '../boards/board.js';
 import { boardChannel } from '../boards/board.js';
 import { presentBoard } from '../boards/routes.js';
 import { BoardSchema, MessagePost } from '../boards/schema.js';
-import { MAX_EVENTS_PER_READ, type ChatEvent } from './service.js';
+import { MAX_EVENTS_PER_READ, type ChatEvent, type EventBatch } from './service.js';
 
 const EventSchema = z
   .object({
@@ -101,6 +101,29 @@ function presentEvent(e: ChatEvent, reader: User | null): PresentedEvent {
   return result;
 }
 
+// The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
+// page object from ChatService, so it is serialised once for them all, not once per waiter.
+const answers = new WeakMap<ChatEvent[], Map<string, Buffer>>();
+
+function answerBytes(batch: EventBatch, reader: User | null): Buffer {
+  const key = `${reader?.timezone ?? 'UTC'}|${batch.nextCursor}`;
+  let byKey = answers.get(batch.events);
+  if (byKey === undefined) {
+    byKey = new Map();
+    answers.set(batch.events, byKey);
+  }
+  let bytes = byKey.get(key);
+  if (bytes === undefined) {
+    const data: z.output<typeof EventBatchSchema> = {
+      events: batch.events.map((e) => presentEvent(e, reader)),
+      next_cursor: String(batch.nextCursor),
+    };
+    bytes = Buffer.from(JSON.stringify(ok(data)));
+    byKey.set(key, bytes);
+  }
+  return bytes;
+}
+
 function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
   return {
     cursor: String(e.cursor),
@@ -123,19 +146,40 @@ function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
   };
 }
 
+/** The reason long polls' signals carry: given, so that aborting does not build a DOMException. */
+const ENDED = new Error('the client went away or the server is closing');
+
 /**
- * Aborts when the client goes away, so a long poll stops waiting for nobody, or when the server
- * closes (`closing`), so a long poll answers at once instead of holding up a restart.
+ * The signals of open long polls: each aborts when its client goes away, so a long poll stops
+ * waiting for nobody, or when the server closes, so it answers at once instead of holding up a
+ * restart. Kept in a Set rather than as listeners on one AbortSignal: adding an event listener walks
+ * the listeners already there, which with a thousand waiting long polls cost each new one a
+ * thousand steps.
  */
-function disconnectSignal(request: FastifyRequest, closing: AbortSignal): AbortSignal {
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  closing.addEventListener('abort', abort, { once: true });
-  request.raw.once('close', () => {
-    closing.removeEventListener('abort', abort);
-    abort();
-  });
-  return controller.signal;
+class OpenLongPolls {
+  private readonly aborts = new Set<() => void>();
+  private closed = false;
+
+  signalFor(request: FastifyRequest): AbortSignal {
+    const controller = new AbortController();
+    const abort = () => controller.abort(ENDED);
+    if (this.closed) {
+      abort();
+      return controller.signal;
+    }
+    this.aborts.add(abort);
+    request.raw.once('close', () => {
+      this.aborts.delete(abort);
+      abort();
+    });
+    return controller.signal;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const abort of this.aborts) abort();
+    this.aborts.clear();
+  }
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
@@ -145,8 +189,12 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
   // Long polls and event streams would hold app.close() (a restart) until they end by themselves:
   // when it begins, long polls answer what they have and streams end (clients resume by cursor).
   const closing = new AbortController();
-  setMaxListeners(0, closing.signal); // one per open long poll or stream
-  app.addHook('preClose', async () => closing.abort());
+  setMaxListeners(0, closing.signal); // one per open stream
+  const longPolls = new OpenLongPolls();
+  app.addHook('preClose', async () => {
+    closing.abort();
+    longPolls.close();
+  });
   // A long poll answered then must not leave a kept-alive connection: that too holds the close up.
   const closeIfClosing = (reply: FastifyReply) => {
     if (closing.signal.aborted) void reply.header('connection', 'close');
@@ -164,13 +212,11 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       ...(query.after === undefined ? {} : { after: Number(query.after) }),
       waitMs: query.wait * 1000,
       limit: query.limit,
-      signal: disconnectSignal(request, closing.signal),
+      signal: longPolls.signalFor(request),
     });
     closeIfClosing(reply);
-    return ok({
-      events: batch.events.map((e) => presentEvent(e, reader)),
-      next_cursor: String(batch.nextCursor),
-    });
+    // JSON bytes, sent as they are: the waiters one event wakes share one serialisation.
+    return reply.type('application/json; charset=utf-8').send(answerBytes(batch, reader) as never);
   }
 
   /** The read, stream and presence routes of one kind of event bus. */
@@ -523,7 +569,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
               room_id,
               request.query.after_version,
               request.query.wait * 1000,
-              disconnectSignal(request, closing.signal),
+              longPolls.signalFor(request),
             );
       closeIfClosing(reply);
       return ok(presentState(state));

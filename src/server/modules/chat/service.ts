@@ -1,11 +1,11 @@
 // Real-time boards as event buses: AxonChat and applets' event boards. Events are messages with a
 // per-board cursor in commit order; readers poll, long-poll (answered the moment an event exists)
 // or stream, and resume by cursor without loss or repeats. Presence and shared room state live here.
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import type { DatabaseSchema } from '../../db/schema.js';
+import type { DatabaseSchema, RoomPresenceTable } from '../../db/schema.js';
 import { forbidden, notFound } from '../../http/errors.js';
 import type { EventHub } from '../../services/event-hub.js';
 import { can } from '../accounts/permissions.js';
@@ -20,6 +20,9 @@ export const MAX_EVENTS_PER_READ = 100;
 /** Someone is "present" in a room when seen there this recently. */
 export const PRESENCE_WINDOW_MS = 60_000;
 const PRESENCE_WRITE_EVERY_MS = 10_000;
+/** How often recorded presence is written (ChatService.flushPresence), and how many rows at once. */
+export const PRESENCE_FLUSH_MS = 2_000;
+const PRESENCE_ROWS_PER_WRITE = 500;
 
 export interface ChatEvent {
   cursor: number;
@@ -60,6 +63,7 @@ const IGNORE_LOOKUP_CHUNK = 500;
 
 export class ChatService {
   private readonly presenceWritten = new Map<string, number>();
+  private readonly presenceUnwritten = new Map<string, Insertable<RoomPresenceTable>>();
   private readonly sharedReads = new Map<string, SharedRead>();
 
   /** Known after the first lookup; the board itself is then read through BoardService's cache. */
@@ -190,6 +194,7 @@ export class ChatService {
   /** Users seen in the room within the presence window, most recent first. */
   async presence(reader: User | null, board: Board, now = Date.now()): Promise<PresentUser[]> {
     if (!can(reader, 'read_board', { board })) throw notFound('board');
+    await this.flushPresence();
     const rows = await this.db
       .selectFrom('room_presence')
       .innerJoin('users', 'users.id', 'room_presence.user_id')
@@ -208,17 +213,39 @@ export class ChatService {
     }));
   }
 
-  /** Records that the user is in the room; written at most every few seconds per user and room. */
+  /**
+   * Records that the user is in the room, at most every few seconds per user and room. The rows are
+   * written together by flushPresence (every PRESENCE_FLUSH_MS, and before presence is read): a
+   * write of its own would sync the database (on SQLite, blocking the event loop) in the middle of
+   * posts and reads, and the presence window is a minute anyway.
+   */
   async touchPresence(board: Board, user: User, now = Date.now()): Promise<void> {
     const key = `${board.id}|${user.id}`;
     if (now - (this.presenceWritten.get(key) ?? 0) < PRESENCE_WRITE_EVERY_MS) return;
     this.presenceWritten.set(key, now);
     if (this.presenceWritten.size > 10_000) this.presenceWritten.clear();
-    await this.db
-      .insertInto('room_presence')
-      .values({ board_id: board.id, user_id: user.id, last_seen: now })
-      .onConflict((oc) => oc.columns(['board_id', 'user_id']).doUpdateSet({ last_seen: now }))
-      .execute();
+    this.presenceUnwritten.set(key, { board_id: board.id, user_id: user.id, last_seen: now });
+    if (this.presenceUnwritten.size >= PRESENCE_ROWS_PER_WRITE) await this.flushPresence();
+  }
+
+  /** Writes the presence recorded since the last flush, in one transaction. */
+  async flushPresence(): Promise<void> {
+    if (this.presenceUnwritten.size === 0) return;
+    const rows = [...this.presenceUnwritten.values()];
+    this.presenceUnwritten.clear();
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += PRESENCE_ROWS_PER_WRITE) {
+        await trx
+          .insertInto('room_presence')
+          .values(rows.slice(i, i + PRESENCE_ROWS_PER_WRITE))
+          .onConflict((oc) =>
+            oc
+              .columns(['board_id', 'user_id'])
+              .doUpdateSet((eb) => ({ last_seen: eb.ref('excluded.last_seen') })),
+          )
+          .execute();
+      }
+    });
   }
 
   /**
