@@ -144,6 +144,24 @@ test('a new user registers, posts an image, replies, searches and writes to anot
   await expect(other.page.getByText('✔ signed')).toBeVisible();
   await screenshot(other.page, 'private-message');
 
+  // On a phone-sized screen, nothing scrolls sideways.
+  for (const { page: p, path } of [
+    { page, path: state.messageUrl! },
+    { page, path: '/boards' },
+    { page, path: `/search?q=${word}` },
+    { page: other.page, path: '/pm' },
+  ]) {
+    await p.setViewportSize({ width: 375, height: 740 });
+    await p.goto(path);
+    await expect(p.getByRole('main')).toBeVisible();
+    await expect(p.locator('main h1')).toBeVisible();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(
+      375,
+    );
+  }
+  await page.goto(state.messageUrl!);
+  await screenshot(page, 'thread-phone');
+
   expectClean(watch);
   expectClean(other.watch);
 });
@@ -176,6 +194,10 @@ test('two people chat live: a line appears for the other without a reload', asyn
   await b.page.reload();
   await expect(b.page.getByRole('complementary', { name: 'Who is here' })).toContainText('Alice');
   await screenshot(b.page, 'chat');
+  await b.page.setViewportSize({ width: 375, height: 740 });
+  expect(await b.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+    375,
+  );
   expectClean(a.watch);
   expectClean(b.watch);
 });
