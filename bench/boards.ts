@@ -7,8 +7,7 @@
 // --postgres-only.
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
-import { generateKeyPair, randomBytes } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,7 +20,6 @@ import { RSA_BITS } from '../src/crypto/keys.js';
 import { signObject } from '../src/crypto/signing.js';
 import { messageObject, type Message } from '../src/server/modules/boards/messages.js';
 import {
-  REPO_ROOT,
   cleanUpOnExit,
   fmt,
   httpRequest,
@@ -34,6 +32,7 @@ import {
   startAxon,
   startBareFastify,
   type RunningServer,
+  throwawayPostgres,
 } from './support.js';
 
 // --quick: every step at a small size, to check the bench itself; its figures mean nothing.
@@ -84,7 +83,6 @@ const SEED_SIGNATURE = Buffer.from(
 const REQUEST_TIMEOUT_MS = 30_000;
 const MIN_FREE_TMP_BYTES = 4 * 1024 ** 3;
 const PASSWORD = 'correct horse battery staple';
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const SERVER_ENV = {
   LOG_LEVEL: 'warn',
   AXON_LOGIN_RATE_LIMIT: '100000',
@@ -397,42 +395,12 @@ function seedSqlite(
   );
 }
 
-async function pgQuery(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 async function postgresDatabase(): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'axon-bench-boards-pg-'));
   const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
   exitCleanups.add(removeDir);
-  const name = `axon_bench_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await pgQuery(PG_ADMIN_URL, `CREATE DATABASE ${name}`);
-  // On a hard exit there is no event loop left for pg: a short-lived child drops the database.
-  const dropSync = () => {
-    spawnSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import pg from 'pg';
-         const c = new pg.Client({ connectionString: ${JSON.stringify(PG_ADMIN_URL)} });
-         await c.connect();
-         await c.query('DROP DATABASE IF EXISTS ${name} WITH (FORCE)');
-         await c.end();`,
-      ],
-      { cwd: REPO_ROOT, stdio: 'ignore', timeout: 20_000 },
-    );
-  };
-  exitCleanups.add(dropSync);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const dbUrl = url.toString();
+  const database = await throwawayPostgres('axon_bench');
+  const dbUrl = database.url;
   const withClient = async <T>(use: (c: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({ connectionString: dbUrl });
     await client.connect();
@@ -461,8 +429,7 @@ async function postgresDatabase(): Promise<BenchDatabase> {
       }),
     seed: (boards, authors, text) => withClient((c) => seedPostgres(c, boards, authors, text)),
     drop: async () => {
-      await pgQuery(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      exitCleanups.delete(dropSync);
+      await database.drop();
       removeDir();
       exitCleanups.delete(removeDir);
     },

@@ -5,7 +5,7 @@
 // simulated on the same post schedule with a seeded RNG. Every client runs in this process on
 // node:http; its CPU use and event-loop delay are printed so a saturated client side shows.
 // AXON_BENCH_CPU_PROF=<dir> runs the server with --cpu-prof into that directory.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import {
   REPO_ROOT,
   cleanUpOnExit,
@@ -24,6 +23,7 @@ import {
   ratio,
   say,
   seededRandom,
+  throwawayPostgres,
 } from './support.js';
 
 // --quick: small sizes, to check the bench itself; its figures mean nothing.
@@ -74,7 +74,6 @@ const TARGET_P50_MS = 10;
 const TARGET_P99_MS = 50;
 
 const PASSWORD = 'correct horse battery staple';
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const SERVER_ENV = {
   LOG_LEVEL: 'warn',
   AXON_LOGIN_RATE_LIMIT: '100000',
@@ -105,54 +104,12 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function pgQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A throwaway PostgreSQL database, dropped by the returned function (and on a hard exit). */
-async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `axon_bench_chat_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await pgQuery(`CREATE DATABASE ${name}`);
-  // On a hard exit there is no event loop left for pg: a short-lived child drops the database.
-  const dropSync = () => {
-    spawnSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import pg from 'pg';
-         const c = new pg.Client({ connectionString: ${JSON.stringify(PG_ADMIN_URL)} });
-         await c.connect();
-         await c.query('DROP DATABASE IF EXISTS ${name} WITH (FORCE)');
-         await c.end();`,
-      ],
-      { cwd: REPO_ROOT, stdio: 'ignore', timeout: 20_000 },
-    );
-  };
-  exitCleanups.add(dropSync);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await pgQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      exitCleanups.delete(dropSync);
-    },
-  };
-}
-
 /** `node bin/axon.js start` on PORT=0 with a fresh data directory; resolves once it is up. */
 async function startServer(dialect: Dialect): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'axon-bench-chat-'));
   const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
   exitCleanups.add(removeDir);
-  const database = dialect === 'postgres' ? await postgresDatabase() : undefined;
+  const database = dialect === 'postgres' ? await throwawayPostgres('axon_bench_chat') : undefined;
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of STRIPPED_ENV) delete env[key];
   Object.assign(env, SERVER_ENV, {

@@ -1,5 +1,6 @@
 // Shared bench plumbing: the server child process, a small HTTP client, percentiles, tables.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -352,5 +354,53 @@ export function seededRandom(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** One statement on a fresh connection (CREATE/DROP DATABASE cannot run in a pool's session). */
+export async function pgQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A throwaway PostgreSQL database named after `prefix`, dropped by `drop` (and on a hard exit). */
+export async function throwawayPostgres(
+  prefix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const cleanups = cleanUpOnExit();
+  const name = `${prefix}_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await pgQuery(PG_ADMIN_URL, `CREATE DATABASE ${name}`);
+  // On a hard exit there is no event loop left for pg: a short-lived child drops the database.
+  const dropSync = () => {
+    spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import pg from 'pg';
+         const c = new pg.Client({ connectionString: ${JSON.stringify(PG_ADMIN_URL)} });
+         await c.connect();
+         await c.query('DROP DATABASE IF EXISTS ${name} WITH (FORCE)');
+         await c.end();`,
+      ],
+      { cwd: REPO_ROOT, stdio: 'ignore', timeout: 20_000 },
+    );
+  };
+  cleanups.add(dropSync);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await pgQuery(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      cleanups.delete(dropSync);
+    },
   };
 }
