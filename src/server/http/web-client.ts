@@ -1,9 +1,11 @@
 // Serves the built web client (dist/web): index.html for `/` and for deep links into the client's
-// sections, hashed assets with long-lived caching, each precompressed once at start (brotli, gzip)
-// since Tor circuits are slow. Without a build, `/` says how to make one.
+// sections, hashed assets with long-lived caching, each compressed (brotli, gzip) once per process
+// on the first request that accepts it, since Tor circuits are slow. Without a build, `/` says how
+// to make one.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WEB_CLIENT_SECTIONS } from '../../shared/web-routes.js';
 import type { AppContext } from '../context.js';
@@ -25,37 +27,52 @@ const ASSET_NAME = /^[\w.-]+$/;
 interface StaticFile {
   type: string;
   raw: Buffer;
-  br: Buffer | undefined;
-  gzip: Buffer | undefined;
+  compressible: boolean;
+  /** Each encoding is made once, on the first request that accepts it, on the thread pool. */
+  encoded: Map<'br' | 'gzip', Promise<Buffer>>;
 }
+
+const brotli = promisify(brotliCompress);
+const gzip = promisify(gzipCallback);
 
 function loadFile(file: string): StaticFile {
   const ext = path.extname(file);
   const raw = readFileSync(file);
-  const compress = COMPRESSIBLE.has(ext) && raw.length > 512;
   return {
     type: TYPES[ext] ?? 'application/octet-stream',
     raw,
-    br: compress
-      ? brotliCompressSync(raw, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } })
-      : undefined,
-    gzip: compress ? gzipSync(raw, { level: 9 }) : undefined,
+    compressible: COMPRESSIBLE.has(ext) && raw.length > 512,
+    encoded: new Map(),
   };
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile, cache: string) {
+function encodedAs(file: StaticFile, encoding: 'br' | 'gzip'): Promise<Buffer> {
+  let body = file.encoded.get(encoding);
+  if (body === undefined) {
+    body =
+      encoding === 'br'
+        ? brotli(file.raw, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } })
+        : gzip(file.raw, { level: 9 });
+    file.encoded.set(encoding, body);
+  }
+  return body;
+}
+
+async function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile, cache: string) {
   const accepted = String(request.headers['accept-encoding'] ?? '');
   void reply
     .header('Content-Type', file.type)
     .header('Cache-Control', cache)
     .header('Vary', 'Accept-Encoding');
-  if (file.br !== undefined && /\bbr\b/.test(accepted)) {
-    return reply.header('Content-Encoding', 'br').send(file.br);
-  }
-  if (file.gzip !== undefined && /\bgzip\b/.test(accepted)) {
-    return reply.header('Content-Encoding', 'gzip').send(file.gzip);
-  }
-  return reply.send(file.raw);
+  const encoding = !file.compressible
+    ? undefined
+    : /\bbr\b/.test(accepted)
+      ? 'br'
+      : /\bgzip\b/.test(accepted)
+        ? 'gzip'
+        : undefined;
+  if (encoding === undefined) return reply.send(file.raw);
+  return reply.header('Content-Encoding', encoding).send(await encodedAs(file, encoding));
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
