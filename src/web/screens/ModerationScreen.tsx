@@ -236,6 +236,32 @@ function ReportsSection() {
 
 // ── Bans ───────────────────────────────────────────────────────────────────────────────────────
 
+/** Why and for how long: what every ban asks, of a user or of a key. */
+function BanTerms({
+  reason,
+  onReason,
+  duration,
+  onDuration,
+}: {
+  reason: string;
+  onReason: (reason: string) => void;
+  duration: DurationLabel;
+  onDuration: (duration: DurationLabel) => void;
+}) {
+  return (
+    <>
+      <TextInput
+        label="Reason"
+        required
+        maxLength={500}
+        value={reason}
+        onChange={(e) => onReason(e.target.value)}
+      />
+      <DurationSelect value={duration} onChange={onDuration} />
+    </>
+  );
+}
+
 function BanUserForm() {
   const [username, setUsername] = useState('');
   const [reason, setReason] = useState('');
@@ -272,14 +298,7 @@ function BanUserForm() {
         value={username}
         onChange={(e) => setUsername(e.target.value)}
       />
-      <TextInput
-        label="Reason"
-        required
-        maxLength={500}
-        value={reason}
-        onChange={(e) => setReason(e.target.value)}
-      />
-      <DurationSelect value={duration} onChange={setDuration} />
+      <BanTerms reason={reason} onReason={setReason} duration={duration} onDuration={setDuration} />
       <ErrorNotice error={ban.error} />
       {ban.data !== undefined && (
         <Notice>
@@ -378,14 +397,7 @@ function BanKeyForm() {
         onChange={(e) => setPubkey(e.target.value)}
         hint="PEM, base64 DER, or the 64-hex fingerprint. Content signed by this key is refused, here and from peers."
       />
-      <TextInput
-        label="Reason"
-        required
-        maxLength={500}
-        value={reason}
-        onChange={(e) => setReason(e.target.value)}
-      />
-      <DurationSelect value={duration} onChange={setDuration} />
+      <BanTerms reason={reason} onReason={setReason} duration={duration} onDuration={setDuration} />
       <ErrorNotice error={ban.error} />
       {ban.data !== undefined && (
         <Notice>
