@@ -1,9 +1,7 @@
 // Recover an account with its recovery key: a new password, and a new recovery key (shown once).
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
 import { api } from '../api/client';
-import { sessionStore } from '../api/session';
 import type { RegisterAnswer } from '../api/types';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice } from '../ui/feedback';
@@ -11,7 +9,6 @@ import { Panel } from '../ui/Panel';
 import { RecoveryKeyNotice } from './RecoveryKeyNotice';
 
 export function RecoverScreen() {
-  const navigate = useNavigate();
   const [form, setForm] = useState({ username: '', recovery_key: '', new_password: '' });
   const recover = useMutation({
     mutationFn: () =>
@@ -31,13 +28,7 @@ export function RecoverScreen() {
     return (
       <Panel title="Recovered" headingLevel={1}>
         <p className="mb-3">Your password is changed and your old recovery key no longer works.</p>
-        <RecoveryKeyNotice
-          recoveryKey={answer.recovery_key}
-          onDone={() => {
-            sessionStore.signIn(answer.token, answer.expires_at, answer.user);
-            navigate('/boards');
-          }}
-        />
+        <RecoveryKeyNotice answer={answer} />
       </Panel>
     );
   }

@@ -1,14 +1,18 @@
-// The recovery key, shown once: the reader must say they saved it before going on.
+// The recovery key, shown once: the reader must say they saved it before going on, and is then
+// signed in with the session that came with it.
 import { useState } from 'react';
+import { useNavigate } from 'react-router';
+import { sessionStore } from '../api/session';
+import type { RegisterAnswer } from '../api/types';
 import { Button } from '../ui/controls';
 
-export function RecoveryKeyNotice({
-  recoveryKey,
-  onDone,
-}: {
-  recoveryKey: string;
-  onDone: () => void;
-}) {
+export function RecoveryKeyNotice({ answer }: { answer: RegisterAnswer }) {
+  const navigate = useNavigate();
+  const recoveryKey = answer.recovery_key;
+  const onDone = () => {
+    sessionStore.signIn(answer.token, answer.expires_at, answer.user);
+    navigate('/boards');
+  };
   const [saved, setSaved] = useState(false);
   const [copied, setCopied] = useState(false);
   const copy = async () => {

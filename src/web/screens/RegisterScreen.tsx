@@ -1,9 +1,8 @@
 // Register: username, password (typed twice), nickname; then the recovery key, once.
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link } from 'react-router';
 import { api } from '../api/client';
-import { sessionStore } from '../api/session';
 import type { RegisterAnswer } from '../api/types';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice, Notice } from '../ui/feedback';
@@ -11,7 +10,6 @@ import { Panel } from '../ui/Panel';
 import { RecoveryKeyNotice } from './RecoveryKeyNotice';
 
 export function RegisterScreen() {
-  const navigate = useNavigate();
   const [form, setForm] = useState({ username: '', password: '', confirm: '', nickname: '' });
   const [mismatch, setMismatch] = useState(false);
   const register = useMutation({
@@ -37,13 +35,7 @@ export function RegisterScreen() {
     const answer = register.data;
     return (
       <Panel title="Welcome aboard" headingLevel={1}>
-        <RecoveryKeyNotice
-          recoveryKey={answer.recovery_key}
-          onDone={() => {
-            sessionStore.signIn(answer.token, answer.expires_at, answer.user);
-            navigate('/boards');
-          }}
-        />
+        <RecoveryKeyNotice answer={answer} />
       </Panel>
     );
   }
