@@ -9,7 +9,7 @@ import { PageQuery, Profile, username } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
 import type { User } from '../accounts/user.js';
 
-const AdminUser = Profile.extend({
+export const AdminUser = Profile.extend({
   is_banned: z.boolean(),
   banned_until: z.string().nullable(),
   ban_reason: z.string().nullable(),

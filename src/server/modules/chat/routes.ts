@@ -17,7 +17,7 @@ import { presentBoard } from '../boards/routes.js';
 import { BoardSchema, MessagePost } from '../boards/schema.js';
 import { MAX_EVENTS_PER_READ, type ChatEvent, type EventBatch } from './service.js';
 
-const EventSchema = z
+export const EventSchema = z
   .object({
     cursor: z.string().describe('resume after this event with ?after=<cursor> or Last-Event-ID'),
     id: z.string(),

@@ -23,7 +23,7 @@ const durationSeconds = z
   .default(null)
   .describe('How long the ban lasts; null or absent bans for good');
 
-const BannedPubkeySchema = z
+export const BannedPubkeySchema = z
   .object({
     fingerprint: z.string(),
     pubkey: z.string().nullable(),
@@ -299,7 +299,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
   );
 }
 
-const ReportSchema = z
+export const ReportSchema = z
   .object({
     id: z.string(),
     message_id: z.string(),
@@ -321,7 +321,7 @@ const ReportSchema = z
   })
   .meta({ id: 'Report' });
 
-const ModlogSchema = z
+export const ModlogSchema = z
   .object({
     id: z.string(),
     actor: z.object({ id: z.string().nullable(), name: z.string() }),

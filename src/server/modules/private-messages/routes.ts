@@ -9,7 +9,7 @@ import { envelopeOf, ok } from '../../http/envelope.js';
 import { AttachmentRef, MessagePost } from '../boards/schema.js';
 import type { PrivateMessage } from './service.js';
 
-const PrivateMessageSchema = z
+export const PrivateMessageSchema = z
   .object({
     id: z.string(),
     from: z.object({
