@@ -10,6 +10,11 @@ export interface EventFeed<E> {
   /** Resume after this cursor; undefined starts with the latest events. */
   start: number | undefined;
   fetch(after: number | undefined): Promise<{ events: E[]; nextCursor: number }>;
+  /**
+   * The events after `after` when the payload that woke the stream is all of them (an event handed
+   * over by its commit in this process); undefined to fetch them instead.
+   */
+  handedOver?(payload: unknown, after: number): readonly E[] | undefined;
   cursorOf(event: E): number;
   /** The event's data; an object returned for one event must not be returned for another. */
   toJson(event: E): unknown;
@@ -80,10 +85,18 @@ export async function streamEvents<E>(
   feed.stop?.addEventListener('abort', onStop, { once: true });
 
   let cursor = feed.start;
+  /** Events handed over by the wake-up, written next instead of fetched. */
+  let handed: readonly E[] | undefined;
   try {
     while (!closed) {
+      // Subscribed before the fetch, so an event committed meanwhile still wakes the stream. (The
+      // handed-over events come with no await between their wake-up and this subscription.)
       const next = cursor === undefined ? undefined : hub.waitBeyond(feed.channel, cursor);
-      const { events, nextCursor } = await feed.fetch(cursor);
+      const { events, nextCursor } =
+        handed === undefined
+          ? await feed.fetch(cursor)
+          : { events: handed, nextCursor: feed.cursorOf(handed.at(-1)!) };
+      handed = undefined;
       // More to send while the client has still not taken what it was sent: it cannot keep up.
       // (Measured before writing, so one event or burst larger than the bound is no reason.)
       if (events.length > 0 && raw.writableLength > options.maxBufferedBytes) {
@@ -100,6 +113,9 @@ export async function streamEvents<E>(
         full = raw.writableLength > options.maxBufferedBytes;
         if (full) break;
       }
+      // Node corks a response's socket on write and uncorks it on the next tick, after every other
+      // stream that the same event woke has had its turn: the first would wait for the thousandth.
+      if (events.length > 0) raw.socket?.uncork();
       if (!full) cursor = nextCursor;
       // A full batch: the next follows at once. No waiter yet (no start cursor): take one now.
       if (!full && (events.length >= options.batch || next === undefined)) {
@@ -112,13 +128,13 @@ export async function streamEvents<E>(
       }
       let heartbeat: NodeJS.Timeout | undefined;
       let onDrain: (() => void) | undefined;
-      const timedOut = await Promise.race([
-        ...(next === undefined ? [] : [next.promise.then(() => false)]),
-        new Promise<boolean>((resolve) => {
-          heartbeat = setTimeout(() => resolve(true), options.heartbeatMs);
-          wake = () => resolve(false);
+      const woken = await Promise.race([
+        ...(next === undefined ? [] : [next.promise.then((payload) => ({ payload }))]),
+        new Promise<'heartbeat' | 'other'>((resolve) => {
+          heartbeat = setTimeout(() => resolve('heartbeat'), options.heartbeatMs);
+          wake = () => resolve('other');
           if (full) {
-            onDrain = () => resolve(false);
+            onDrain = () => resolve('other');
             raw.once('drain', onDrain);
           }
         }),
@@ -126,7 +142,10 @@ export async function streamEvents<E>(
       clearTimeout(heartbeat);
       if (onDrain !== undefined) raw.off('drain', onDrain);
       next?.cancel();
-      if (timedOut && !closed) {
+      if (typeof woken === 'object' && !full && cursor !== undefined) {
+        handed = feed.handedOver?.(woken.payload, cursor);
+      }
+      if (woken === 'heartbeat' && !closed) {
         raw.write(': keep-alive\n\n');
         await feed.onHeartbeat?.();
       }

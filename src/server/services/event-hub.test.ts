@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventHub } from './event-hub.js';
 
-const settled = async (promise: Promise<void>): Promise<boolean> => {
+const settled = async (promise: Promise<unknown>): Promise<boolean> => {
   let done = false;
   void promise.then(() => (done = true));
   await new Promise<void>((resolve) => setImmediate(resolve));

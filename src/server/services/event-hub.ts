@@ -1,6 +1,9 @@
 // Fan-out of "something new on this channel" to waiting long polls and SSE streams. In one process
 // it is a map of listeners; on PostgreSQL a LISTEN connection carries other processes' events
 // (sent with pg_notify inside the writing transaction, so only committed events are announced).
+// A writer in this process may hand the committed thing itself to the listeners (a payload), so a
+// waiter that was exactly one behind can answer without reading it back; without a payload (another
+// process's notification, wakeAll) waiters read from the database as always.
 import { randomBytes } from 'node:crypto';
 import { sql, type QueryExecutorProvider } from 'kysely';
 import pg from 'pg';
@@ -9,7 +12,7 @@ import type { BackgroundService, ServiceState } from './registry.js';
 
 export const NOTIFY_CHANNEL = 'axon_events';
 
-export type Listener = (seq: number) => void;
+export type Listener = (seq: number, payload?: unknown) => void;
 
 /** A process-unique tag so a process can ignore the notifications it sent itself. */
 export const PROCESS_TAG = randomBytes(6).toString('base64url');
@@ -18,9 +21,14 @@ export class EventHub {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly watchers = new Set<(channel: string, seq: number) => void>();
 
-  publish(channel: string, seq: number): void {
-    for (const listener of this.listeners.get(channel) ?? []) listener(seq);
+  publish(channel: string, seq: number, payload?: unknown): void {
+    for (const listener of this.listeners.get(channel) ?? []) listener(seq, payload);
     for (const watcher of this.watchers) watcher(channel, seq);
+  }
+
+  /** True when someone in this process waits on `channel` (so a payload is worth making). */
+  hasListeners(channel: string): boolean {
+    return this.listeners.has(channel);
   }
 
   /** Hears every channel (caches that drop what changed). */
@@ -52,16 +60,17 @@ export class EventHub {
   }
 
   /**
-   * Resolves when `channel` announces a number above `after`. Subscribe BEFORE reading the database:
-   * an event committed between the read and the wait then still wakes the waiter.
+   * Resolves when `channel` announces a number above `after`, with the payload that came with it
+   * (undefined when none did). Subscribe BEFORE reading the database: an event committed between
+   * the read and the wait then still wakes the waiter.
    */
-  waitBeyond(channel: string, after: number): { promise: Promise<void>; cancel: () => void } {
+  waitBeyond(channel: string, after: number): { promise: Promise<unknown>; cancel: () => void } {
     let unsubscribe: () => void = () => undefined;
-    const promise = new Promise<void>((resolve) => {
-      unsubscribe = this.subscribe(channel, (seq) => {
+    const promise = new Promise<unknown>((resolve) => {
+      unsubscribe = this.subscribe(channel, (seq, payload) => {
         if (seq > after) {
           unsubscribe();
-          resolve();
+          resolve(payload);
         }
       });
     });

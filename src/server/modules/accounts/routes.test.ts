@@ -1,5 +1,6 @@
 // The accounts API through Fastify inject, on SQLite and on PostgreSQL: every endpoint and its
 // error paths, and that a failed command changes nothing.
+import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -171,6 +172,20 @@ describe.each(DIALECTS)('accounts API on %s', (dialect) => {
       expect(
         (await t.app.inject({ url: '/api/user/profile/', headers: bearer(b) })).statusCode,
       ).toBe(200);
+    });
+
+    it("opens a session's private key once, and a revoked session cannot reach it", async () => {
+      const token = await login('alice', 'alice password 1');
+      const db = t.ctx.database.db;
+      const first = await t.ctx.sessions.resolve(db, token);
+      const key = first.privateKey();
+      // The same key object on the session's next request, and it is the user's own key.
+      expect((await t.ctx.sessions.resolve(db, token)).privateKey()).toBe(key);
+      expect(createPublicKey(key).export({ type: 'spki', format: 'pem' })).toBe(first.user.pubkey);
+      const other = await t.ctx.sessions.resolve(db, await login('alice', 'alice password 1'));
+      expect(other.privateKey()).not.toBe(key);
+      await t.app.inject({ method: 'POST', url: '/api/auth/logout/', headers: bearer(token) });
+      await expect(t.ctx.sessions.resolve(db, token)).rejects.toMatchObject({ status: 401 });
     });
 
     it.each([

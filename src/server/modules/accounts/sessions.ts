@@ -1,10 +1,11 @@
 // Sessions: a JWT (HS256) carrying a random session secret. The database keeps only the secret's
 // SHA-256 and the user's private key re-sealed under a key derived from the secret, so a stolen
 // database row can neither act as the session nor unseal the key; deleting the row revokes it.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { verifyHs256 } from '../../../crypto/jwt.js';
 import { deriveKey } from '../../../crypto/kdf.js';
+import { privateKeyFromDer } from '../../../crypto/keys.js';
 import type { Insertable, Kysely } from 'kysely';
 import type { DatabaseSchema, SessionsTable } from '../../db/schema.js';
 import { unauthorized } from '../../http/errors.js';
@@ -28,6 +29,42 @@ export interface Session {
   expiresAt: number;
   /** Unseals the user's private key for the life of this request. */
   privateKeyDer(): Buffer;
+  /**
+   * The user's private key, ready to sign or decrypt: opened once and kept in memory while the
+   * session is in use (see OpenKeys), since opening an RSA key and its first use cost more than a
+   * signature.
+   */
+  privateKey(): KeyObject;
+}
+
+/** Sessions' opened keys kept this long after their last use, and at most this many. */
+const OPEN_KEY_IDLE_MS = 10 * 60 * 1000;
+const MAX_OPEN_KEYS = 1000;
+
+/**
+ * Opened private keys by session. Only reachable through `resolve`, after the session's secret and
+ * its database row have been checked on that request, so a revoked session's key is never used
+ * again; it leaves memory when idle or pushed out. Keyed with the sealed blob too, so a re-sealed
+ * key is opened anew.
+ */
+class OpenKeys {
+  private readonly keys = new Map<string, { sealed: string; key: KeyObject; usedAt: number }>();
+
+  get(idHash: string, sealed: string, open: () => KeyObject, now = Date.now()): KeyObject {
+    const found = this.keys.get(idHash);
+    // Deleted and set again below: the Map's order is then least recently used first.
+    this.keys.delete(idHash);
+    const key =
+      found !== undefined && found.sealed === sealed && now - found.usedAt < OPEN_KEY_IDLE_MS
+        ? found.key
+        : open();
+    this.keys.set(idHash, { sealed, key, usedAt: now });
+    for (const [oldest, entry] of this.keys) {
+      if (this.keys.size <= MAX_OPEN_KEYS && now - entry.usedAt < OPEN_KEY_IDLE_MS) break;
+      this.keys.delete(oldest);
+    }
+    return key;
+  }
 }
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
@@ -35,6 +72,8 @@ const sessionKek = (secret: string) =>
   deriveKey(Buffer.from(secret, 'base64url'), 'axon-session-kek-v1');
 
 export class SessionTokens {
+  private readonly openKeys = new OpenKeys();
+
   constructor(private readonly tokenKey: Buffer) {}
 
   /**
@@ -107,11 +146,13 @@ export class SessionTokens {
     }
     const user = toUser(row);
     const sealed = row.private_key_by_session;
+    const privateKeyDer = () => openPrivateKey(sessionKek(secret), user.id, 'session', sealed);
     return {
       user,
       idHash,
       expiresAt: row.expires_at,
-      privateKeyDer: () => openPrivateKey(sessionKek(secret), user.id, 'session', sealed),
+      privateKeyDer,
+      privateKey: () => this.openKeys.get(idHash, sealed, () => privateKeyFromDer(privateKeyDer())),
     };
   }
 }

@@ -38,6 +38,49 @@ export interface Message {
   replyCount?: number;
 }
 
+/** A message as an event on its board's bus (AxonChat lines, applets' events), in cursor order. */
+export interface BoardEvent {
+  cursor: number;
+  id: string;
+  boardId: string;
+  /** The event's own subject (an applet's event type), else the message's subject. */
+  subject: string;
+  body: string;
+  author: {
+    fingerprint: string;
+    nickname: string;
+    userId: string | null;
+    avatarHash: string | null;
+  };
+  createdAt: number;
+}
+
+/**
+ * What a commit hands to this process's waiters on the board (EventHub payload): the new event, as
+ * a one-event page that every waiter shares (so it is serialised once), and who must not get it
+ * that way because they ignore its author (they read it, filtered, from the database instead).
+ */
+export class PostedEvent {
+  readonly page: readonly BoardEvent[];
+
+  constructor(
+    readonly event: BoardEvent,
+    readonly ignoredBy: ReadonlySet<string>,
+  ) {
+    this.page = Object.freeze([event]);
+  }
+
+  /**
+   * The page a reader who has seen everything up to `after` would read now, if this event is all
+   * of it: the next cursor exactly, and a reader who does not ignore the author. Else undefined.
+   */
+  pageFor(after: number, readerId: string | null): readonly BoardEvent[] | undefined {
+    if (this.event.cursor !== after + 1) return undefined;
+    if (readerId !== null && this.ignoredBy.has(readerId)) return undefined;
+    return this.page;
+  }
+}
+
 export interface MessageWithThread {
   message: Message;
   signatureValid: boolean;
@@ -184,7 +227,7 @@ export class MessageService {
     } else {
       threadId = id;
     }
-    return this.insertSigned(session, board, {
+    const { message } = await this.insertSigned(session, board, {
       id,
       parentId: input.parent_id ?? null,
       threadId,
@@ -192,6 +235,7 @@ export class MessageService {
       body: input.body,
       attachments,
     });
+    return message;
   }
 
   /** Who may post here, for every path that posts (board messages, chat lines, applet events). */
@@ -205,7 +249,8 @@ export class MessageService {
   /**
    * Callers check assertMayPostOn first (before their own input checks, so refusals come first).
    * Signs a message (or an event) with the author's key and stores it in one transaction, taking
-   * the board's next event number while holding the board row, then tells waiting readers.
+   * the board's next event number while holding the board row, then hands the event to waiting
+   * readers. Returns the stored message and the event it is on the board's bus.
    */
   async insertSigned(
     session: Session,
@@ -219,7 +264,7 @@ export class MessageService {
       attachments?: AttachmentRef[];
       eventSubject?: string | null;
     },
-  ): Promise<Message> {
+  ): Promise<{ message: Message; event: BoardEvent }> {
     const user = session.user;
     const id = input.id ?? uuidv7();
     const createdAt = Date.now();
@@ -240,8 +285,9 @@ export class MessageService {
       createdAt,
     };
     const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
-    const { signature } = signObject(object, session.privateKeyDer());
-    const boardSeq = await this.db.transaction().execute(async (trx) => {
+    const { signature } = signObject(object, session.privateKey());
+    const channel = boardChannel(board.id);
+    const committed = await this.db.transaction().execute(async (trx) => {
       await rememberPubkey(trx, user.fingerprint, user.pubkey);
       const { event_seq } = await trx
         .updateTable('boards')
@@ -271,11 +317,33 @@ export class MessageService {
         })
         .execute();
       await this.content.addRefs(trx, 'message', id, unsigned.attachments);
-      await notifyOtherProcesses(trx, this.database.dialect, boardChannel(board.id), event_seq);
-      return event_seq;
+      await notifyOtherProcesses(trx, this.database.dialect, channel, event_seq);
+      // Only worth a query when someone here waits for this board's next event.
+      const ignoredBy = this.hub.hasListeners(channel)
+        ? await trx
+            .selectFrom('ignored_pubkeys')
+            .select('user_id')
+            .where('fingerprint', '=', user.fingerprint)
+            .execute()
+        : [];
+      return { event_seq, ignoredBy: new Set(ignoredBy.map((r) => r.user_id)) };
     });
-    this.hub.publish(boardChannel(board.id), boardSeq);
-    return toMessage((await this.findRow(id))!);
+    const event: BoardEvent = {
+      cursor: committed.event_seq,
+      id,
+      boardId: board.id,
+      subject: input.eventSubject ?? input.subject,
+      body: input.body,
+      author: {
+        fingerprint: user.fingerprint,
+        nickname: user.nickname,
+        userId: user.id,
+        avatarHash: user.avatarHash,
+      },
+      createdAt,
+    };
+    this.hub.publish(channel, committed.event_seq, new PostedEvent(event, committed.ignoredBy));
+    return { message: toMessage((await this.findRow(id))!), event };
   }
 
   /** A message the reader may see, its thread (oldest first) and whether each signature verifies. */

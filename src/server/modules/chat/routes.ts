@@ -279,6 +279,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
             });
             return { events: batch.events, nextCursor: batch.nextCursor };
           },
+          handedOver: (payload, after) => ctx.chat.handedOver(payload, after, reader),
           cursorOf: (e) => e.cursor,
           toJson: (e) => presentEvent(e, reader),
           onHeartbeat: async () => {

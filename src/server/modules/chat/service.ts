@@ -13,7 +13,12 @@ import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
 import type { BoardService } from '../boards/service.js';
 import { boardChannel, toBoard, type Board } from '../boards/board.js';
-import { visibleTo, type MessageService } from '../boards/messages.js';
+import {
+  PostedEvent,
+  visibleTo,
+  type BoardEvent,
+  type MessageService,
+} from '../boards/messages.js';
 
 export const CHAT_BOARD_NAME = 'AxonChat';
 export const MAX_EVENTS_PER_READ = 100;
@@ -24,20 +29,8 @@ const PRESENCE_WRITE_EVERY_MS = 10_000;
 export const PRESENCE_FLUSH_MS = 2_000;
 const PRESENCE_ROWS_PER_WRITE = 500;
 
-export interface ChatEvent {
-  cursor: number;
-  id: string;
-  boardId: string;
-  subject: string;
-  body: string;
-  author: {
-    fingerprint: string;
-    nickname: string;
-    userId: string | null;
-    avatarHash: string | null;
-  };
-  createdAt: number;
-}
+/** An event on a realtime board, as readers get it. */
+export type ChatEvent = BoardEvent;
 
 export interface EventBatch {
   events: ChatEvent[];
@@ -130,14 +123,22 @@ export class ChatService {
     const user = session.user;
     if (!board.isRealtime) throw forbidden('this board is not a real-time board', 'NOT_REALTIME');
     await this.messages.assertMayPostOn(user, board);
-    const message = await this.messages.insertSigned(session, board, {
+    const { event } = await this.messages.insertSigned(session, board, {
       subject: input.subject,
       body: input.body,
       eventSubject: input.eventSubject ?? null,
     });
     await this.touchPresence(board, user);
-    const [event] = await this.query(board.id, undefined, null, 1, message.id);
-    return event!;
+    return event;
+  }
+
+  /**
+   * The events a waiter woken by `payload` reads next, when the payload is the whole answer (see
+   * PostedEvent.pageFor); undefined when the waiter must read the database.
+   */
+  handedOver(payload: unknown, after: number, reader: User | null): ChatEvent[] | undefined {
+    if (!(payload instanceof PostedEvent)) return undefined;
+    return payload.pageFor(after, reader?.id ?? null) as ChatEvent[] | undefined;
   }
 
   /**
@@ -175,19 +176,22 @@ export class ChatService {
       }
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
-      await Promise.race([
+      const woken = await Promise.race([
         next.promise,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, remaining);
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), remaining);
         }),
-        new Promise<void>((resolve) => {
-          onAbort = resolve;
+        new Promise<undefined>((resolve) => {
+          onAbort = () => resolve(undefined);
           options.signal?.addEventListener('abort', onAbort, { once: true });
         }),
       ]);
       clearTimeout(timer);
       if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
       next.cancel();
+      // The event that woke us, handed over by its commit in this process: no need to read it back.
+      const handed = this.handedOver(woken, after!, reader);
+      if (handed !== undefined) return { events: handed, nextCursor: handed.at(-1)!.cursor };
     }
   }
 
@@ -309,7 +313,6 @@ export class ChatService {
     after: number | undefined,
     reader: User | null,
     limit: number,
-    onlyId?: string,
   ): Promise<ChatEvent[]> {
     let q = this.db
       .selectFrom('messages')
@@ -330,7 +333,6 @@ export class ChatService {
       .where('messages.board_id', '=', boardId)
       .where('messages.board_seq', 'is not', null);
     q = visibleTo(q, reader);
-    if (onlyId !== undefined) q = q.where('messages.id', '=', onlyId);
     const rows =
       after === undefined
         ? (await q.orderBy('messages.board_seq', 'desc').limit(limit).execute()).reverse()

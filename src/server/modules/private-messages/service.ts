@@ -12,7 +12,6 @@ import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { open, seal } from '../../../crypto/aead.js';
 import { signObject, verifyObject } from '../../../crypto/signing.js';
-import { privateKeyFromDer } from '../../../crypto/keys.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
 import { fieldError, forbidden, notFound } from '../../http/errors.js';
@@ -51,7 +50,7 @@ type Row = Awaited<ReturnType<PrivateMessageService['findRow']>> & object;
 function openSealed(session: Session, envelope: string, row: { id: string; ciphertext: string }) {
   try {
     const key = privateDecrypt(
-      { key: privateKeyFromDer(session.privateKeyDer()), ...OAEP },
+      { key: session.privateKey(), ...OAEP },
       Buffer.from(envelope, 'base64'),
     );
     const opened = JSON.parse(
@@ -124,7 +123,7 @@ export class PrivateMessageService {
         envelopes,
         created_at: new Date(createdAt).toISOString(),
       },
-      session.privateKeyDer(),
+      session.privateKey(),
     );
     await this.db.transaction().execute(async (trx) => {
       await rememberPubkey(trx, sender.fingerprint, sender.pubkey);
