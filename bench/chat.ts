@@ -31,6 +31,8 @@ import {
 // --quick: small sizes, to check the bench itself; its figures mean nothing.
 const QUICK = process.argv.includes('--quick');
 const SQLITE_ONLY = process.argv.includes('--sqlite-only');
+// --no-floor: skip the bare fan-out reference runs (FLOOR_SERVER_SOURCE).
+const NO_FLOOR = process.argv.includes('--no-floor');
 // --mode=sse|long-poll and --clients=N: only those runs (e.g. to profile one).
 const argValue = (name: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -38,8 +40,14 @@ const ONLY_MODE = argValue('mode');
 const ONLY_CLIENTS = argValue('clients');
 
 type Dialect = 'sqlite' | 'postgres';
+/** Axon on a database, or the bare floor server (see FLOOR_SERVER_SOURCE). */
+type Backend = Dialect | 'floor';
 type Mode = 'long-poll' | 'sse';
-const DIALECT_NAME: Record<Dialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const BACKEND_NAME: Record<Backend, string> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+  floor: 'floor: bare node:http',
+};
 const MODE_NAME: Record<Mode, string> = { 'long-poll': 'long poll', sse: 'SSE' };
 
 const CLIENT_COUNTS = QUICK ? [20, 100] : [100, 1000];
@@ -107,7 +115,7 @@ interface Server {
 }
 
 /** `node bin/axon.js start` on PORT=0 with a fresh data directory; resolves once it is up. */
-async function startServer(dialect: Dialect): Promise<Server> {
+async function startServer(dialect: Backend): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'axon-bench-chat-'));
   const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
   exitCleanups.add(removeDir);
@@ -124,7 +132,9 @@ async function startServer(dialect: Dialect): Promise<Server> {
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
-    [...nodeArgs, path.join(REPO_ROOT, 'bin', 'axon.js'), 'start'],
+    dialect === 'floor'
+      ? ['-e', FLOOR_SERVER_SOURCE]
+      : [...nodeArgs, path.join(REPO_ROOT, 'bin', 'axon.js'), 'start'],
     { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   child.stdin.end();
@@ -174,6 +184,70 @@ async function startServer(dialect: Dialect): Promise<Server> {
     throw error;
   }
 }
+
+// The floor: what this machine gives the same clients when the server does nothing but the
+// fan-out. A bare node:http process with the three routes the clients use and no database, no
+// signature, no authentication: a POST writes one event (of the size of Axon's) to every open
+// stream and answers every parked long poll, in one loop. Axon cannot beat it on this machine; the
+// difference between the two is what Axon's own work costs.
+const FLOOR_SERVER_SOURCE = `
+const http = require('node:http');
+const { randomUUID } = require('node:crypto');
+const streams = new Set();
+const parked = new Set();
+const events = [];
+const board = randomUUID();
+const user = randomUUID();
+const answer = (res, status, data) => {
+  const body = JSON.stringify({ success: true, data, error: null });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+const after = (cursor) => events.filter((e) => Number(e.cursor) > cursor).slice(0, 100);
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://floor');
+  if (req.method === 'POST') {
+    req.resume();
+    req.on('end', () => {
+      const at = new Date();
+      const text = 'bench event ' + events.length;
+      const event = {
+        cursor: String(events.length + 1), id: randomUUID(), board_id: board, subject: 'AxonChat',
+        body: text, body_html: '<p>' + text + '</p>',
+        author: { fingerprint: 'f'.repeat(64), nickname: 'bench', user_id: user, avatar_url: null },
+        created_at: at.toISOString(), created_at_local: at.toISOString().slice(0, 19).replace('T', ' '),
+      };
+      events.push(event);
+      const frame = 'id: ' + event.cursor + '\\nevent: message\\ndata: ' + JSON.stringify(event) + '\\n\\n';
+      for (const stream of streams) {
+        stream.write(frame);
+        stream.socket.uncork();
+      }
+      for (const poll of parked) answer(poll.res, 200, { events: [event], next_cursor: event.cursor });
+      parked.clear();
+      answer(res, 201, event);
+    });
+    return;
+  }
+  const cursor = Number(url.searchParams.get('after') ?? events.length);
+  if (url.pathname.endsWith('/stream/')) {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+    res.write('retry: 3000\\n\\n');
+    streams.add(res);
+    req.on('close', () => streams.delete(res));
+    return;
+  }
+  const ready = after(cursor);
+  if (ready.length > 0 || url.searchParams.get('wait') === null) {
+    answer(res, 200, { events: ready, next_cursor: String(ready.at(-1)?.cursor ?? events.length) });
+    return;
+  }
+  const poll = { res };
+  parked.add(poll);
+  req.on('close', () => parked.delete(poll));
+});
+server.listen(0, '127.0.0.1', () => console.log('Axon BBS is up at http://127.0.0.1:' + server.address().port));
+`;
 
 /** Resident memory of a process in bytes (VmRSS), or NaN once it is gone. */
 function rssBytes(pid: number): number {
@@ -567,7 +641,7 @@ async function sseClient(
 // One run: a fresh server, N clients of one mode, EVENTS posts one at a time.
 
 interface RunResult {
-  dialect: Dialect;
+  dialect: Backend;
   mode: Mode;
   clients: number;
   latencies: number[];
@@ -588,7 +662,7 @@ interface RunResult {
   postAloneP50: number;
 }
 
-async function run(dialect: Dialect, mode: Mode, clients: number): Promise<RunResult> {
+async function run(dialect: Backend, mode: Mode, clients: number): Promise<RunResult> {
   const server = await startServer(dialect);
   const sockets = new Set<net.Socket>();
   const postAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -599,9 +673,10 @@ async function run(dialect: Dialect, mode: Mode, clients: number): Promise<RunRe
   }, RSS_SAMPLE_MS);
   try {
     const tag = randomBytes(3).toString('hex');
+    // The floor server takes anything as a token.
     const [poster, ...readers] = await Promise.all(
       Array.from({ length: 1 + READER_ACCOUNTS }, (_, i) =>
-        register(server.url, postAgent, `bench${tag}_${i}`),
+        dialect === 'floor' ? 'floor' : register(server.url, postAgent, `bench${tag}_${i}`),
       ),
     );
     // The write path alone: POSTs with nobody waiting, a floor under any post-to-receive time.
@@ -765,14 +840,18 @@ function specLatencies(schedule: readonly number[], clients: number, seed: numbe
 async function main(): Promise<void> {
   const startLoad = loadAverage();
   say(`load average at start: ${startLoad} (${os.availableParallelism()} cores)`);
-  const dialects: Dialect[] = SQLITE_ONLY ? ['sqlite'] : ['sqlite', 'postgres'];
+  const backends: Backend[] = [
+    'sqlite',
+    ...(SQLITE_ONLY ? [] : (['postgres'] as const)),
+    ...(NO_FLOOR ? [] : (['floor'] as const)),
+  ];
   const results: RunResult[] = [];
-  for (const dialect of dialects) {
+  for (const dialect of backends) {
     for (const mode of ['long-poll', 'sse'] as const) {
       if (ONLY_MODE !== undefined && ONLY_MODE !== mode) continue;
       for (const clients of CLIENT_COUNTS) {
         if (ONLY_CLIENTS !== undefined && Number(ONLY_CLIENTS) !== clients) continue;
-        say(`${DIALECT_NAME[dialect]}, ${MODE_NAME[mode]}, ${clients} clients…`);
+        say(`${BACKEND_NAME[dialect]}, ${MODE_NAME[mode]}, ${clients} clients…`);
         const result = await run(dialect, mode, clients);
         say(
           `  p50 ${fmt(percentile(result.latencies, 50))} ms, p99 ${fmt(
@@ -787,21 +866,29 @@ async function main(): Promise<void> {
     }
   }
 
+  const floorOf = (r: RunResult) =>
+    results.find((f) => f.dialect === 'floor' && f.mode === r.mode && f.clients === r.clients);
   const rows: string[][] = [];
   for (const r of results) {
+    if (r.dialect === 'floor') continue;
+    const floor = floorOf(r);
+    const floorFigure = (figure: (f: RunResult) => string) =>
+      floor === undefined ? '—' : figure(floor);
     const spec = specLatencies(r.schedule, r.clients, SPEC_SEED + r.clients);
     const at1000 = r.clients >= 1000;
-    const name = `${DIALECT_NAME[r.dialect]}, ${MODE_NAME[r.mode]}, ${r.clients} clients`;
+    const name = `${BACKEND_NAME[r.dialect]}, ${MODE_NAME[r.mode]}, ${r.clients} clients`;
     const axon50 = percentile(r.latencies, 50);
     const axon99 = percentile(r.latencies, 99);
     const spec50 = percentile(spec, 50);
     const spec99 = percentile(spec, 99);
+    const errorsOf = (x: RunResult) => String(x.errors + x.missed + x.duplicates);
     rows.push(
       [
         `${name}: p50 (ms)`,
         fmt(axon50),
         fmt(spec50, 0),
         ratio(axon50, spec50),
+        floorFigure((f) => fmt(percentile(f.latencies, 50))),
         at1000 ? `≤ ${TARGET_P50_MS}` : '—',
       ],
       [
@@ -809,11 +896,26 @@ async function main(): Promise<void> {
         fmt(axon99),
         fmt(spec99, 0),
         ratio(axon99, spec99),
+        floorFigure((f) => fmt(percentile(f.latencies, 99))),
         at1000 ? `≤ ${TARGET_P99_MS}` : '—',
       ],
-      [`${name}: max (ms)`, fmt(Math.max(...r.latencies)), fmt(Math.max(...spec), 0), '—', '—'],
-      [`${name}: errors`, String(r.errors + r.missed + r.duplicates), '—', '—', at1000 ? '0' : '—'],
-      [`${name}: server RSS peak (MB)`, fmt(r.rssPeak / 1024 ** 2, 0), '—', '—', '—'],
+      [
+        `${name}: max (ms)`,
+        fmt(Math.max(...r.latencies)),
+        fmt(Math.max(...spec), 0),
+        '—',
+        floorFigure((f) => fmt(Math.max(...f.latencies))),
+        '—',
+      ],
+      [`${name}: errors`, errorsOf(r), '—', '—', floorFigure(errorsOf), at1000 ? '0' : '—'],
+      [
+        `${name}: server RSS peak (MB)`,
+        fmt(r.rssPeak / 1024 ** 2, 0),
+        '—',
+        '—',
+        floorFigure((f) => fmt(f.rssPeak / 1024 ** 2, 0)),
+        '—',
+      ],
     );
   }
   console.log();
@@ -822,7 +924,20 @@ async function main(): Promise<void> {
       `spec design: 2 s client polls, 1 s server pick-up, random phases, same schedule, seed ${SPEC_SEED}.`,
   );
   console.log();
-  console.log(markdownTable(['metric', 'Axon', 'spec design', 'ratio', 'target'], rows));
+  console.log(
+    markdownTable(
+      ['metric', 'Axon', 'spec design', 'ratio', 'floor: bare node:http, same clients', 'target'],
+      rows,
+    ),
+  );
+  if (!NO_FLOOR) {
+    console.log();
+    console.log(
+      'floor: a bare node:http process that only fans each event out (no database, signature or ' +
+        'authentication), measured by the same clients in this run: the fastest this machine ' +
+        'delivers to that many sockets.',
+    );
+  }
   console.log();
   console.log(
     markdownTable(
@@ -838,7 +953,7 @@ async function main(): Promise<void> {
         'errors by kind',
       ],
       results.map((r) => [
-        `${DIALECT_NAME[r.dialect]}, ${MODE_NAME[r.mode]}, ${r.clients}`,
+        `${BACKEND_NAME[r.dialect]}, ${MODE_NAME[r.mode]}, ${r.clients}`,
         fmt(percentile(r.firstClient, 50)),
         fmt(percentile(r.fanOut, 50)),
         fmt(r.postP50),
