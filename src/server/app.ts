@@ -62,8 +62,11 @@ export async function buildApp(
   app.setSerializerCompiler(serializerCompiler);
   // JSON is the only body most routes take; text/plain would otherwise slip through as a string.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
+  // Synchronous (a callback, not async): an answer sent from outside its handler's promise chain,
+  // like a long poll answered inside an event's publish, then reaches the socket at once.
+  app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('X-Request-Id', request.id);
+    done(null, payload);
   });
 
   registerErrorHandling(app);

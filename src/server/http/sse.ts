@@ -85,66 +85,88 @@ export async function streamEvents<E>(
   feed.stop?.addEventListener('abort', onStop, { once: true });
 
   let cursor = feed.start;
-  /** Events handed over by the wake-up, written next instead of fetched. */
-  let handed: readonly E[] | undefined;
+  /** The database holds events for this stream that it has not written (or may: read to know). */
+  let behind = true;
+  /** Waiting with nothing to read or drain: handed-over events are written on the spot. */
+  let parked = false;
+  const dropSlowClient = () => {
+    request.log.info({ buffered: raw.writableLength }, 'dropping a slow event-stream client');
+    raw.destroy();
+  };
+  /** Writes events in order; true when the client's unsent buffer passed the bound (stop). */
+  const send = (events: readonly E[]): boolean => {
+    let full = false;
+    for (const event of events) {
+      cursor = feed.cursorOf(event);
+      raw.write(frameOf(cursor, feed.toJson(event)));
+      full = raw.writableLength > options.maxBufferedBytes;
+      if (full) break;
+    }
+    // Node corks a response's socket on write and uncorks it on the next tick, after every other
+    // stream that the same event woke has had its turn: the first would wait for the thousandth.
+    if (events.length > 0) raw.socket?.uncork();
+    return full;
+  };
+  // One subscription for the stream's life. While parked, an event handed over by its commit in
+  // this process is written right here, inside the publish: a thousand streams get it in one
+  // synchronous loop, and the first does not wait for the others' turns. Anything else (another
+  // process's event, a gap, a reader who ignores the author) sends the loop to the database.
+  const unsubscribe = hub.subscribe(feed.channel, (seq, payload) => {
+    if (closed || raw.destroyed || (cursor !== undefined && seq <= cursor)) return;
+    // Before the first read there is no cursor to hand over after: read again.
+    if (cursor === undefined) {
+      behind = true;
+      return;
+    }
+    // More to send while the client has still not taken what it was sent: it cannot keep up.
+    if (raw.writableLength > options.maxBufferedBytes) {
+      dropSlowClient();
+      return;
+    }
+    const handed = parked ? feed.handedOver?.(payload, cursor) : undefined;
+    if (handed !== undefined) {
+      // Past the bound: whatever comes next goes through the loop, which drops the client
+      // unless it has drained by then.
+      if (send(handed)) parked = false;
+      return;
+    }
+    behind = true;
+    wake();
+  });
   try {
     while (!closed) {
-      // Subscribed before the fetch, so an event committed meanwhile still wakes the stream. (The
-      // handed-over events come with no await between their wake-up and this subscription.)
-      const next = cursor === undefined ? undefined : hub.waitBeyond(feed.channel, cursor);
-      const { events, nextCursor } =
-        handed === undefined
-          ? await feed.fetch(cursor)
-          : { events: handed, nextCursor: feed.cursorOf(handed.at(-1)!) };
-      handed = undefined;
-      // More to send while the client has still not taken what it was sent: it cannot keep up.
-      // (Measured before writing, so one event or burst larger than the bound is no reason.)
-      if (events.length > 0 && raw.writableLength > options.maxBufferedBytes) {
-        request.log.info({ buffered: raw.writableLength }, 'dropping a slow event-stream client');
-        next?.cancel();
-        raw.destroy();
-        return;
-      }
-      // Past the bound, stop writing until the client drains: the rest comes next round.
-      let full = false;
-      for (const event of events) {
-        cursor = feed.cursorOf(event);
-        raw.write(frameOf(cursor, feed.toJson(event)));
-        full = raw.writableLength > options.maxBufferedBytes;
-        if (full) break;
-      }
-      // Node corks a response's socket on write and uncorks it on the next tick, after every other
-      // stream that the same event woke has had its turn: the first would wait for the thousandth.
-      if (events.length > 0) raw.socket?.uncork();
-      if (!full) cursor = nextCursor;
-      // A full batch: the next follows at once. No waiter yet (no start cursor): take one now.
-      if (!full && (events.length >= options.batch || next === undefined)) {
-        next?.cancel();
+      if (behind) {
+        behind = false;
+        const { events, nextCursor } = await feed.fetch(cursor);
+        if (closed) break;
+        // (Measured before writing, so one event or burst larger than the bound is no reason.)
+        if (events.length > 0 && raw.writableLength > options.maxBufferedBytes) {
+          dropSlowClient();
+          return;
+        }
+        // Past the bound, stop writing until the client drains: the rest comes next round.
+        if (send(events)) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            raw.once('drain', resolve);
+          });
+          raw.off('drain', wake);
+          behind = true;
+          continue;
+        }
+        cursor = nextCursor;
+        // A full batch: the next follows at once.
+        if (events.length >= options.batch) behind = true;
         continue;
       }
-      if (closed) {
-        next?.cancel();
-        break;
-      }
       let heartbeat: NodeJS.Timeout | undefined;
-      let onDrain: (() => void) | undefined;
-      const woken = await Promise.race([
-        ...(next === undefined ? [] : [next.promise.then((payload) => ({ payload }))]),
-        new Promise<'heartbeat' | 'other'>((resolve) => {
-          heartbeat = setTimeout(() => resolve('heartbeat'), options.heartbeatMs);
-          wake = () => resolve('other');
-          if (full) {
-            onDrain = () => resolve('other');
-            raw.once('drain', onDrain);
-          }
-        }),
-      ]);
+      parked = true;
+      const woken = await new Promise<'heartbeat' | 'wake'>((resolve) => {
+        heartbeat = setTimeout(() => resolve('heartbeat'), options.heartbeatMs);
+        wake = () => resolve('wake');
+      });
+      parked = false;
       clearTimeout(heartbeat);
-      if (onDrain !== undefined) raw.off('drain', onDrain);
-      next?.cancel();
-      if (typeof woken === 'object' && !full && cursor !== undefined) {
-        handed = feed.handedOver?.(woken.payload, cursor);
-      }
       if (woken === 'heartbeat' && !closed) {
         raw.write(': keep-alive\n\n');
         await feed.onHeartbeat?.();
@@ -154,6 +176,7 @@ export async function streamEvents<E>(
     request.log.error({ err: error }, 'event stream failed');
     raw.destroy();
   } finally {
+    unsubscribe();
     raw.off('close', onClose);
     feed.stop?.removeEventListener('abort', onStop);
     if (stopped && !raw.destroyed) raw.end();

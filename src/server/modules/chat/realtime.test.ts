@@ -6,6 +6,8 @@ import { buildApp } from '../../app.js';
 import { createContext } from '../../context.js';
 import { openDatabase } from '../../db/database.js';
 import { runRetention } from '../../services/retention.js';
+import { boardChannel } from '../boards/board.js';
+import { PostedEvent } from '../boards/messages.js';
 import {
   type Account,
   bearer,
@@ -94,6 +96,50 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     expect(res.json().data.events.map((e: Event) => e.body)).toEqual(['wake up']);
     // Far sooner than the 30 s it was allowed to wait: the post woke it.
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('answers a parked long poll inside the publish of a handed-over event, except to a reader who ignores its author', async () => {
+    const board = await t.ctx.chat.chatBoard();
+    const channel = boardChannel(board.id);
+    const after = Number((await read('')).next_cursor);
+    const [aliceUser, bobUser] = await Promise.all([
+      t.ctx.accounts.getUser(alice.id),
+      t.ctx.accounts.getUser(bob.id),
+    ]);
+    const delivered: string[] = [];
+    const wait = (reader: typeof aliceUser) =>
+      t.ctx.chat.read(reader, board, {
+        after,
+        waitMs: 30_000,
+        limit: 10,
+        deliver: (batch) => delivered.push(`${reader.username}:${batch.events[0]!.id}`),
+      });
+    const alicesRead = wait(aliceUser);
+    const bobsRead = wait(bobUser);
+    const event = {
+      cursor: after + 1,
+      id: 'handed-over',
+      boardId: board.id,
+      subject: 'AxonChat',
+      body: 'not in the database',
+      author: { fingerprint: 'f'.repeat(64), nickname: 'x', userId: null, avatarHash: null },
+      createdAt: Date.now(),
+    };
+    // Published until alice's read has parked (before that, a wake-up only makes it read the
+    // database again, where this event is not): her answer must come out of the publish itself.
+    let inside = false;
+    for (let i = 0; i < 500 && delivered.length === 0; i++) {
+      t.ctx.hub.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
+      inside = delivered.length > 0;
+      if (!inside) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(inside).toBe(true);
+    // Bob, who ignores the author, read the database instead (nothing was committed) and waits on.
+    expect(delivered).toEqual(['alice:handed-over']);
+    expect(await alicesRead).toEqual({ events: [event], nextCursor: after + 1 });
+    const fromBob = await say(alice, 'bob sees this one');
+    expect((await bobsRead).events.map((e) => e.id)).toEqual([fromBob.id]);
+    expect(delivered).toEqual(['alice:handed-over', `bob:${fromBob.id}`]);
   });
 
   it('answers an empty long poll when the wait runs out', async () => {

@@ -208,15 +208,22 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
     board: () => Promise<Board>,
   ) {
     const reader = await optionalUser(ctx, request);
+    // JSON bytes, sent as they are: the waiters one event wakes share one serialisation.
+    const answer = (batch: EventBatch) => {
+      closeIfClosing(reply);
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(answerBytes(batch, reader) as never);
+    };
     const batch = await ctx.chat.read(reader, await board(), {
       ...(query.after === undefined ? {} : { after: Number(query.after) }),
       waitMs: query.wait * 1000,
       limit: query.limit,
       signal: longPolls.signalFor(request),
+      // A handed-over event is answered inside its publish (see ChatService.read).
+      deliver: (handed) => void answer(handed),
     });
-    closeIfClosing(reply);
-    // JSON bytes, sent as they are: the waiters one event wakes share one serialisation.
-    return reply.type('application/json; charset=utf-8').send(answerBytes(batch, reader) as never);
+    return reply.sent ? reply : answer(batch);
   }
 
   /** The read, stream and presence routes of one kind of event bus. */

@@ -144,24 +144,34 @@ export class ChatService {
   /**
    * Events after `after` (or, without it, the latest ones). With `waitMs` > 0 and nothing new, waits
    * until an event commits, the time runs out or `signal` aborts, and answers at once when one does.
+   * When the wait ends with an event handed over by its commit in this process, `deliver` (if
+   * given) gets the answer synchronously, inside that commit's publish, before this resolves with
+   * it: a thousand long polls are then answered in one loop, the first without waiting for the
+   * others' turns. `deliver` must not throw; if it does, the answer is only returned.
    */
   async read(
     reader: User | null,
     board: Board,
-    options: { after?: number; waitMs: number; limit: number; signal?: AbortSignal },
+    options: {
+      after?: number;
+      waitMs: number;
+      limit: number;
+      signal?: AbortSignal;
+      deliver?: (batch: EventBatch) => void;
+    },
   ): Promise<EventBatch> {
     if (!can(reader, 'read_board', { board })) throw notFound('board');
     if (reader !== null) await this.touchPresence(board, reader);
     const deadline = Date.now() + options.waitMs;
     const channel = boardChannel(board.id);
+    const after = options.after;
     for (;;) {
-      const after = options.after;
       // Subscribe first, then read: an event that commits in between still wakes us. (Not when
-      // there is no waiting: an SSE stream's reads come here with waitMs 0, once per event.)
+      // there is no waiting: an SSE stream's reads come here with waitMs 0.)
       const next =
         after === undefined || options.waitMs <= 0
           ? undefined
-          : this.hub.waitBeyond(channel, after);
+          : this.nextEvent(channel, after, reader, options.deliver);
       const events =
         after === undefined
           ? await this.query(board.id, after, reader, options.limit)
@@ -176,8 +186,8 @@ export class ChatService {
       }
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
-      const woken = await Promise.race([
-        next.promise,
+      const handed = await Promise.race([
+        next.park(),
         new Promise<undefined>((resolve) => {
           timer = setTimeout(() => resolve(undefined), remaining);
         }),
@@ -189,10 +199,51 @@ export class ChatService {
       clearTimeout(timer);
       if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
       next.cancel();
-      // The event that woke us, handed over by its commit in this process: no need to read it back.
-      const handed = this.handedOver(woken, after!, reader);
-      if (handed !== undefined) return { events: handed, nextCursor: handed.at(-1)!.cursor };
+      if (handed !== undefined) return handed;
     }
+  }
+
+  /**
+   * Waits for the channel's next event beyond `after`, subscribed from now on. Once parked (after
+   * the caller's read found nothing), an event handed over by its commit is the answer: given to
+   * `deliver` on the spot and resolved; any other wake-up resolves undefined (read again).
+   */
+  private nextEvent(
+    channel: string,
+    after: number,
+    reader: User | null,
+    deliver: ((batch: EventBatch) => void) | undefined,
+  ): { park: () => Promise<EventBatch | undefined>; cancel: () => void } {
+    let parked = false;
+    let woken = false;
+    let answer: EventBatch | undefined;
+    let resolveParked: ((batch: EventBatch | undefined) => void) | undefined;
+    const unsubscribe = this.hub.subscribe(channel, (seq, payload) => {
+      if (seq <= after || woken) return;
+      woken = true;
+      unsubscribe();
+      const events = parked ? this.handedOver(payload, after, reader) : undefined;
+      if (events !== undefined) {
+        answer = { events, nextCursor: events.at(-1)!.cursor };
+        try {
+          deliver?.(answer);
+        } catch {
+          // The caller answers from the returned batch instead.
+        }
+      }
+      resolveParked?.(answer);
+    });
+    return {
+      park: () => {
+        parked = true;
+        return woken
+          ? Promise.resolve(undefined)
+          : new Promise((resolve) => {
+              resolveParked = resolve;
+            });
+      },
+      cancel: unsubscribe,
+    };
   }
 
   /** Users seen in the room within the presence window, most recent first. */
