@@ -295,7 +295,7 @@ export class MessageService {
         .where('id', '=', board.id)
         .returning('event_seq')
         .executeTakeFirstOrThrow();
-      await trx
+      const { seq } = await trx
         .insertInto('messages')
         .values({
           id,
@@ -315,7 +315,8 @@ export class MessageService {
           board_seq: event_seq,
           created_at: createdAt,
         })
-        .execute();
+        .returning('seq')
+        .executeTakeFirstOrThrow();
       await this.content.addRefs(trx, 'message', id, unsigned.attachments);
       await notifyOtherProcesses(trx, this.database.dialect, channel, event_seq);
       // Only worth a query when someone here waits for this board's next event.
@@ -326,7 +327,7 @@ export class MessageService {
             .where('fingerprint', '=', user.fingerprint)
             .execute()
         : [];
-      return { event_seq, ignoredBy: new Set(ignoredBy.map((r) => r.user_id)) };
+      return { seq, event_seq, ignoredBy: new Set(ignoredBy.map((r) => r.user_id)) };
     });
     const event: BoardEvent = {
       cursor: committed.event_seq,
@@ -343,7 +344,9 @@ export class MessageService {
       createdAt,
     };
     this.hub.publish(channel, committed.event_seq, new PostedEvent(event, committed.ignoredBy));
-    return { message: toMessage((await this.findRow(id))!), event };
+    // What was stored, without reading it back: the poster's answer does not queue for a database
+    // connection behind the readers this very event just woke.
+    return { message: { ...unsigned, seq: committed.seq, signature }, event };
   }
 
   /** A message the reader may see, its thread (oldest first) and whether each signature verifies. */
