@@ -125,9 +125,16 @@ export async function streamEvents<E>(
     }
     const handed = parked ? feed.handedOver?.(payload, cursor) : undefined;
     if (handed !== undefined) {
-      // Past the bound: whatever comes next goes through the loop, which drops the client
-      // unless it has drained by then.
-      if (send(handed)) parked = false;
+      // This runs inside the poster's request, after its commit: a failure here ends this stream
+      // (the client resumes by cursor), never the post.
+      try {
+        // Past the bound: whatever comes next goes through the loop, which drops the client
+        // unless it has drained by then.
+        if (send(handed)) parked = false;
+      } catch (error) {
+        request.log.error({ err: error }, 'event stream failed');
+        raw.destroy();
+      }
       return;
     }
     behind = true;
