@@ -3,7 +3,7 @@
 // reopened is simply read twice; a one-pass stream is spooled (spool.ts) while it is hashed.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { inChunks } from './chunker.js';
+import { inChunks, type ChunkBuffers } from './chunker.js';
 import { SourceChangedError } from './errors.js';
 import { CHUNK_SIZE } from './format.js';
 import { spoolStream } from './spool.js';
@@ -51,12 +51,14 @@ export function readOnce(source: ContentSource): AsyncIterable<Uint8Array> {
   return isReopenable(source) ? source.open() : source;
 }
 
+/** The first reading; the second fills chunk buffers from `buffers`, given back by its consumer. */
 export async function hashContent(
   source: ContentSource,
   scratchDirectory: string,
+  buffers?: ChunkBuffers,
 ): Promise<HashedContent> {
   if (!isReopenable(source)) {
-    const spool = await spoolStream(source, scratchDirectory);
+    const spool = await spoolStream(source, scratchDirectory, buffers);
     return { ...spool, release: spool.discard };
   }
 
@@ -70,7 +72,7 @@ export async function hashContent(
   return {
     size,
     contentHash,
-    chunks: () => rereadChecked(source, size, contentHash),
+    chunks: () => rereadChecked(source, size, contentHash, buffers),
     release: async () => undefined,
   };
 }
@@ -80,10 +82,11 @@ async function* rereadChecked(
   source: ReopenableSource,
   size: number,
   contentHash: string,
+  buffers: ChunkBuffers | undefined,
 ): AsyncGenerator<Buffer> {
   const hasher = createHash('sha256');
   let seen = 0;
-  for await (const chunk of inChunks(source.open())) {
+  for await (const chunk of inChunks(source.open(), buffers)) {
     seen += chunk.length;
     if (seen > size) throw new SourceChangedError();
     hasher.update(chunk);

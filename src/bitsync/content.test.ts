@@ -369,6 +369,31 @@ describe('a declared content hash', () => {
     expect(await readdir(store.scratchDirectory)).toEqual([]);
   });
 
+  it('on failure deletes the blobs it wrote, never those it found stored already', async () => {
+    const store = await tempStore();
+    const plaintext = randomBytes(3 * CHUNK_SIZE);
+    const declaredContentHash = sha256(plaintext);
+    // Fixed key material seals the same blobs twice, so the second create meets stored ones.
+    const fixedKeyMaterial = {
+      dek: randomBytes(32),
+      nonce: (index: number) => Buffer.alloc(12, index + 1),
+    };
+    const first = await create(store, uploadOf(plaintext), {
+      declaredContentHash,
+      fixedKeyMaterial,
+    });
+    // Same first two chunks, another third: blobs 0 and 1 exist already, the third is new.
+    const other = Buffer.concat([plaintext.subarray(0, 2 * CHUNK_SIZE), randomBytes(CHUNK_SIZE)]);
+    const failure = create(store, uploadOf(other), { declaredContentHash, fixedKeyMaterial });
+    await expect(failure).rejects.toBeInstanceOf(DeclaredHashMismatchError);
+    expect(await storedHashes(store)).toEqual([...first.manifest.chunks].sort());
+    const read = await readAll(
+      readContent({ store, manifest: first.manifest, dek: dekOf(first.manifest) }),
+    );
+    expect(read.equals(plaintext)).toBe(true);
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
+  });
+
   it('reuses content held already only when the bytes sent prove the declared hash', async () => {
     const store = new CountingChunkStore(await tempStore());
     const plaintext = randomBytes(CHUNK_SIZE + 10);

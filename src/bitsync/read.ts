@@ -107,7 +107,11 @@ function openChunks(
 ): AsyncGenerator<OpenedChunk> {
   return inOrder(indexRange(first, last), CHUNKS_IN_FLIGHT, async (index) => {
     const chunk = { index, hash: manifest.chunks[index]! };
-    const blob = await store.get(chunk.hash);
+    // A store of local files has the worker read the blob file itself: its bytes never cross threads.
+    const blob =
+      store.blobFiles === undefined
+        ? await store.get(chunk.hash)
+        : { file: store.blobFiles.pathOf(chunk.hash) };
     if (blob === undefined) {
       throw new BitSyncIntegrityError('missing', manifest.content_hash, chunk);
     }
