@@ -1,13 +1,7 @@
 // One chunk's blob: sealing plaintext into nonce ‖ AES-256-GCM ciphertext ‖ tag under the chunk's
 // additional data, and checking and opening a blob, in the crypto worker pool.
 import { BitSyncIntegrityError, type ChunkRef } from './errors.js';
-import {
-  hashInWorker,
-  openInWorker,
-  sealInWorker,
-  sealToFileInWorker,
-  type BlobLocation,
-} from './crypto-workers.js';
+import { hashInWorker, openInWorker, sealInWorker, sealToFileInWorker } from './crypto-workers.js';
 import {
   BLOB_OVERHEAD,
   chunkAdditionalData,
@@ -127,19 +121,18 @@ export async function checkBlob(
 }
 
 /**
- * checkBlob, then decrypt and authenticate: the chunk's plaintext, or BitSyncIntegrityError
- * (`missing` when a blob file is absent). Fetching (for a file), the checks and the decryption are
- * one trip to a worker. Bytes given are handed over.
+ * checkBlob, then decrypt and authenticate: the chunk's plaintext, or BitSyncIntegrityError. The
+ * checks and the decryption are one trip to a worker. `blob` is handed over.
  */
 export async function openChunk(
   dek: Uint8Array,
   contentHash: string,
   size: number,
   chunk: ChunkRef,
-  blob: Uint8Array | { file: string },
+  blob: Uint8Array,
 ): Promise<Buffer> {
   checkDek(dek);
-  const from: BlobLocation = blob instanceof Uint8Array ? { bytes: blob } : blob;
+  const from = { bytes: blob };
   const opened = await openInWorker(dek, chunkAdditionalData(contentHash, chunk.index), from, {
     expectedHash: chunk.hash,
     expectedLength: chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD,

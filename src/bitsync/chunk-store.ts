@@ -55,8 +55,8 @@ export interface ChunkStore {
   /** Removes scratch files last modified before `olderThan`; returns their names. */
   sweepScratch(olderThan: Date): Promise<string[]>;
   /**
-   * Present when blobs are local files: the crypto workers then write new blobs and read stored ones
-   * themselves, so blob bytes never cross threads. Other stores go through add and get.
+   * Present when blobs are local files: the crypto workers then write new blobs themselves, so a new
+   * blob's bytes never cross threads. Other stores go through add.
    */
   readonly blobFiles?: BlobFiles;
 }
@@ -65,8 +65,6 @@ export interface ChunkStore {
 export interface BlobFiles {
   /** A fresh path, on the blobs' file system, where a new blob file may be created. */
   scratchFile(): string;
-  /** Where blob `hash` is read from; the file may be absent. Never written through. */
-  pathOf(hash: string): string;
   /**
    * Names a blob file sealed and fsynced at a scratchFile path: it becomes the blob under its chunk
    * hash, as `add` would store it (same outcomes; the name is durable once `flush` has resolved).
