@@ -62,22 +62,19 @@ export async function* inChunks(
   if (filled > 0) yield staging.subarray(0, filled);
 }
 
-/** A reading in chunk_size pieces, each added to a running SHA-256 and size before it is yielded. */
+/** Chunks of a reading, each added to a running SHA-256 and size before it is yielded. */
 export interface HashedReading {
   chunks: AsyncGenerator<Buffer>;
   /** The lowercase hex SHA-256 and size of what has been read so far (all of it, once done). */
   result(): { contentHash: string; size: number };
 }
 
-export function hashedReading(
-  source: AsyncIterable<Uint8Array>,
-  buffers?: ChunkBuffers,
-): HashedReading {
+export function hashedReading(chunks: AsyncIterable<Buffer>): HashedReading {
   const hasher = createHash('sha256');
   let size = 0;
   return {
     chunks: (async function* () {
-      for await (const chunk of inChunks(source, buffers)) {
+      for await (const chunk of chunks) {
         hasher.update(chunk);
         size += chunk.length;
         yield chunk;

@@ -188,6 +188,38 @@ describe('round trips', () => {
     expect(read.equals(plaintext)).toBe(true);
   });
 
+  it.each([
+    ['empty', 0],
+    ['chunk_size', CHUNK_SIZE],
+    ['2 chunks + 1', 2 * CHUNK_SIZE + 1],
+  ])('creates from a %s file in two readings or, declared, one', async (_what, size) => {
+    const plaintext = randomBytes(size);
+    const file = path.join(await tempDirectory(), 'upload.bin');
+    await writeFile(file, plaintext);
+    for (const extra of [{}, { declaredContentHash: sha256(plaintext) }]) {
+      const store = await tempStore();
+      const { manifest } = await create(store, fileSource(file), extra);
+      expect(manifest).toMatchObject({ content_hash: sha256(plaintext), size });
+      const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest) }));
+      expect(read.equals(plaintext)).toBe(true);
+    }
+  });
+
+  it('keeps nothing when a file is rewritten between its readings', async () => {
+    const file = path.join(await tempDirectory(), 'upload.bin');
+    await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
+    const store = await tempStore();
+    // The dedup lookup runs between the two readings: the file changes right then.
+    const findManifest = async () => {
+      await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
+      return undefined;
+    };
+    await expect(create(store, fileSource(file), { findManifest })).rejects.toBeInstanceOf(
+      SourceChangedError,
+    );
+    expect(await storedHashes(store)).toEqual([]);
+  });
+
   it('gives every content its own DEK and every chunk its own nonce', async () => {
     const store = await tempStore();
     const plaintext = Buffer.alloc(CHUNK_SIZE * 3, 7);

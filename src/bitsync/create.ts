@@ -6,7 +6,7 @@ import { fingerprintOf } from '../crypto/keys.js';
 import type { ChunkStore } from './chunk-store.js';
 import { SealedChunk, SealedChunkFile } from './chunk-cipher.js';
 import { ChunkBuffers, hashedReading } from './chunker.js';
-import { hashContent, readOnce, type ContentSource } from './content-source.js';
+import { hashContent, readInChunks, type ContentSource } from './content-source.js';
 import { recipientKeyObject, withEnvelopes, type RecipientKey } from './envelope.js';
 import { DeclaredHashMismatchError, SourceChangedError } from './errors.js';
 import {
@@ -121,7 +121,7 @@ async function createInOnePass(
   recipients: KeyObject[],
 ): Promise<CreatedContent> {
   const buffers = new ChunkBuffers();
-  const reading = hashedReading(readOnce(options.source), buffers);
+  const reading = hashedReading(readInChunks(options.source, buffers));
   const matchesDeclared = () => {
     const { contentHash } = reading.result();
     if (contentHash !== declared) throw new DeclaredHashMismatchError(declared, contentHash);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ChunkBuffers, hashedReading } from './chunker.js';
+import { ChunkBuffers, hashedReading, inChunks } from './chunker.js';
 import { openInWorker, sealToFileInWorker } from './crypto-workers.js';
 import { SourceChangedError } from './errors.js';
 import { BLOB_OVERHEAD, CHUNK_SIZE, chunkCount, chunkPlaintextLength } from './format.js';
@@ -41,7 +41,7 @@ export async function spoolStream(
   const file = path.join(directory, `spool-${randomBytes(12).toString('hex')}.spool`);
   const key = randomBytes(32);
   // Every piece is hashed, in order, before it is handed over to a worker to be sealed.
-  const reading = hashedReading(source, buffers);
+  const reading = hashedReading(inChunks(source, buffers));
   const handle = await open(file, 'wx', 0o600);
   // The workers seal each segment and write it at its own place in the file themselves (so its
   // ciphertext never crosses threads): one segment being sealed and written while the main thread
