@@ -1,5 +1,6 @@
 // FileChunkStore: blobs as files under <root>/blobs/ab/<hash>, written atomically (temp file in
-// <root>/tmp, fsync, rename, fsync directory) so a crash never leaves a torn blob under a valid name.
+// <root>/tmp, fsync, rename or link, fsync directory) so a crash never leaves a torn blob under a
+// valid name.
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
@@ -97,14 +98,13 @@ export class FileChunkStore implements ChunkStore, BlobFiles {
 
   async adopt(chunk: SealedChunkFile): Promise<AddedBlob> {
     const { file, hash } = chunk;
-    let linked = false;
     try {
       const target = this.pathOf(hash);
       const folder = path.dirname(target);
       // A link, not a rename, never replaces: a freshly sealed blob cannot already exist (its nonce
       // is fresh), so the usual answer costs no lookup, yet `existing` is still told apart from
       // `stored` (with fixed nonces it happens), and only blobs this call stored are ever deleted.
-      linked = await this.inFolder(folder, () => link(file, target)).then(
+      const linked = await this.inFolder(folder, () => link(file, target)).then(
         () => true,
         (error: unknown) => {
           if (isErrno(error, 'EEXIST')) return false;
