@@ -1,7 +1,7 @@
 // One chunk's blob: sealing plaintext into nonce ‖ AES-256-GCM ciphertext ‖ tag under the chunk's
 // additional data, and checking and opening a blob, in the crypto worker pool.
 import { BitSyncIntegrityError, type ChunkRef } from './errors.js';
-import { hashInWorker, openInWorker, sealInWorker } from './crypto-workers.js';
+import { hashInWorker, openInWorker, sealInWorker, sealToFileInWorker } from './crypto-workers.js';
 import {
   BLOB_OVERHEAD,
   chunkAdditionalData,
@@ -54,6 +54,51 @@ export class SealedChunk {
 }
 
 /**
+ * A blob this process has just sealed straight into a new file (written and fsynced by the worker),
+ * with its chunk hash computed from those very bytes. Only `SealedChunkFile.seal` makes one, which
+ * is why a store may name the file by that hash without reading it again.
+ */
+export class SealedChunkFile {
+  private constructor(
+    /** The fsynced file holding the whole blob, not yet under its name. */
+    readonly file: string,
+    /** SHA-256 of the blob: the chunk hash, the name it is stored under. */
+    readonly hash: string,
+    /** The plaintext's buffer, handed back: the caller may fill it again. */
+    readonly plaintext: Buffer | undefined,
+  ) {}
+
+  /**
+   * Seals chunk `index` of a content into the new file `file` (created exclusively, fsynced and
+   * closed; removed on failure). `plaintext` is handed over; with `giveBack` it comes back as
+   * `plaintext`.
+   */
+  static async seal(
+    dek: Uint8Array,
+    contentHash: string,
+    index: number,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    file: string,
+    giveBack: boolean,
+  ): Promise<SealedChunkFile> {
+    checkDek(dek);
+    if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
+    const sealed = await sealToFileInWorker(
+      dek,
+      nonce,
+      chunkAdditionalData(contentHash, index),
+      plaintext,
+      true,
+      { file },
+      giveBack,
+    );
+    if (sealed.hash === undefined) throw new Error('the sealed chunk came back without its hash');
+    return new SealedChunkFile(file, sealed.hash, sealed.plaintext);
+  }
+}
+
+/**
  * Checks a blob without decrypting it: it must hash to its name, then have the length the content's
  * size implies for its position. Throws BitSyncIntegrityError naming the chunk. `blob` is handed
  * over: do not use it afterwards.
@@ -77,7 +122,7 @@ export async function checkBlob(
 
 /**
  * checkBlob, then decrypt and authenticate: the chunk's plaintext, or BitSyncIntegrityError. The
- * hash check and the decryption are one trip to a worker. `blob` is handed over.
+ * checks and the decryption are one trip to a worker. `blob` is handed over.
  */
 export async function openChunk(
   dek: Uint8Array,
@@ -87,16 +132,11 @@ export async function openChunk(
   blob: Uint8Array,
 ): Promise<Buffer> {
   checkDek(dek);
-  if (blob.length !== chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD) {
-    // Rare: let checkBlob say whether the blob or the manifest's size is at fault.
-    await checkBlob(contentHash, size, chunk, blob);
-  }
-  const opened = await openInWorker(
-    dek,
-    chunkAdditionalData(contentHash, chunk.index),
-    blob,
-    chunk.hash,
-  );
+  const from = { bytes: blob };
+  const opened = await openInWorker(dek, chunkAdditionalData(contentHash, chunk.index), from, {
+    expectedHash: chunk.hash,
+    expectedLength: chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD,
+  });
   if ('failure' in opened) throw new BitSyncIntegrityError(opened.failure, contentHash, chunk);
   return opened.plaintext;
 }

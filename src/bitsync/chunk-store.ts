@@ -1,6 +1,6 @@
 // The ChunkStore contract: blobs by chunk hash, behind a narrow interface so a shared or remote
 // backend can replace the filesystem without touching the callers.
-import type { SealedChunk } from './chunk-cipher.js';
+import type { SealedChunk, SealedChunkFile } from './chunk-cipher.js';
 
 /** A blob's bytes: whole, or as a stream (a blob fetched from a peer). */
 export type BlobSource = Uint8Array | AsyncIterable<Uint8Array>;
@@ -54,4 +54,21 @@ export interface ChunkStore {
   readonly scratchDirectory: string | undefined;
   /** Removes scratch files last modified before `olderThan`; returns their names. */
   sweepScratch(olderThan: Date): Promise<string[]>;
+  /**
+   * Present when blobs are local files: the crypto workers then write new blobs themselves, so a new
+   * blob's bytes never cross threads. Other stores go through add.
+   */
+  readonly blobFiles?: BlobFiles;
+}
+
+/** The capability of a store that keeps each blob as a local file. */
+export interface BlobFiles {
+  /** A fresh path, on the blobs' file system, where a new blob file may be created. */
+  scratchFile(): string;
+  /**
+   * Names a blob file sealed and fsynced at a scratchFile path: it becomes the blob under its chunk
+   * hash, as `add` would store it (same outcomes; the name is durable once `flush` has resolved).
+   * The scratch file is gone when this settles, whatever the outcome.
+   */
+  adopt(chunk: SealedChunkFile): Promise<AddedBlob>;
 }

@@ -4,15 +4,46 @@ import { createHash } from 'node:crypto';
 import { CHUNK_SIZE } from './format.js';
 
 /**
- * Yields fresh buffers of exactly `size` bytes (the last one shorter, none for an empty stream).
- * Every yielded buffer is a copy this generator owns outright, never a view of the caller's bytes:
- * consumers may hand it to a worker (transferring its memory) without touching the source.
+ * Chunk-sized buffers given back once their chunk is sealed, so that a creation fills the same few
+ * again instead of allocating (and page-faulting, and later collecting) a fresh one per chunk.
+ */
+export class ChunkBuffers {
+  private readonly spare: ArrayBuffer[] = [];
+
+  /** A chunk_size buffer this caller owns outright (its own ArrayBuffer, transferable). */
+  take(): Buffer {
+    const spare = this.spare.pop();
+    return spare === undefined ? Buffer.allocUnsafeSlow(CHUNK_SIZE) : Buffer.from(spare);
+  }
+
+  /** Keeps the buffer under `bytes` for reuse if it is a whole chunk_size one; the caller lets go. */
+  giveBack(bytes: Uint8Array | undefined): void {
+    const buffer = bytes?.buffer;
+    if (
+      buffer instanceof ArrayBuffer &&
+      buffer.byteLength === CHUNK_SIZE &&
+      this.spare.length < SPARE_BUFFERS
+    ) {
+      this.spare.push(buffer);
+    }
+  }
+}
+
+/** More than the chunks in flight at once never helps; the rest are left to the garbage collector. */
+const SPARE_BUFFERS = 8;
+
+/**
+ * Yields buffers of exactly chunk_size bytes (the last one shorter, none for an empty stream).
+ * Every yielded buffer is one this generator owns outright (taken from `buffers`), never a view of
+ * the caller's bytes: consumers may hand it to a worker (transferring its memory) without touching
+ * the source.
  */
 export async function* inChunks(
   source: AsyncIterable<Uint8Array>,
-  size: number = CHUNK_SIZE,
+  buffers: ChunkBuffers = new ChunkBuffers(),
 ): AsyncGenerator<Buffer> {
-  let staging = Buffer.allocUnsafeSlow(size);
+  const size = CHUNK_SIZE;
+  let staging = buffers.take();
   let filled = 0;
   for await (const piece of source) {
     let offset = 0;
@@ -23,7 +54,7 @@ export async function* inChunks(
       offset += take;
       if (filled === size) {
         yield staging;
-        staging = Buffer.allocUnsafeSlow(size);
+        staging = buffers.take();
         filled = 0;
       }
     }
@@ -31,19 +62,19 @@ export async function* inChunks(
   if (filled > 0) yield staging.subarray(0, filled);
 }
 
-/** A reading in chunk_size pieces, each added to a running SHA-256 and size before it is yielded. */
+/** Chunks of a reading, each added to a running SHA-256 and size before it is yielded. */
 export interface HashedReading {
   chunks: AsyncGenerator<Buffer>;
   /** The lowercase hex SHA-256 and size of what has been read so far (all of it, once done). */
   result(): { contentHash: string; size: number };
 }
 
-export function hashedReading(source: AsyncIterable<Uint8Array>): HashedReading {
+export function hashedReading(chunks: AsyncIterable<Buffer>): HashedReading {
   const hasher = createHash('sha256');
   let size = 0;
   return {
     chunks: (async function* () {
-      for await (const chunk of inChunks(source)) {
+      for await (const chunk of chunks) {
         hasher.update(chunk);
         size += chunk.length;
         yield chunk;

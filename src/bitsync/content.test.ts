@@ -188,6 +188,38 @@ describe('round trips', () => {
     expect(read.equals(plaintext)).toBe(true);
   });
 
+  it.each([
+    ['empty', 0],
+    ['chunk_size', CHUNK_SIZE],
+    ['2 chunks + 1', 2 * CHUNK_SIZE + 1],
+  ])('creates from a %s file in two readings or, declared, one', async (_what, size) => {
+    const plaintext = randomBytes(size);
+    const file = path.join(await tempDirectory(), 'upload.bin');
+    await writeFile(file, plaintext);
+    for (const extra of [{}, { declaredContentHash: sha256(plaintext) }]) {
+      const store = await tempStore();
+      const { manifest } = await create(store, fileSource(file), extra);
+      expect(manifest).toMatchObject({ content_hash: sha256(plaintext), size });
+      const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest) }));
+      expect(read.equals(plaintext)).toBe(true);
+    }
+  });
+
+  it('keeps nothing when a file is rewritten between its readings', async () => {
+    const file = path.join(await tempDirectory(), 'upload.bin');
+    await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
+    const store = await tempStore();
+    // The dedup lookup runs between the two readings: the file changes right then.
+    const findManifest = async () => {
+      await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
+      return undefined;
+    };
+    await expect(create(store, fileSource(file), { findManifest })).rejects.toBeInstanceOf(
+      SourceChangedError,
+    );
+    expect(await storedHashes(store)).toEqual([]);
+  });
+
   it('gives every content its own DEK and every chunk its own nonce', async () => {
     const store = await tempStore();
     const plaintext = Buffer.alloc(CHUNK_SIZE * 3, 7);
@@ -366,6 +398,31 @@ describe('a declared content hash', () => {
     await expect(failure).rejects.toBeInstanceOf(DeclaredHashMismatchError);
     await expect(failure).rejects.toMatchObject({ declared, actual: sha256(plaintext) });
     expect(await storedHashes(store)).toEqual([]);
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
+  });
+
+  it('on failure deletes the blobs it wrote, never those it found stored already', async () => {
+    const store = await tempStore();
+    const plaintext = randomBytes(3 * CHUNK_SIZE);
+    const declaredContentHash = sha256(plaintext);
+    // Fixed key material seals the same blobs twice, so the second create meets stored ones.
+    const fixedKeyMaterial = {
+      dek: randomBytes(32),
+      nonce: (index: number) => Buffer.alloc(12, index + 1),
+    };
+    const first = await create(store, uploadOf(plaintext), {
+      declaredContentHash,
+      fixedKeyMaterial,
+    });
+    // Same first two chunks, another third: blobs 0 and 1 exist already, the third is new.
+    const other = Buffer.concat([plaintext.subarray(0, 2 * CHUNK_SIZE), randomBytes(CHUNK_SIZE)]);
+    const failure = create(store, uploadOf(other), { declaredContentHash, fixedKeyMaterial });
+    await expect(failure).rejects.toBeInstanceOf(DeclaredHashMismatchError);
+    expect(await storedHashes(store)).toEqual([...first.manifest.chunks].sort());
+    const read = await readAll(
+      readContent({ store, manifest: first.manifest, dek: dekOf(first.manifest) }),
+    );
+    expect(read.equals(plaintext)).toBe(true);
     expect(await readdir(store.scratchDirectory)).toEqual([]);
   });
 

@@ -4,9 +4,9 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import os from 'node:os';
 import { fingerprintOf } from '../crypto/keys.js';
 import type { ChunkStore } from './chunk-store.js';
-import { SealedChunk } from './chunk-cipher.js';
-import { hashedReading } from './chunker.js';
-import { hashContent, readOnce, type ContentSource } from './content-source.js';
+import { SealedChunk, SealedChunkFile } from './chunk-cipher.js';
+import { ChunkBuffers, hashedReading } from './chunker.js';
+import { hashContent, readInChunks, type ContentSource } from './content-source.js';
 import { recipientKeyObject, withEnvelopes, type RecipientKey } from './envelope.js';
 import { DeclaredHashMismatchError, SourceChangedError } from './errors.js';
 import {
@@ -83,9 +83,11 @@ export async function createContent(options: CreateContentOptions): Promise<Crea
     return createInOnePass(options, options.declaredContentHash, metadata, recipients);
   }
 
+  const buffers = new ChunkBuffers();
   const content = await hashContent(
     options.source,
     options.scratchDirectory ?? store.scratchDirectory ?? os.tmpdir(),
+    buffers,
   );
   try {
     const existing = await options.findManifest?.(content.contentHash);
@@ -99,6 +101,7 @@ export async function createContent(options: CreateContentOptions): Promise<Crea
         (n) => {
           if (n !== chunkCount(content.size)) throw new SourceChangedError();
         },
+        buffers,
       );
       return described(options, dek, content, chunks, metadata, recipients);
     });
@@ -117,7 +120,8 @@ async function createInOnePass(
   metadata: ManifestMetadata,
   recipients: KeyObject[],
 ): Promise<CreatedContent> {
-  const reading = hashedReading(readOnce(options.source));
+  const buffers = new ChunkBuffers();
+  const reading = hashedReading(readInChunks(options.source, buffers));
   const matchesDeclared = () => {
     const { contentHash } = reading.result();
     if (contentHash !== declared) throw new DeclaredHashMismatchError(declared, contentHash);
@@ -131,7 +135,14 @@ async function createInOnePass(
     return reuse(existing, reading.result(), recipients);
   }
   return withDek(options, async (dek) => {
-    const chunks = await sealAndStore(options, dek, declared, reading.chunks, matchesDeclared);
+    const chunks = await sealAndStore(
+      options,
+      dek,
+      declared,
+      reading.chunks,
+      matchesDeclared,
+      buffers,
+    );
     return described(options, dek, reading.result(), chunks, metadata, recipients);
   });
 }
@@ -207,15 +218,35 @@ async function sealAndStore(
   contentHash: string,
   plaintexts: AsyncIterable<Buffer>,
   finished: (count: number) => void,
+  buffers: ChunkBuffers,
 ): Promise<string[]> {
   const { store, fixedKeyMaterial: fixed } = options;
   const hashes: string[] = [];
   const written: string[] = [];
   // Backpressure: a chunk is read only while fewer than CHUNKS_IN_FLIGHT are being sealed or stored.
+  const files = store.blobFiles;
   const stored = inOrder(plaintexts, CHUNKS_IN_FLIGHT, async (plaintext, index) => {
     const nonce = fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index);
-    const sealed = await SealedChunk.seal(dek, contentHash, index, nonce, plaintext);
-    const { hash, outcome } = await store.add(sealed);
+    let added;
+    if (files === undefined) {
+      added = await store.add(await SealedChunk.seal(dek, contentHash, index, nonce, plaintext));
+    } else {
+      // A store of local files has the worker write the blob file itself: its bytes never come
+      // back, and the plaintext's buffer does, to be filled with a later chunk.
+      const file = files.scratchFile();
+      const sealed = await SealedChunkFile.seal(
+        dek,
+        contentHash,
+        index,
+        nonce,
+        plaintext,
+        file,
+        true,
+      );
+      buffers.giveBack(sealed.plaintext);
+      added = await files.adopt(sealed);
+    }
+    const { hash, outcome } = added;
     if (outcome === 'stored') written.push(hash);
     return hash;
   });

@@ -1,8 +1,21 @@
 // The crypto worker pool: results match node:crypto on the main thread, failures come back as
 // answers, and handing bytes over never takes memory the caller still owns.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { hashInWorker, openInWorker, sealInWorker } from './crypto-workers.js';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashInWorker, openInWorker, sealInWorker, sealToFileInWorker } from './crypto-workers.js';
+
+const directories: string[] = [];
+afterEach(async () => {
+  await Promise.all(directories.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+async function tempDirectory(): Promise<string> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'axon-crypto-workers-test-'));
+  directories.push(directory);
+  return directory;
+}
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -30,19 +43,122 @@ describe('crypto workers', () => {
     const plaintext = randomBytes(5000);
     const { parts, hash } = await sealInWorker(key, nonce, aad, Buffer.from(plaintext), true);
     const copy = () => Buffer.concat(parts);
-    const opened = await openInWorker(key, aad, copy(), hash);
+    const opened = await openInWorker(key, aad, { bytes: copy() }, { expectedHash: hash });
     expect('plaintext' in opened && opened.plaintext.equals(plaintext)).toBe(true);
-    expect(await openInWorker(key, aad, copy(), sha256(Buffer.from('other')))).toEqual({
+    expect(
+      await openInWorker(
+        key,
+        aad,
+        { bytes: copy() },
+        { expectedHash: sha256(Buffer.from('other')) },
+      ),
+    ).toEqual({
       failure: 'hash_mismatch',
     });
-    expect(await openInWorker(key, Buffer.from('other aad'), copy(), undefined)).toEqual({
+    expect(await openInWorker(key, Buffer.from('other aad'), { bytes: copy() })).toEqual({
       failure: 'authentication_failed',
     });
     const flipped = copy();
     flipped[20]! ^= 1;
-    expect(await openInWorker(key, aad, flipped, undefined)).toEqual({
+    expect(await openInWorker(key, aad, { bytes: flipped })).toEqual({
       failure: 'authentication_failed',
     });
+  });
+
+  const sealedByNodeCrypto = (plaintext: Buffer) => {
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    cipher.setAAD(aad);
+    return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  };
+
+  it('seals into a new file exactly what node:crypto seals, and gives the buffer back', async () => {
+    const directory = await tempDirectory();
+    const file = path.join(directory, 'blob.partial');
+    // Not a multiple of the worker's 16 KiB pieces, and larger than one.
+    const plaintext = randomBytes(100_003);
+    const handedOver = Buffer.from(plaintext);
+    const { hash, plaintext: back } = await sealToFileInWorker(
+      key,
+      nonce,
+      aad,
+      handedOver,
+      true,
+      { file },
+      true,
+    );
+    const expected = sealedByNodeCrypto(plaintext);
+    expect((await readFile(file)).equals(expected)).toBe(true);
+    expect(hash).toBe(sha256(expected));
+    expect(back?.equals(plaintext)).toBe(true);
+    expect(handedOver.buffer.byteLength).toBe(0); // it travelled, it was not copied
+  });
+
+  it('never writes over an existing file, and leaves it as it was', async () => {
+    const directory = await tempDirectory();
+    const file = path.join(directory, 'taken');
+    await writeFile(file, 'somebody else');
+    const sealing = sealToFileInWorker(key, nonce, aad, randomBytes(10), true, { file }, false);
+    await expect(sealing).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(file, 'utf8')).toBe('somebody else');
+  });
+
+  it('passes a file error back with its errno code', async () => {
+    const directory = await tempDirectory();
+    const file = path.join(directory, 'gone', 'blob.partial');
+    const sealing = sealToFileInWorker(key, nonce, aad, randomBytes(10), true, { file }, false);
+    await expect(sealing).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(directory)).toEqual([]);
+  });
+
+  it('seals segments at their places in an open file and opens them from there', async () => {
+    const directory = await tempDirectory();
+    const handle = await open(path.join(directory, 'spool'), 'w+');
+    try {
+      const pieces = [randomBytes(3000), randomBytes(2000)];
+      const length = (index: number) => pieces[index]!.length + 28;
+      // Written out of order, each at its own position.
+      await sealToFileInWorker(
+        key,
+        nonce,
+        aad,
+        Buffer.from(pieces[1]!),
+        false,
+        { fd: handle.fd, position: 4000 },
+        false,
+      );
+      await sealToFileInWorker(
+        key,
+        nonce,
+        aad,
+        Buffer.from(pieces[0]!),
+        false,
+        { fd: handle.fd, position: 0 },
+        false,
+      );
+      for (const [index, position] of [
+        [0, 0],
+        [1, 4000],
+      ] as const) {
+        const from = { fd: handle.fd, position, length: length(index) };
+        const opened = await openInWorker(key, aad, from, { expectedNonce: nonce });
+        expect('plaintext' in opened && opened.plaintext.equals(pieces[index]!)).toBe(true);
+        // Into a buffer given for it, when it is large enough.
+        const into = Buffer.allocUnsafeSlow(5000);
+        const reused = await openInWorker(key, aad, from, { expectedNonce: nonce }, into);
+        expect('plaintext' in reused && reused.plaintext.equals(pieces[index]!)).toBe(true);
+        expect('plaintext' in reused && reused.plaintext.buffer.byteLength).toBe(5000);
+      }
+      const elsewhere = { fd: handle.fd, position: 0, length: length(0) };
+      expect(await openInWorker(key, aad, elsewhere, { expectedNonce: randomBytes(12) })).toEqual({
+        failure: 'authentication_failed',
+      });
+      const short = { fd: handle.fd, position: 4000, length: length(1) + 1 };
+      expect(await openInWorker(key, aad, short, { expectedLength: length(1) + 1 })).toEqual({
+        failure: 'wrong_length',
+      });
+    } finally {
+      await handle.close();
+    }
   });
 
   it('copies a view into a larger buffer rather than taking the whole buffer', async () => {

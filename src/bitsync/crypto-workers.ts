@@ -8,58 +8,162 @@ import { Worker } from 'node:worker_threads';
 // transferred ArrayBuffers (no copy) both ways.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
 const { createCipheriv, createDecipheriv, createHash } = require('node:crypto');
 const NONCE = 12;
 const TAG = 16;
-const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const MAX_BLOB = 524288 + NONCE + TAG;
+// Ciphers run over 16 KiB pieces: each output is small enough for the allocator to reuse, where one
+// 512 KiB output is fresh memory (zero-filled, page-faulted) every time, at about half the speed.
+const PIECE = 16384;
 const view = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Segments read from files never leave this worker, so one buffer serves every read (a fresh one per
+// read was measured: this worker seldom collects garbage, and the peak RSS rose by tens of MiB).
+let readBuffer;
 
-// The blob is returned in parts (nonce, ciphertext, tag): joining them would copy every ciphertext
-// once more, and the hash and the file write take parts as they are.
-function seal(job) {
+function sealParts(job) {
+  const plaintext = view(job.plaintext);
   const cipher = createCipheriv('aes-256-gcm', job.key, job.nonce);
   cipher.setAAD(job.aad);
-  const ciphertext = ownedExactly(cipher.update(view(job.plaintext)));
+  const hasher = job.hash ? createHash('sha256').update(job.nonce) : undefined;
+  const parts = [job.nonce];
+  for (let offset = 0; offset < plaintext.length; offset += PIECE) {
+    const piece = cipher.update(plaintext.subarray(offset, offset + PIECE));
+    if (hasher) hasher.update(piece);
+    parts.push(piece);
+  }
   cipher.final();
-  const tag = new Uint8Array(cipher.getAuthTag());
-  const hash = job.hash
-    ? createHash('sha256').update(job.nonce).update(ciphertext).update(tag).digest('hex')
-    : undefined;
+  const tag = cipher.getAuthTag();
+  if (hasher) hasher.update(tag);
+  parts.push(tag);
+  return { parts, hash: hasher ? hasher.digest('hex') : undefined };
+}
+
+// Sealed bytes handed back to the main thread: the ciphertext joined once (it crosses threads whole).
+function seal(job) {
+  const { parts, hash } = sealParts(job);
+  const pieces = parts.slice(1, -1);
+  const ciphertext = new Uint8Array(pieces.reduce((total, piece) => total + piece.length, 0));
+  let filled = 0;
+  for (const piece of pieces) {
+    ciphertext.set(piece, filled);
+    filled += piece.length;
+  }
+  const tag = new Uint8Array(parts[parts.length - 1]);
   return { result: { ciphertext, tag, hash }, transfer: [ciphertext.buffer] };
 }
 
-// update's output normally owns its memory exactly; anything else is copied, since cloning a view
-// would clone the whole buffer under it.
-function ownedExactly(bytes) {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+function writeAll(fd, parts, position) {
+  let remaining = parts.filter((part) => part.length > 0);
+  while (remaining.length > 0) {
+    let written = fs.writevSync(fd, remaining, position === undefined ? null : position);
+    if (position !== undefined) position += written;
+    const rest = [];
+    for (const part of remaining) {
+      if (written >= part.length) written -= part.length;
+      else {
+        rest.push(part.subarray(written));
+        written = 0;
+      }
+    }
+    remaining = rest;
+  }
 }
 
-function open(job) {
-  const sealed = view(job.sealed);
-  if (job.expectedHash !== undefined && sha256(sealed) !== job.expectedHash) {
-    return { result: { failure: 'hash_mismatch' }, transfer: [] };
+// Sealed straight into a file: a new blob file (created, written, fsynced, closed; removed again if
+// any step fails) or a segment at a position of an open spool. The ciphertext never leaves this
+// thread; the plaintext buffer goes back to a caller that asks, to be filled again. The fsync waits
+// on the disk, not the CPU, so it runs on the thread pool while this worker seals the next chunk.
+async function sealToFile(job) {
+  const { parts, hash } = sealParts(job);
+  if (job.target.file !== undefined) {
+    const fd = fs.openSync(job.target.file, 'wx');
+    try {
+      writeAll(fd, parts, undefined);
+      await new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      fs.closeSync(fd);
+      fs.rmSync(job.target.file, { force: true });
+      throw error;
+    }
+    fs.closeSync(fd);
+  } else {
+    writeAll(job.target.fd, parts, job.target.position);
   }
-  const decipher = createDecipheriv('aes-256-gcm', job.key, sealed.subarray(0, NONCE));
+  if (!job.giveBack) return { result: { hash }, transfer: [] };
+  return { result: { hash, plaintext: job.plaintext }, transfer: [job.plaintext.buffer] };
+}
+
+function readBlob(from) {
+  if (from.bytes !== undefined) return view(from.bytes);
+  if (from.length > MAX_BLOB) throw new RangeError('no blob or segment is that long');
+  readBuffer ??= Buffer.allocUnsafeSlow(MAX_BLOB);
+  let filled = 0;
+  while (filled < from.length) {
+    const count = fs.readSync(from.fd, readBuffer, filled, from.length - filled, from.position + filled);
+    if (count === 0) break;
+    filled += count;
+  }
+  return readBuffer.subarray(0, filled);
+}
+
+// Checks run in the order every reader must follow: hash, length, tag. No plaintext leaves
+// this thread unless the tag authenticates.
+function open(job) {
+  const sealed = readBlob(job.from);
+  const fail = (failure) => ({ result: { failure }, transfer: [] });
+  if (job.expectedHash !== undefined) {
+    if (createHash('sha256').update(sealed).digest('hex') !== job.expectedHash) return fail('hash_mismatch');
+  }
+  if (job.expectedLength !== undefined && sealed.length !== job.expectedLength) return fail('wrong_length');
+  if (sealed.length < NONCE + TAG) return fail('authentication_failed');
+  const nonce = sealed.subarray(0, NONCE);
+  if (job.expectedNonce !== undefined && !nonce.equals(view(job.expectedNonce))) {
+    return fail('authentication_failed');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', job.key, nonce);
   decipher.setAAD(job.aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-  // update's output owns its memory exactly (GCM's final adds nothing), so it travels without a copy.
-  const plaintext = decipher.update(sealed.subarray(NONCE, sealed.length - TAG));
+  const ciphertext = sealed.subarray(NONCE, sealed.length - TAG);
+  let plaintext;
+  if (job.into !== undefined && job.into.length >= ciphertext.length) {
+    plaintext = view(job.into).subarray(0, ciphertext.length);
+    let filled = 0;
+    for (let offset = 0; offset < ciphertext.length; offset += PIECE) {
+      filled += decipher.update(ciphertext.subarray(offset, offset + PIECE)).copy(plaintext, filled);
+    }
+  } else {
+    // A plaintext that leaves this thread is update's own output, which owns its memory exactly.
+    plaintext = decipher.update(ciphertext);
+  }
   try {
     decipher.final();
   } catch {
-    return { result: { failure: 'authentication_failed' }, transfer: [] };
+    return fail('authentication_failed');
   }
-  const owned = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
-  return { result: { plaintext }, transfer: owned && plaintext.length > 0 ? [plaintext.buffer] : [] };
+  return { result: { plaintext }, transfer: plaintext.length > 0 ? [plaintext.buffer] : [] };
 }
 
+function hash(job) {
+  return { result: { hash: createHash('sha256').update(view(job.bytes)).digest('hex') }, transfer: [] };
+}
+
+const operations = { seal, sealToFile, open, hash };
+
 parentPort.on('message', ({ id, job }) => {
+  const answer = ({ result, transfer }) => parentPort.postMessage({ id, result }, transfer);
+  const refuse = (error) =>
+    parentPort.postMessage({
+      id,
+      error: String(error && error.message ? error.message : error),
+      code: error && typeof error.code === 'string' ? error.code : undefined,
+    });
   try {
-    const { result, transfer } =
-      job.op === 'seal' ? seal(job) : job.op === 'open' ? open(job) : { result: { hash: sha256(view(job.bytes)) }, transfer: [] };
-    parentPort.postMessage({ id, result }, transfer);
+    const done = operations[job.op](job);
+    if (done instanceof Promise) done.then(answer, refuse);
+    else answer(done);
   } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.message ? error.message : error) });
+    refuse(error);
   }
 });
 `;
@@ -73,26 +177,51 @@ interface SealJob {
   /** Also hash the sealed bytes (a blob's chunk hash), while they are hot in this core's cache. */
   hash: boolean;
 }
-interface OpenJob {
+/** Where sealed bytes go straight from the worker: a new file, or a position in an open file. */
+export type SealTarget = { file: string } | { fd: number; position: number };
+interface SealToFileJob extends Omit<SealJob, 'op'> {
+  op: 'sealToFile';
+  target: SealTarget;
+  /** Transfer the plaintext's buffer back once sealed, to be filled again. */
+  giveBack: boolean;
+}
+/** Where a blob to open comes from: bytes handed over, or `length` bytes at a position of an open file. */
+export type BlobLocation = { bytes: Uint8Array } | { fd: number; position: number; length: number };
+/** What the worker checks before decrypting, in the order every reader must follow. */
+export interface OpenChecks {
+  /** SHA-256 of the blob (hex), checked before anything else. */
+  expectedHash?: string;
+  /** The blob's length, checked after its hash. */
+  expectedLength?: number;
+  /** The nonce the blob must start with (a spool segment's own). */
+  expectedNonce?: Uint8Array;
+}
+interface OpenJob extends OpenChecks {
   op: 'open';
   key: Uint8Array;
   aad: Uint8Array;
-  sealed: Uint8Array;
-  /** Checked against SHA-256 of `sealed` before decrypting. */
-  expectedHash: string | undefined;
+  from: BlobLocation;
+  /** A buffer to decrypt into (when large enough), instead of a fresh one. */
+  into?: Uint8Array;
 }
 interface HashJob {
   op: 'hash';
   bytes: Uint8Array;
 }
-type Job = SealJob | OpenJob | HashJob;
+type Job = SealJob | SealToFileJob | OpenJob | HashJob;
 
 export interface Sealed {
   /** The blob in its parts: nonce, ciphertext, tag. */
   parts: Buffer[];
   hash: string | undefined;
 }
-export type Opened = { plaintext: Buffer } | { failure: 'hash_mismatch' | 'authentication_failed' };
+export interface SealedToFile {
+  hash: string | undefined;
+  /** The plaintext's buffer, handed back when asked for: the caller may fill it again. */
+  plaintext: Buffer | undefined;
+}
+export type OpenFailure = 'hash_mismatch' | 'wrong_length' | 'authentication_failed';
+export type Opened = { plaintext: Buffer } | { failure: OpenFailure };
 
 interface Reply {
   id: number;
@@ -101,9 +230,10 @@ interface Reply {
     tag?: Uint8Array;
     hash?: string;
     plaintext?: Uint8Array;
-    failure?: string;
+    failure?: OpenFailure;
   };
   error?: string;
+  code?: string;
 }
 
 interface PendingJob {
@@ -140,7 +270,12 @@ class CryptoWorker {
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker.unref();
     if (reply.error !== undefined || reply.result === undefined) {
-      job.reject(new Error(reply.error ?? 'crypto worker gave no result'));
+      // The errno code (ENOSPC, EEXIST…) survives the trip, so callers can tell file errors apart.
+      job.reject(
+        Object.assign(new Error(reply.error ?? 'crypto worker gave no result'), {
+          code: reply.code,
+        }),
+      );
     } else {
       job.resolve(reply.result);
     }
@@ -227,21 +362,63 @@ export async function sealInWorker(
   };
 }
 
-/** Checks `expectedHash` (when given) and opens nonce ‖ ciphertext ‖ tag. `sealed` is handed over. */
+/**
+ * AES-256-GCM written by the worker itself to `target` (a new file is fsynced and closed before
+ * this resolves; a failed one is removed), and optionally its SHA-256. `plaintext` is handed over;
+ * with `giveBack` it comes back once sealed.
+ */
+export async function sealToFileInWorker(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+  hash: boolean,
+  target: SealTarget,
+  giveBack: boolean,
+): Promise<SealedToFile> {
+  const input = transferable(plaintext);
+  const job: SealToFileJob = {
+    op: 'sealToFile',
+    key: exact(key),
+    nonce: exact(nonce),
+    aad: exact(aad),
+    plaintext: input,
+    hash,
+    target,
+    giveBack,
+  };
+  const result = await dispatch(job, input);
+  const back = result.plaintext === undefined ? undefined : asBuffer(result.plaintext);
+  return { hash: result.hash, plaintext: back };
+}
+
+/**
+ * Fetches the blob (bytes given are handed over), checks it as `checks` says and opens
+ * nonce ‖ ciphertext ‖ tag, into `into` (handed over) when it is large enough.
+ */
 export async function openInWorker(
   key: Uint8Array,
   aad: Uint8Array,
-  sealed: Uint8Array,
-  expectedHash: string | undefined,
+  from: BlobLocation,
+  checks: OpenChecks = {},
+  into?: Uint8Array,
 ): Promise<Opened> {
-  const input = transferable(sealed);
-  const result = await dispatch(
-    { op: 'open', key: exact(key), aad: exact(aad), sealed: input, expectedHash },
-    input,
+  const handedOver = 'bytes' in from ? transferable(from.bytes) : undefined;
+  const target = into === undefined ? undefined : transferable(into);
+  const job: OpenJob = {
+    op: 'open',
+    key: exact(key),
+    aad: exact(aad),
+    from: handedOver === undefined ? from : { bytes: handedOver },
+    ...checks,
+    ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
+    ...(target === undefined ? {} : { into: target }),
+  };
+  const transfer = [handedOver, target].flatMap((bytes) =>
+    bytes === undefined ? [] : [bytes.buffer as ArrayBuffer],
   );
-  if (result.failure === 'hash_mismatch' || result.failure === 'authentication_failed') {
-    return { failure: result.failure };
-  }
+  const result = await leastBusyWorker().run(nextId++, job, transfer);
+  if (result.failure !== undefined) return { failure: result.failure };
   if (result.plaintext === undefined) throw new Error('crypto worker gave no plaintext');
   return { plaintext: asBuffer(result.plaintext) };
 }

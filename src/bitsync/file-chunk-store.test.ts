@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SealedChunk } from './chunk-cipher.js';
+import { SealedChunk, SealedChunkFile } from './chunk-cipher.js';
 import { BlobRejectedError, InvalidChunkHashError } from './errors.js';
 import { FileChunkStore } from './file-chunk-store.js';
 import { MAX_BLOB_BYTES } from './format.js';
@@ -70,6 +70,71 @@ describe('FileChunkStore', () => {
     expect(await store.add(sealed)).toEqual({ hash, outcome: 'stored' });
     expect(await store.add(sealed)).toEqual({ hash, outcome: 'existing' });
     expect(await store.get(hash)).toEqual(sealed.blob);
+  });
+
+  describe('blob files sealed by a worker (adopt)', () => {
+    // Fixed inputs, so the same blob can be sealed twice, as the test vector does.
+    const dek = randomBytes(32);
+    const nonce = randomBytes(12);
+    const plaintext = randomBytes(3000);
+    const sealInto = (store: FileChunkStore) =>
+      SealedChunkFile.seal(
+        dek,
+        'b'.repeat(64),
+        0,
+        nonce,
+        Buffer.from(plaintext),
+        store.scratchFile(),
+        false,
+      );
+    const blobOfChunk = async () =>
+      (await SealedChunk.seal(dek, 'b'.repeat(64), 0, nonce, Buffer.from(plaintext))).blob;
+
+    it('names the synced scratch file by its hash and leaves no scratch file', async () => {
+      const store = await tempStore();
+      const sealed = await sealInto(store);
+      const blob = await blobOfChunk();
+      expect(sealed.hash).toBe(createHash('sha256').update(blob).digest('hex'));
+      expect(await store.adopt(sealed)).toEqual({ hash: sealed.hash, outcome: 'stored' });
+      expect(await readFile(store.pathOf(sealed.hash))).toEqual(blob);
+      expect(await readdir(store.scratchDirectory)).toEqual([]);
+    });
+
+    it('answers existing for a valid blob already there, which it leaves untouched', async () => {
+      const store = await tempStore();
+      const first = await sealInto(store);
+      await store.adopt(first);
+      const before = await stat(store.pathOf(first.hash));
+      const again = await sealInto(store);
+      expect(await store.adopt(again)).toEqual({ hash: first.hash, outcome: 'existing' });
+      expect((await stat(store.pathOf(first.hash))).ino).toBe(before.ino);
+      expect(await readdir(store.scratchDirectory)).toEqual([]);
+    });
+
+    it('replaces a file under the name that fails its hash', async () => {
+      const store = await tempStore();
+      const first = await sealInto(store);
+      await store.adopt(first);
+      await writeFile(store.pathOf(first.hash), 'damaged');
+      expect(await store.adopt(await sealInto(store))).toEqual({
+        hash: first.hash,
+        outcome: 'repaired',
+      });
+      expect(await readFile(store.pathOf(first.hash))).toEqual(await blobOfChunk());
+      expect(await readdir(store.scratchDirectory)).toEqual([]);
+    });
+
+    it('makes the fan-out folder again if it was removed behind its back', async () => {
+      const store = await tempStore();
+      const first = await sealInto(store);
+      await store.adopt(first);
+      await rm(path.dirname(store.pathOf(first.hash)), { recursive: true });
+      expect(await store.adopt(await sealInto(store))).toEqual({
+        hash: first.hash,
+        outcome: 'stored',
+      });
+      expect(await readFile(store.pathOf(first.hash))).toEqual(await blobOfChunk());
+    });
   });
 
   it('lists and deletes blobs', async () => {

@@ -1,10 +1,18 @@
 // FileChunkStore: blobs as files under <root>/blobs/ab/<hash>, written atomically (temp file in
-// <root>/tmp, fsync, rename, fsync directory) so a crash never leaves a torn blob under a valid name.
+// <root>/tmp, fsync, rename or link, fsync directory) so a crash never leaves a torn blob under a
+// valid name.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import type { AddedBlob, BlobSource, ChunkStore, PutOutcome, StoredBlob } from './chunk-store.js';
-import type { SealedChunk } from './chunk-cipher.js';
+import type {
+  AddedBlob,
+  BlobFiles,
+  BlobSource,
+  ChunkStore,
+  PutOutcome,
+  StoredBlob,
+} from './chunk-store.js';
+import type { SealedChunk, SealedChunkFile } from './chunk-cipher.js';
 import { hashInWorker } from './crypto-workers.js';
 import { partsLength, writeParts } from './file-parts.js';
 import { BlobRejectedError, InvalidChunkHashError } from './errors.js';
@@ -12,8 +20,9 @@ import { isHexSha256, MAX_BLOB_BYTES, MIN_BLOB_BYTES } from './format.js';
 
 const FAN_OUT = /^[0-9a-f]{2}$/;
 
-export class FileChunkStore implements ChunkStore {
+export class FileChunkStore implements ChunkStore, BlobFiles {
   readonly scratchDirectory: string;
+  readonly blobFiles: BlobFiles = this;
   private readonly blobsDirectory: string;
   /** Fan-out folders known to exist, so a put does not pay a mkdir each time. */
   private readonly knownFolders = new Set<string>();
@@ -83,6 +92,35 @@ export class FileChunkStore implements ChunkStore {
     };
   }
 
+  scratchFile(): string {
+    return path.join(this.scratchDirectory, `add-${randomBytes(12).toString('hex')}.partial`);
+  }
+
+  async adopt(chunk: SealedChunkFile): Promise<AddedBlob> {
+    const { file, hash } = chunk;
+    try {
+      const target = this.pathOf(hash);
+      const folder = path.dirname(target);
+      // A link, not a rename, never replaces: a freshly sealed blob cannot already exist (its nonce
+      // is fresh), so the usual answer costs no lookup, yet `existing` is still told apart from
+      // `stored` (with fixed nonces it happens), and only blobs this call stored are ever deleted.
+      const linked = await this.inFolder(folder, () => link(file, target)).then(
+        () => true,
+        (error: unknown) => {
+          if (isErrno(error, 'EEXIST')) return false;
+          throw error;
+        },
+      );
+      if (linked) {
+        this.unsyncedFolders.add(folder);
+        return { hash, outcome: 'stored' };
+      }
+      return { hash, outcome: await this.store(hash, { kind: 'file', file }) };
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
   async flush(): Promise<void> {
     const folders = [...this.unsyncedFolders];
     this.unsyncedFolders.clear();
@@ -101,13 +139,17 @@ export class FileChunkStore implements ChunkStore {
       return 'existing';
     }
 
-    const temporary = path.join(
-      this.scratchDirectory,
-      `put-${hash.slice(0, 16)}-${randomBytes(8).toString('hex')}.partial`,
-    );
-    await writeBlob(temporary, hash, blob);
+    let temporary: string;
+    if (blob.kind === 'file') temporary = blob.file;
+    else {
+      temporary = path.join(
+        this.scratchDirectory,
+        `put-${hash.slice(0, 16)}-${randomBytes(8).toString('hex')}.partial`,
+      );
+      await writeBlob(temporary, hash, blob);
+    }
     try {
-      await this.moveIntoPlace(temporary, target, blob.kind === 'sealed');
+      await this.moveIntoPlace(temporary, target, blob.kind !== 'claimed');
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -158,20 +200,25 @@ export class FileChunkStore implements ChunkStore {
     deferFolderSync: boolean,
   ): Promise<void> {
     const folder = path.dirname(target);
+    await this.inFolder(folder, () => rename(temporary, target));
+    // The blob's bytes were synced before the rename, so its name never shows torn content; the
+    // name itself is durable after this folder sync, now or at the next flush.
+    if (deferFolderSync) this.unsyncedFolders.add(folder);
+    else await fsyncFolder(folder);
+  }
+
+  /** Runs `enter` (a rename or link into `folder`) once the folder exists. */
+  private async inFolder(folder: string, enter: () => Promise<void>): Promise<void> {
     await this.ensureFolder(folder);
     try {
-      await rename(temporary, target);
+      await enter();
     } catch (error) {
       // The folder was removed behind our back (an operator's cleanup): make it again, once.
       if (!isErrno(error, 'ENOENT')) throw error;
       this.knownFolders.delete(folder);
       await this.ensureFolder(folder);
-      await rename(temporary, target);
+      await enter();
     }
-    // The blob's bytes were synced before the rename, so its name never shows torn content; the
-    // name itself is durable after this folder sync, now or at the next flush.
-    if (deferFolderSync) this.unsyncedFolders.add(folder);
-    else await fsyncFolder(folder);
   }
 
   private async ensureFolder(folder: string): Promise<void> {
@@ -184,17 +231,24 @@ export class FileChunkStore implements ChunkStore {
 }
 
 /**
- * Bytes that claim a name (put: checked against it), or the parts of a chunk sealed here (add: its
- * hash was computed from those very bytes, so it is not computed again).
+ * Bytes that claim a name (put: checked against it), or a chunk sealed here, in parts (add) or
+ * already in a synced scratch file (adopt): its hash was computed from those very bytes, so it is
+ * not computed again.
  */
 type IncomingBlob =
-  { kind: 'claimed'; blob: BlobSource } | { kind: 'sealed'; parts: readonly Buffer[] };
+  | { kind: 'claimed'; blob: BlobSource }
+  | { kind: 'sealed'; parts: readonly Buffer[] }
+  | { kind: 'file'; file: string };
 
 /**
  * Writes the blob to `file`, checking it hashes to `hash` (unless it is a chunk sealed here, whose
  * hash was computed from these very bytes); fsyncs it, or removes it and throws.
  */
-async function writeBlob(file: string, hash: string, incoming: IncomingBlob): Promise<void> {
+async function writeBlob(
+  file: string,
+  hash: string,
+  incoming: Exclude<IncomingBlob, { kind: 'file' }>,
+): Promise<void> {
   const handle = await open(file, 'wx');
   let complete = false;
   try {

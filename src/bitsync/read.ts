@@ -107,6 +107,8 @@ function openChunks(
 ): AsyncGenerator<OpenedChunk> {
   return inOrder(indexRange(first, last), CHUNKS_IN_FLIGHT, async (index) => {
     const chunk = { index, hash: manifest.chunks[index]! };
+    // Read here, not by the worker from the blob file: measured, a worker reading files itself was
+    // faster but grew the memory test's peak RSS from 23–35 to 22–59 MiB (its heap rarely collects).
     const blob = await store.get(chunk.hash);
     if (blob === undefined) {
       throw new BitSyncIntegrityError('missing', manifest.content_hash, chunk);
