@@ -14,6 +14,12 @@ function checkDek(dek: Uint8Array): void {
   if (dek.length !== DEK_BYTES) throw new RangeError(`a DEK is ${DEK_BYTES} bytes`);
 }
 
+/** What sealing needs before any work: a whole DEK and a whole nonce. */
+function checkSealing(dek: Uint8Array, nonce: Uint8Array): void {
+  checkDek(dek);
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
+}
+
 /**
  * A blob this process has just sealed, with its chunk hash computed from those very bytes. Only
  * `SealedChunk.seal` makes one, which is why a ChunkStore may take its hash without hashing again.
@@ -39,8 +45,7 @@ export class SealedChunk {
     nonce: Uint8Array,
     plaintext: Uint8Array,
   ): Promise<SealedChunk> {
-    checkDek(dek);
-    if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
+    checkSealing(dek, nonce);
     const { parts, hash } = await sealInWorker(
       dek,
       nonce,
@@ -82,8 +87,7 @@ export class SealedChunkFile {
     file: string,
     giveBack: boolean,
   ): Promise<SealedChunkFile> {
-    checkDek(dek);
-    if (nonce.length !== NONCE_BYTES) throw new RangeError(`a nonce is ${NONCE_BYTES} bytes`);
+    checkSealing(dek, nonce);
     const sealed = await sealToFileInWorker(
       dek,
       nonce,
