@@ -1,18 +1,13 @@
 // The sysop's console: this instance's identity (to hand to peers), the boards and who they are
 // for, and every account with the roles and rights a sysop grants.
-import {
-  useInfiniteQuery,
-  useMutation,
-  useQuery,
-  useQueryClient,
-  type InfiniteData,
-} from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import { useSession } from '../api/session';
 import type { AccessLevel, AdminUser, Board, Identity, Page } from '../api/types';
 import { Button, Field, TextArea, TextInput } from '../ui/controls';
 import { Empty, ErrorNotice, Loading, Notice } from '../ui/feedback';
+import { ColumnHeads, LoadMore, usePagedList } from '../ui/paging';
 import { Panel } from '../ui/Panel';
 import { Fingerprint, Time } from '../ui/text';
 import { useProfile } from '../api/profile';
@@ -535,19 +530,7 @@ function UserRow({ user, isMe }: { user: AdminUser; isMe: boolean }) {
 
 function Users() {
   const session = useSession();
-  const users = useInfiniteQuery<
-    Page<AdminUser>,
-    Error,
-    InfiniteData<Page<AdminUser>>,
-    unknown[],
-    string | undefined
-  >({
-    queryKey: ['admin', 'users'],
-    queryFn: ({ pageParam }) =>
-      api<Page<AdminUser>>('/api/admin/users/', { query: { cursor: pageParam, limit: 50 } }),
-    initialPageParam: undefined,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
+  const users = usePagedList<AdminUser>(['admin', 'users'], '/api/admin/users/', { limit: 50 });
   const items = users.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
@@ -558,31 +541,18 @@ function Users() {
         <div className="relative overflow-x-auto">
           <table className="w-full border-collapse text-left text-sm">
             <caption className="sr-only">Accounts, in sign-up order</caption>
-            <thead className="uppercase text-amber">
-              <tr className="border-b border-line">
-                <th scope="col" className="p-1">
-                  Username
-                </th>
-                <th scope="col" className="p-1">
-                  Nickname
-                </th>
-                <th scope="col" className="p-1">
-                  Roles
-                </th>
-                <th scope="col" className="p-1 text-right">
-                  Karma
-                </th>
-                <th scope="col" className="p-1">
-                  Banned
-                </th>
-                <th scope="col" className="p-1">
-                  Joined
-                </th>
-                <th scope="col" className="p-1">
-                  Roles and rights
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads
+              names={[
+                'Username',
+                'Nickname',
+                'Roles',
+                'Karma',
+                'Banned',
+                'Joined',
+                'Roles and rights',
+              ]}
+              right={['Karma']}
+            />
             <tbody>
               {items.map((user) => (
                 <UserRow key={user.id} user={user} isMe={user.id === session?.user.id} />
@@ -591,16 +561,7 @@ function Users() {
           </table>
         </div>
       )}
-      {users.hasNextPage && (
-        <Button
-          variant="plain"
-          className="mt-3"
-          disabled={users.isFetchingNextPage}
-          onClick={() => void users.fetchNextPage()}
-        >
-          {users.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </Button>
-      )}
+      <LoadMore list={users} />
     </>
   );
 }

@@ -1,19 +1,15 @@
 // The moderators' desk: the report queue, bans of users and keys, karma changes and the modlog.
 // Every section is on one page (with a jump list), so nothing a moderator needs is hidden.
-import {
-  useInfiniteQuery,
-  useMutation,
-  useQueryClient,
-  type InfiniteData,
-} from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { api, ApiError } from '../api/client';
 import { useSession } from '../api/session';
-import type { BannedPubkey, ModlogEntry, Page, Profile, Report } from '../api/types';
+import type { BannedPubkey, ModlogEntry, Profile, Report } from '../api/types';
 import { Author } from '../ui/Author';
 import { Button, Field, TextArea, TextInput } from '../ui/controls';
 import { Empty, ErrorNotice, Loading, Notice } from '../ui/feedback';
+import { ColumnHeads, LoadMore, usePagedList } from '../ui/paging';
 import { Panel } from '../ui/Panel';
 import { Fingerprint, Markdown, Time } from '../ui/text';
 import { useProfile } from '../api/profile';
@@ -33,35 +29,6 @@ const secondsOf = (label: DurationLabel) => DURATIONS.find((d) => d.label === la
 const refusal = (message: string) => new ApiError(0, 'INVALID_INPUT', message);
 const userPath = (username: string, action: string) =>
   `/api/moderation/users/${encodeURIComponent(username.trim())}/${action}/`;
-
-/** A cursor-paged list read a page at a time ("Load more"). */
-function usePagedList<T>(key: unknown[], path: string, query: Record<string, string> = {}) {
-  return useInfiniteQuery<Page<T>, Error, InfiniteData<Page<T>>, unknown[], string | undefined>({
-    queryKey: key,
-    queryFn: ({ pageParam }) =>
-      api<Page<T>>(path, { query: { ...query, cursor: pageParam, limit: 25 } }),
-    initialPageParam: undefined,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
-}
-
-function LoadMore({
-  list,
-}: {
-  list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
-}) {
-  if (!list.hasNextPage) return null;
-  return (
-    <Button
-      variant="plain"
-      className="mt-3"
-      disabled={list.isFetchingNextPage}
-      onClick={() => void list.fetchNextPage()}
-    >
-      {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-    </Button>
-  );
-}
 
 function DurationSelect({
   value,
@@ -187,9 +154,7 @@ function ReportsSection() {
   const reports = usePagedList<Report>(
     ['moderation', 'reports', status],
     '/api/moderation/reports/',
-    {
-      status,
-    },
+    { query: { status } },
   );
   const afterAction = useAfterAction();
   const resolved = (report: Report) => {
@@ -262,6 +227,77 @@ function BanTerms({
   );
 }
 
+/** The part of a mutation an action form shows: its answer, its error, whether it is on its way. */
+interface Action<T> {
+  data: T | undefined;
+  error: unknown;
+  isPending: boolean;
+  reset(): void;
+}
+
+/**
+ * The shell every moderation command shares: a labelled form (with that label as its heading when
+ * `heading`), its fields, the error, a notice of what was done (gone again once the form is edited)
+ * and the submit button.
+ */
+function ActionForm<T>({
+  label,
+  heading = false,
+  className,
+  action,
+  error = action.error,
+  done,
+  submit,
+  submitLabel,
+  danger = false,
+  children,
+}: {
+  label: string;
+  heading?: boolean;
+  className: string;
+  action: Action<T>;
+  /** What to show as the error, when the form checks something itself first. */
+  error?: unknown;
+  done: (data: T) => ReactNode;
+  submit: () => void;
+  submitLabel: string;
+  danger?: boolean;
+  children: ReactNode;
+}) {
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    submit();
+  };
+  return (
+    <form
+      aria-label={label}
+      onSubmit={onSubmit}
+      onChange={() => action.data !== undefined && action.reset()}
+      className={className}
+    >
+      {heading && <h3 className="mb-2 font-bold text-amber">{label}</h3>}
+      {children}
+      <ErrorNotice error={error} />
+      {action.data !== undefined && <Notice>{done(action.data)}</Notice>}
+      <Button type="submit" variant={danger ? 'danger' : 'primary'} disabled={action.isPending}>
+        {submitLabel}
+      </Button>
+    </form>
+  );
+}
+
+function UsernameInput({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  return (
+    <TextInput
+      label="Username"
+      required
+      autoComplete="off"
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+    />
+  );
+}
+
 function BanUserForm() {
   const [username, setUsername] = useState('');
   const [reason, setReason] = useState('');
@@ -279,44 +315,32 @@ function BanUserForm() {
       afterAction(['admin', 'users']);
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    ban.mutate();
-  };
   return (
-    <form
-      aria-label="Ban a user"
-      onSubmit={submit}
-      onChange={() => ban.data !== undefined && ban.reset()}
+    <ActionForm
+      label="Ban a user"
+      heading
       className="min-w-0 flex-1 basis-72"
-    >
-      <h3 className="mb-2 font-bold text-amber">Ban a user</h3>
-      <TextInput
-        label="Username"
-        required
-        autoComplete="off"
-        value={username}
-        onChange={(e) => setUsername(e.target.value)}
-      />
-      <BanTerms reason={reason} onReason={setReason} duration={duration} onDuration={setDuration} />
-      <ErrorNotice error={ban.error} />
-      {ban.data !== undefined && (
-        <Notice>
-          {ban.data.username} is banned{' '}
-          {ban.data.banned_until === null ? (
+      action={ban}
+      submit={() => ban.mutate()}
+      submitLabel="Ban"
+      danger
+      done={(banned) => (
+        <>
+          {banned.username} is banned{' '}
+          {banned.banned_until === null ? (
             'for good'
           ) : (
             <>
-              until <Time iso={ban.data.banned_until} />
+              until <Time iso={banned.banned_until} />
             </>
           )}
           ; their sessions have ended.
-        </Notice>
+        </>
       )}
-      <Button type="submit" variant="danger" disabled={ban.isPending}>
-        Ban
-      </Button>
-    </form>
+    >
+      <UsernameInput value={username} onChange={setUsername} />
+      <BanTerms reason={reason} onReason={setReason} duration={duration} onDuration={setDuration} />
+    </ActionForm>
   );
 }
 
@@ -330,31 +354,18 @@ function UnbanUserForm() {
       afterAction(['admin', 'users']);
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    unban.mutate();
-  };
   return (
-    <form
-      aria-label="Lift a ban"
-      onSubmit={submit}
-      onChange={() => unban.data !== undefined && unban.reset()}
+    <ActionForm
+      label="Lift a ban"
+      heading
       className="min-w-0 flex-1 basis-72"
+      action={unban}
+      submit={() => unban.mutate()}
+      submitLabel="Unban"
+      done={(user) => <>{user.username} is no longer banned.</>}
     >
-      <h3 className="mb-2 font-bold text-amber">Lift a ban</h3>
-      <TextInput
-        label="Username"
-        required
-        autoComplete="off"
-        value={username}
-        onChange={(e) => setUsername(e.target.value)}
-      />
-      <ErrorNotice error={unban.error} />
-      {unban.data !== undefined && <Notice>{unban.data.username} is no longer banned.</Notice>}
-      <Button type="submit" disabled={unban.isPending}>
-        Unban
-      </Button>
-    </form>
+      <UsernameInput value={username} onChange={setUsername} />
+    </ActionForm>
   );
 }
 
@@ -375,16 +386,19 @@ function BanKeyForm() {
       afterAction(['moderation', 'banned-keys']);
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    ban.mutate();
-  };
   return (
-    <form
-      aria-label="Ban a key"
-      onSubmit={submit}
-      onChange={() => ban.data !== undefined && ban.reset()}
+    <ActionForm
+      label="Ban a key"
       className="max-w-2xl"
+      action={ban}
+      submit={() => ban.mutate()}
+      submitLabel="Ban key"
+      danger
+      done={(banned) => (
+        <>
+          Key <Fingerprint value={banned.fingerprint} /> is banned.
+        </>
+      )}
     >
       <TextArea
         label="Public key"
@@ -398,16 +412,7 @@ function BanKeyForm() {
         hint="PEM, base64 DER, or the 64-hex fingerprint. Content signed by this key is refused, here and from peers."
       />
       <BanTerms reason={reason} onReason={setReason} duration={duration} onDuration={setDuration} />
-      <ErrorNotice error={ban.error} />
-      {ban.data !== undefined && (
-        <Notice>
-          Key <Fingerprint value={ban.data.fingerprint} /> is banned.
-        </Notice>
-      )}
-      <Button type="submit" variant="danger" disabled={ban.isPending}>
-        Ban key
-      </Button>
-    </form>
+    </ActionForm>
   );
 }
 
@@ -486,8 +491,7 @@ function KarmaForm() {
       afterAction(['admin', 'users']);
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     apply.reset();
     const change = Number(delta);
     if (
@@ -507,19 +511,20 @@ function KarmaForm() {
     apply.mutate(change);
   };
   return (
-    <form
-      aria-label="Adjust karma"
-      onSubmit={submit}
-      onChange={() => apply.data !== undefined && apply.reset()}
+    <ActionForm
+      label="Adjust karma"
       className="max-w-md"
+      action={apply}
+      error={problem ?? apply.error}
+      submit={submit}
+      submitLabel="Apply karma"
+      done={(user) => (
+        <>
+          {user.username} now has {user.karma} karma.
+        </>
+      )}
     >
-      <TextInput
-        label="Username"
-        required
-        autoComplete="off"
-        value={username}
-        onChange={(e) => setUsername(e.target.value)}
-      />
+      <UsernameInput value={username} onChange={setUsername} />
       <TextInput
         label="Karma change"
         inputMode="numeric"
@@ -536,16 +541,7 @@ function KarmaForm() {
         value={reason}
         onChange={(e) => setReason(e.target.value)}
       />
-      <ErrorNotice error={problem ?? apply.error} />
-      {apply.data !== undefined && (
-        <Notice>
-          {apply.data.username} now has {apply.data.karma} karma.
-        </Notice>
-      )}
-      <Button type="submit" disabled={apply.isPending}>
-        Apply karma
-      </Button>
-    </form>
+    </ActionForm>
   );
 }
 
@@ -569,25 +565,7 @@ function Modlog() {
         <div className="relative overflow-x-auto">
           <table className="w-full border-collapse text-left text-sm">
             <caption className="sr-only">Moderation log, newest first</caption>
-            <thead className="text-amber uppercase">
-              <tr className="border-b border-line">
-                <th scope="col" className="p-1">
-                  Time
-                </th>
-                <th scope="col" className="p-1">
-                  Actor
-                </th>
-                <th scope="col" className="p-1">
-                  Action
-                </th>
-                <th scope="col" className="p-1">
-                  Target
-                </th>
-                <th scope="col" className="p-1">
-                  Reason
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Time', 'Actor', 'Action', 'Target', 'Reason']} />
             <tbody>
               {items.map((entry) => (
                 <tr key={entry.id} className="border-b border-line align-top">
