@@ -3,10 +3,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/client';
 import type { Message, Upload } from '../api/types';
-import { AttachmentPicker } from '../ui/AttachmentPicker';
-import { Button, TextArea, TextInput } from '../ui/controls';
+import { Button } from '../ui/controls';
 import { useDraft } from '../ui/draft';
 import { ErrorNotice } from '../ui/feedback';
+import { LetterFields } from '../ui/LetterFields';
 
 const BODY_MAX_BYTES = 64 * 1024;
 
@@ -59,24 +59,11 @@ export function MessageComposer({
   };
   return (
     <form onSubmit={submit} aria-label={parent === undefined ? 'New message' : 'Reply'}>
-      <TextInput
-        label="Subject"
-        required
-        maxLength={255}
-        value={draft.subject}
-        onChange={(e) => update('subject', e.target.value)}
-      />
-      <TextArea
-        label="Message"
-        required
-        hint="Markdown: **bold**, *italic*, `code`, > quotes, - lists, [links](https://…)"
-        error={tooLong ? 'The message is longer than 64 KiB.' : undefined}
-        value={draft.body}
-        onChange={(e) => update('body', e.target.value)}
-      />
-      <AttachmentPicker
-        attached={draft.attachments}
-        onChange={(list) => update('attachments', list)}
+      <LetterFields
+        draft={draft}
+        update={update}
+        bodyHint="Markdown: **bold**, *italic*, `code`, > quotes, - lists, [links](https://…)"
+        bodyError={tooLong ? 'The message is longer than 64 KiB.' : undefined}
       />
       <ErrorNotice error={post.error} />
       <Button type="submit" disabled={post.isPending}>

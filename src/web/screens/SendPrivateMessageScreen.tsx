@@ -4,10 +4,10 @@ import type { FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import type { PrivateMessage, Upload } from '../api/types';
-import { AttachmentPicker } from '../ui/AttachmentPicker';
-import { Button, TextArea, TextInput } from '../ui/controls';
+import { Button, TextInput } from '../ui/controls';
 import { useDraft } from '../ui/draft';
 import { ErrorNotice } from '../ui/feedback';
+import { LetterFields } from '../ui/LetterFields';
 import { Panel } from '../ui/Panel';
 
 export function SendPrivateMessageScreen() {
@@ -53,23 +53,7 @@ export function SendPrivateMessageScreen() {
           value={draft.to}
           onChange={(e) => update('to', e.target.value)}
         />
-        <TextInput
-          label="Subject"
-          required
-          maxLength={255}
-          value={draft.subject}
-          onChange={(e) => update('subject', e.target.value)}
-        />
-        <TextArea
-          label="Message"
-          required
-          value={draft.body}
-          onChange={(e) => update('body', e.target.value)}
-        />
-        <AttachmentPicker
-          attached={draft.attachments}
-          onChange={(list) => update('attachments', list)}
-        />
+        <LetterFields draft={draft} update={update} />
         <ErrorNotice error={send.error} />
         <Button type="submit" disabled={send.isPending}>
           {send.isPending ? 'Sealing and sending…' : 'Send'}
