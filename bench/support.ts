@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { adminQuery, PG_ADMIN_URL } from '../src/test-support/databases.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -357,26 +357,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** One statement on a fresh connection (CREATE/DROP DATABASE cannot run in a pool's session). */
-export async function pgQuery(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A throwaway PostgreSQL database named after `prefix`, dropped by `drop` (and on a hard exit). */
 export async function throwawayPostgres(
   prefix: string,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const cleanups = cleanUpOnExit();
   const name = `${prefix}_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await pgQuery(PG_ADMIN_URL, `CREATE DATABASE ${name}`);
+  await adminQuery(`CREATE DATABASE ${name}`);
   // On a hard exit there is no event loop left for pg: a short-lived child drops the database.
   const dropSync = () => {
     spawnSync(
@@ -399,7 +386,7 @@ export async function throwawayPostgres(
   return {
     url: url.toString(),
     drop: async () => {
-      await pgQuery(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       cleanups.delete(dropSync);
     },
   };

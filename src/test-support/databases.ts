@@ -11,7 +11,8 @@ import { migrateToLatest } from '../server/db/migrate.js';
 
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
-const PG_ADMIN_URL = process.env.AXON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN_URL =
+  process.env.AXON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   config: DatabaseConfig;
@@ -47,7 +48,8 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** One statement as the admin, on a fresh connection (CREATE/DROP DATABASE cannot run in a pool). */
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
   try {
