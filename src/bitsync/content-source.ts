@@ -107,11 +107,11 @@ export async function hashContent(
   const hasher = createHash('sha256');
   let size = 0;
   // A file is hashed through the reused chunk buffers; other sources' pieces are hashed as they come.
-  const pieces = source instanceof FileSource ? source.chunks(buffers) : source.open();
-  for await (const piece of pieces) {
+  const fromFile = source instanceof FileSource;
+  for await (const piece of fromFile ? source.chunks(buffers) : source.open()) {
     hasher.update(piece);
     size += piece.length;
-    if (source instanceof FileSource) buffers.giveBack(piece);
+    if (fromFile) buffers.giveBack(piece);
   }
   const contentHash = hasher.digest('hex');
   return {

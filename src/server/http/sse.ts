@@ -9,7 +9,7 @@ export interface EventFeed<E> {
   channel: string;
   /** Resume after this cursor; undefined starts with the latest events. */
   start: number | undefined;
-  fetch(after: number | undefined): Promise<{ events: E[]; nextCursor: number }>;
+  fetch(after: number | undefined): Promise<{ events: readonly E[]; nextCursor: number }>;
   /**
    * The events after `after` when the payload that woke the stream is all of them (an event handed
    * over by its commit in this process); undefined to fetch them instead.

@@ -13,9 +13,10 @@ import { streamEvents } from '../../http/sse.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
 import { boardChannel } from '../boards/board.js';
+import type { BoardEvent } from '../boards/messages.js';
 import { presentBoard } from '../boards/routes.js';
 import { BoardSchema, MessagePost } from '../boards/schema.js';
-import { MAX_EVENTS_PER_READ, type ChatEvent, type EventBatch } from './service.js';
+import { MAX_EVENTS_PER_READ, type EventBatch } from './service.js';
 
 export const EventSchema = z
   .object({
@@ -82,11 +83,11 @@ function localTime(ms: number, timezone: string): string {
 
 type PresentedEvent = z.output<typeof EventSchema>;
 
-// Readers woken by one event share its ChatEvent objects (ChatService reads one page for them all),
+// Readers woken by one event share its BoardEvent objects (ChatService reads one page for them all),
 // so each event is presented once per time zone, not once per reader. Treat the results as frozen.
-const presented = new WeakMap<ChatEvent, Map<string, PresentedEvent>>();
+const presented = new WeakMap<BoardEvent, Map<string, PresentedEvent>>();
 
-function presentEvent(e: ChatEvent, reader: User | null): PresentedEvent {
+function presentEvent(e: BoardEvent, reader: User | null): PresentedEvent {
   const timezone = reader?.timezone ?? 'UTC';
   let byZone = presented.get(e);
   if (byZone === undefined) {
@@ -103,7 +104,7 @@ function presentEvent(e: ChatEvent, reader: User | null): PresentedEvent {
 
 // The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
 // page object from ChatService, so it is serialised once for them all, not once per waiter.
-const answers = new WeakMap<ChatEvent[], Map<string, Buffer>>();
+const answers = new WeakMap<readonly BoardEvent[], Map<string, Buffer>>();
 
 function answerBytes(batch: EventBatch, reader: User | null): Buffer {
   const key = `${reader?.timezone ?? 'UTC'}|${batch.nextCursor}`;
@@ -124,7 +125,7 @@ function answerBytes(batch: EventBatch, reader: User | null): Buffer {
   return bytes;
 }
 
-function presentEventOnce(e: ChatEvent, timezone: string): PresentedEvent {
+function presentEventOnce(e: BoardEvent, timezone: string): PresentedEvent {
   return {
     cursor: String(e.cursor),
     id: e.id,

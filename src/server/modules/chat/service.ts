@@ -29,11 +29,8 @@ const PRESENCE_WRITE_EVERY_MS = 10_000;
 export const PRESENCE_FLUSH_MS = 2_000;
 const PRESENCE_ROWS_PER_WRITE = 500;
 
-/** An event on a realtime board, as readers get it. */
-export type ChatEvent = BoardEvent;
-
 export interface EventBatch {
-  events: ChatEvent[];
+  events: readonly BoardEvent[];
   /** Where to continue from: the last event's cursor, or the one given when nothing came. */
   nextCursor: number;
 }
@@ -48,7 +45,7 @@ export interface PresentUser {
 /** One page of events being read for every reader who asked for it at the same moment. */
 interface SharedRead {
   readers: Set<string>;
-  page: Promise<{ events: ChatEvent[]; ignored: Set<string> }>;
+  page: Promise<{ events: BoardEvent[]; ignored: Set<string> }>;
 }
 
 /** Ignore-list lookups per query: within any database's bound-parameter limit. */
@@ -119,7 +116,7 @@ export class ChatService {
     session: Session,
     board: Board,
     input: { subject: string; body: string; eventSubject?: string },
-  ): Promise<ChatEvent> {
+  ): Promise<BoardEvent> {
     const user = session.user;
     if (!board.isRealtime) throw forbidden('this board is not a real-time board', 'NOT_REALTIME');
     await this.messages.assertMayPostOn(user, board);
@@ -136,9 +133,13 @@ export class ChatService {
    * The events a waiter woken by `payload` reads next, when the payload is the whole answer (see
    * PostedEvent.pageFor); undefined when the waiter must read the database.
    */
-  handedOver(payload: unknown, after: number, reader: User | null): ChatEvent[] | undefined {
+  handedOver(
+    payload: unknown,
+    after: number,
+    reader: User | null,
+  ): readonly BoardEvent[] | undefined {
     if (!(payload instanceof PostedEvent)) return undefined;
-    return payload.pageFor(after, reader?.id ?? null) as ChatEvent[] | undefined;
+    return payload.pageFor(after, reader?.id ?? null);
   }
 
   /**
@@ -314,7 +315,7 @@ export class ChatService {
     after: number,
     reader: User | null,
     limit: number,
-  ): Promise<ChatEvent[]> {
+  ): Promise<BoardEvent[]> {
     const key = `${boardId}|${after}|${limit}`;
     let shared = this.sharedReads.get(key);
     if (shared === undefined) {
@@ -364,7 +365,7 @@ export class ChatService {
     after: number | undefined,
     reader: User | null,
     limit: number,
-  ): Promise<ChatEvent[]> {
+  ): Promise<BoardEvent[]> {
     let q = this.db
       .selectFrom('messages')
       .leftJoin('users', 'users.id', 'messages.author_id')
