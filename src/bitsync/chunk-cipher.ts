@@ -1,7 +1,13 @@
 // One chunk's blob: sealing plaintext into nonce ‖ AES-256-GCM ciphertext ‖ tag under the chunk's
 // additional data, and checking and opening a blob, in the crypto worker pool.
 import { BitSyncIntegrityError, type ChunkRef } from './errors.js';
-import { hashInWorker, openInWorker, sealInWorker, sealToFileInWorker } from './crypto-workers.js';
+import {
+  hashInWorker,
+  openFileInWorker,
+  openInWorker,
+  sealInWorker,
+  sealToFileInWorker,
+} from './crypto-workers.js';
 import {
   BLOB_OVERHEAD,
   chunkAdditionalData,
@@ -141,6 +147,28 @@ export async function openChunk(
     expectedHash: chunk.hash,
     expectedLength: chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD,
   });
+  if ('failure' in opened) throw new BitSyncIntegrityError(opened.failure, contentHash, chunk);
+  return opened.plaintext;
+}
+
+/**
+ * openChunk for a blob kept as a local file, which the worker reads itself: the plaintext, or
+ * BitSyncIntegrityError (`missing` when there is no file); undefined when the worker has no room
+ * (then read the blob and use openChunk).
+ */
+export async function openChunkFile(
+  dek: Uint8Array,
+  contentHash: string,
+  size: number,
+  chunk: ChunkRef,
+  file: string,
+): Promise<Buffer | undefined> {
+  checkDek(dek);
+  const opened = await openFileInWorker(dek, chunkAdditionalData(contentHash, chunk.index), file, {
+    expectedHash: chunk.hash,
+    expectedLength: chunkPlaintextLength(size, chunk.index) + BLOB_OVERHEAD,
+  });
+  if (opened === undefined) return undefined;
   if ('failure' in opened) throw new BitSyncIntegrityError(opened.failure, contentHash, chunk);
   return opened.plaintext;
 }

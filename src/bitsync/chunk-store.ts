@@ -63,6 +63,8 @@ export interface ChunkStore {
 
 /** The capability of a store that keeps each blob as a local file. */
 export interface BlobFiles {
+  /** Where the blob named `hash` is (or would be) kept. */
+  pathOf(hash: string): string;
   /** A fresh path, on the blobs' file system, where a new blob file may be created. */
   scratchFile(): string;
   /**

@@ -319,6 +319,19 @@ describe('byte ranges', () => {
     expect(store.gets).toEqual(chunks.map((index) => manifest.chunks[index]));
   });
 
+  it('serves many whole reads at once, more chunks than the workers have shared slots', async () => {
+    // A store of files has the workers read blobs into shared memory; readers beyond its slots
+    // read blobs on the main thread. Either way every reader gets exactly the content.
+    const files = await tempStore();
+    const { manifest: stored } = await create(files, bufferSource(plaintext));
+    const reads = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        readAll(readContent({ store: files, manifest: stored, dek: dekOf(stored) })),
+      ),
+    );
+    for (const read of reads) expect(read.equals(plaintext)).toBe(true);
+  });
+
   it('lets a reader stop early (a client that disconnects) without errors left behind', async () => {
     let received = 0;
     for await (const piece of readContent({ store, manifest, dek: dekOf(manifest) })) {

@@ -5,7 +5,15 @@ import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashInWorker, openInWorker, sealInWorker, sealToFileInWorker } from './crypto-workers.js';
+import {
+  hashInWorker,
+  openFileInWorker,
+  openInWorker,
+  sealInWorker,
+  sealToFileInWorker,
+  SHARED_SLOTS,
+} from './crypto-workers.js';
+import { MAX_BLOB_BYTES } from './format.js';
 
 const directories: string[] = [];
 afterEach(async () => {
@@ -70,6 +78,68 @@ describe('crypto workers', () => {
     cipher.setAAD(aad);
     return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   };
+
+  it('reads and opens a blob file in shared memory, in the order of checks every reader follows', async () => {
+    const directory = await tempDirectory();
+    const plaintext = randomBytes(524288);
+    const blob = sealedByNodeCrypto(plaintext);
+    const file = path.join(directory, 'blob');
+    await writeFile(file, blob);
+    const checks = { expectedHash: sha256(blob), expectedLength: blob.length };
+    const opened = await openFileInWorker(key, aad, file, checks);
+    expect(
+      opened !== undefined && 'plaintext' in opened && opened.plaintext.equals(plaintext),
+    ).toBe(true);
+    // The file is left as it was: the plaintext was made in memory, not in the file.
+    expect((await readFile(file)).equals(blob)).toBe(true);
+
+    expect(await openFileInWorker(key, aad, path.join(directory, 'none'), checks)).toEqual({
+      failure: 'missing',
+    });
+    expect(await openFileInWorker(key, Buffer.from('other aad'), file, checks)).toEqual({
+      failure: 'authentication_failed',
+    });
+    expect(
+      await openFileInWorker(key, aad, file, { ...checks, expectedLength: blob.length - 1 }),
+    ).toEqual({ failure: 'wrong_length' });
+    // A file longer than any blob is read one byte past the largest, enough to fail its hash.
+    const long = path.join(directory, 'long');
+    await writeFile(long, Buffer.concat([blob, Buffer.alloc(MAX_BLOB_BYTES)]));
+    expect(await openFileInWorker(key, aad, long, checks)).toEqual({ failure: 'hash_mismatch' });
+    const flipped = Buffer.from(blob);
+    flipped[30]! ^= 1;
+    await writeFile(file, flipped);
+    expect(await openFileInWorker(key, aad, file, checks)).toEqual({ failure: 'hash_mismatch' });
+    expect(await openFileInWorker(key, aad, file, {})).toEqual({
+      failure: 'authentication_failed',
+    });
+  });
+
+  it('opens as many blob files at once as it has shared slots, and says so for the rest', async () => {
+    const directory = await tempDirectory();
+    const plaintexts = Array.from({ length: SHARED_SLOTS + 4 }, () => randomBytes(70_000));
+    const files = await Promise.all(
+      plaintexts.map(async (plaintext, index) => {
+        const file = path.join(directory, String(index));
+        await writeFile(file, sealedByNodeCrypto(plaintext));
+        return file;
+      }),
+    );
+    const opened = await Promise.all(files.map((file) => openFileInWorker(key, aad, file)));
+    // Asked all at once, the slots run out: the caller is told to read those blobs itself.
+    expect(opened.filter((answer) => answer === undefined)).toHaveLength(4);
+    opened.forEach((answer, index) => {
+      if (answer !== undefined) {
+        expect('plaintext' in answer && answer.plaintext.equals(plaintexts[index]!)).toBe(true);
+      }
+    });
+    // Every slot was given back: asked at once again, as many open; asked one at a time, all do.
+    const again = await Promise.all(files.map((file) => openFileInWorker(key, aad, file)));
+    expect(again.filter((answer) => answer === undefined)).toHaveLength(4);
+    const oneByOne: unknown[] = [];
+    for (const file of files) oneByOne.push(await openFileInWorker(key, aad, file));
+    expect(oneByOne.every((answer) => answer !== undefined)).toBe(true);
+  });
 
   it('seals into a new file exactly what node:crypto seals, and gives the buffer back', async () => {
     const directory = await tempDirectory();

@@ -2,6 +2,7 @@
 // upload or download uses the spare cores and never holds the event loop for a chunk's worth of work.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { MAX_BLOB_BYTES } from './format.js';
 
 // Plain JavaScript, evaluated in each worker: an `eval` worker loads the same way from the compiled
 // package, from TypeScript under tsx, and under vitest, with no file to resolve. Buffers travel as
@@ -108,49 +109,91 @@ function readBlob(from) {
 }
 
 // Checks run in the order every reader must follow: hash, length, tag. No plaintext leaves
-// this thread unless the tag authenticates.
-function open(job) {
-  const sealed = readBlob(job.from);
-  const fail = (failure) => ({ result: { failure }, transfer: [] });
+// this thread unless the tag authenticates. The plaintext goes into \`target\` when given (a buffer
+// at least as long), else into update's own output, which owns its memory exactly.
+function openSealed(job, sealed, target) {
   if (job.expectedHash !== undefined) {
-    if (createHash('sha256').update(sealed).digest('hex') !== job.expectedHash) return fail('hash_mismatch');
+    if (createHash('sha256').update(sealed).digest('hex') !== job.expectedHash) return 'hash_mismatch';
   }
-  if (job.expectedLength !== undefined && sealed.length !== job.expectedLength) return fail('wrong_length');
-  if (sealed.length < NONCE + TAG) return fail('authentication_failed');
+  if (job.expectedLength !== undefined && sealed.length !== job.expectedLength) return 'wrong_length';
+  if (sealed.length < NONCE + TAG) return 'authentication_failed';
   const nonce = sealed.subarray(0, NONCE);
   if (job.expectedNonce !== undefined && !nonce.equals(view(job.expectedNonce))) {
-    return fail('authentication_failed');
+    return 'authentication_failed';
   }
   const decipher = createDecipheriv('aes-256-gcm', job.key, nonce);
   decipher.setAAD(job.aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
   const ciphertext = sealed.subarray(NONCE, sealed.length - TAG);
   let plaintext;
-  if (job.into !== undefined && job.into.length >= ciphertext.length) {
-    plaintext = view(job.into).subarray(0, ciphertext.length);
+  if (target !== undefined) {
+    // Piece by piece: each piece's plaintext lands before the first byte of its own ciphertext,
+    // so decrypting into the blob's own memory overwrites only bytes already read.
+    plaintext = target.subarray(0, ciphertext.length);
     let filled = 0;
     for (let offset = 0; offset < ciphertext.length; offset += PIECE) {
       filled += decipher.update(ciphertext.subarray(offset, offset + PIECE)).copy(plaintext, filled);
     }
   } else {
-    // A plaintext that leaves this thread is update's own output, which owns its memory exactly.
     plaintext = decipher.update(ciphertext);
   }
   try {
     decipher.final();
   } catch {
-    return fail('authentication_failed');
+    return 'authentication_failed';
   }
-  return { result: { plaintext }, transfer: plaintext.length > 0 ? [plaintext.buffer] : [] };
+  return plaintext;
+}
+
+// Into the buffer handed over when it is long enough.
+function open(job) {
+  const sealed = readBlob(job.from);
+  const into = job.into !== undefined && job.into.length >= sealed.length - NONCE - TAG ? view(job.into) : undefined;
+  const opened = openSealed(job, sealed, into);
+  if (typeof opened === 'string') return { result: { failure: opened }, transfer: [] };
+  return { result: { plaintext: opened }, transfer: opened.length > 0 ? [opened.buffer] : [] };
+}
+
+// Chunk-sized shared memory the main thread registered, by number (see takeSlot): a blob file is
+// read into one, checked and opened there in place, and only its length comes back.
+const slots = [];
+
+function openFile(job) {
+  const slot = slots[job.slot];
+  let fd;
+  try {
+    fd = fs.openSync(job.file, 'r');
+  } catch (error) {
+    if (error.code === 'ENOENT') return { result: { failure: 'missing' }, transfer: [] };
+    throw error;
+  }
+  // The slot is one byte longer than the largest blob: enough to show a file is not one.
+  let filled = 0;
+  try {
+    while (filled < slot.length) {
+      const count = fs.readSync(fd, slot, filled, slot.length - filled, filled);
+      if (count === 0) break;
+      filled += count;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const opened = openSealed(job, slot.subarray(0, filled), slot);
+  if (typeof opened === 'string') return { result: { failure: opened }, transfer: [] };
+  return { result: { length: opened.length }, transfer: [] };
 }
 
 function hash(job) {
   return { result: { hash: createHash('sha256').update(view(job.bytes)).digest('hex') }, transfer: [] };
 }
 
-const operations = { seal, sealToFile, open, hash };
+const operations = { seal, sealToFile, open, openFile, hash };
 
-parentPort.on('message', ({ id, job }) => {
+parentPort.on('message', ({ id, job, register }) => {
+  if (register !== undefined) {
+    for (const { slot, memory } of register) slots[slot] = Buffer.from(memory);
+    return;
+  }
   const answer = ({ result, transfer }) => parentPort.postMessage({ id, result }, transfer);
   const refuse = (error) =>
     parentPort.postMessage({
@@ -204,11 +247,19 @@ interface OpenJob extends OpenChecks {
   /** A buffer to decrypt into (when large enough), instead of a fresh one. */
   into?: Uint8Array;
 }
+interface OpenFileJob extends OpenChecks {
+  op: 'openFile';
+  key: Uint8Array;
+  aad: Uint8Array;
+  /** The blob file, read by the worker into the shared slot numbered `slot`. */
+  file: string;
+  slot: number;
+}
 interface HashJob {
   op: 'hash';
   bytes: Uint8Array;
 }
-type Job = SealJob | SealToFileJob | OpenJob | HashJob;
+type Job = SealJob | SealToFileJob | OpenJob | OpenFileJob | HashJob;
 
 export interface Sealed {
   /** The blob in its parts: nonce, ciphertext, tag. */
@@ -222,6 +273,7 @@ export interface SealedToFile {
 }
 export type OpenFailure = 'hash_mismatch' | 'wrong_length' | 'authentication_failed';
 export type Opened = { plaintext: Buffer } | { failure: OpenFailure };
+export type OpenedFile = { plaintext: Buffer } | { failure: OpenFailure | 'missing' };
 
 interface Reply {
   id: number;
@@ -230,7 +282,9 @@ interface Reply {
     tag?: Uint8Array;
     hash?: string;
     plaintext?: Uint8Array;
-    failure?: OpenFailure;
+    /** The plaintext's length, left in a shared slot. */
+    length?: number;
+    failure?: OpenFailure | 'missing';
   };
   error?: string;
   code?: string;
@@ -249,6 +303,7 @@ class CryptoWorker {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     // An idle pool must not keep the process alive; a busy one must (see run).
     this.worker.unref();
+    this.register(slotMemory.map((memory, slot) => ({ slot, memory })));
     this.worker.on('message', (reply: Reply) => this.settle(reply));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) =>
@@ -262,6 +317,11 @@ class CryptoWorker {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, job }, transfer);
     });
+  }
+
+  /** Shares slots with this worker; messages keep their order, so before any job that uses them. */
+  register(slots: { slot: number; memory: SharedArrayBuffer }[]): void {
+    if (slots.length > 0) this.worker.postMessage({ register: slots });
   }
 
   private settle(reply: Reply): void {
@@ -309,6 +369,29 @@ function leastBusyWorker(): CryptoWorker {
   return workers.reduce((best, worker) =>
     worker.pending.size < best.pending.size ? worker : best,
   );
+}
+
+// Shared slots: chunk-sized memory every worker knows by number, so a blob read and opened by a
+// worker crosses no thread boundary and no fresh ArrayBuffer is made for it. Each transferred or
+// freshly allocated chunk counts against the V8 heap's external-memory limit until the next full
+// collection, and a chunk a millisecond was starting one every 20–40 MiB of content. One byte
+// longer than the largest blob: enough to show a file is not one. Taken for one job at a time and
+// never freed; past SHARED_SLOTS (readers beyond that many chunks in flight) callers fall back to
+// reading on the main thread.
+const SLOT_BYTES = MAX_BLOB_BYTES + 1;
+/** How many chunks can be opened in shared memory at once, across all readers. */
+export const SHARED_SLOTS = 16;
+const slotMemory: SharedArrayBuffer[] = [];
+const freeSlots: number[] = [];
+
+function takeSlot(): number | undefined {
+  const free = freeSlots.pop();
+  if (free !== undefined || slotMemory.length >= SHARED_SLOTS) return free;
+  const slot = slotMemory.length;
+  const memory = new SharedArrayBuffer(SLOT_BYTES);
+  slotMemory.push(memory);
+  for (const worker of workers) worker.register([{ slot, memory }]);
+  return slot;
 }
 
 /**
@@ -418,9 +501,45 @@ export async function openInWorker(
     bytes === undefined ? [] : [bytes.buffer as ArrayBuffer],
   );
   const result = await leastBusyWorker().run(nextId++, job, transfer);
+  // Only a job that reads a file by name can find it missing.
+  if (result.failure === 'missing') throw new Error('crypto worker found no blob it was given');
   if (result.failure !== undefined) return { failure: result.failure };
   if (result.plaintext === undefined) throw new Error('crypto worker gave no plaintext');
   return { plaintext: asBuffer(result.plaintext) };
+}
+
+/**
+ * Reads the blob file in a worker, checks it as `checks` says and opens it there, into shared
+ * memory; the plaintext comes back as a copy the caller owns. `missing` when there is no such file;
+ * undefined when every shared slot is busy (the caller then reads the blob itself).
+ */
+export async function openFileInWorker(
+  key: Uint8Array,
+  aad: Uint8Array,
+  file: string,
+  checks: OpenChecks = {},
+): Promise<OpenedFile | undefined> {
+  const slot = takeSlot();
+  if (slot === undefined) return undefined;
+  try {
+    const job: OpenFileJob = {
+      op: 'openFile',
+      key: exact(key),
+      aad: exact(aad),
+      file,
+      slot,
+      ...checks,
+      ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
+    };
+    const result = await leastBusyWorker().run(nextId++, job, []);
+    if (result.failure !== undefined) return { failure: result.failure };
+    if (result.length === undefined) throw new Error('crypto worker gave no plaintext');
+    const plaintext = Buffer.allocUnsafe(result.length);
+    plaintext.set(new Uint8Array(slotMemory[slot]!, 0, result.length));
+    return { plaintext };
+  } finally {
+    freeSlots.push(slot);
+  }
 }
 
 /** Lowercase hex SHA-256. `bytes` is handed over: the caller must not use them afterwards. */
