@@ -1,7 +1,8 @@
 // The BitSync benchmark: create and read throughput of the library (from a one-pass stream, from a
 // file, and from a stream whose hash is declared up front) and upload (with and without a declared
 // hash) and download through the HTTP API, against the bare primitives (SHA-256 + AES-256-GCM
-// in-process) and durable disk writes; memory during a 1 GiB create and a 1 GiB upload. Each figure
+// in-process), durable disk writes and the floor (bitsync-floor.ts: the bare work of the format, which
+// no create can beat); memory during a 1 GiB create and a 1 GiB upload. Each figure
 // carries its target (issue #4) and the load average when it was taken: the machine is shared.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -20,7 +21,9 @@ import {
   type ContentSource,
 } from '../src/bitsync/index.js';
 import { CHUNKS_IN_FLIGHT } from '../src/bitsync/pipeline.js';
+import { createFloor } from './bitsync-floor.js';
 import http from 'node:http';
+import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import {
   fmt,
@@ -150,6 +153,8 @@ interface LibraryRun {
   /** From a one-pass stream with its hash declared: sealed as it arrives (one reading). */
   createDeclared: Figure;
   read: Figure;
+  /** The bare one-pass create (bitsync-floor.ts), right after the library's: no create beats it. */
+  createFloor: Figure;
   /** Peak RSS above the level just before the stream create, sampled every 10 ms. */
   createRssGrowth: number;
 }
@@ -199,7 +204,17 @@ async function libraryRun(root: string, total: number, key: KeyPair): Promise<Li
   const createDeclared = await timed(total, () =>
     create('declared', syntheticStream(total, seed), declared),
   );
-  return { createStream, createFile, createDeclared, read, createRssGrowth: peak - baseline };
+  const createFloorFigure = await timed(total, () =>
+    createFloor(path.join(root, 'floor'), syntheticStream(total, seed), declared, CHUNKS_IN_FLIGHT),
+  );
+  return {
+    createStream,
+    createFile,
+    createDeclared,
+    read,
+    createFloor: createFloorFigure,
+    createRssGrowth: peak - baseline,
+  };
 }
 
 interface HttpRun {
@@ -270,20 +285,7 @@ async function httpRun(total: number): Promise<HttpRun> {
 
     let downloaded = 0;
     const download = await timed(total, async () => {
-      downloaded = await new Promise<number>((resolve, reject) => {
-        http
-          .get(
-            `${server.url}/api/content/stream/${hash}/`,
-            { headers: { authorization: `Bearer ${token}` } },
-            (res) => {
-              let bytes = 0;
-              res.on('data', (c: Buffer) => (bytes += c.length));
-              res.on('end', () => resolve(bytes));
-              res.on('error', reject);
-            },
-          )
-          .on('error', reject);
-      });
+      downloaded = await downloadBytes(`${server.url}/api/content/stream/${hash}/`, token);
     });
     if (downloaded !== total) throw new Error(`downloaded ${downloaded} bytes, not ${total}`);
 
@@ -295,6 +297,53 @@ async function httpRun(total: number): Promise<HttpRun> {
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * GET `url` and count the body's bytes, as lean as a client can be (like curl): one socket read
+ * into one reused buffer, no HTTP client objects, no buffer per read. node:http's client cost this
+ * 2-core machine a share of the CPU the server was being measured on.
+ */
+function downloadBytes(url: string, token: string): Promise<number> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise<number>((resolve, reject) => {
+    let head = '';
+    let body = -1;
+    let expected = 0;
+    const readInto = Buffer.allocUnsafe(256 * 1024);
+    const socket = net.connect({
+      host: hostname,
+      port: Number(port),
+      onread: {
+        buffer: readInto,
+        callback: (count) => {
+          if (body >= 0) {
+            body += count;
+          } else {
+            head += readInto.toString('latin1', 0, count);
+            const end = head.indexOf('\r\n\r\n');
+            if (end === -1) return true;
+            const status = /^HTTP\/1\.1 (\d+)/.exec(head)?.[1];
+            const length = /\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end))?.[1];
+            if (status !== '200' || length === undefined) {
+              socket.destroy(new Error(`download: ${head.slice(0, end)}`));
+              return false;
+            }
+            expected = Number(length);
+            body = head.length - end - 4;
+          }
+          if (body >= expected) socket.end();
+          return true;
+        },
+      },
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Math.max(body, 0)));
+    socket.write(
+      `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n` +
+        `Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    );
+  });
 }
 
 async function freeBytes(directory: string): Promise<number> {
@@ -335,6 +384,17 @@ async function main(): Promise<void> {
         `${fmt(figure.load, 2)} / ${fmt(reference.load, 2)}`,
       ]);
     };
+    // A figure set beside another without a target of its own: where the floor lies.
+    const info = (label: string, figure: Figure, reference: Figure, referenceLabel: string) =>
+      rows.push([
+        label,
+        fmt(figure.value),
+        `${fmt(reference.value)} ${referenceLabel}`,
+        ratio(figure.value, reference.value),
+        'info',
+        '',
+        `${fmt(figure.load, 2)} / ${fmt(reference.load, 2)}`,
+      ]);
     const memory = (label: string, bytes: number) =>
       rows.push([
         label,
@@ -385,6 +445,13 @@ async function main(): Promise<void> {
         LIBRARY_TARGET,
       );
       versus(`read ${label}, verified (MiB/s)`, run.read, raw, rawLabel, LIBRARY_TARGET);
+      info(`floor ${label}: bare 1-pass create (MiB/s)`, run.createFloor, raw, rawLabel);
+      info(
+        `create ${label}, declared hash, vs floor (MiB/s)`,
+        run.createDeclared,
+        run.createFloor,
+        'bare 1-pass create',
+      );
       if (size === SIZES[SIZES.length - 1]) {
         say('durable disk writes (fsync + rename), as many in flight as the library');
         const folder = await mkdtemp(path.join(workspace, 'disk-'));
@@ -444,7 +511,10 @@ async function main(): Promise<void> {
       `raw: SHA-256 of the whole + AES-256-GCM per 512 KiB chunk on one thread, no I/O. The ` +
         `library also hashes every blob and fsyncs it (${CHUNKS_IN_FLIGHT} in flight); from a ` +
         `stream it also seals, writes, reads and opens the spool; from a file it hashes the file ` +
-        `twice. HTTP: client and server share the machine's ${os.cpus().length} cores.`,
+        `twice. floor: only the work the format forces on a one-pass create (SHA-256 of the ` +
+        `whole; per chunk AES-256-GCM, SHA-256 of the blob, temp file, fsync, rename), with none ` +
+        `of the library's checks: no create path can beat it. HTTP: client and server share the ` +
+        `machine's ${os.cpus().length} cores.`,
     );
     say(`load at the end ${loadAverage()}`);
   } finally {
