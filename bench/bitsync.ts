@@ -41,7 +41,7 @@ const GiB = 1024 * MiB;
 const SIZES = process.argv.includes('--quick') ? [16 * MiB, 32 * MiB] : [256 * MiB, GiB];
 /** Pieces as an HTTP body arrives: the library must cope with any size, this is a typical one. */
 const PIECE_BYTES = 64 * 1024;
-/** The source file, the spool and the blobs exist side by side during a create, plus some room. */
+/** The source file, and the blobs of two creates (the library's and the floor's), plus some room. */
 const DISK_NEEDED = (size: number) => 3 * size + 256 * MiB;
 const DISK_REFERENCE_BYTES = 256 * MiB;
 /** Issue #4's targets: against the raw primitives, and peak RSS growth. */
@@ -146,9 +146,9 @@ const timed = async (total: number, work: () => Promise<unknown>): Promise<Figur
 };
 
 interface LibraryRun {
-  /** From a one-pass stream: spooled, then sealed (two readings). */
+  /** From a one-pass stream: ciphertext written as it arrives, tags once it is hashed (two passes). */
   createStream: Figure;
-  /** From a file: hashed, then sealed straight from the file (two readings, no spool). */
+  /** From a file: read once, straight into chunk buffers, then the same two passes. */
   createFile: Figure;
   /** From a one-pass stream with its hash declared: sealed as it arrives (one reading). */
   createDeclared: Figure;
@@ -218,12 +218,12 @@ async function libraryRun(root: string, total: number, key: KeyPair): Promise<Li
 }
 
 interface HttpRun {
-  /** Without a declared hash: the server spools the upload and reads it twice. */
+  /** Without a declared hash: the server stores the upload in two passes. */
   uploadSpooled: Figure;
   /** With X-Content-SHA256 (computed before the clock starts): stored in one pass. */
   uploadDeclared: Figure;
   download: Figure;
-  /** Peak server RSS above its level before the spooled upload, sampled every 10 ms. */
+  /** Peak server RSS above its level before the two-pass upload, sampled every 10 ms. */
   uploadRssGrowth: number;
 }
 
@@ -424,14 +424,14 @@ async function main(): Promise<void> {
       await rm(root, { recursive: true, force: true });
       const rawLabel = 'raw SHA-256+GCM';
       versus(
-        `create ${label}, stream: spool (MiB/s)`,
+        `create ${label}, stream: 2 passes (MiB/s)`,
         run.createStream,
         raw,
         rawLabel,
         LIBRARY_TARGET,
       );
       versus(
-        `create ${label}, file: 2 readings (MiB/s)`,
+        `create ${label}, file: 2 passes (MiB/s)`,
         run.createFile,
         raw,
         rawLabel,
@@ -475,12 +475,12 @@ async function main(): Promise<void> {
     for (const size of SIZES) {
       if ((await freeBytes(os.tmpdir())) < DISK_NEEDED(size)) continue;
       const label = sizeLabel(size);
-      say(`${label}: HTTP upload (spooled, declared hash) and download through a server process`);
+      say(`${label}: HTTP upload (2 passes, declared hash) and download through a server process`);
       const raw = await rawOf(size);
       const run = await httpRun(size);
       const rawLabel = 'raw SHA-256+GCM';
       versus(
-        `HTTP upload ${label}, spooled (MiB/s)`,
+        `HTTP upload ${label}, 2 passes (MiB/s)`,
         run.uploadSpooled,
         raw,
         rawLabel,
@@ -495,7 +495,7 @@ async function main(): Promise<void> {
       );
       versus(`HTTP download ${label} (MiB/s)`, run.download, raw, rawLabel, HTTP_TARGET);
       if (size === SIZES[SIZES.length - 1]) {
-        memory(`server peak RSS growth, ${label} HTTP upload, spooled (MiB)`, run.uploadRssGrowth);
+        memory(`server peak RSS growth, ${label} HTTP upload, 2 passes (MiB)`, run.uploadRssGrowth);
       }
     }
 
@@ -509,9 +509,9 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       `raw: SHA-256 of the whole + AES-256-GCM per 512 KiB chunk on one thread, no I/O. The ` +
-        `library also hashes every blob and fsyncs it (${CHUNKS_IN_FLIGHT} in flight); from a ` +
-        `stream it also seals, writes, reads and opens the spool; from a file it hashes the file ` +
-        `twice. floor: only the work the format forces on a one-pass create (SHA-256 of the ` +
+        `library also hashes every blob and fsyncs it (${CHUNKS_IN_FLIGHT} in flight); without a ` +
+        `declared hash it writes each chunk's ciphertext as it arrives and, once the whole is ` +
+        `hashed, reads each back to check it (GMAC) and add its tag. floor: only the work the format forces on a one-pass create (SHA-256 of the ` +
         `whole; per chunk AES-256-GCM, SHA-256 of the blob, temp file, fsync, rename), with none ` +
         `of the library's checks: no create path can beat it. HTTP: client and server share the ` +
         `machine's ${os.cpus().length} cores.`,

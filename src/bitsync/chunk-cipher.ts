@@ -1,12 +1,15 @@
 // One chunk's blob: sealing plaintext into nonce ‖ AES-256-GCM ciphertext ‖ tag under the chunk's
 // additional data, and checking and opening a blob, in the crypto worker pool.
-import { BitSyncIntegrityError, type ChunkRef } from './errors.js';
+import { BitSyncIntegrityError, SourceChangedError, type ChunkRef } from './errors.js';
 import {
+  encryptToFileInWorker,
+  finishFileInWorker,
   hashInWorker,
   openFileInWorker,
   openInWorker,
   sealInWorker,
   sealToFileInWorker,
+  type PassGuard,
 } from './crypto-workers.js';
 import {
   BLOB_OVERHEAD,
@@ -106,6 +109,54 @@ export class SealedChunkFile {
     if (sealed.hash === undefined) throw new Error('the sealed chunk came back without its hash');
     return new SealedChunkFile(file, sealed.hash, sealed.plaintext);
   }
+
+  /**
+   * The second pass of encryptChunkToFile, once the content hash is known: the file's tag is
+   * appended for chunk `index` of `contentHash`, the file fsynced and its blob hashed. Throws
+   * SourceChangedError when the file is not what the first pass wrote (nothing is appended).
+   */
+  static async finish(
+    dek: Uint8Array,
+    contentHash: string,
+    index: number,
+    encrypted: EncryptedChunkFile,
+    guard: PassGuard,
+  ): Promise<SealedChunkFile> {
+    checkDek(dek);
+    const aad = chunkAdditionalData(contentHash, index);
+    const finished = await finishFileInWorker(dek, aad, encrypted.file, encrypted, guard);
+    if ('failure' in finished) throw new SourceChangedError();
+    return new SealedChunkFile(encrypted.file, finished.hash, undefined);
+  }
+}
+
+/**
+ * A chunk half sealed (encryptChunkToFile): its file holds nonce ‖ ciphertext, unsynced, and the
+ * tag waits for the content hash. `length` and `mac` are what the second pass checks the file by.
+ */
+export interface EncryptedChunkFile {
+  readonly file: string;
+  readonly length: number;
+  readonly mac: Uint8Array;
+}
+
+/**
+ * The first pass of sealing a chunk before the content hash is known: the ciphertext, which
+ * does not depend on the additional data, written to the new file `file`. `plaintext` is handed
+ * over and its buffer comes back holding the ciphertext, only good to be filled again. `guard`
+ * must be unique to this chunk of this creation.
+ */
+export async function encryptChunkToFile(
+  dek: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  file: string,
+  guard: PassGuard,
+): Promise<{ encrypted: EncryptedChunkFile; plaintext: Buffer }> {
+  checkSealing(dek, nonce);
+  const length = NONCE_BYTES + plaintext.length;
+  const done = await encryptToFileInWorker(dek, nonce, plaintext, file, guard);
+  return { encrypted: { file, length, mac: done.mac }, plaintext: done.plaintext };
 }
 
 /**

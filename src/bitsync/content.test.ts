@@ -1,7 +1,7 @@
 // Creating and reading content: round trips at every chunk boundary, byte ranges, sources, dedup and
 // re-keying. Everything runs against a real FileChunkStore in a temporary directory.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -177,15 +177,58 @@ describe('round trips', () => {
     }
   });
 
-  it('reads a file twice instead of spooling it', async () => {
+  it('reads a file twice instead of spooling it, for a store without local files', async () => {
     const plaintext = randomBytes(CHUNK_SIZE * 2 + 77);
     const file = path.join(await tempDirectory(), 'upload.bin');
     await writeFile(file, plaintext);
-    const store = await tempStore();
+    const store = new CountingChunkStore(await tempStore());
     const { manifest } = await create(store, fileSource(file));
     expect(manifest.content_hash).toBe(sha256(plaintext));
     const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest) }));
     expect(read.equals(plaintext)).toBe(true);
+  });
+
+  it('reads a source once into a store of files, storing what it read', async () => {
+    const plaintext = randomBytes(2 * CHUNK_SIZE + 5);
+    const file = path.join(await tempDirectory(), 'upload.bin');
+    await writeFile(file, plaintext);
+    const store = await tempStore();
+    let readings = 0;
+    const source = {
+      open: () => {
+        readings++;
+        return fileSource(file).open();
+      },
+    };
+    // The dedup lookup runs between the two passes: the file changes right then, too late to matter.
+    const findManifest = async () => {
+      await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
+      return undefined;
+    };
+    const { manifest } = await create(store, source, { findManifest });
+    expect(readings).toBe(1);
+    expect(manifest.content_hash).toBe(sha256(plaintext));
+    const read = await readAll(readContent({ store, manifest, dek: dekOf(manifest) }));
+    expect(read.equals(plaintext)).toBe(true);
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
+  });
+
+  it('keeps nothing when a file of the first pass is altered before the second', async () => {
+    const store = await tempStore();
+    const plaintext = randomBytes(3 * CHUNK_SIZE);
+    const alterOne = async () => {
+      const [first] = await readdir(store.scratchDirectory);
+      const file = path.join(store.scratchDirectory, first!);
+      const bytes = await readFile(file);
+      bytes[bytes.length - 1]! ^= 1;
+      await writeFile(file, bytes);
+      return undefined;
+    };
+    await expect(
+      create(store, uploadOf(plaintext), { findManifest: alterOne }),
+    ).rejects.toBeInstanceOf(SourceChangedError);
+    expect(await storedHashes(store)).toEqual([]);
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
   });
 
   it.each([
@@ -208,7 +251,8 @@ describe('round trips', () => {
   it('keeps nothing when a file is rewritten between its readings', async () => {
     const file = path.join(await tempDirectory(), 'upload.bin');
     await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
-    const store = await tempStore();
+    // A store without local files reads a reopenable source twice.
+    const store = new CountingChunkStore(await tempStore());
     // The dedup lookup runs between the two readings: the file changes right then.
     const findManifest = async () => {
       await writeFile(file, randomBytes(2 * CHUNK_SIZE + 5));
@@ -280,7 +324,7 @@ describe('round trips', () => {
   });
 
   it('keeps nothing when a reopenable source changes between its readings', async () => {
-    const store = await tempStore();
+    const store = new CountingChunkStore(await tempStore());
     // Same length, other bytes; then a source that grows.
     const rewritten = { open: () => bufferSource(randomBytes(CHUNK_SIZE * 2 + 5)).open() };
     await expect(create(store, rewritten)).rejects.toBeInstanceOf(SourceChangedError);

@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  encryptToFileInWorker,
+  finishFileInWorker,
   hashInWorker,
   openFileInWorker,
   openInWorker,
@@ -73,9 +75,9 @@ describe('crypto workers', () => {
     });
   });
 
-  const sealedByNodeCrypto = (plaintext: Buffer) => {
+  const sealedByNodeCrypto = (plaintext: Buffer, additionalData: Uint8Array = aad) => {
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
-    cipher.setAAD(aad);
+    cipher.setAAD(additionalData);
     return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   };
 
@@ -139,6 +141,59 @@ describe('crypto workers', () => {
     const oneByOne: unknown[] = [];
     for (const file of files) oneByOne.push(await openFileInWorker(key, aad, file));
     expect(oneByOne.every((answer) => answer !== undefined)).toBe(true);
+  });
+
+  it('seals in two passes, ciphertext first and tag later, exactly what node:crypto seals in one', async () => {
+    const directory = await tempDirectory();
+    const guard = { macKey: randomBytes(32), macNonce: randomBytes(12) };
+    // Lengths around GCM's 16-byte blocks and the cipher pieces, up to a whole chunk.
+    for (const length of [1, 15, 16, 17, 16_384, 16_385, 100_000, 524_288]) {
+      const plaintext = randomBytes(length);
+      const additionalData = Buffer.from(`axon-bitsync-v1:${sha256(plaintext)}:${length % 7}`);
+      const expected = sealedByNodeCrypto(plaintext, additionalData);
+      const file = path.join(directory, `blob-${length}`);
+      const first = await encryptToFileInWorker(key, nonce, Buffer.from(plaintext), file, guard);
+      // The buffer handed over comes back (holding the ciphertext), to be filled again.
+      expect(first.plaintext.length).toBe(length);
+      // Between the passes the file holds only nonce ‖ ciphertext: no tag, no plaintext.
+      expect((await readFile(file)).equals(expected.subarray(0, expected.length - 16))).toBe(true);
+      const written = { length: 12 + length, mac: first.mac };
+      const second = await finishFileInWorker(key, additionalData, file, written, guard);
+      expect(second).toEqual({ hash: sha256(expected) });
+      expect((await readFile(file)).equals(expected)).toBe(true);
+    }
+  });
+
+  it('finishes a two-pass seal only over the very bytes the first pass wrote', async () => {
+    const directory = await tempDirectory();
+    const guard = { macKey: randomBytes(32), macNonce: randomBytes(12) };
+    const plaintext = randomBytes(40_000);
+    const file = path.join(directory, 'blob');
+    const aadOfTest = Buffer.from('axon-bitsync-v1:test:0');
+    const sealFirst = async () => {
+      await rm(file, { force: true });
+      return (await encryptToFileInWorker(key, nonce, Buffer.from(plaintext), file, guard)).mac;
+    };
+    const finish = (mac: Uint8Array, length = 12 + plaintext.length, otherGuard = guard) =>
+      finishFileInWorker(key, aadOfTest, file, { length, mac }, otherGuard);
+
+    let mac = await sealFirst();
+    const bytes = await readFile(file);
+    bytes[100]! ^= 1;
+    await writeFile(file, bytes);
+    expect(await finish(mac)).toEqual({ failure: 'changed' });
+
+    mac = await sealFirst();
+    await writeFile(file, Buffer.concat([await readFile(file), Buffer.from([0])]));
+    expect(await finish(mac)).toEqual({ failure: 'changed' });
+
+    mac = await sealFirst();
+    expect(await finish(mac, 12 + plaintext.length - 1)).toEqual({ failure: 'changed' });
+    const otherKey = { macKey: randomBytes(32), macNonce: guard.macNonce };
+    expect(await finish(mac, undefined, otherKey)).toEqual({ failure: 'changed' });
+    // Refused, and left as the first pass wrote it: nothing was appended.
+    expect((await readFile(file)).length).toBe(12 + plaintext.length);
+    expect(await finish(mac)).toHaveProperty('hash');
   });
 
   it('seals into a new file exactly what node:crypto seals, and gives the buffer back', async () => {

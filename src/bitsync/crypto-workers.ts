@@ -10,7 +10,7 @@ import { MAX_BLOB_BYTES } from './format.js';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-const { createCipheriv, createDecipheriv, createHash } = require('node:crypto');
+const { createCipheriv, createDecipheriv, createHash, timingSafeEqual } = require('node:crypto');
 const NONCE = 12;
 const TAG = 16;
 const MAX_BLOB = 524288 + NONCE + TAG;
@@ -183,11 +183,116 @@ function openFile(job) {
   return { result: { length: opened.length }, transfer: [] };
 }
 
+// Sealing in two passes, for content whose hash (in every chunk's additional data) is not known
+// until its last byte. GCM's ciphertext does not depend on the additional data: it is AES-CTR from
+// the counter block GCM starts at, nonce ‖ 2. So the first pass writes nonce ‖ ciphertext to the
+// blob's own file as the plaintext arrives, and the second adds the tag once content_hash is known,
+// without encrypting or writing the content again. In between the file is guarded by GMAC under a
+// key that lives only in memory for that one creation.
+function counterBlock(nonce, first) {
+  const block = Buffer.alloc(16);
+  view(nonce).copy(block);
+  block.writeUInt32BE(first, 12);
+  return block;
+}
+
+function gmac(job, parts) {
+  const mac = createCipheriv('aes-256-gcm', job.macKey, job.macNonce);
+  for (const part of parts) mac.setAAD(part);
+  mac.final();
+  return mac.getAuthTag();
+}
+
+// The ciphertext replaces the plaintext in its own buffer, piece by piece (each piece's output is
+// copied over the input it came from): no fresh memory is held per chunk, and the buffer goes back
+// to the caller all the same, to be filled with a later chunk.
+function encryptToFile(job) {
+  const buffer = view(job.plaintext);
+  const cipher = createCipheriv('aes-256-ctr', job.key, counterBlock(job.nonce, 2));
+  for (let offset = 0; offset < buffer.length; offset += PIECE) {
+    cipher.update(buffer.subarray(offset, offset + PIECE)).copy(buffer, offset);
+  }
+  const parts = [view(job.nonce), buffer];
+  const mac = gmac(job, parts);
+  const fd = fs.openSync(job.file, 'wx');
+  try {
+    writeAll(fd, parts, undefined);
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(job.file, { force: true });
+    throw error;
+  }
+  fs.closeSync(fd);
+  return {
+    result: { mac: new Uint8Array(mac), plaintext: job.plaintext },
+    transfer: [job.plaintext.buffer],
+  };
+}
+
+// GHASH is linear, so the tag of ciphertext already made is what GCM computes when it encrypts
+// nothing with additional data ‖ pad ‖ ciphertext ‖ pad as its additional data, except for the
+// last block hashed (the two lengths): swapping that block costs one multiplication by H = E(0¹²⁸)
+// in GF(2¹²⁸), with GCM's bit order (NIST SP 800-38D, algorithm 1).
+const GF_R = 0xe1n << 120n;
+const toBig = (bytes) => BigInt('0x' + bytes.toString('hex'));
+function gfMultiply(x, y) {
+  let z = 0n;
+  let v = y;
+  for (let bit = 127n; bit >= 0n; bit--) {
+    if ((x >> bit) & 1n) z ^= v;
+    v = v & 1n ? (v >> 1n) ^ GF_R : v >> 1n;
+  }
+  return z;
+}
+const lengths = (aadBytes, cipherBytes) => (BigInt(aadBytes * 8) << 64n) | BigInt(cipherBytes * 8);
+const padding = (length) => Buffer.alloc((16 - (length % 16)) % 16);
+
+function gcmTag(key, nonce, aad, ciphertext) {
+  const gcm = createCipheriv('aes-256-gcm', key, nonce);
+  const aadPadding = padding(aad.length);
+  gcm.setAAD(aad);
+  gcm.setAAD(aadPadding);
+  gcm.setAAD(ciphertext);
+  gcm.setAAD(padding(ciphertext.length));
+  gcm.final();
+  const hashKey = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false).update(Buffer.alloc(16));
+  const hashedAsAad = aad.length + aadPadding.length + ciphertext.length + padding(ciphertext.length).length;
+  const swap = lengths(aad.length, ciphertext.length) ^ lengths(hashedAsAad, 0);
+  const tag = toBig(gcm.getAuthTag()) ^ gfMultiply(swap, toBig(hashKey));
+  return Buffer.from(tag.toString(16).padStart(32, '0'), 'hex');
+}
+
+// The second pass: the file read back must be what the first wrote (its length and GMAC), then its
+// tag is appended, the blob hashed and the file fsynced, ready to be named.
+async function finishFile(job) {
+  const fd = fs.openSync(job.file, 'r+');
+  try {
+    readBuffer ??= Buffer.allocUnsafeSlow(MAX_BLOB);
+    let filled = 0;
+    while (filled <= job.length) {
+      const count = fs.readSync(fd, readBuffer, filled, job.length + 1 - filled, filled);
+      if (count === 0) break;
+      filled += count;
+    }
+    const written = readBuffer.subarray(0, filled);
+    if (filled !== job.length || !timingSafeEqual(gmac(job, [written]), view(job.mac))) {
+      return { result: { failure: 'changed' }, transfer: [] };
+    }
+    const tag = gcmTag(job.key, written.subarray(0, NONCE), job.aad, written.subarray(NONCE));
+    const hash = createHash('sha256').update(written).update(tag).digest('hex');
+    writeAll(fd, [tag], filled);
+    await new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+    return { result: { hash }, transfer: [] };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function hash(job) {
   return { result: { hash: createHash('sha256').update(view(job.bytes)).digest('hex') }, transfer: [] };
 }
 
-const operations = { seal, sealToFile, open, openFile, hash };
+const operations = { seal, sealToFile, open, openFile, encryptToFile, finishFile, hash };
 
 parentPort.on('message', ({ id, job, register }) => {
   if (register !== undefined) {
@@ -255,11 +360,35 @@ interface OpenFileJob extends OpenChecks {
   file: string;
   slot: number;
 }
+/** What guards a blob file between the two passes of a two-pass seal (see encryptToFileInWorker). */
+export interface PassGuard {
+  /** A key for this one creation, never stored. */
+  macKey: Uint8Array;
+  /** Unique per file under that key. */
+  macNonce: Uint8Array;
+}
+interface EncryptToFileJob extends PassGuard {
+  op: 'encryptToFile';
+  key: Uint8Array;
+  nonce: Uint8Array;
+  plaintext: Uint8Array;
+  file: string;
+}
+interface FinishFileJob extends PassGuard {
+  op: 'finishFile';
+  key: Uint8Array;
+  aad: Uint8Array;
+  file: string;
+  /** What the first pass wrote: its length (nonce ‖ ciphertext) and GMAC. */
+  length: number;
+  mac: Uint8Array;
+}
 interface HashJob {
   op: 'hash';
   bytes: Uint8Array;
 }
-type Job = SealJob | SealToFileJob | OpenJob | OpenFileJob | HashJob;
+type Job =
+  SealJob | SealToFileJob | OpenJob | OpenFileJob | EncryptToFileJob | FinishFileJob | HashJob;
 
 export interface Sealed {
   /** The blob in its parts: nonce, ciphertext, tag. */
@@ -284,7 +413,9 @@ interface Reply {
     plaintext?: Uint8Array;
     /** The plaintext's length, left in a shared slot. */
     length?: number;
-    failure?: OpenFailure | 'missing';
+    /** GMAC of what the first pass of a two-pass seal wrote. */
+    mac?: Uint8Array;
+    failure?: OpenFailure | 'missing' | 'changed';
   };
   error?: string;
   code?: string;
@@ -501,8 +632,10 @@ export async function openInWorker(
     bytes === undefined ? [] : [bytes.buffer as ArrayBuffer],
   );
   const result = await leastBusyWorker().run(nextId++, job, transfer);
-  // Only a job that reads a file by name can find it missing.
-  if (result.failure === 'missing') throw new Error('crypto worker found no blob it was given');
+  // Only a job that reads a file by name can find it missing or changed.
+  if (result.failure === 'missing' || result.failure === 'changed') {
+    throw new Error('crypto worker found no blob it was given');
+  }
   if (result.failure !== undefined) return { failure: result.failure };
   if (result.plaintext === undefined) throw new Error('crypto worker gave no plaintext');
   return { plaintext: asBuffer(result.plaintext) };
@@ -532,6 +665,7 @@ export async function openFileInWorker(
       ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
     };
     const result = await leastBusyWorker().run(nextId++, job, []);
+    if (result.failure === 'changed') throw new Error('crypto worker answered for another job');
     if (result.failure !== undefined) return { failure: result.failure };
     if (result.length === undefined) throw new Error('crypto worker gave no plaintext');
     const plaintext = Buffer.allocUnsafe(result.length);
@@ -540,6 +674,65 @@ export async function openFileInWorker(
   } finally {
     freeSlots.push(slot);
   }
+}
+
+/**
+ * The first pass of sealing a chunk whose additional data is not known yet: its AES-256-GCM
+ * ciphertext (AES-CTR from nonce ‖ 2, which is what GCM makes whatever the additional data) is
+ * written after the nonce to the new file `file`, unsynced; answers the GMAC that lets the second
+ * pass check the file, and the plaintext's buffer (handed over), which now holds the ciphertext:
+ * it is only good to be filled again.
+ */
+export async function encryptToFileInWorker(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  file: string,
+  guard: PassGuard,
+): Promise<{ mac: Uint8Array; plaintext: Buffer }> {
+  const input = transferable(plaintext);
+  const job: EncryptToFileJob = {
+    op: 'encryptToFile',
+    key: exact(key),
+    nonce: exact(nonce),
+    plaintext: input,
+    file,
+    macKey: exact(guard.macKey),
+    macNonce: exact(guard.macNonce),
+  };
+  const result = await dispatch(job, input);
+  if (result.mac === undefined || result.plaintext === undefined) {
+    throw new Error('crypto worker gave no GMAC');
+  }
+  return { mac: result.mac, plaintext: asBuffer(result.plaintext) };
+}
+
+/**
+ * The second pass: checks that `file` still holds the `length` bytes whose GMAC is `mac`, appends
+ * the GCM tag for additional data `aad`, fsyncs the file and answers the blob's SHA-256; `changed`
+ * when the file is not what the first pass wrote.
+ */
+export async function finishFileInWorker(
+  key: Uint8Array,
+  aad: Uint8Array,
+  file: string,
+  written: { length: number; mac: Uint8Array },
+  guard: PassGuard,
+): Promise<{ hash: string } | { failure: 'changed' }> {
+  const job: FinishFileJob = {
+    op: 'finishFile',
+    key: exact(key),
+    aad: exact(aad),
+    file,
+    length: written.length,
+    mac: exact(written.mac),
+    macKey: exact(guard.macKey),
+    macNonce: exact(guard.macNonce),
+  };
+  const result = await leastBusyWorker().run(nextId++, job, []);
+  if (result.failure === 'changed') return { failure: 'changed' };
+  if (result.hash === undefined) throw new Error('crypto worker gave no hash');
+  return { hash: result.hash };
 }
 
 /** Lowercase hex SHA-256. `bytes` is handed over: the caller must not use them afterwards. */

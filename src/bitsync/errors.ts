@@ -133,12 +133,16 @@ export class RangeNotSatisfiableError extends BitSyncError {
   }
 }
 
-/** A re-readable source gave different bytes on its second reading; nothing was kept. */
+/**
+ * The content changed between a creation's two readings: a re-readable source gave different bytes
+ * the second time, or a file the first pass wrote (a spool, a half-sealed blob) was altered before
+ * the second. Nothing was kept.
+ */
 export class SourceChangedError extends BitSyncError {
   readonly code = 'BITSYNC_SOURCE_CHANGED';
 
   constructor() {
-    super('the source changed between its two readings');
+    super('the content changed between its two readings');
     this.name = 'SourceChangedError';
   }
 }

@@ -130,8 +130,9 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
           description:
             'Optional header X-Content-SHA256: the lowercase hex SHA-256 of the file. With it the ' +
             'file is stored in one pass as it arrives and checked at the end (422 ' +
-            'CONTENT_HASH_MISMATCH, nothing kept, if it differs); without it the file is spooled ' +
-            'and read twice.',
+            'CONTENT_HASH_MISMATCH, nothing kept, if it differs); without it each chunk is ' +
+            'encrypted and written as it arrives, and a second pass over the stored chunks adds ' +
+            'their tags once the whole file is hashed.',
           headers: z.object({
             'x-content-sha256': z
               .string()

@@ -72,7 +72,8 @@ export class ContentService {
   /**
    * Stores an upload and records it as the user's. With the content hash the uploader declared, it
    * is sealed as it arrives and checked at the end (DeclaredHashMismatchError: nothing kept);
-   * without, it is spooled and hashed first.
+   * without, each chunk's ciphertext is written as it arrives and its tag added once the whole is
+   * hashed.
    */
   async upload(
     uploader: User,
