@@ -59,11 +59,13 @@ export async function createFloor(
   inFlight: number,
 ): Promise<string[]> {
   await mkdir(path.join(directory, 'tmp'), { recursive: true });
-  for (let prefix = 0; prefix < 256; prefix++) {
-    await mkdir(path.join(directory, 'blobs', prefix.toString(16).padStart(2, '0')), {
-      recursive: true,
-    });
-  }
+  await Promise.all(
+    Array.from({ length: 256 }, (_, prefix) =>
+      mkdir(path.join(directory, 'blobs', prefix.toString(16).padStart(2, '0')), {
+        recursive: true,
+      }),
+    ),
+  );
   const worker = new Worker(FLOOR_WORKER_SOURCE, { eval: true });
   const key = randomBytes(32);
   const hashes: string[] = [];
@@ -133,15 +135,18 @@ export async function createFloor(
     if (current !== undefined && filled > 0) await send();
     await waitWhile(() => sealing > 0);
     if (whole.digest('hex') !== contentHash) throw new Error('the floor read other bytes');
-    // Every blob name is durable before a manifest could name them.
-    for (let prefix = 0; prefix < 256; prefix++) {
-      const folder = await open(
-        path.join(directory, 'blobs', prefix.toString(16).padStart(2, '0')),
-        'r',
-      );
-      await folder.sync();
-      await folder.close();
-    }
+    // Every blob name is durable before a manifest could name them (the folders in parallel, as
+    // the library's store does).
+    await Promise.all(
+      Array.from({ length: 256 }, async (_, prefix) => {
+        const folder = await open(
+          path.join(directory, 'blobs', prefix.toString(16).padStart(2, '0')),
+          'r',
+        );
+        await folder.sync();
+        await folder.close();
+      }),
+    );
     return hashes;
   } finally {
     await worker.terminate();
