@@ -3,8 +3,9 @@
 // stores. One pass with the content hash known up front (the cheapest create there is): SHA-256 of
 // the whole on this thread; on one worker thread, each 512 KiB chunk sealed with AES-256-GCM,
 // its blob hashed and written durably (temp file, fsync, rename into a folder by hash prefix, the
-// folders synced at the end). Every create path of the library does at least this, so no create
-// can be faster than this figure; if it is below a target, so is any implementation of the format.
+// folders synced at the end). Every create path of the library does at least this work, so none can
+// be faster than this figure beyond the noise between two measurements; if it is below a target, so
+// is any implementation of the format on that machine.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';

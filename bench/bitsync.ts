@@ -2,7 +2,7 @@
 // file, and from a stream whose hash is declared up front) and upload (with and without a declared
 // hash) and download through the HTTP API, against the bare primitives (SHA-256 + AES-256-GCM
 // in-process), durable disk writes and the floor (bitsync-floor.ts: the bare work of the format, which
-// no create can beat); memory during a 1 GiB create and a 1 GiB upload. Each figure
+// no create path does less than); memory during a 1 GiB create and a 1 GiB upload. Each figure
 // carries its target (issue #4) and the load average when it was taken: the machine is shared.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -511,10 +511,11 @@ async function main(): Promise<void> {
       `raw: SHA-256 of the whole + AES-256-GCM per 512 KiB chunk on one thread, no I/O. The ` +
         `library also hashes every blob and fsyncs it (${CHUNKS_IN_FLIGHT} in flight); without a ` +
         `declared hash it writes each chunk's ciphertext as it arrives and, once the whole is ` +
-        `hashed, reads each back to check it (GMAC) and add its tag. floor: only the work the format forces on a one-pass create (SHA-256 of the ` +
-        `whole; per chunk AES-256-GCM, SHA-256 of the blob, temp file, fsync, rename), with none ` +
-        `of the library's checks: no create path can beat it. HTTP: client and server share the ` +
-        `machine's ${os.cpus().length} cores.`,
+        `hashed, reads each back to check it (GMAC) and add its tag. floor: only the work the ` +
+        `format forces on a one-pass create (SHA-256 of the whole; per chunk AES-256-GCM, ` +
+        `SHA-256 of the blob, temp file, fsync, rename), with none of the library's checks: ` +
+        `every create path does at least this work. HTTP: client and server share the machine's ` +
+        `${os.cpus().length} cores.`,
     );
     say(`load at the end ${loadAverage()}`);
   } finally {
