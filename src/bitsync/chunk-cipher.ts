@@ -1,5 +1,6 @@
 // One chunk's blob: sealing plaintext into nonce ‖ AES-256-GCM ciphertext ‖ tag under the chunk's
 // additional data, and checking and opening a blob, in the crypto worker pool.
+import type { ChunkStore } from './chunk-store.js';
 import { BitSyncIntegrityError, SourceChangedError, type ChunkRef } from './errors.js';
 import {
   encryptToFileInWorker,
@@ -21,6 +22,16 @@ import {
 
 function checkDek(dek: Uint8Array): void {
   if (dek.length !== DEK_BYTES) throw new RangeError(`a DEK is ${DEK_BYTES} bytes`);
+}
+
+/**
+ * A 12-byte big-endian counter, for keys made for one spool or one creation and never kept: each
+ * index is used once under such a key, so a counter is a safe GCM nonce. Never for a DEK.
+ */
+export function counterNonce(index: number): Buffer {
+  const nonce = Buffer.alloc(NONCE_BYTES);
+  nonce.writeUIntBE(index, 6, 6);
+  return nonce;
 }
 
 /** What sealing needs before any work: a whole DEK and a whole nonce. */
@@ -203,11 +214,31 @@ export async function openChunk(
 }
 
 /**
- * openChunk for a blob kept as a local file, which the worker reads itself: the plaintext, or
- * BitSyncIntegrityError (`missing` when there is no file); undefined when the worker has no room
- * (then read the blob and use openChunk).
+ * A stored chunk, checked and opened: the plaintext, or BitSyncIntegrityError (`missing` when the
+ * store has no blob for it). A blob kept as a local file is read by a worker into shared memory
+ * and opened there; other blobs, and blob files while every shared slot is busy, are fetched from
+ * the store here and handed to a worker.
  */
-export async function openChunkFile(
+export async function openStoredChunk(
+  store: ChunkStore,
+  dek: Uint8Array,
+  contentHash: string,
+  size: number,
+  chunk: ChunkRef,
+): Promise<Buffer> {
+  const files = store.blobFiles;
+  if (files !== undefined) {
+    const file = files.pathOf(chunk.hash);
+    const plaintext = await openChunkFile(dek, contentHash, size, chunk, file);
+    if (plaintext !== undefined) return plaintext;
+  }
+  const blob = await store.get(chunk.hash);
+  if (blob === undefined) throw new BitSyncIntegrityError('missing', contentHash, chunk);
+  return openChunk(dek, contentHash, size, chunk, blob);
+}
+
+/** openChunk for a blob file the worker reads itself; undefined when it has no free slot. */
+async function openChunkFile(
   dek: Uint8Array,
   contentHash: string,
   size: number,

@@ -4,8 +4,9 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { fingerprintOf } from '../crypto/keys.js';
-import type { BlobFiles, ChunkStore } from './chunk-store.js';
+import type { AddedBlob, BlobFiles, ChunkStore } from './chunk-store.js';
 import {
+  counterNonce,
   encryptChunkToFile,
   SealedChunk,
   SealedChunkFile,
@@ -169,13 +170,6 @@ async function createInOnePass(
  */
 const FIRST_PASS_DEPTH = 2;
 
-/** A 12-byte big-endian counter: unique per chunk under a key made for one creation. */
-function counterNonce(index: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_BYTES);
-  nonce.writeUIntBE(index, 6, 6);
-  return nonce;
-}
-
 /**
  * A store of local files, no declared hash: the source is read once. As each chunk arrives its
  * ciphertext — which does not depend on the additional data — is written to the blob's own file
@@ -198,49 +192,44 @@ async function createInTwoPasses(
   const guard = (index: number) => ({ macKey, macNonce: counterNonce(index) });
   // Files made by the first pass and not yet named (adopt removes each file it names).
   const unnamed = new Set<string>();
-  const written: string[] = [];
   try {
-    return await withDek(options, async (dek) => {
-      const encrypted: EncryptedChunkFile[] = [];
-      const firstPass = inOrder(reading.chunks, FIRST_PASS_DEPTH, async (plaintext, index) => {
-        const nonce = fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index);
-        const file = files.scratchFile();
-        unnamed.add(file);
-        const done = await encryptChunkToFile(dek, nonce, plaintext, file, guard(index));
-        buffers.giveBack(done.plaintext);
-        return done.encrypted;
-      });
-      for await (const chunk of firstPass) encrypted.push(chunk);
-      const content = reading.result();
-      const existing = await options.findManifest?.(content.contentHash);
-      if (existing !== undefined) return reuse(existing, content, recipients);
+    return await withDek(options, (dek) =>
+      undoneOnFailure(store, async (keep) => {
+        const encrypted: EncryptedChunkFile[] = [];
+        const firstPass = inOrder(reading.chunks, FIRST_PASS_DEPTH, async (plaintext, index) => {
+          const nonce = fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index);
+          const file = files.scratchFile();
+          unnamed.add(file);
+          const done = await encryptChunkToFile(dek, nonce, plaintext, file, guard(index));
+          buffers.giveBack(done.plaintext);
+          return done.encrypted;
+        });
+        for await (const chunk of firstPass) encrypted.push(chunk);
+        const content = reading.result();
+        const existing = await options.findManifest?.(content.contentHash);
+        if (existing !== undefined) return reuse(existing, content, recipients);
 
-      const chunks: string[] = [];
-      const secondPass = inOrder(
-        indexRange(0, encrypted.length - 1),
-        CHUNKS_IN_FLIGHT,
-        async (index) => {
-          const chunk = encrypted[index]!;
-          const sealed = await SealedChunkFile.finish(
-            dek,
-            content.contentHash,
-            index,
-            chunk,
-            guard(index),
-          );
-          unnamed.delete(chunk.file);
-          const { hash, outcome } = await files.adopt(sealed);
-          if (outcome === 'stored') written.push(hash);
-          return hash;
-        },
-      );
-      for await (const hash of secondPass) chunks.push(hash);
-      return described(options, dek, content, chunks, metadata, recipients);
-    });
-  } catch (error) {
-    // inOrder has settled every task it started by now, so `written` is complete.
-    await Promise.allSettled(written.map((hash) => store.delete(hash)));
-    throw error;
+        const chunks: string[] = [];
+        const secondPass = inOrder(
+          indexRange(0, encrypted.length - 1),
+          CHUNKS_IN_FLIGHT,
+          async (index) => {
+            const chunk = encrypted[index]!;
+            const sealed = await SealedChunkFile.finish(
+              dek,
+              content.contentHash,
+              index,
+              chunk,
+              guard(index),
+            );
+            unnamed.delete(chunk.file);
+            return keep(await files.adopt(sealed));
+          },
+        );
+        for await (const hash of secondPass) chunks.push(hash);
+        return described(options, dek, content, chunks, metadata, recipients);
+      }),
+    );
   } finally {
     await Promise.allSettled([...unnamed].map((file) => rm(file, { force: true })));
   }
@@ -306,10 +295,31 @@ async function withDek<T>(
 }
 
 /**
+ * Runs `work`, which passes each blob it adds through `keep` (answering its hash); if `work` fails,
+ * the blobs it stored are deleted before the error goes on: their nonces were fresh, so no other
+ * manifest can name them. Blobs found stored already are never deleted.
+ */
+async function undoneOnFailure<T>(
+  store: ChunkStore,
+  work: (keep: (added: AddedBlob) => string) => Promise<T>,
+): Promise<T> {
+  const stored: string[] = [];
+  try {
+    return await work(({ hash, outcome }) => {
+      if (outcome === 'stored') stored.push(hash);
+      return hash;
+    });
+  } catch (error) {
+    // inOrder has settled every task it started by the time its consumer fails: `stored` is whole.
+    await Promise.allSettled(stored.map((hash) => store.delete(hash)));
+    throw error;
+  }
+}
+
+/**
  * Seals and stores each chunk, a few at a time, and returns the chunk hashes in order once
  * `finished(count)` has accepted the whole reading. On failure (of the source, a store, or that
- * check) the blobs this call wrote are deleted: their nonces are fresh, so no other manifest can
- * name them.
+ * check) the blobs this call wrote are deleted (undoneOnFailure).
  */
 async function sealAndStore(
   options: CreateContentOptions,
@@ -320,16 +330,16 @@ async function sealAndStore(
   buffers: ChunkBuffers,
 ): Promise<string[]> {
   const { store, fixedKeyMaterial: fixed } = options;
-  const hashes: string[] = [];
-  const written: string[] = [];
-  // Backpressure: a chunk is read only while fewer than CHUNKS_IN_FLIGHT are being sealed or stored.
   const files = store.blobFiles;
-  const stored = inOrder(plaintexts, CHUNKS_IN_FLIGHT, async (plaintext, index) => {
-    const nonce = fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index);
-    let added;
-    if (files === undefined) {
-      added = await store.add(await SealedChunk.seal(dek, contentHash, index, nonce, plaintext));
-    } else {
+  return undoneOnFailure(store, async (keep) => {
+    // Backpressure: a chunk is read only while fewer than CHUNKS_IN_FLIGHT are being sealed or stored.
+    const stored = inOrder(plaintexts, CHUNKS_IN_FLIGHT, async (plaintext, index) => {
+      const nonce = fixed === undefined ? randomBytes(NONCE_BYTES) : fixed.nonce(index);
+      if (files === undefined) {
+        return keep(
+          await store.add(await SealedChunk.seal(dek, contentHash, index, nonce, plaintext)),
+        );
+      }
       // A store of local files has the worker write the blob file itself: its bytes never come
       // back, and the plaintext's buffer does, to be filled with a later chunk.
       const file = files.scratchFile();
@@ -343,19 +353,11 @@ async function sealAndStore(
         true,
       );
       buffers.giveBack(sealed.plaintext);
-      added = await files.adopt(sealed);
-    }
-    const { hash, outcome } = added;
-    if (outcome === 'stored') written.push(hash);
-    return hash;
-  });
-  try {
+      return keep(await files.adopt(sealed));
+    });
+    const hashes: string[] = [];
     for await (const hash of stored) hashes.push(hash);
     finished(hashes.length);
-  } catch (error) {
-    // inOrder has settled every task it started by now, so `written` is complete.
-    await Promise.allSettled(written.map((hash) => store.delete(hash)));
-    throw error;
-  }
-  return hashes;
+    return hashes;
+  });
 }

@@ -94,23 +94,43 @@ function writeAll(fd, parts, position) {
   }
 }
 
-// Sealed straight into a file: a new blob file (created, written, fsynced, closed; removed again if
-// any step fails) or a segment at a position of an open spool. The ciphertext never leaves this
-// thread; the plaintext buffer goes back to a caller that asks, to be filled again. The fsync waits
-// on the disk, not the CPU, so it runs on the thread pool while this worker seals the next chunk.
+// Reads up to \`length\` bytes at \`position\` into the start of \`buffer\`; answers how many there were.
+function readInto(fd, buffer, length, position) {
+  let filled = 0;
+  while (filled < length) {
+    const count = fs.readSync(fd, buffer, filled, length - filled, position + filled);
+    if (count === 0) break;
+    filled += count;
+  }
+  return filled;
+}
+
+// The fsync waits on the disk, not the CPU, so it runs on the thread pool while this worker goes on.
+const fsyncOf = (fd) =>
+  new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+
+// A new file (never an existing one) holding \`parts\`, fsynced when asked; removed again if any
+// step fails.
+async function writeNewFile(file, parts, sync) {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    writeAll(fd, parts, undefined);
+    if (sync) await fsyncOf(fd);
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw error;
+  }
+  fs.closeSync(fd);
+}
+
+// Sealed straight into a file: a new blob file (created, written, fsynced, closed) or a segment at a
+// position of an open spool. The ciphertext never leaves this thread; the plaintext buffer goes back
+// to a caller that asks, to be filled again.
 async function sealToFile(job) {
   const { parts, hash } = sealParts(job);
   if (job.target.file !== undefined) {
-    const fd = fs.openSync(job.target.file, 'wx');
-    try {
-      writeAll(fd, parts, undefined);
-      await new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
-    } catch (error) {
-      fs.closeSync(fd);
-      fs.rmSync(job.target.file, { force: true });
-      throw error;
-    }
-    fs.closeSync(fd);
+    await writeNewFile(job.target.file, parts, true);
   } else {
     writeAll(job.target.fd, parts, job.target.position);
   }
@@ -122,13 +142,7 @@ function readBlob(from) {
   if (from.bytes !== undefined) return view(from.bytes);
   if (from.length > MAX_BLOB) throw new RangeError('no blob or segment is that long');
   readBuffer ??= Buffer.allocUnsafeSlow(MAX_BLOB);
-  let filled = 0;
-  while (filled < from.length) {
-    const count = fs.readSync(from.fd, readBuffer, filled, from.length - filled, from.position + filled);
-    if (count === 0) break;
-    filled += count;
-  }
-  return readBuffer.subarray(0, filled);
+  return readBuffer.subarray(0, readInto(from.fd, readBuffer, from.length, from.position));
 }
 
 // Checks run in the order every reader must follow: hash, length, tag. No plaintext leaves
@@ -192,13 +206,9 @@ function openFile(job) {
     throw error;
   }
   // The slot is one byte longer than the largest blob: enough to show a file is not one.
-  let filled = 0;
+  let filled;
   try {
-    while (filled < slot.length) {
-      const count = fs.readSync(fd, slot, filled, slot.length - filled, filled);
-      if (count === 0) break;
-      filled += count;
-    }
+    filled = readInto(fd, slot, slot.length, 0);
   } finally {
     fs.closeSync(fd);
   }
@@ -230,7 +240,7 @@ function gmac(job, parts) {
 // The ciphertext replaces the plaintext in its own buffer, piece by piece (each piece's output is
 // copied over the input it came from): no fresh memory is held per chunk, and the buffer goes back
 // to the caller all the same, to be filled with a later chunk.
-function encryptToFile(job) {
+async function encryptToFile(job) {
   const buffer = view(job.plaintext);
   const cipher = createCipheriv('aes-256-ctr', job.key, counterBlock(job.nonce, 2));
   for (let offset = 0; offset < buffer.length; offset += PIECE) {
@@ -239,15 +249,7 @@ function encryptToFile(job) {
   droppedBytes(buffer.length);
   const parts = [view(job.nonce), buffer];
   const mac = gmac(job, parts);
-  const fd = fs.openSync(job.file, 'wx');
-  try {
-    writeAll(fd, parts, undefined);
-  } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(job.file, { force: true });
-    throw error;
-  }
-  fs.closeSync(fd);
+  await writeNewFile(job.file, parts, false);
   return {
     result: { mac: new Uint8Array(mac), plaintext: job.plaintext },
     transfer: [job.plaintext.buffer],
@@ -274,15 +276,12 @@ const padding = (length) => Buffer.alloc((16 - (length % 16)) % 16);
 
 function gcmTag(key, nonce, aad, ciphertext) {
   const gcm = createCipheriv('aes-256-gcm', key, nonce);
-  const aadPadding = padding(aad.length);
-  gcm.setAAD(aad);
-  gcm.setAAD(aadPadding);
-  gcm.setAAD(ciphertext);
-  gcm.setAAD(padding(ciphertext.length));
+  const hashedAsAad = [aad, padding(aad.length), ciphertext, padding(ciphertext.length)];
+  for (const part of hashedAsAad) gcm.setAAD(part);
   gcm.final();
   const hashKey = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false).update(Buffer.alloc(16));
-  const hashedAsAad = aad.length + aadPadding.length + ciphertext.length + padding(ciphertext.length).length;
-  const swap = lengths(aad.length, ciphertext.length) ^ lengths(hashedAsAad, 0);
+  const hashedLength = hashedAsAad.reduce((total, part) => total + part.length, 0);
+  const swap = lengths(aad.length, ciphertext.length) ^ lengths(hashedLength, 0);
   const tag = toBig(gcm.getAuthTag()) ^ gfMultiply(swap, toBig(hashKey));
   return Buffer.from(tag.toString(16).padStart(32, '0'), 'hex');
 }
@@ -293,12 +292,8 @@ async function finishFile(job) {
   const fd = fs.openSync(job.file, 'r+');
   try {
     readBuffer ??= Buffer.allocUnsafeSlow(MAX_BLOB);
-    let filled = 0;
-    while (filled <= job.length) {
-      const count = fs.readSync(fd, readBuffer, filled, job.length + 1 - filled, filled);
-      if (count === 0) break;
-      filled += count;
-    }
+    // One byte more than the first pass wrote shows a file that grew.
+    const filled = readInto(fd, readBuffer, job.length + 1, 0);
     const written = readBuffer.subarray(0, filled);
     if (filled !== job.length || !timingSafeEqual(gmac(job, [written]), view(job.mac))) {
       return { result: { failure: 'changed' }, transfer: [] };
@@ -306,7 +301,7 @@ async function finishFile(job) {
     const tag = gcmTag(job.key, written.subarray(0, NONCE), job.aad, written.subarray(NONCE));
     const hash = createHash('sha256').update(written).update(tag).digest('hex');
     writeAll(fd, [tag], filled);
-    await new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+    await fsyncOf(fd);
     return { result: { hash }, transfer: [] };
   } finally {
     fs.closeSync(fd);
@@ -528,10 +523,9 @@ function leastBusyWorker(): CryptoWorker {
 }
 
 // Shared slots: chunk-sized memory every worker knows by number, so a blob read and opened by a
-// worker crosses no thread boundary and no fresh ArrayBuffer is made for it. Each transferred or
-// freshly allocated chunk counts against the V8 heap's external-memory limit until the next full
-// collection, and a chunk a millisecond was starting one every 20–40 MiB of content. One byte
-// longer than the largest blob: enough to show a file is not one. Taken for one job at a time and
+// worker crosses no thread boundary, and the only fresh buffer per chunk is the reader's copy (the
+// main thread reading the blob and the worker's decrypted output made two, moved between heaps).
+// One byte longer than the largest blob: enough to show a file is not one. Taken for one job at a time and
 // never freed; past SHARED_SLOTS (readers beyond that many chunks in flight) callers fall back to
 // reading on the main thread.
 const SLOT_BYTES = MAX_BLOB_BYTES + 1;
@@ -574,6 +568,11 @@ function dispatch(job: Job, handedOver: Uint8Array): Promise<NonNullable<Reply['
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 /** A small input copied to its own exact buffer: a view into Node's shared pool would clone the pool. */
 const exact = (bytes: Uint8Array) => new Uint8Array(bytes);
+/** The checks as a job carries them: the nonce, if any, in its own buffer. */
+const ownChecks = (checks: OpenChecks): OpenChecks => ({
+  ...checks,
+  ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
+});
 
 /**
  * AES-256-GCM: nonce ‖ ciphertext ‖ tag (in parts), and optionally its SHA-256. `plaintext` is
@@ -649,8 +648,7 @@ export async function openInWorker(
     key: exact(key),
     aad: exact(aad),
     from: handedOver === undefined ? from : { bytes: handedOver },
-    ...checks,
-    ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
+    ...ownChecks(checks),
     ...(target === undefined ? {} : { into: target }),
   };
   const transfer = [handedOver, target].flatMap((bytes) =>
@@ -686,8 +684,7 @@ export async function openFileInWorker(
       aad: exact(aad),
       file,
       slot,
-      ...checks,
-      ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
+      ...ownChecks(checks),
     };
     const result = await leastBusyWorker().run(nextId++, job, []);
     if (result.failure === 'changed') throw new Error('crypto worker answered for another job');

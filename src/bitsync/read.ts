@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ChunkStore } from './chunk-store.js';
-import { openChunk, openChunkFile } from './chunk-cipher.js';
+import { openStoredChunk } from './chunk-cipher.js';
 import { BitSyncIntegrityError, RangeNotSatisfiableError, type ChunkRef } from './errors.js';
 import { CHUNK_SIZE, chunkCount, DEK_BYTES } from './format.js';
 import { validateManifest, type Manifest } from './manifest.js';
@@ -107,19 +107,7 @@ function openChunks(
 ): AsyncGenerator<OpenedChunk> {
   return inOrder(indexRange(first, last), CHUNKS_IN_FLIGHT, async (index) => {
     const chunk = { index, hash: manifest.chunks[index]! };
-    // A blob file is read by the worker into shared memory and opened there; only the plaintext's
-    // copy for the consumer is a fresh buffer.
-    const files = store.blobFiles;
-    if (files !== undefined) {
-      const file = files.pathOf(chunk.hash);
-      const plaintext = await openChunkFile(dek, manifest.content_hash, manifest.size, chunk, file);
-      if (plaintext !== undefined) return { chunk, plaintext };
-    }
-    const blob = await store.get(chunk.hash);
-    if (blob === undefined) {
-      throw new BitSyncIntegrityError('missing', manifest.content_hash, chunk);
-    }
-    const plaintext = await openChunk(dek, manifest.content_hash, manifest.size, chunk, blob);
-    return { chunk, plaintext };
+    const { content_hash: contentHash, size } = manifest;
+    return { chunk, plaintext: await openStoredChunk(store, dek, contentHash, size, chunk) };
   });
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { counterNonce } from './chunk-cipher.js';
 import { ChunkBuffers, hashedReading, inChunks } from './chunker.js';
 import { openInWorker, sealToFileInWorker } from './crypto-workers.js';
 import { SourceChangedError } from './errors.js';
@@ -25,13 +26,6 @@ export interface SpooledContent {
   discard(): Promise<void>;
 }
 
-/** The throwaway key serves one spool only, so the segment index is a safe GCM nonce. */
-function segmentNonce(index: number): Buffer {
-  const nonce = Buffer.alloc(12);
-  nonce.writeUIntBE(index, 6, 6);
-  return nonce;
-}
-
 /** Spools `source`; both readings fill and give back chunk buffers from `buffers`. */
 export async function spoolStream(
   source: AsyncIterable<Uint8Array>,
@@ -51,7 +45,7 @@ export async function spoolStream(
     const segments = inOrder(reading.chunks, SPOOL_DEPTH, (chunk, index) =>
       sealToFileInWorker(
         key,
-        segmentNonce(index),
+        counterNonce(index),
         NO_ADDITIONAL_DATA,
         chunk,
         false,
@@ -91,7 +85,7 @@ async function* readSpool(
       const length = chunkPlaintextLength(size, index) + BLOB_OVERHEAD;
       const from = { fd: handle.fd, position: index * SEGMENT_BYTES, length };
       // Our own nonce at the front, or the segment is not the one written there.
-      const checks = { expectedLength: length, expectedNonce: segmentNonce(index) };
+      const checks = { expectedLength: length, expectedNonce: counterNonce(index) };
       const opened = await openInWorker(key, NO_ADDITIONAL_DATA, from, checks, buffers.take());
       if ('failure' in opened) throw new SourceChangedError();
       return opened.plaintext;

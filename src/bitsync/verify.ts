@@ -2,7 +2,7 @@
 // or, in deep mode, also decrypted, its GCM tag checked, and the whole checked against content_hash.
 import { createHash } from 'node:crypto';
 import type { ChunkStore } from './chunk-store.js';
-import { checkBlob, openChunk } from './chunk-cipher.js';
+import { checkBlob, openStoredChunk } from './chunk-cipher.js';
 import { BitSyncIntegrityError, type ChunkRef, type IntegrityFailure } from './errors.js';
 import { validateManifest, type Manifest } from './manifest.js';
 import { CHUNKS_IN_FLIGHT, indexRange, inOrder } from './pipeline.js';
@@ -68,14 +68,15 @@ async function checkChunk(
   dek: Uint8Array | undefined,
   chunk: ChunkRef,
 ): Promise<ChunkProblem | { plaintext: Buffer }> {
-  const blob = await store.get(chunk.hash);
-  if (blob === undefined) return { ...chunk, reason: 'missing' };
+  const { content_hash: contentHash, size } = manifest;
   try {
-    if (dek === undefined) {
-      await checkBlob(manifest.content_hash, manifest.size, chunk, blob);
-      return { plaintext: Buffer.alloc(0) };
+    if (dek !== undefined) {
+      return { plaintext: await openStoredChunk(store, dek, contentHash, size, chunk) };
     }
-    return { plaintext: await openChunk(dek, manifest.content_hash, manifest.size, chunk, blob) };
+    const blob = await store.get(chunk.hash);
+    if (blob === undefined) return { ...chunk, reason: 'missing' };
+    await checkBlob(contentHash, size, chunk, blob);
+    return { plaintext: Buffer.alloc(0) };
   } catch (error) {
     if (error instanceof BitSyncIntegrityError) return { ...chunk, reason: error.reason };
     throw error;
