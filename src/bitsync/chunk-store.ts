@@ -48,21 +48,22 @@ export interface ChunkStore {
   delete(hash: string): Promise<boolean>;
   list(): AsyncIterable<StoredBlob>;
   /**
-   * A local directory, on the store's own disk, for scratch files such as the upload spool; its
-   * leftovers (a crash mid-upload) are removed by sweepScratch. Undefined for stores with no disk.
-   */
-  readonly scratchDirectory: string | undefined;
-  /** Removes scratch files last modified before `olderThan`; returns their names. */
-  sweepScratch(olderThan: Date): Promise<string[]>;
-  /**
-   * Present when blobs are local files: the crypto workers then write new blobs themselves, so a new
-   * blob's bytes never cross threads. Other stores go through add.
+   * Present when the store keeps each blob as a file on this machine (FileChunkStore): the crypto
+   * workers then read and write blob files themselves, so a blob's bytes never cross threads. Other
+   * stores (in memory, remote) are used through the methods above alone.
    */
   readonly blobFiles?: BlobFiles;
 }
 
-/** The capability of a store that keeps each blob as a local file. */
+/** The capabilities of a store that keeps each blob as a local file, beyond ChunkStore's. */
 export interface BlobFiles {
+  /**
+   * A folder on the blobs' own file system for scratch files: new blob files before they are named,
+   * the first pass of a creation. Leftovers (a crash mid-upload) are removed by sweepScratch.
+   */
+  readonly scratchDirectory: string;
+  /** Removes scratch files last modified before `olderThan`; returns their names. */
+  sweepScratch(olderThan: Date): Promise<string[]>;
   /** Where the blob named `hash` is (or would be) kept. */
   pathOf(hash: string): string;
   /** A fresh path, on the blobs' file system, where a new blob file may be created. */

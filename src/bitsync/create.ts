@@ -58,10 +58,7 @@ export interface CreateContentOptions {
    * read it twice.
    */
   declaredContentHash?: string;
-  /**
-   * Where a one-pass stream is spooled for a store without local files; defaults to the store's
-   * scratch directory, else the OS's.
-   */
+  /** Where a one-pass stream is spooled for a store without local files; defaults to the OS's. */
   scratchDirectory?: string;
   createdAt?: Date;
   fixedKeyMaterial?: FixedKeyMaterial;
@@ -102,7 +99,7 @@ export async function createContent(options: CreateContentOptions): Promise<Crea
   const buffers = new ChunkBuffers();
   const content = await hashContent(
     options.source,
-    options.scratchDirectory ?? store.scratchDirectory ?? os.tmpdir(),
+    options.scratchDirectory ?? os.tmpdir(),
     buffers,
   );
   try {

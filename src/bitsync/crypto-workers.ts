@@ -2,413 +2,44 @@
 // upload or download uses the spare cores and never holds the event loop for a chunk's worth of work.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type {
+  BlobLocation,
+  EncryptToFileJob,
+  FinishFileJob,
+  Job,
+  JobResult,
+  OpenChecks,
+  OpenFailure,
+  OpenFileJob,
+  OpenJob,
+  PassGuard,
+  Reply,
+  SealTarget,
+  SealToFileJob,
+  ToWorker,
+} from './crypto-jobs.js';
 import { MAX_BLOB_BYTES } from './format.js';
 
-// Plain JavaScript, evaluated in each worker: an `eval` worker loads the same way from the compiled
-// package, from TypeScript under tsx, and under vitest, with no file to resolve. Buffers travel as
-// transferred ArrayBuffers (no copy) both ways.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const { createCipheriv, createDecipheriv, createHash, timingSafeEqual } = require('node:crypto');
-const NONCE = 12;
-const TAG = 16;
-const MAX_BLOB = 524288 + NONCE + TAG;
-// Ciphers run over 16 KiB pieces: each output is small enough for the allocator to reuse, where one
-// 512 KiB output is fresh memory (zero-filled, page-faulted) every time, at about half the speed.
-const PIECE = 16384;
-const view = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-// This worker allocates few JavaScript objects, so V8 seldom collects its heap of its own accord,
-// and the cipher outputs it drops (512 KiB a chunk, in 16 KiB pieces) piled up towards V8's
-// external-memory limit first: the server's peak RSS during a 1 GiB upload was 52–61 MiB with them,
-// 34–41 with a minor collection (young objects only, a fraction of a millisecond) every 8 MiB.
-// gc() is exposed by flag, once; where that is refused, V8's own schedule stands.
-let collectYoung;
-try {
-  require('node:v8').setFlagsFromString('--expose-gc');
-  const gc = require('node:vm').runInNewContext('gc');
-  collectYoung = () => gc({ type: 'minor' });
-} catch {
-  collectYoung = () => undefined;
-}
-let dropped = 0;
-function droppedBytes(count) {
-  dropped += count;
-  if (dropped >= 8 * 1024 * 1024) {
-    dropped = 0;
-    collectYoung();
-  }
-}
+export type {
+  BlobLocation,
+  OpenChecks,
+  OpenFailure,
+  PassGuard,
+  SealTarget,
+} from './crypto-jobs.js';
 
-// Segments read from files never leave this worker, so one buffer serves every read (a fresh one per
-// read was measured: this worker seldom collects garbage, and the peak RSS rose by tens of MiB).
-let readBuffer;
+// The worker's own module, crypto-worker.ts, compiled beside this one in the package. Under tsx and
+// vitest this module is TypeScript and so is the worker's, which a thread cannot load by itself on
+// Node 20 (a worker does not inherit tsx's loader hooks): there the thread loads it through tsx's API.
+const WORKER_MODULE = import.meta.url.endsWith('.ts') ? './crypto-worker.ts' : './crypto-worker.js';
 
-function sealParts(job) {
-  const plaintext = view(job.plaintext);
-  const cipher = createCipheriv('aes-256-gcm', job.key, job.nonce);
-  cipher.setAAD(job.aad);
-  const hasher = job.hash ? createHash('sha256').update(job.nonce) : undefined;
-  const parts = [job.nonce];
-  for (let offset = 0; offset < plaintext.length; offset += PIECE) {
-    const piece = cipher.update(plaintext.subarray(offset, offset + PIECE));
-    if (hasher) hasher.update(piece);
-    parts.push(piece);
-  }
-  cipher.final();
-  const tag = cipher.getAuthTag();
-  if (hasher) hasher.update(tag);
-  parts.push(tag);
-  droppedBytes(plaintext.length);
-  return { parts, hash: hasher ? hasher.digest('hex') : undefined };
+function startThread(): Worker {
+  const module = new URL(WORKER_MODULE, import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return new Worker(module);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const load = `import(${tsx}).then((tsx) => tsx.tsImport(${JSON.stringify(module.href)}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(load, { eval: true });
 }
-
-// Sealed bytes handed back to the main thread: the ciphertext joined once (it crosses threads whole).
-function seal(job) {
-  const { parts, hash } = sealParts(job);
-  const pieces = parts.slice(1, -1);
-  const ciphertext = new Uint8Array(pieces.reduce((total, piece) => total + piece.length, 0));
-  let filled = 0;
-  for (const piece of pieces) {
-    ciphertext.set(piece, filled);
-    filled += piece.length;
-  }
-  const tag = new Uint8Array(parts[parts.length - 1]);
-  return { result: { ciphertext, tag, hash }, transfer: [ciphertext.buffer] };
-}
-
-function writeAll(fd, parts, position) {
-  let remaining = parts.filter((part) => part.length > 0);
-  while (remaining.length > 0) {
-    let written = fs.writevSync(fd, remaining, position === undefined ? null : position);
-    if (position !== undefined) position += written;
-    const rest = [];
-    for (const part of remaining) {
-      if (written >= part.length) written -= part.length;
-      else {
-        rest.push(part.subarray(written));
-        written = 0;
-      }
-    }
-    remaining = rest;
-  }
-}
-
-// Reads up to \`length\` bytes at \`position\` into the start of \`buffer\`; answers how many there were.
-function readInto(fd, buffer, length, position) {
-  let filled = 0;
-  while (filled < length) {
-    const count = fs.readSync(fd, buffer, filled, length - filled, position + filled);
-    if (count === 0) break;
-    filled += count;
-  }
-  return filled;
-}
-
-// The fsync waits on the disk, not the CPU, so it runs on the thread pool while this worker goes on.
-const fsyncOf = (fd) =>
-  new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
-
-// A new file (never an existing one) holding \`parts\`, fsynced when asked; removed again if any
-// step fails.
-async function writeNewFile(file, parts, sync) {
-  const fd = fs.openSync(file, 'wx');
-  try {
-    writeAll(fd, parts, undefined);
-    if (sync) await fsyncOf(fd);
-  } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-    throw error;
-  }
-  fs.closeSync(fd);
-}
-
-// Sealed straight into a file: a new blob file (created, written, fsynced, closed) or a segment at a
-// position of an open spool. The ciphertext never leaves this thread; the plaintext buffer goes back
-// to a caller that asks, to be filled again.
-async function sealToFile(job) {
-  const { parts, hash } = sealParts(job);
-  if (job.target.file !== undefined) {
-    await writeNewFile(job.target.file, parts, true);
-  } else {
-    writeAll(job.target.fd, parts, job.target.position);
-  }
-  if (!job.giveBack) return { result: { hash }, transfer: [] };
-  return { result: { hash, plaintext: job.plaintext }, transfer: [job.plaintext.buffer] };
-}
-
-function readBlob(from) {
-  if (from.bytes !== undefined) return view(from.bytes);
-  if (from.length > MAX_BLOB) throw new RangeError('no blob or segment is that long');
-  readBuffer ??= Buffer.allocUnsafeSlow(MAX_BLOB);
-  return readBuffer.subarray(0, readInto(from.fd, readBuffer, from.length, from.position));
-}
-
-// Checks run in the order every reader must follow: hash, length, tag. No plaintext leaves
-// this thread unless the tag authenticates. The plaintext goes into \`target\` when given (a buffer
-// at least as long), else into update's own output, which owns its memory exactly.
-function openSealed(job, sealed, target) {
-  if (job.expectedHash !== undefined) {
-    if (createHash('sha256').update(sealed).digest('hex') !== job.expectedHash) return 'hash_mismatch';
-  }
-  if (job.expectedLength !== undefined && sealed.length !== job.expectedLength) return 'wrong_length';
-  if (sealed.length < NONCE + TAG) return 'authentication_failed';
-  const nonce = sealed.subarray(0, NONCE);
-  if (job.expectedNonce !== undefined && !nonce.equals(view(job.expectedNonce))) {
-    return 'authentication_failed';
-  }
-  const decipher = createDecipheriv('aes-256-gcm', job.key, nonce);
-  decipher.setAAD(job.aad);
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-  const ciphertext = sealed.subarray(NONCE, sealed.length - TAG);
-  let plaintext;
-  if (target !== undefined) {
-    // Piece by piece: each piece's plaintext lands before the first byte of its own ciphertext,
-    // so decrypting into the blob's own memory overwrites only bytes already read.
-    plaintext = target.subarray(0, ciphertext.length);
-    let filled = 0;
-    for (let offset = 0; offset < ciphertext.length; offset += PIECE) {
-      filled += decipher.update(ciphertext.subarray(offset, offset + PIECE)).copy(plaintext, filled);
-    }
-    droppedBytes(ciphertext.length);
-  } else {
-    plaintext = decipher.update(ciphertext);
-  }
-  try {
-    decipher.final();
-  } catch {
-    return 'authentication_failed';
-  }
-  return plaintext;
-}
-
-// Into the buffer handed over when it is long enough.
-function open(job) {
-  const sealed = readBlob(job.from);
-  const into = job.into !== undefined && job.into.length >= sealed.length - NONCE - TAG ? view(job.into) : undefined;
-  const opened = openSealed(job, sealed, into);
-  if (typeof opened === 'string') return { result: { failure: opened }, transfer: [] };
-  return { result: { plaintext: opened }, transfer: opened.length > 0 ? [opened.buffer] : [] };
-}
-
-// Chunk-sized shared memory the main thread registered, by number (see takeSlot): a blob file is
-// read into one, checked and opened there in place, and only its length comes back.
-const slots = [];
-
-function openFile(job) {
-  const slot = slots[job.slot];
-  let fd;
-  try {
-    fd = fs.openSync(job.file, 'r');
-  } catch (error) {
-    if (error.code === 'ENOENT') return { result: { failure: 'missing' }, transfer: [] };
-    throw error;
-  }
-  // The slot is one byte longer than the largest blob: enough to show a file is not one.
-  let filled;
-  try {
-    filled = readInto(fd, slot, slot.length, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const opened = openSealed(job, slot.subarray(0, filled), slot);
-  if (typeof opened === 'string') return { result: { failure: opened }, transfer: [] };
-  return { result: { length: opened.length }, transfer: [] };
-}
-
-// Sealing in two passes, for content whose hash (in every chunk's additional data) is not known
-// until its last byte. GCM's ciphertext does not depend on the additional data: it is AES-CTR from
-// the counter block GCM starts at, nonce ‖ 2. So the first pass writes nonce ‖ ciphertext to the
-// blob's own file as the plaintext arrives, and the second adds the tag once content_hash is known,
-// without encrypting or writing the content again. In between the file is guarded by GMAC under a
-// key that lives only in memory for that one creation.
-function counterBlock(nonce, first) {
-  const block = Buffer.alloc(16);
-  view(nonce).copy(block);
-  block.writeUInt32BE(first, 12);
-  return block;
-}
-
-function gmac(job, parts) {
-  const mac = createCipheriv('aes-256-gcm', job.macKey, job.macNonce);
-  for (const part of parts) mac.setAAD(part);
-  mac.final();
-  return mac.getAuthTag();
-}
-
-// The ciphertext replaces the plaintext in its own buffer, piece by piece (each piece's output is
-// copied over the input it came from): no fresh memory is held per chunk, and the buffer goes back
-// to the caller all the same, to be filled with a later chunk.
-async function encryptToFile(job) {
-  const buffer = view(job.plaintext);
-  const cipher = createCipheriv('aes-256-ctr', job.key, counterBlock(job.nonce, 2));
-  for (let offset = 0; offset < buffer.length; offset += PIECE) {
-    cipher.update(buffer.subarray(offset, offset + PIECE)).copy(buffer, offset);
-  }
-  droppedBytes(buffer.length);
-  const parts = [view(job.nonce), buffer];
-  const mac = gmac(job, parts);
-  await writeNewFile(job.file, parts, false);
-  return {
-    result: { mac: new Uint8Array(mac), plaintext: job.plaintext },
-    transfer: [job.plaintext.buffer],
-  };
-}
-
-// GHASH is linear, so the tag of ciphertext already made is what GCM computes when it encrypts
-// nothing with additional data ‖ pad ‖ ciphertext ‖ pad as its additional data, except for the
-// last block hashed (the two lengths): swapping that block costs one multiplication by H = E(0¹²⁸)
-// in GF(2¹²⁸), with GCM's bit order (NIST SP 800-38D, algorithm 1).
-const GF_R = 0xe1n << 120n;
-const toBig = (bytes) => BigInt('0x' + bytes.toString('hex'));
-function gfMultiply(x, y) {
-  let z = 0n;
-  let v = y;
-  for (let bit = 127n; bit >= 0n; bit--) {
-    if ((x >> bit) & 1n) z ^= v;
-    v = v & 1n ? (v >> 1n) ^ GF_R : v >> 1n;
-  }
-  return z;
-}
-const lengths = (aadBytes, cipherBytes) => (BigInt(aadBytes * 8) << 64n) | BigInt(cipherBytes * 8);
-const padding = (length) => Buffer.alloc((16 - (length % 16)) % 16);
-
-function gcmTag(key, nonce, aad, ciphertext) {
-  const gcm = createCipheriv('aes-256-gcm', key, nonce);
-  const hashedAsAad = [aad, padding(aad.length), ciphertext, padding(ciphertext.length)];
-  for (const part of hashedAsAad) gcm.setAAD(part);
-  gcm.final();
-  const hashKey = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false).update(Buffer.alloc(16));
-  const hashedLength = hashedAsAad.reduce((total, part) => total + part.length, 0);
-  const swap = lengths(aad.length, ciphertext.length) ^ lengths(hashedLength, 0);
-  const tag = toBig(gcm.getAuthTag()) ^ gfMultiply(swap, toBig(hashKey));
-  return Buffer.from(tag.toString(16).padStart(32, '0'), 'hex');
-}
-
-// The second pass: the file read back must be what the first wrote (its length and GMAC), then its
-// tag is appended, the blob hashed and the file fsynced, ready to be named.
-async function finishFile(job) {
-  const fd = fs.openSync(job.file, 'r+');
-  try {
-    readBuffer ??= Buffer.allocUnsafeSlow(MAX_BLOB);
-    // One byte more than the first pass wrote shows a file that grew.
-    const filled = readInto(fd, readBuffer, job.length + 1, 0);
-    const written = readBuffer.subarray(0, filled);
-    if (filled !== job.length || !timingSafeEqual(gmac(job, [written]), view(job.mac))) {
-      return { result: { failure: 'changed' }, transfer: [] };
-    }
-    const tag = gcmTag(job.key, written.subarray(0, NONCE), job.aad, written.subarray(NONCE));
-    const hash = createHash('sha256').update(written).update(tag).digest('hex');
-    writeAll(fd, [tag], filled);
-    await fsyncOf(fd);
-    return { result: { hash }, transfer: [] };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function hash(job) {
-  return { result: { hash: createHash('sha256').update(view(job.bytes)).digest('hex') }, transfer: [] };
-}
-
-const operations = { seal, sealToFile, open, openFile, encryptToFile, finishFile, hash };
-
-parentPort.on('message', ({ id, job, register }) => {
-  if (register !== undefined) {
-    for (const { slot, memory } of register) slots[slot] = Buffer.from(memory);
-    return;
-  }
-  const answer = ({ result, transfer }) => parentPort.postMessage({ id, result }, transfer);
-  const refuse = (error) =>
-    parentPort.postMessage({
-      id,
-      error: String(error && error.message ? error.message : error),
-      code: error && typeof error.code === 'string' ? error.code : undefined,
-    });
-  try {
-    const done = operations[job.op](job);
-    if (done instanceof Promise) done.then(answer, refuse);
-    else answer(done);
-  } catch (error) {
-    refuse(error);
-  }
-});
-`;
-
-interface SealJob {
-  op: 'seal';
-  key: Uint8Array;
-  nonce: Uint8Array;
-  aad: Uint8Array;
-  plaintext: Uint8Array;
-  /** Also hash the sealed bytes (a blob's chunk hash), while they are hot in this core's cache. */
-  hash: boolean;
-}
-/** Where sealed bytes go straight from the worker: a new file, or a position in an open file. */
-export type SealTarget = { file: string } | { fd: number; position: number };
-interface SealToFileJob extends Omit<SealJob, 'op'> {
-  op: 'sealToFile';
-  target: SealTarget;
-  /** Transfer the plaintext's buffer back once sealed, to be filled again. */
-  giveBack: boolean;
-}
-/** Where a blob to open comes from: bytes handed over, or `length` bytes at a position of an open file. */
-export type BlobLocation = { bytes: Uint8Array } | { fd: number; position: number; length: number };
-/** What the worker checks before decrypting, in the order every reader must follow. */
-export interface OpenChecks {
-  /** SHA-256 of the blob (hex), checked before anything else. */
-  expectedHash?: string;
-  /** The blob's length, checked after its hash. */
-  expectedLength?: number;
-  /** The nonce the blob must start with (a spool segment's own). */
-  expectedNonce?: Uint8Array;
-}
-interface OpenJob extends OpenChecks {
-  op: 'open';
-  key: Uint8Array;
-  aad: Uint8Array;
-  from: BlobLocation;
-  /** A buffer to decrypt into (when large enough), instead of a fresh one. */
-  into?: Uint8Array;
-}
-interface OpenFileJob extends OpenChecks {
-  op: 'openFile';
-  key: Uint8Array;
-  aad: Uint8Array;
-  /** The blob file, read by the worker into the shared slot numbered `slot`. */
-  file: string;
-  slot: number;
-}
-/** What guards a blob file between the two passes of a two-pass seal (see encryptToFileInWorker). */
-export interface PassGuard {
-  /** A key for this one creation, never stored. */
-  macKey: Uint8Array;
-  /** Unique per file under that key. */
-  macNonce: Uint8Array;
-}
-interface EncryptToFileJob extends PassGuard {
-  op: 'encryptToFile';
-  key: Uint8Array;
-  nonce: Uint8Array;
-  plaintext: Uint8Array;
-  file: string;
-}
-interface FinishFileJob extends PassGuard {
-  op: 'finishFile';
-  key: Uint8Array;
-  aad: Uint8Array;
-  file: string;
-  /** What the first pass wrote: its length (nonce ‖ ciphertext) and GMAC. */
-  length: number;
-  mac: Uint8Array;
-}
-interface HashJob {
-  op: 'hash';
-  bytes: Uint8Array;
-}
-type Job =
-  SealJob | SealToFileJob | OpenJob | OpenFileJob | EncryptToFileJob | FinishFileJob | HashJob;
 
 export interface Sealed {
   /** The blob in its parts: nonce, ciphertext, tag. */
@@ -420,29 +51,11 @@ export interface SealedToFile {
   /** The plaintext's buffer, handed back when asked for: the caller may fill it again. */
   plaintext: Buffer | undefined;
 }
-export type OpenFailure = 'hash_mismatch' | 'wrong_length' | 'authentication_failed';
 export type Opened = { plaintext: Buffer } | { failure: OpenFailure };
 export type OpenedFile = { plaintext: Buffer } | { failure: OpenFailure | 'missing' };
 
-interface Reply {
-  id: number;
-  result?: {
-    ciphertext?: Uint8Array;
-    tag?: Uint8Array;
-    hash?: string;
-    plaintext?: Uint8Array;
-    /** The plaintext's length, left in a shared slot. */
-    length?: number;
-    /** GMAC of what the first pass of a two-pass seal wrote. */
-    mac?: Uint8Array;
-    failure?: OpenFailure | 'missing' | 'changed';
-  };
-  error?: string;
-  code?: string;
-}
-
 interface PendingJob {
-  resolve: (reply: NonNullable<Reply['result']>) => void;
+  resolve: (result: JobResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -451,7 +64,7 @@ class CryptoWorker {
   readonly pending = new Map<number, PendingJob>();
 
   constructor(private readonly onExit: (worker: CryptoWorker) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    this.worker = startThread();
     // An idle pool must not keep the process alive; a busy one must (see run).
     this.worker.unref();
     this.register(slotMemory.map((memory, slot) => ({ slot, memory })));
@@ -462,17 +75,19 @@ class CryptoWorker {
     );
   }
 
-  run(id: number, job: Job, transfer: ArrayBuffer[]): Promise<NonNullable<Reply['result']>> {
+  run(id: number, job: Job, transfer: ArrayBuffer[]): Promise<JobResult> {
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, job }, transfer);
+      const message: ToWorker = { id, job };
+      this.worker.postMessage(message, transfer);
     });
   }
 
   /** Shares slots with this worker; messages keep their order, so before any job that uses them. */
   register(slots: { slot: number; memory: SharedArrayBuffer }[]): void {
-    if (slots.length > 0) this.worker.postMessage({ register: slots });
+    const message: ToWorker = { register: slots };
+    if (slots.length > 0) this.worker.postMessage(message);
   }
 
   private settle(reply: Reply): void {
@@ -561,7 +176,7 @@ function transferable(bytes: Uint8Array): Uint8Array {
   return copy;
 }
 
-function dispatch(job: Job, handedOver: Uint8Array): Promise<NonNullable<Reply['result']>> {
+function dispatch(job: Job, handedOver: Uint8Array): Promise<JobResult> {
   return leastBusyWorker().run(nextId++, job, [handedOver.buffer as ArrayBuffer]);
 }
 

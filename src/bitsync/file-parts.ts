@@ -2,20 +2,24 @@
 // write, so the parts are never joined into a copy first.
 import type { FileHandle } from 'node:fs/promises';
 
+/** What is left of `parts` once a gathered write took its first `written` bytes. */
+export function unwritten<T extends Uint8Array>(parts: readonly T[], written: number): T[] {
+  const rest: T[] = [];
+  for (const part of parts) {
+    if (written >= part.length) written -= part.length;
+    else {
+      rest.push(part.subarray(written) as T);
+      written = 0;
+    }
+  }
+  return rest;
+}
+
 /** Appends every part at the handle's position, looping over short writes. */
 export async function writeParts(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let remaining = parts.filter((part) => part.length > 0);
-  while (remaining.length > 0) {
-    let { bytesWritten } = await handle.writev(remaining);
-    const rest: Uint8Array[] = [];
-    for (const part of remaining) {
-      if (bytesWritten >= part.length) bytesWritten -= part.length;
-      else {
-        rest.push(part.subarray(bytesWritten));
-        bytesWritten = 0;
-      }
-    }
-    remaining = rest;
+  for (let remaining = unwritten(parts, 0); remaining.length > 0;) {
+    const { bytesWritten } = await handle.writev(remaining);
+    remaining = unwritten(remaining, bytesWritten);
   }
 }
 

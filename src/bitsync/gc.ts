@@ -46,8 +46,10 @@ export async function collectGarbage(options: CollectGarbageOptions): Promise<Ga
     if (blob.modifiedAt.getTime() > blobCutoff) sparedBlobs.push(blob.hash);
     else if (await store.delete(blob.hash)) removedBlobs.push(blob.hash);
   }
-  const removedScratch = await store.sweepScratch(
-    new Date(now.getTime() - (options.scratchGraceMs ?? DEFAULT_SCRATCH_GRACE_MS)),
+  // Only a store of local files has scratch files.
+  const scratchCutoff = new Date(
+    now.getTime() - (options.scratchGraceMs ?? DEFAULT_SCRATCH_GRACE_MS),
   );
+  const removedScratch = (await store.blobFiles?.sweepScratch(scratchCutoff)) ?? [];
   return { removedBlobs, removedScratch, sparedBlobs };
 }
