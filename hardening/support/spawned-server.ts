@@ -84,32 +84,38 @@ async function createAccount(env: Record<string, string>, username: string, flag
     throw new Error(`axon user create ${username} failed (${result.code}): ${result.stderr}`);
 }
 
+/** Creates ACCOUNTS in the database `env` points at (the first command migrates it). */
+async function createAccounts(env: Record<string, string>): Promise<void> {
+  await createAccount(env, ACCOUNTS.sysop, ['--sysop']);
+  await Promise.all([createAccount(env, ACCOUNTS.alice, []), createAccount(env, ACCOUNTS.bob, [])]);
+}
+
 let template: Promise<string> | undefined;
 
 /** A data directory made once per run (database, secret, ACCOUNTS), copied for each check. */
 function templateDataDir(): Promise<string> {
   template ??= (async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'axon-hardening-template-'));
-    const env = axonEnv(dir);
-    await createAccount(env, ACCOUNTS.sysop, ['--sysop']); // migrates the new database first
-    await Promise.all([
-      createAccount(env, ACCOUNTS.alice, []),
-      createAccount(env, ACCOUNTS.bob, []),
-    ]);
+    await createAccounts(axonEnv(dir));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return dir;
   })();
   return template;
 }
 
-/** A fresh data directory holding ACCOUNTS; remove it with removeDataDir. */
-export async function preparedDataDir(label: string): Promise<string> {
-  const source = await templateDataDir();
+/**
+ * A fresh data directory whose database (`databaseUrl`, or SQLite inside it) holds ACCOUNTS; pass
+ * the same DATABASE_URL to startAxon. Remove it with removeDataDir.
+ */
+export async function preparedDataDir(label: string, databaseUrl?: string): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), `axon-hardening-${label}-`));
-  cpSync(source, dir, { recursive: true });
+  if (databaseUrl !== undefined) {
+    await createAccounts(axonEnv(dir, { DATABASE_URL: databaseUrl }));
+    return dir;
+  }
+  cpSync(await templateDataDir(), dir, { recursive: true });
   return dir;
 }
-
 export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
