@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { residentBytes } from '../../bench/support.js';
+import { cleanUpOnExit, residentBytes } from '../../bench/support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'axon.js');
@@ -97,7 +97,7 @@ function templateDataDir(): Promise<string> {
   template ??= (async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'axon-hardening-template-'));
     await createAccounts(axonEnv(dir));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    cleanUpOnExit().add(() => rmSync(dir, { recursive: true, force: true }));
     return dir;
   })();
   return template;
@@ -136,9 +136,10 @@ export async function startAxon(
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => (output += chunk));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // A run interrupted (Ctrl-C, a timeout's SIGTERM) leaves no server behind.
   const stopOnExit = () => child.kill('SIGKILL');
-  process.once('exit', stopOnExit);
-  void exited.then(() => process.off('exit', stopOnExit));
+  cleanUpOnExit().add(stopOnExit);
+  void exited.then(() => cleanUpOnExit().delete(stopOnExit));
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: string) => {
       output += chunk;
