@@ -1,7 +1,9 @@
 // The server a security check talks to: the app built by buildApp on a throwaway database,
 // listening on a free loopback port, with the route table it registered (method, url, schema).
 import type { RouteOptions } from 'fastify';
+import type { CheckOptions, CheckResult } from './check.js';
 import type { Dialect } from '../src/server/db/database.js';
+import { DIALECTS } from '../src/test-support/databases.js';
 import { startTestApp, type TestApp } from '../src/test-support/app.js';
 import { dumpDatabase } from '../src/test-support/dump.js';
 
@@ -132,4 +134,24 @@ export function multipart(
     body: Buffer.concat(chunks),
     contentType: `multipart/form-data; boundary=${boundary}`,
   };
+}
+
+/**
+ * Runs a check on SQLite, and with --long on every database the server supports, merging the
+ * results (each line then names its database).
+ */
+export async function onEachDatabase(
+  options: CheckOptions,
+  run: (dialect: Dialect) => Promise<CheckResult>,
+): Promise<CheckResult> {
+  const dialects: Dialect[] = options.long ? DIALECTS : ['sqlite'];
+  const merged: Required<CheckResult> = { cases: 0, failures: [], notes: [] };
+  for (const dialect of dialects) {
+    const result = await run(dialect);
+    const tag = (line: string) => (dialects.length > 1 ? `[${dialect}] ${line}` : line);
+    merged.cases += result.cases;
+    merged.failures.push(...result.failures.map(tag));
+    merged.notes.push(...(result.notes ?? []).map(tag));
+  }
+  return merged;
 }

@@ -10,7 +10,8 @@ import {
   type Resource,
   type RouteRule,
 } from '../route-rules.js';
-import { isErrorEnvelope, send, snapshot, startCheckServer } from '../server.js';
+import type { Dialect } from '../../src/server/db/database.js';
+import { isErrorEnvelope, onEachDatabase, send, snapshot, startCheckServer } from '../server.js';
 
 const RESOURCES: Resource[] = ['none', 'own', 'other', 'restricted'];
 const STREAM_HEAD_WAIT_MS = 10_000;
@@ -26,97 +27,98 @@ function codeOf(text: string): string {
 
 const check: Check = {
   name: 'authorization-matrix',
-  async run(): Promise<CheckResult> {
-    const server = await startCheckServer('sqlite', {
-      AXON_METRICS_TOKEN: 'a-metrics-token-0123456789',
-    });
-    const failures: string[] = [];
-    let cases = 0;
-    try {
-      const fx = await setUpFixtures(server);
-      const rules: Record<string, RouteRule> = {
-        ...webClientRules(server.t.ctx.config.webDir),
-        ...routeRules(server.base),
-      };
-      const registered = new Set(server.routes.map((r) => `${r.method} ${r.url}`));
-      for (const key of Object.keys(rules))
-        if (!registered.has(key)) failures.push(`rule for ${key}, which the app does not register`);
+  run: (options) => onEachDatabase(options, runOn),
+};
 
-      type Case = { key: string; method: string; rule: RouteRule };
-      const planned: Case[] = [];
-      for (const route of server.routes) {
-        const key = `${route.method} ${route.url}`;
-        // Fastify adds a HEAD route for each GET; it answers by the GET's rule.
-        const rule =
-          rules[key] ?? (route.method === 'HEAD' ? rules[`GET ${route.url}`] : undefined);
-        if (rule === undefined) failures.push(`${key} is registered but has no rule`);
-        else planned.push({ key, method: route.method, rule });
-      }
-      planned.sort((a, b) => (a.rule.phase ?? 0) - (b.rule.phase ?? 0));
-      // A HEAD of an event stream may never be answered: those cases run first, all at once, each
-      // given STREAM_HEAD_WAIT_MS to answer, so a hang costs the run that long once.
-      const isStreamHead = (c: Case) => c.method === 'HEAD' && c.key.includes('/events/stream/');
-      const streamHeads = planned.filter(isStreamHead);
+async function runOn(dialect: Dialect): Promise<CheckResult> {
+  const server = await startCheckServer(dialect, {
+    AXON_METRICS_TOKEN: 'a-metrics-token-0123456789',
+  });
+  const failures: string[] = [];
+  let cases = 0;
+  try {
+    const fx = await setUpFixtures(server);
+    const rules: Record<string, RouteRule> = {
+      ...webClientRules(server.t.ctx.config.webDir),
+      ...routeRules(server.base),
+    };
+    const registered = new Set(server.routes.map((r) => `${r.method} ${r.url}`));
+    for (const key of Object.keys(rules))
+      if (!registered.has(key)) failures.push(`rule for ${key}, which the app does not register`);
 
-      const batch = streamHeads.flatMap(({ key, method, rule }) =>
-        RESOURCES.filter((resource) => rule.on[resource] !== undefined).flatMap((resource) =>
-          ACTORS.map(async (actor) => {
-            const outcome = await tryCase(
-              server.base,
-              fx,
-              rule,
-              actor,
-              resource,
-              method,
-              rule.on[resource]!,
-              STREAM_HEAD_WAIT_MS,
+    type Case = { key: string; method: string; rule: RouteRule };
+    const planned: Case[] = [];
+    for (const route of server.routes) {
+      const key = `${route.method} ${route.url}`;
+      // Fastify adds a HEAD route for each GET; it answers by the GET's rule.
+      const rule = rules[key] ?? (route.method === 'HEAD' ? rules[`GET ${route.url}`] : undefined);
+      if (rule === undefined) failures.push(`${key} is registered but has no rule`);
+      else planned.push({ key, method: route.method, rule });
+    }
+    planned.sort((a, b) => (a.rule.phase ?? 0) - (b.rule.phase ?? 0));
+    // A HEAD of an event stream may never be answered: those cases run first, all at once, each
+    // given STREAM_HEAD_WAIT_MS to answer, so a hang costs the run that long once.
+    const isStreamHead = (c: Case) => c.method === 'HEAD' && c.key.includes('/events/stream/');
+    const streamHeads = planned.filter(isStreamHead);
+
+    const batch = streamHeads.flatMap(({ key, method, rule }) =>
+      RESOURCES.filter((resource) => rule.on[resource] !== undefined).flatMap((resource) =>
+        ACTORS.map(async (actor) => {
+          const outcome = await tryCase(
+            server.base,
+            fx,
+            rule,
+            actor,
+            resource,
+            method,
+            rule.on[resource]!,
+            STREAM_HEAD_WAIT_MS,
+          );
+          const expected = rule.expect(actor, resource);
+          if (!STATUSES[expected](outcome.status, actor))
+            failures.push(
+              `${actor} ${key} (${resource}): expected ${expected}, got ${outcome.status} ${outcome.code}`.trimEnd(),
             );
-            const expected = rule.expect(actor, resource);
-            if (!STATUSES[expected](outcome.status, actor))
-              failures.push(
-                `${actor} ${key} (${resource}): expected ${expected}, got ${outcome.status} ${outcome.code}`.trimEnd(),
-              );
-            return outcome.status;
-          }),
-        ),
-      );
-      cases += batch.length;
-      // Reads only, some allowed (a stream touches presence): no dump comparison for the batch.
-      await Promise.all(batch);
+          return outcome.status;
+        }),
+      ),
+    );
+    cases += batch.length;
+    // Reads only, some allowed (a stream touches presence): no dump comparison for the batch.
+    await Promise.all(batch);
 
-      let before = await snapshot(server);
-      for (const { key, method, rule } of planned.filter((c) => !isStreamHead(c))) {
-        for (const resource of RESOURCES) {
-          const build = rule.on[resource];
-          if (build === undefined) continue;
-          for (const actor of ACTORS) {
-            cases++;
-            if (rule.prepare !== undefined) {
-              await rule.prepare(fx, actor, resource);
-              before = await snapshot(server);
-            }
-            const outcome = await tryCase(server.base, fx, rule, actor, resource, method, build);
-            const after = await snapshot(server);
-            const expected = rule.expect(actor, resource);
-            const what = `${actor} ${key} (${resource}): expected ${expected}`;
-            if (!STATUSES[expected](outcome.status, actor))
-              failures.push(`${what}, got ${outcome.status} ${outcome.code}`.trimEnd());
-            else if (outcome.status >= 400 && !outcome.envelope && method !== 'HEAD')
-              failures.push(`${what}, got ${outcome.status} without the error envelope`);
-            if (outcome.status >= 400 && after !== before)
-              failures.push(
-                `${actor} ${key} (${resource}): refused with ${outcome.status} yet rows changed`,
-              );
-            before = after;
+    let before = await snapshot(server);
+    for (const { key, method, rule } of planned.filter((c) => !isStreamHead(c))) {
+      for (const resource of RESOURCES) {
+        const build = rule.on[resource];
+        if (build === undefined) continue;
+        for (const actor of ACTORS) {
+          cases++;
+          if (rule.prepare !== undefined) {
+            await rule.prepare(fx, actor, resource);
+            before = await snapshot(server);
           }
+          const outcome = await tryCase(server.base, fx, rule, actor, resource, method, build);
+          const after = await snapshot(server);
+          const expected = rule.expect(actor, resource);
+          const what = `${actor} ${key} (${resource}): expected ${expected}`;
+          if (!STATUSES[expected](outcome.status, actor))
+            failures.push(`${what}, got ${outcome.status} ${outcome.code}`.trimEnd());
+          else if (outcome.status >= 400 && !outcome.envelope && method !== 'HEAD')
+            failures.push(`${what}, got ${outcome.status} without the error envelope`);
+          if (outcome.status >= 400 && after !== before)
+            failures.push(
+              `${actor} ${key} (${resource}): refused with ${outcome.status} yet rows changed`,
+            );
+          before = after;
         }
       }
-    } finally {
-      await server.close();
     }
-    return { cases, failures };
-  },
-};
+  } finally {
+    await server.close();
+  }
+  return { cases, failures };
+}
 
 async function tryCase(
   base: string,

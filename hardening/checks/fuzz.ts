@@ -6,10 +6,12 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Check, CheckOptions, CheckResult } from '../check.js';
+import type { Dialect } from '../../src/server/db/database.js';
 import { XSS_PAYLOADS } from '../../src/test-support/xss-corpus.js';
 import {
   isErrorEnvelope,
   multipart,
+  onEachDatabase,
   send,
   snapshot,
   startCheckServer,
@@ -32,58 +34,60 @@ interface Identity {
 
 const check: Check = {
   name: 'fuzz',
-  async run(options: CheckOptions): Promise<CheckResult> {
-    const server = await startCheckServer();
-    const failures = new Map<string, { count: number; example: string }>();
-    let cases = 0;
-    const statuses = new Map<number, number>();
-    try {
-      const { identities, hints } = await setUp(server);
-      const runs = options.long ? RUNS * LONG_FACTOR : RUNS;
-      const routes = server.routes
-        .filter((r) => r.method !== 'HEAD')
-        .sort((a, b) => Number(LAST.has(key(a))) - Number(LAST.has(key(b))));
-      let before = await snapshot(server);
-      for (const [index, route] of routes.entries()) {
-        const probes = fc.sample(probeFor(route, hints), {
-          seed: options.seed + index,
-          numRuns: runs,
-        });
-        for (const identity of identities) {
-          for (const probe of probes) {
-            cases++;
-            const found = await tryProbe(server, route, { ...probe, token: identity.token });
-            statuses.set(found.status, (statuses.get(found.status) ?? 0) + 1);
-            const after = await snapshot(server);
-            if (found.status >= 400 && after !== before)
-              found.problems.push(`refused with ${found.status} yet rows changed`);
-            before = after;
-            for (const problem of found.problems) {
-              const where = `${identity.name} ${key(route)}: ${problem}`;
-              const seen = failures.get(where);
-              if (seen === undefined) failures.set(where, { count: 1, example: describe(probe) });
-              else seen.count++;
-            }
+  run: (options) => onEachDatabase(options, (dialect) => runOn(dialect, options)),
+};
+
+async function runOn(dialect: Dialect, options: CheckOptions): Promise<CheckResult> {
+  const server = await startCheckServer(dialect);
+  const failures = new Map<string, { count: number; example: string }>();
+  let cases = 0;
+  const statuses = new Map<number, number>();
+  try {
+    const { identities, hints } = await setUp(server);
+    const runs = options.long ? RUNS * LONG_FACTOR : RUNS;
+    const routes = server.routes
+      .filter((r) => r.method !== 'HEAD')
+      .sort((a, b) => Number(LAST.has(key(a))) - Number(LAST.has(key(b))));
+    let before = await snapshot(server);
+    for (const [index, route] of routes.entries()) {
+      const probes = fc.sample(probeFor(route, hints), {
+        seed: options.seed + index,
+        numRuns: runs,
+      });
+      for (const identity of identities) {
+        for (const probe of probes) {
+          cases++;
+          const found = await tryProbe(server, route, { ...probe, token: identity.token });
+          statuses.set(found.status, (statuses.get(found.status) ?? 0) + 1);
+          const after = await snapshot(server);
+          if (found.status >= 400 && after !== before)
+            found.problems.push(`refused with ${found.status} yet rows changed`);
+          before = after;
+          for (const problem of found.problems) {
+            const where = `${identity.name} ${key(route)}: ${problem}`;
+            const seen = failures.get(where);
+            if (seen === undefined) failures.set(where, { count: 1, example: describe(probe) });
+            else seen.count++;
           }
         }
       }
-    } finally {
-      await server.close();
     }
-    return {
-      cases,
-      failures: [...failures].map(
-        ([where, { count, example }]) => `${where} (${count}×; e.g. ${example})`,
-      ),
-      notes: [
-        `answers by status: ${[...statuses]
-          .sort(([a], [b]) => a - b)
-          .map(([status, n]) => `${status}×${n}`)
-          .join(', ')}`,
-      ],
-    };
-  },
-};
+  } finally {
+    await server.close();
+  }
+  return {
+    cases,
+    failures: [...failures].map(
+      ([where, { count, example }]) => `${where} (${count}×; e.g. ${example})`,
+    ),
+    notes: [
+      `answers by status: ${[...statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([status, n]) => `${status}×${n}`)
+        .join(', ')}`,
+    ],
+  };
+}
 
 const key = (route: RegisteredRoute) => `${route.method} ${route.url}`;
 
