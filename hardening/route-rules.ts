@@ -582,8 +582,9 @@ export function webClientRules(webDir: string): Record<string, RouteRule> {
   const asset = existsSync(assetsDir) ? readdirSync(assetsDir)[0] : undefined;
   if (asset !== undefined)
     rules['GET /assets/:name'] = { ...page, on: { none: () => ({ url: `/assets/${asset}` }) } };
-  if (existsSync(webDir))
-    for (const name of readdirSync(webDir))
+  // Top-level files the way the app picks them: named plainly, with an extension, not the page.
+  for (const name of readdirSync(webDir))
+    if (name !== 'index.html' && /^[\w.-]+$/.test(name) && path.extname(name) !== '')
       rules[`GET /${name}`] = { ...page, on: { none: () => ({ url: `/${name}` }) } };
   return rules;
 }
