@@ -3,7 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RouteOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -24,6 +28,8 @@ export const JSON_BODY_LIMIT = 1024 * 1024;
 export interface BuildOptions {
   /** A pino logger config or instance; tests pass a capturing stream. Defaults to the config level. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
+  /** Told of every route as it is registered: the security suite builds its route table from it. */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** What a request log line may hold: never an IP address, a query string or a header. */
@@ -58,6 +64,7 @@ export async function buildApp(
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     ajv: undefined,
   });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON is the only body most routes take; text/plain would otherwise slip through as a string.

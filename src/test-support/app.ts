@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp, requestSerializers } from '../server/app.js';
+import { buildApp, requestSerializers, type BuildOptions } from '../server/app.js';
 import { loadConfig, type Config } from '../server/config.js';
 import { createContext, type AppContext } from '../server/context.js';
 import type { Dialect } from '../server/db/database.js';
@@ -22,6 +22,7 @@ export interface TestApp {
 export async function startTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
+  options: Pick<BuildOptions, 'onRoute'> = {},
 ): Promise<TestApp> {
   const { test, database } = await openTestDatabase(dialect);
   const config: Config = {
@@ -49,6 +50,7 @@ export async function startTestApp(
     },
   });
   const app = await buildApp(ctx, {
+    ...options,
     logger: pino({ level: 'trace', serializers: requestSerializers }, sink),
   });
   return {

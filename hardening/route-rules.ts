@@ -1,0 +1,590 @@
+// Who may do what, stated once per route: the authorization matrix tries every registered route
+// as every actor on every resource that applies, and a route with no rule here fails the suite.
+// A HEAD route that Fastify adds for a GET is tried with the GET's rule.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { WEB_CLIENT_SECTIONS } from '../src/shared/web-routes.js';
+import type { Actor, Fixtures } from './fixtures.js';
+import { multipart, send, type Probe } from './server.js';
+
+/** Own: the actor's own thing; other: another user's; restricted: beyond the actor's reach
+ * (on a board only sysops read, or for moderation routes a sysop's account or a sysop's ban). */
+export type Resource = 'none' | 'own' | 'other' | 'restricted';
+
+/**
+ * allow: 2xx. login: 401. banned: 401 or 403 (a banned account's token is refused).
+ * forbid: 403. hidden: 404 or 403 (401 or 404 for anonymous) — the actor may not see the thing.
+ * open-or-login: 2xx or 401, where the issue leaves open whether visitors may read.
+ */
+export type Expect = 'allow' | 'login' | 'banned' | 'forbid' | 'hidden' | 'open-or-login';
+
+export const STATUSES: Record<Expect, (status: number, actor: Actor) => boolean> = {
+  allow: (s) => s >= 200 && s < 300,
+  login: (s) => s === 401,
+  banned: (s) => s === 401 || s === 403,
+  forbid: (s) => s === 403,
+  hidden: (s, actor) => (actor === 'anonymous' ? s === 401 || s === 404 : s === 403 || s === 404),
+  'open-or-login': (s) => (s >= 200 && s < 300) || s === 401,
+};
+
+export type Request = Omit<Probe, 'method' | 'token'>;
+type Build = (fx: Fixtures, actor: Actor) => Request | Promise<Request>;
+
+export interface RouteRule {
+  /** The request tried for each resource that applies to the route. */
+  on: Partial<Record<Resource, Build>>;
+  expect(actor: Actor, resource: Resource): Expect;
+  /**
+   * When the cases run: 0 first; 1 deletes or resolves the actor's own copies of things; 2 bans
+   * and ends sessions; 3 changes passwords and recovers accounts (every session of the actor ends).
+   */
+  phase?: 0 | 1 | 2 | 3;
+  /** The case ends the session it is sent with: send it with a fresh login of the actor. */
+  freshSession?: boolean;
+  /** Run just before each case: puts back the state the case changes (a ban it lifts). */
+  prepare?(fx: Fixtures, actor: Actor, resource: Resource): Promise<void>;
+}
+
+// The policies the rules are made of.
+/** Public things served without reading a token (a banned account could omit it anyway). */
+const everyone = (): Expect => 'allow';
+/** Anyone may read; a banned account's token is refused wherever a token is read. */
+const readers = (actor: Actor): Expect => (actor === 'banned_user' ? 'banned' : 'allow');
+const members = (actor: Actor): Expect =>
+  actor === 'anonymous' ? 'login' : actor === 'banned_user' ? 'banned' : 'allow';
+/** Members who may publish: a banned pubkey publishes nothing (no post, PM, upload, report…). */
+const writers = (actor: Actor): Expect => (actor === 'banned_pubkey' ? 'forbid' : members(actor));
+const only =
+  (...roles: Actor[]) =>
+  (actor: Actor): Expect =>
+    roles.includes(actor) ? 'allow' : members(actor) === 'allow' ? 'forbid' : members(actor);
+/** Members-only boards (AxonChat, applets' event boards): visitors are told they are not there. */
+const memberReaders = (actor: Actor): Expect => (actor === 'anonymous' ? 'hidden' : readers(actor));
+const moderators = only('moderator', 'sysop');
+const sysops = only('sysop');
+/** On the restricted board only a sysop sees anything; everyone else is told it is not there. */
+const sysopsElseHidden = (actor: Actor): Expect =>
+  actor === 'sysop' ? 'allow' : actor === 'banned_user' ? 'banned' : 'hidden';
+const byResource =
+  (rules: Partial<Record<Resource, (actor: Actor) => Expect>>) =>
+  (actor: Actor, resource: Resource): Expect =>
+    rules[resource]!(actor);
+
+/** A public thing for own/other, the restricted one for restricted. */
+const readRule = (onPublic: (actor: Actor) => Expect) =>
+  byResource({ own: onPublic, other: onPublic, restricted: sysopsElseHidden });
+
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+    '1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082',
+  'hex',
+);
+const account = (fx: Fixtures, actor: Actor) => fx.accounts[actor] ?? fx.other;
+const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<number> => {
+  const answer = await send(base, {
+    method: 'GET',
+    url: `/api/rooms/${room}/shared_state/`,
+    token: fx.accounts.sysop!.token,
+  });
+  return answer.status === 200
+    ? (JSON.parse(answer.text) as { data: { version: number } }).data.version
+    : 0;
+};
+
+/** The rules, by "METHOD url" as the app registers them. `base` reaches the server under test. */
+export function routeRules(base: string): Record<string, RouteRule> {
+  const rules: Record<string, RouteRule> = {
+    // Pages, documents and figures that hold nothing private and read no token.
+    'GET /': { on: { none: () => ({ url: '/' }) }, expect: everyone },
+    'GET /api/docs': { on: { none: () => ({ url: '/api/docs' }) }, expect: everyone },
+    'GET /openapi.json': { on: { none: () => ({ url: '/openapi.json' }) }, expect: everyone },
+    'GET /api/health': { on: { none: () => ({ url: '/api/health' }) }, expect: everyone },
+    'GET /api/content/limits/': {
+      on: { none: () => ({ url: '/api/content/limits/' }) },
+      expect: everyone,
+    },
+    'GET /api/federation/identity/': {
+      on: { none: () => ({ url: '/api/federation/identity/' }) },
+      expect: everyone,
+    },
+    // The matrix sets AXON_METRICS_TOKEN; no account's session is that token.
+    'GET /metrics': { on: { none: () => ({ url: '/metrics' }) }, expect: () => 'login' },
+
+    // Accounts.
+    'POST /api/auth/register/': {
+      on: {
+        none: (fx) => ({
+          url: '/api/auth/register/',
+          json: { username: `new${fx.unique()}`, password: 'correct horse battery' },
+        }),
+      },
+      expect: everyone,
+    },
+    'POST /api/auth/login/': {
+      on: {
+        own: (fx, actor) => ({
+          url: '/api/auth/login/',
+          json: { username: account(fx, actor).username, password: account(fx, actor).password },
+        }),
+      },
+      expect: readers,
+    },
+    'POST /api/auth/logout/': {
+      on: { none: () => ({ url: '/api/auth/logout/' }) },
+      expect: members,
+      phase: 2,
+      freshSession: true,
+    },
+    'POST /api/auth/recover/': {
+      on: {
+        own: (fx, actor) => ({
+          url: '/api/auth/recover/',
+          json: {
+            username: account(fx, actor).username,
+            recovery_key: account(fx, actor).recoveryKey,
+            new_password: 'correct horse battery',
+          },
+        }),
+      },
+      expect: readers,
+      phase: 3,
+    },
+    'GET /api/user/profile/': {
+      on: { own: () => ({ url: '/api/user/profile/' }) },
+      expect: members,
+    },
+    'PATCH /api/user/profile/': {
+      on: { own: () => ({ url: '/api/user/profile/', json: { timezone: 'UTC' } }) },
+      expect: members,
+    },
+    'POST /api/user/password/': {
+      on: {
+        own: (fx, actor) => ({
+          url: '/api/user/password/',
+          json: {
+            current_password: account(fx, actor).password,
+            new_password: account(fx, actor).password,
+          },
+        }),
+      },
+      expect: members,
+      phase: 3,
+      freshSession: true,
+    },
+    'PUT /api/user/avatar/': {
+      on: {
+        own: () => ({ url: '/api/user/avatar/', raw: { body: PNG, contentType: 'image/png' } }),
+      },
+      expect: writers,
+    },
+    'DELETE /api/user/avatar/': {
+      on: { own: () => ({ url: '/api/user/avatar/' }) },
+      expect: members,
+      phase: 1,
+    },
+    'GET /api/users/:id/avatar/': {
+      on: { other: (fx) => ({ url: `/api/users/${fx.other.id}/avatar/` }) },
+      expect: everyone,
+    },
+    'GET /api/user/ignored_pubkeys/': {
+      on: { own: () => ({ url: '/api/user/ignored_pubkeys/' }) },
+      expect: members,
+    },
+    'POST /api/user/ignored_pubkeys/': {
+      on: {
+        own: (fx) => ({
+          url: '/api/user/ignored_pubkeys/',
+          json: { pubkey: fx.third.fingerprint },
+        }),
+      },
+      expect: members,
+    },
+    'DELETE /api/user/ignored_pubkeys/:fingerprint/': {
+      on: { own: (fx) => ({ url: `/api/user/ignored_pubkeys/${fx.third.fingerprint}/` }) },
+      expect: members,
+      phase: 1,
+    },
+
+    // Moderation: "restricted" is what only a sysop may touch — a sysop's account or ban.
+    'POST /api/moderation/users/:username/ban/': {
+      on: {
+        other: (fx) => ({
+          url: `/api/moderation/users/${fx.victim.username}/ban/`,
+          json: { reason: 'matrix' },
+        }),
+        restricted: (fx) => ({
+          url: `/api/moderation/users/${fx.sysop2.username}/ban/`,
+          json: { reason: 'matrix' },
+        }),
+      },
+      expect: byResource({ other: moderators, restricted: sysops }),
+      phase: 2,
+    },
+    'POST /api/moderation/users/:username/unban/': {
+      on: {
+        other: (fx) => ({ url: `/api/moderation/users/${fx.victim.username}/unban/` }),
+        restricted: (fx) => ({ url: `/api/moderation/users/${fx.victim.username}/unban/` }),
+      },
+      prepare: (fx, _actor, resource) =>
+        fx.banAccount(resource === 'restricted' ? 'sysop' : 'moderator', fx.victim),
+      expect: byResource({ other: moderators, restricted: sysops }),
+      phase: 2,
+    },
+    'GET /api/moderation/banned_pubkeys/': {
+      on: { none: () => ({ url: '/api/moderation/banned_pubkeys/' }) },
+      expect: moderators,
+    },
+    'POST /api/moderation/banned_pubkeys/': {
+      on: {
+        other: () => ({
+          url: '/api/moderation/banned_pubkeys/',
+          json: { pubkey: randomBytes(32).toString('hex'), reason: 'matrix' },
+        }),
+        restricted: (fx) => ({
+          url: '/api/moderation/banned_pubkeys/',
+          json: { pubkey: fx.sysop2.fingerprint, reason: 'matrix' },
+        }),
+      },
+      expect: byResource({ other: moderators, restricted: sysops }),
+      phase: 2,
+    },
+    'DELETE /api/moderation/banned_pubkeys/:fingerprint/': {
+      on: {
+        other: (fx) => ({ url: `/api/moderation/banned_pubkeys/${fx.keys.byModerator}/` }),
+        restricted: (fx) => ({ url: `/api/moderation/banned_pubkeys/${fx.keys.bySysop}/` }),
+      },
+      prepare: (fx, _actor, resource) =>
+        resource === 'restricted'
+          ? fx.banKey('sysop', fx.keys.bySysop)
+          : fx.banKey('moderator', fx.keys.byModerator),
+      expect: byResource({ other: moderators, restricted: sysops }),
+      phase: 2,
+    },
+    'POST /api/moderation/users/:username/karma/': {
+      on: {
+        own: (fx, actor) => ({
+          url: `/api/moderation/users/${account(fx, actor).username}/karma/`,
+          json: { delta: 1, reason: 'matrix' },
+        }),
+        other: (fx) => ({
+          url: `/api/moderation/users/${fx.other.username}/karma/`,
+          json: { delta: 1, reason: 'matrix' },
+        }),
+        restricted: (fx) => ({
+          url: `/api/moderation/users/${fx.sysop2.username}/karma/`,
+          json: { delta: 1, reason: 'matrix' },
+        }),
+      },
+      // Nobody but a sysop raises their own karma, nor a sysop's.
+      expect: byResource({ own: sysops, other: moderators, restricted: sysops }),
+    },
+    'POST /api/messages/:id/report/': {
+      on: {
+        other: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].otherMessage}/report/`,
+          json: { reason: 'matrix' },
+        }),
+        restricted: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].restrictedMessage}/report/`,
+          json: { reason: 'matrix' },
+        }),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'GET /api/moderation/reports/': {
+      on: { none: () => ({ url: '/api/moderation/reports/' }) },
+      expect: moderators,
+    },
+    'POST /api/moderation/reports/:id/resolve/': {
+      on: {
+        other: (fx, actor) => ({
+          url: `/api/moderation/reports/${fx.per[actor].otherReport}/resolve/`,
+          json: { action: 'dismiss' },
+        }),
+        restricted: (fx, actor) => ({
+          url: `/api/moderation/reports/${fx.per[actor].restrictedReport}/resolve/`,
+          json: { action: 'dismiss' },
+        }),
+      },
+      // A moderator cannot act on reports about a board they cannot read.
+      expect: byResource({
+        other: moderators,
+        restricted: (actor) => (actor === 'moderator' ? 'hidden' : sysops(actor)),
+      }),
+      phase: 1,
+    },
+    'GET /api/moderation/log/': {
+      on: { none: () => ({ url: '/api/moderation/log/' }) },
+      expect: moderators,
+    },
+
+    // Administration.
+    'GET /api/admin/users/': { on: { none: () => ({ url: '/api/admin/users/' }) }, expect: sysops },
+    'PATCH /api/admin/users/:username/': {
+      on: {
+        other: (fx) => ({
+          url: `/api/admin/users/${fx.other.username}/`,
+          json: { can_upload: true },
+        }),
+      },
+      expect: sysops,
+    },
+
+    // Boards and messages.
+    'GET /api/boards/': { on: { none: () => ({ url: '/api/boards/' }) }, expect: readers },
+    'GET /api/boards/:id/': {
+      on: {
+        other: (fx) => ({ url: `/api/boards/${fx.publicBoard}/` }),
+        restricted: (fx) => ({ url: `/api/boards/${fx.restrictedBoard}/` }),
+      },
+      expect: readRule(readers),
+    },
+    'POST /api/boards/': {
+      on: { none: (fx) => ({ url: '/api/boards/', json: { name: `matrix ${fx.unique()}` } }) },
+      expect: sysops,
+    },
+    'PATCH /api/boards/:id/': {
+      on: {
+        other: (fx) => ({ url: `/api/boards/${fx.publicBoard}/`, json: { description: 'm' } }),
+        restricted: (fx) => ({
+          url: `/api/boards/${fx.restrictedBoard}/`,
+          json: { description: 'm' },
+        }),
+      },
+      expect: byResource({ other: sysops, restricted: sysopsElseHidden }),
+    },
+    'GET /api/boards/:id/messages/': {
+      on: {
+        other: (fx) => ({ url: `/api/boards/${fx.publicBoard}/messages/` }),
+        restricted: (fx) => ({ url: `/api/boards/${fx.restrictedBoard}/messages/` }),
+      },
+      expect: readRule(readers),
+    },
+    'POST /api/messages/': {
+      on: {
+        other: (fx, actor) => ({
+          url: '/api/messages/',
+          json: {
+            board_id: fx.publicBoard,
+            parent_id: fx.per[actor].otherMessage,
+            subject: 'matrix',
+            body: 'matrix',
+          },
+        }),
+        restricted: (fx) => ({
+          url: '/api/messages/',
+          json: { board_id: fx.restrictedBoard, subject: 'matrix', body: 'matrix' },
+        }),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'GET /api/messages/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].ownMessage}/` }),
+        other: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].otherMessage}/` }),
+        restricted: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].restrictedMessage}/` }),
+      },
+      expect: readRule(readers),
+    },
+    'DELETE /api/messages/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].ownMessage}/` }),
+        other: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].otherMessage}/` }),
+        restricted: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].restrictedMessage}/` }),
+      },
+      // Anonymous's "own" message is another user's.
+      expect: byResource({ own: members, other: moderators, restricted: sysopsElseHidden }),
+      phase: 1,
+    },
+    'GET /api/search/': { on: { none: () => ({ url: '/api/search/?q=hello' }) }, expect: readers },
+
+    // Private messages: nobody but the two parties sees one, sysops included.
+    'POST /api/private_messages/': {
+      on: {
+        other: (fx) => ({
+          url: '/api/private_messages/',
+          json: { to: fx.other.username, subject: 'matrix', body: 'matrix' },
+        }),
+      },
+      expect: writers,
+    },
+    'GET /api/private_messages/': {
+      on: { own: () => ({ url: '/api/private_messages/' }) },
+      expect: members,
+    },
+    'GET /api/private_messages/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/api/private_messages/${fx.per[actor].ownPm}/` }),
+        other: (fx, actor) => ({ url: `/api/private_messages/${fx.per[actor].otherPm}/` }),
+      },
+      expect: byResource({
+        own: members,
+        other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      }),
+    },
+    'DELETE /api/private_messages/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/api/private_messages/${fx.per[actor].ownPm}/` }),
+        other: (fx, actor) => ({ url: `/api/private_messages/${fx.per[actor].otherPm}/` }),
+      },
+      expect: byResource({
+        own: members,
+        other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      }),
+      phase: 1,
+    },
+
+    // Real-time: AxonChat, realtime boards and applets' event buses; rooms' shared state.
+    'GET /api/chat/': { on: { none: () => ({ url: '/api/chat/' }) }, expect: memberReaders },
+    'GET /api/chat/events/': {
+      on: { none: () => ({ url: '/api/chat/events/' }) },
+      expect: memberReaders,
+    },
+    'POST /api/chat/post/': {
+      on: { none: () => ({ url: '/api/chat/post/', json: { text: 'matrix' } }) },
+      expect: writers,
+    },
+    'POST /api/boards/:id/post_event/': {
+      on: {
+        other: (fx) => ({
+          url: `/api/boards/${fx.realtimeBoard}/post_event/`,
+          json: { subject: 'matrix', body: 'matrix' },
+        }),
+        restricted: (fx) => ({
+          url: `/api/boards/${fx.restrictedRealtimeBoard}/post_event/`,
+          json: { subject: 'matrix', body: 'matrix' },
+        }),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'POST /api/applets/': {
+      on: { none: (fx) => ({ url: '/api/applets/', json: { name: `matrix ${fx.unique()}` } }) },
+      expect: sysops,
+    },
+    'GET /api/applets/': { on: { none: () => ({ url: '/api/applets/' }) }, expect: everyone },
+    'GET /api/applets/:id/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/` }) },
+      expect: everyone,
+    },
+    'POST /api/applets/:id/post_event/': {
+      on: {
+        other: (fx) => ({
+          url: `/api/applets/${fx.applet}/post_event/`,
+          json: { subject: 'matrix', body: 'matrix' },
+        }),
+      },
+      expect: writers,
+    },
+    // A room is bound to its board: read and written under that board's rules. Whether visitors
+    // may read a public board's room is left open by the issue (open-or-login).
+    'GET /api/rooms/:room_id/shared_state/': {
+      on: {
+        other: (fx) => ({ url: `/api/rooms/${fx.realtimeBoard}/shared_state/` }),
+        restricted: (fx) => ({ url: `/api/rooms/${fx.restrictedRealtimeBoard}/shared_state/` }),
+      },
+      expect: byResource({
+        other: (actor) => (actor === 'anonymous' ? 'open-or-login' : readers(actor)),
+        restricted: sysopsElseHidden,
+      }),
+    },
+    'POST /api/rooms/:room_id/shared_state/': {
+      on: {
+        other: async (fx) => ({
+          url: `/api/rooms/${fx.realtimeBoard}/shared_state/`,
+          json: { version: await roomVersion(fx, fx.realtimeBoard, base), state: { n: 1 } },
+        }),
+        restricted: async (fx) => ({
+          url: `/api/rooms/${fx.restrictedRealtimeBoard}/shared_state/`,
+          json: {
+            version: await roomVersion(fx, fx.restrictedRealtimeBoard, base),
+            state: { n: 1 },
+          },
+        }),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+
+    // Content: an attachment is readable by whoever may read a message that refers to it.
+    'POST /api/content/upload/': {
+      on: {
+        none: () => ({
+          url: '/api/content/upload/',
+          raw: multipart([
+            {
+              name: 'file',
+              filename: 'm.png',
+              type: 'image/png',
+              data: Buffer.concat([PNG, randomBytes(8)]),
+            },
+          ]),
+        }),
+      },
+      expect: writers,
+    },
+    'GET /api/content/stream/:hash/': contentRule('stream'),
+    'GET /api/content/metadata/:hash/': contentRule('metadata'),
+  };
+
+  // The event buses: read, stream and presence alike, for AxonChat, realtime boards and applets.
+  for (const kind of ['read_events/', 'events/stream/', 'presence/']) {
+    rules[`GET /api/chat/${kind}`] = {
+      on: { none: () => ({ url: `/api/chat/${kind}` }) },
+      expect: memberReaders,
+    };
+    rules[`GET /api/boards/:id/${kind}`] = {
+      on: {
+        other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/${kind}` }),
+        restricted: (fx) => ({ url: `/api/boards/${fx.restrictedRealtimeBoard}/${kind}` }),
+      },
+      expect: readRule(readers),
+    };
+    rules[`GET /api/applets/:id/${kind}`] = {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/${kind}` }) },
+      expect: memberReaders,
+    };
+  }
+  return rules;
+}
+
+/** Own: attached to the actor's public message. Other: attached to a PM between two other users
+ * (only those two may read it). Restricted: attached to a message on the sysops' board. */
+function contentRule(kind: 'stream' | 'metadata'): RouteRule {
+  const url = (hash: string) => ({ url: `/api/content/${kind}/${hash}/` });
+  return {
+    on: {
+      own: (fx, actor) => url(fx.per[actor].ownUpload),
+      other: (fx, actor) => url(fx.per[actor].otherUpload),
+      restricted: (fx, actor) => url(fx.per[actor].restrictedUpload),
+    },
+    expect: byResource({
+      own: readers,
+      other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      restricted: sysopsElseHidden,
+    }),
+  };
+}
+
+/**
+ * The web client's routes: the page for each section the client routes, its hashed assets and
+ * its top-level files — public, and token-free. `webDir` holds the build the server serves.
+ */
+export function webClientRules(webDir: string): Record<string, RouteRule> {
+  const rules: Record<string, RouteRule> = {};
+  const page: RouteRule = { on: { none: () => ({ url: '/' }) }, expect: everyone };
+  // Without a build the app serves only its "not built" page at / (stated in routeRules).
+  if (!existsSync(path.join(webDir, 'index.html'))) return rules;
+  for (const section of WEB_CLIENT_SECTIONS) {
+    rules[`GET /${section}`] = { ...page, on: { none: () => ({ url: `/${section}` }) } };
+    rules[`GET /${section}/*`] = { ...page, on: { none: () => ({ url: `/${section}/x` }) } };
+  }
+  const assetsDir = path.join(webDir, 'assets');
+  const asset = existsSync(assetsDir) ? readdirSync(assetsDir)[0] : undefined;
+  if (asset !== undefined)
+    rules['GET /assets/:name'] = { ...page, on: { none: () => ({ url: `/assets/${asset}` }) } };
+  // Top-level files the way the app picks them: named plainly, with an extension, not the page.
+  for (const name of readdirSync(webDir))
+    if (name !== 'index.html' && /^[\w.-]+$/.test(name) && path.extname(name) !== '')
+      rules[`GET /${name}`] = { ...page, on: { none: () => ({ url: `/${name}` }) } };
+  return rules;
+}
