@@ -2,6 +2,7 @@
 // for, and every account with the roles and rights a sysop grants.
 import { useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { useId, useRef, useState, type FormEvent } from 'react';
+import { ACCESS_LEVELS } from '../../shared/accounts';
 import { api, ApiError } from '../api/client';
 import { useSession } from '../api/session';
 import type { AccessLevel, AdminUser, Board, Identity, Page } from '../api/types';
@@ -12,7 +13,6 @@ import { Panel } from '../ui/Panel';
 import { Fingerprint, Time } from '../ui/text';
 import { useProfile } from '../api/profile';
 
-const ACCESS_LEVELS: AccessLevel[] = ['public', 'members', 'moderators', 'sysops'];
 const refusal = (message: string) => new ApiError(0, 'INVALID_INPUT', message);
 
 // ── Instance identity ──────────────────────────────────────────────────────────────────────────
