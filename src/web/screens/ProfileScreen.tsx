@@ -9,14 +9,9 @@ import { useProfile } from '../api/profile';
 import type { Profile } from '../api/types';
 import { formatBytes } from '../api/transfers';
 import { Button, Field, TextInput } from '../ui/controls';
-import { ErrorNotice, Loading, Notice } from '../ui/feedback';
+import { ErrorNotice, Loading, Notice, refusal } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Fingerprint, Time } from '../ui/text';
-
-/** A problem found before anything is sent, shown like the server's own refusals. */
-function refusal(message: string): ApiError {
-  return new ApiError(0, 'INVALID_INPUT', message);
-}
 
 /**
  * The signed-in profile, fresh from the server: roles granted or taken away since login show up
