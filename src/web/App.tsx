@@ -5,7 +5,7 @@ import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'reac
 import { WEB_CLIENT_ROUTES, type WebClientRoute } from '../shared/web-routes';
 import { api, SESSION_ENDED } from './api/client';
 import { sessionStore, useSession } from './api/session';
-import type { Identity, Page, PrivateMessage } from './api/types';
+import type { Page, PrivateMessage } from './api/types';
 import { AdminScreen } from './screens/AdminScreen';
 import { BoardScreen } from './screens/BoardScreen';
 import { BoardsScreen } from './screens/BoardsScreen';
@@ -22,6 +22,8 @@ import { RegisterScreen } from './screens/RegisterScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
 import { Button } from './ui/controls';
+import { queryKeys } from './api/keys';
+import { useIdentity } from './api/identity';
 
 /** The screen of each route in the shared list; a route without a screen fails the typecheck. */
 const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> = {
@@ -72,7 +74,7 @@ function NavItem({ to, children }: { to: string; children: ReactNode }) {
 
 function UnreadCount() {
   const unread = useQuery({
-    queryKey: ['pm', 'unread'],
+    queryKey: queryKeys.unread,
     queryFn: () =>
       api<Page<PrivateMessage> & { unread: number }>('/api/private_messages/', {
         query: { box: 'inbox', limit: 1 },
@@ -87,11 +89,7 @@ function Header() {
   const session = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const identity = useQuery({
-    queryKey: ['identity'],
-    queryFn: () => api<Identity>('/api/federation/identity/'),
-    staleTime: Infinity,
-  });
+  const identity = useIdentity();
   const logOut = async () => {
     try {
       await api('/api/auth/logout/', { method: 'POST' });

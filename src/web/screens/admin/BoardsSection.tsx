@@ -6,6 +6,7 @@ import { api, ApiError } from '../../api/client';
 import type { AccessLevel, Board } from '../../api/types';
 import { Button, Field, TextArea, TextInput } from '../../ui/controls';
 import { Empty, ErrorNotice, Loading, Notice, refusal } from '../../ui/feedback';
+import { queryKeys } from '../../api/keys';
 
 interface BoardDraft {
   name: string;
@@ -196,8 +197,8 @@ function useBoardDraft(initial: BoardDraft) {
 function useBoardsChanged() {
   const queryClient = useQueryClient();
   return (board: Board) => {
-    void queryClient.invalidateQueries({ queryKey: ['boards'] });
-    void queryClient.invalidateQueries({ queryKey: ['board', board.id] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.boards });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.board(board.id) });
   };
 }
 
@@ -330,7 +331,7 @@ function BoardRow({ board }: { board: Board }) {
 
 export function BoardsSection() {
   const boards = useQuery({
-    queryKey: ['boards', 'all'],
+    queryKey: queryKeys.allBoards,
     queryFn: () => api<{ items: Board[] }>('/api/boards/', { query: { include_archived: true } }),
   });
   return (

@@ -1,18 +1,12 @@
 // This instance's identity: its key and fingerprint, to hand to the sysops of peers.
-import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
-import { api } from '../../api/client';
-import type { Identity } from '../../api/types';
 import { Button } from '../../ui/controls';
 import { ErrorNotice, Loading, Notice } from '../../ui/feedback';
 import { Fingerprint } from '../../ui/text';
+import { useIdentity } from '../../api/identity';
 
 export function IdentitySection() {
-  const identity = useQuery({
-    queryKey: ['identity'],
-    queryFn: () => api<Identity>('/api/federation/identity/'),
-    staleTime: Infinity,
-  });
+  const identity = useIdentity();
   const keyBlock = useRef<HTMLPreElement>(null);
   const [copied, setCopied] = useState<string | null>(null);
   const copy = async (pubkey: string) => {

@@ -7,6 +7,7 @@ import type { AdminUser, Page } from '../../api/types';
 import { Empty, ErrorNotice, Loading, Notice } from '../../ui/feedback';
 import { ColumnHeads, LoadMore, usePagedList } from '../../ui/paging';
 import { Time } from '../../ui/text';
+import { queryKeys } from '../../api/keys';
 
 type Flag = 'is_moderator' | 'can_post' | 'can_upload';
 const FLAGS: { flag: Flag; label: string }[] = [
@@ -67,7 +68,7 @@ function UserRow({ user, isMe }: { user: AdminUser; isMe: boolean }) {
               })),
             },
       );
-      void queryClient.invalidateQueries({ queryKey: ['moderation', 'log'] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.modlog });
       const [flag, value] = Object.entries(patch)[0] ?? [];
       const label = FLAGS.find((f) => f.flag === flag)?.label.toLowerCase() ?? 'flag';
       setDone(`${saved.username}: ${label} ${value === true ? 'granted' : 'taken away'}.`);
@@ -116,7 +117,7 @@ function UserRow({ user, isMe }: { user: AdminUser; isMe: boolean }) {
 
 export function UsersSection() {
   const session = useSession();
-  const users = usePagedList<AdminUser>(['admin', 'users'], '/api/admin/users/', { limit: 50 });
+  const users = usePagedList<AdminUser>(queryKeys.adminUsers, '/api/admin/users/', { limit: 50 });
   const items = users.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>

@@ -16,6 +16,7 @@ import {
   useAfterAction,
   userPath,
 } from './forms';
+import { queryKeys } from '../../api/keys';
 
 function BanUserForm() {
   const [username, setUsername] = useState('');
@@ -170,10 +171,7 @@ function BannedKeyRow({ ban }: { ban: BannedPubkey }) {
 }
 
 function BannedKeys() {
-  const keys = usePagedList<BannedPubkey>(
-    ['moderation', 'banned-keys'],
-    '/api/moderation/banned_pubkeys/',
-  );
+  const keys = usePagedList<BannedPubkey>(queryKeys.bannedKeys, '/api/moderation/banned_pubkeys/');
   const items = keys.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>

@@ -10,6 +10,7 @@ import { Empty, ErrorNotice, Loading, Notice } from '../../ui/feedback';
 import { LoadMore, usePagedList } from '../../ui/paging';
 import { Markdown, Time } from '../../ui/text';
 import { useAfterAction } from './forms';
+import { queryKeys } from '../../api/keys';
 
 type ReportStatus = Report['status'];
 
@@ -102,11 +103,9 @@ function ReportCard({ report, onResolved }: { report: Report; onResolved: (r: Re
 export function ReportsSection() {
   const [status, setStatus] = useState<ReportStatus>('open');
   const [done, setDone] = useState<string | null>(null);
-  const reports = usePagedList<Report>(
-    ['moderation', 'reports', status],
-    '/api/moderation/reports/',
-    { query: { status } },
-  );
+  const reports = usePagedList<Report>(queryKeys.reports(status), '/api/moderation/reports/', {
+    query: { status },
+  });
   const afterAction = useAfterAction();
   const resolved = (report: Report) => {
     setDone(

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode } from 'react';
 import { Button, Field, TextInput } from '../../ui/controls';
 import { ErrorNotice, Notice } from '../../ui/feedback';
+import { queryKeys } from '../../api/keys';
 
 const DURATIONS = [
   { label: '1 hour', seconds: 3600 },
@@ -44,8 +45,8 @@ function DurationSelect({
 /** Each action lands in the modlog; the log on this page follows. */
 export function useAfterAction() {
   const queryClient = useQueryClient();
-  return (...keys: unknown[][]) => {
-    for (const key of [['moderation', 'log'], ...keys]) {
+  return (...keys: (readonly unknown[])[]) => {
+    for (const key of [queryKeys.modlog, ...keys]) {
       void queryClient.invalidateQueries({ queryKey: key });
     }
   };
