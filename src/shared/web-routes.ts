@@ -1,15 +1,27 @@
-// The web client's top-level paths. The server answers a deep link to any of them with the
-// client's page (the client's router takes it from there); every other path stays an API 404.
-export const WEB_CLIENT_SECTIONS = [
-  'login',
-  'register',
-  'recover',
-  'boards',
-  'messages',
-  'search',
-  'pm',
-  'chat',
-  'profile',
-  'moderation',
-  'admin',
-] as const;
+// The web client's routes, in one list: the client's router is built from it (one screen per
+// entry, checked by the typecheck) and the server answers a deep link to any of their top-level
+// sections with the client's page; every other path stays an API 404.
+export const WEB_CLIENT_ROUTES = {
+  login: '/login',
+  register: '/register',
+  recover: '/recover',
+  boards: '/boards',
+  board: '/boards/:boardId',
+  compose: '/boards/:boardId/new',
+  message: '/messages/:messageId',
+  search: '/search',
+  privateMessages: '/pm',
+  sendPrivateMessage: '/pm/new',
+  privateMessage: '/pm/:id',
+  chat: '/chat',
+  profile: '/profile',
+  moderation: '/moderation',
+  admin: '/admin',
+} as const;
+
+export type WebClientRoute = keyof typeof WEB_CLIENT_ROUTES;
+
+/** The first path segment of every route: `/<section>` and `/<section>/…` serve the client. */
+export const WEB_CLIENT_SECTIONS: readonly string[] = [
+  ...new Set(Object.values(WEB_CLIENT_ROUTES).map((path) => path.split('/')[1]!)),
+];

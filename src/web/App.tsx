@@ -2,9 +2,10 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, type ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { WEB_CLIENT_ROUTES, type WebClientRoute } from '../shared/web-routes';
 import { api, SESSION_ENDED } from './api/client';
 import { sessionStore, useSession } from './api/session';
-import type { Identity, Page, PrivateMessage } from './api/types';
+import type { Page, PrivateMessage } from './api/types';
 import { AdminScreen } from './screens/AdminScreen';
 import { BoardScreen } from './screens/BoardScreen';
 import { BoardsScreen } from './screens/BoardsScreen';
@@ -21,6 +22,27 @@ import { RegisterScreen } from './screens/RegisterScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
 import { Button } from './ui/controls';
+import { queryKeys } from './api/keys';
+import { useIdentity } from './api/identity';
+
+/** The screen of each route in the shared list; a route without a screen fails the typecheck. */
+const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> = {
+  login: { screen: <LoginScreen />, guarded: false },
+  register: { screen: <RegisterScreen />, guarded: false },
+  recover: { screen: <RecoverScreen />, guarded: false },
+  boards: { screen: <BoardsScreen />, guarded: false },
+  board: { screen: <BoardScreen />, guarded: false },
+  compose: { screen: <ComposeScreen />, guarded: true },
+  message: { screen: <MessageScreen />, guarded: false },
+  search: { screen: <SearchScreen />, guarded: false },
+  privateMessages: { screen: <PrivateMessagesScreen />, guarded: true },
+  sendPrivateMessage: { screen: <SendPrivateMessageScreen />, guarded: true },
+  privateMessage: { screen: <PrivateMessageScreen />, guarded: true },
+  chat: { screen: <ChatScreen />, guarded: true },
+  profile: { screen: <ProfileScreen />, guarded: true },
+  moderation: { screen: <ModerationScreen />, guarded: true },
+  admin: { screen: <AdminScreen />, guarded: true },
+};
 
 /** Where login sends people back to, and why they were sent to it. */
 export interface LoginState {
@@ -52,7 +74,7 @@ function NavItem({ to, children }: { to: string; children: ReactNode }) {
 
 function UnreadCount() {
   const unread = useQuery({
-    queryKey: ['pm', 'unread'],
+    queryKey: queryKeys.unread,
     queryFn: () =>
       api<Page<PrivateMessage> & { unread: number }>('/api/private_messages/', {
         query: { box: 'inbox', limit: 1 },
@@ -67,11 +89,7 @@ function Header() {
   const session = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const identity = useQuery({
-    queryKey: ['identity'],
-    queryFn: () => api<Identity>('/api/federation/identity/'),
-    staleTime: Infinity,
-  });
+  const identity = useIdentity();
   const logOut = async () => {
     try {
       await api('/api/auth/logout/', { method: 'POST' });
@@ -170,7 +188,6 @@ function useSessionEndedRedirect() {
 
 export function App() {
   useSessionEndedRedirect();
-  const guarded = (screen: ReactNode) => <RequireSession>{screen}</RequireSession>;
   return (
     <>
       <a
@@ -183,21 +200,16 @@ export function App() {
       <main id="main" tabIndex={-1} className="mx-auto max-w-5xl px-3 py-4">
         <Routes>
           <Route path="/" element={<Navigate to="/boards" replace />} />
-          <Route path="/login" element={<LoginScreen />} />
-          <Route path="/register" element={<RegisterScreen />} />
-          <Route path="/recover" element={<RecoverScreen />} />
-          <Route path="/boards" element={<BoardsScreen />} />
-          <Route path="/boards/:boardId" element={<BoardScreen />} />
-          <Route path="/boards/:boardId/new" element={guarded(<ComposeScreen />)} />
-          <Route path="/messages/:messageId" element={<MessageScreen />} />
-          <Route path="/search" element={<SearchScreen />} />
-          <Route path="/pm" element={guarded(<PrivateMessagesScreen />)} />
-          <Route path="/pm/new" element={guarded(<SendPrivateMessageScreen />)} />
-          <Route path="/pm/:id" element={guarded(<PrivateMessageScreen />)} />
-          <Route path="/chat" element={guarded(<ChatScreen />)} />
-          <Route path="/profile" element={guarded(<ProfileScreen />)} />
-          <Route path="/moderation" element={guarded(<ModerationScreen />)} />
-          <Route path="/admin" element={guarded(<AdminScreen />)} />
+          {(Object.keys(WEB_CLIENT_ROUTES) as WebClientRoute[]).map((name) => {
+            const { screen, guarded } = SCREENS[name];
+            return (
+              <Route
+                key={name}
+                path={WEB_CLIENT_ROUTES[name]}
+                element={guarded ? <RequireSession>{screen}</RequireSession> : screen}
+              />
+            );
+          })}
           <Route
             path="*"
             element={

@@ -1,8 +1,9 @@
 // The envelope every /api response travels in (DESIGN.md §4), and its zod form for OpenAPI.
 import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
 
 export interface ErrorBody {
-  code: string;
+  code: ErrorCode;
   message: string;
   details: Record<string, unknown> | null;
 }
@@ -44,7 +45,10 @@ export const errorEnvelope = z
     success: z.literal(false),
     data: z.null(),
     error: z.object({
-      code: z.string(),
+      code: z.enum(ERROR_CODES).meta({
+        id: 'ErrorCode',
+        description: 'the catalogue of codes: x-error-codes, docs/api.md',
+      }),
       message: z.string(),
       details: z.record(z.string(), z.unknown()).nullable(),
     }),

@@ -1,8 +1,13 @@
-// Typed application errors: a stable UPPER_SNAKE code, an HTTP status and optional details.
+// Typed application errors: a code from the catalogue (src/shared/errors.ts), an HTTP status and
+// optional details. TypeScript refuses a code the catalogue does not list.
+import { ERRORS, type ErrorCode } from '../../shared/errors.js';
+
+export type { ErrorCode } from '../../shared/errors.js';
+
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -11,19 +16,22 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
+export const badRequest = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new AppError(400, code, message, details);
 
 /** A 400 naming the one field at fault, in the same shape as schema validation errors. */
-export const fieldError = (field: string, message: string, code = 'VALIDATION_ERROR') =>
+export const fieldError = (field: string, message: string, code: ErrorCode = 'VALIDATION_ERROR') =>
   new AppError(400, code, `${field}: ${message}`, { fields: [{ field, message }] });
 
-export const unauthorized = (message = 'authentication required', code = 'UNAUTHORIZED') =>
-  new AppError(401, code, message);
+export const unauthorized = (
+  message: string = ERRORS.UNAUTHORIZED.message,
+  code: ErrorCode = 'UNAUTHORIZED',
+) => new AppError(401, code, message);
 
-export const forbidden = (message: string, code = 'FORBIDDEN') => new AppError(403, code, message);
+export const forbidden = (message: string, code: ErrorCode = 'FORBIDDEN') =>
+  new AppError(403, code, message);
 
 export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`);
 
-export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
+export const conflict = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new AppError(409, code, message, details);

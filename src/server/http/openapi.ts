@@ -3,7 +3,12 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { ERRORS } from '../../shared/errors.js';
 import { ok } from './envelope.js';
+
+// Each error code's HTTP status, default message and when it is answered (an OpenAPI extension:
+// the document has no standard place for a list of error codes).
+const errorCatalogue = { 'x-error-codes': ERRORS };
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -17,6 +22,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
       security: [{ bearer: [] }],
+      ...errorCatalogue,
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,

@@ -1,6 +1,10 @@
 // Opaque keyset cursors: base64url JSON of the last row's sort key. Lists never skip or repeat
 // rows inserted while a client pages, and a malformed cursor is a 400 naming the field.
+import { z } from 'zod';
+import type { Page } from '../../shared/page.js';
 import { fieldError } from './errors.js';
+
+export type { Page } from '../../shared/page.js';
 
 export type CursorKey = ReadonlyArray<string | number>;
 
@@ -30,11 +34,6 @@ export function decodeCursor(
   return parsed as Array<string | number>;
 }
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
 /** Builds a page from limit+1 fetched rows: the extra row only proves there is a next page. */
 export function toPage<R, T>(
   rows: R[],
@@ -49,3 +48,7 @@ export function toPage<R, T>(
     next_cursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
   };
 }
+
+/** The zod form of a page, for a list route's response schema. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() });

@@ -1,6 +1,7 @@
 // Talking to the Axon API: every answer is an envelope; a failure becomes an ApiError with a
 // message written for people. A session the server ended sends the reader back to login
 // (App listens for SESSION_ENDED) — drafts live in localStorage, so nothing being written is lost.
+import { humanError } from './errors';
 import { sessionStore } from './session';
 
 export const SESSION_ENDED = 'axon:session-ended';
@@ -22,26 +23,6 @@ export class ApiError extends Error {
   }
 }
 
-const HUMAN: Record<string, string> = {
-  UNAUTHORIZED: 'Please log in first.',
-  INVALID_TOKEN: 'Your session is no longer valid. Please log in again.',
-  SESSION_EXPIRED: 'Your session has ended. Please log in again.',
-  INVALID_CREDENTIALS: 'Wrong username or password.',
-  INVALID_RECOVERY_KEY: 'Wrong username or recovery key.',
-  FORBIDDEN: 'You are not allowed to do that.',
-  ACCOUNT_BANNED: 'This account is banned.',
-  WRONG_PASSWORD: 'Your current password is not right.',
-  NOT_FOUND: 'That does not exist, or you may not see it.',
-  USERNAME_TAKEN: 'That username is taken. Choose another.',
-  PAYLOAD_TOO_LARGE: 'That is too large for this instance.',
-  UNSUPPORTED_MEDIA_TYPE: 'That kind of file is not accepted here.',
-  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
-  VERSION_CONFLICT: 'Someone changed this at the same time. Reload and try again.',
-  INTEGRITY_ERROR: 'The stored file failed its integrity check.',
-  SERVICE_UNAVAILABLE: 'The server is not ready. Try again shortly.',
-  INTERNAL_ERROR: 'Something went wrong on the server.',
-};
-
 /** "body.subject" → "Subject". */
 function fieldLabel(field: string): string {
   const name = field.split('.').pop() ?? field;
@@ -51,9 +32,10 @@ function fieldLabel(field: string): string {
 
 function humanMessage(status: number, code: string, serverMessage: string, fields: FieldError[]) {
   if (fields.length > 0) return fields.map((f) => `${fieldLabel(f.field)} ${f.message}.`).join(' ');
-  if (code === 'INTERNAL_ERROR') return 'Something went wrong on the server.';
   if (code === 'FORBIDDEN' && serverMessage !== '') return serverMessage;
-  return HUMAN[code] ?? (serverMessage !== '' ? serverMessage : `The server answered ${status}.`);
+  return (
+    humanError(code) ?? (serverMessage !== '' ? serverMessage : `The server answered ${status}.`)
+  );
 }
 
 interface Envelope<T> {

@@ -5,10 +5,11 @@ import { useEffect } from 'react';
 import { api } from './client';
 import { sessionStore } from './session';
 import type { Profile } from './types';
+import { queryKeys } from './keys';
 
 export function useProfile() {
   const query = useQuery({
-    queryKey: ['profile'],
+    queryKey: queryKeys.profile,
     queryFn: () => api<Profile>('/api/user/profile/'),
   });
   useEffect(() => {

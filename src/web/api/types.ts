@@ -1,22 +1,23 @@
-// The API's shapes as the web client sees them, taken from the server's zod response schemas
-// (type-only imports: nothing of the server reaches the bundle), so a change there is a type
-// error here.
+// The API's shapes as the web client sees them, taken from the modules' zod schemas (schema.ts;
+// type-only imports: nothing of the server reaches the bundle) and src/shared, so a change there
+// is a type error here. Never from a route file.
 import type { z } from 'zod';
 import type {
   Profile as ProfileSchema,
   RegisterAnswer as RegisterAnswerSchema,
   SessionAnswer as SessionAnswerSchema,
 } from '../../server/modules/accounts/schema';
-import type { AdminUser as AdminUserSchema } from '../../server/modules/admin/routes';
+import type { AdminUser as AdminUserSchema } from '../../server/modules/admin/schema';
 import type { BoardSchema, MessageSchema, SnippetSchema } from '../../server/modules/boards/schema';
 import type { EventSchema } from '../../server/modules/chat/routes';
-import type { AttachmentSchema } from '../../server/modules/content/routes';
+import type { InstanceIdentity } from '../../server/modules/federation/schema';
+import type { AttachmentSchema } from '../../server/modules/content/schema';
 import type {
   BannedPubkeySchema,
   ModlogSchema,
   ReportSchema,
-} from '../../server/modules/moderation/routes';
-import type { PrivateMessageSchema } from '../../server/modules/private-messages/routes';
+} from '../../server/modules/moderation/schema';
+import type { PrivateMessageSchema } from '../../server/modules/private-messages/schema';
 
 export type Profile = z.output<typeof ProfileSchema>;
 export type Board = z.output<typeof BoardSchema>;
@@ -32,10 +33,7 @@ export type ModlogEntry = z.output<typeof ModlogSchema>;
 export type BannedPubkey = z.output<typeof BannedPubkeySchema>;
 export type AdminUser = z.output<typeof AdminUserSchema>;
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type { Page } from '../../shared/page';
 
 export type SessionAnswer = z.output<typeof SessionAnswerSchema>;
 export type RegisterAnswer = z.output<typeof RegisterAnswerSchema>;
@@ -59,9 +57,4 @@ export interface PresentUser {
   last_seen: string;
 }
 
-export interface Identity {
-  pubkey: string;
-  fingerprint: string;
-  nickname: string;
-  base_url: string | null;
-}
+export type Identity = z.output<typeof InstanceIdentity>;

@@ -8,6 +8,7 @@ import { Author } from '../ui/Author';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Time } from '../ui/text';
+import { queryKeys } from '../api/keys';
 
 export function BoardScreen() {
   const { boardId = '' } = useParams();
@@ -16,11 +17,11 @@ export function BoardScreen() {
   const cursor = params.get('cursor') ?? undefined;
   const allMessages = params.get('view') === 'all';
   const board = useQuery({
-    queryKey: ['board', boardId],
+    queryKey: queryKeys.board(boardId),
     queryFn: () => api<Board>(`/api/boards/${boardId}/`),
   });
   const page = useQuery({
-    queryKey: ['board', boardId, 'messages', cursor, allMessages],
+    queryKey: queryKeys.boardMessages(boardId, cursor, allMessages),
     queryFn: () =>
       api<Page<Message>>(`/api/boards/${boardId}/messages/`, {
         query: { cursor, limit: 25, threads: !allMessages },

@@ -5,10 +5,11 @@ import { api } from '../api/client';
 import type { Board } from '../api/types';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
+import { queryKeys } from '../api/keys';
 
 export function BoardsScreen() {
   const boards = useQuery({
-    queryKey: ['boards'],
+    queryKey: queryKeys.boards,
     queryFn: () => api<{ items: Board[] }>('/api/boards/'),
   });
   return (

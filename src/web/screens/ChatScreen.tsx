@@ -9,6 +9,7 @@ import { useDraft } from '../ui/draft';
 import { ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Markdown } from '../ui/text';
+import { queryKeys } from '../api/keys';
 
 interface EventBatch {
   events: ChatEvent[];
@@ -77,7 +78,7 @@ function useChatEvents() {
 
 function Presence() {
   const present = useQuery({
-    queryKey: ['chat', 'presence'],
+    queryKey: queryKeys.presence,
     queryFn: () => api<{ users: PresentUser[] }>('/api/chat/presence/'),
     refetchInterval: 15_000,
   });

@@ -6,12 +6,13 @@ import type { Board } from '../api/types';
 import { ErrorNotice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { MessageComposer } from './MessageComposer';
+import { queryKeys } from '../api/keys';
 
 export function ComposeScreen() {
   const { boardId = '' } = useParams();
   const navigate = useNavigate();
   const board = useQuery({
-    queryKey: ['board', boardId],
+    queryKey: queryKeys.board(boardId),
     queryFn: () => api<Board>(`/api/boards/${boardId}/`),
   });
   return (

@@ -10,6 +10,7 @@ import { Button } from '../ui/controls';
 import { ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Markdown, Time } from '../ui/text';
+import { queryKeys } from '../api/keys';
 
 export function PrivateMessageScreen() {
   const { id = '' } = useParams();
@@ -17,17 +18,17 @@ export function PrivateMessageScreen() {
   const session = useSession();
   const queryClient = useQueryClient();
   const pm = useQuery({
-    queryKey: ['pm', 'one', id],
+    queryKey: queryKeys.privateMessage(id),
     queryFn: async () => {
       const message = await api<PrivateMessage>(`/api/private_messages/${id}/`);
-      void queryClient.invalidateQueries({ queryKey: ['pm', 'unread'] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.unread });
       return message;
     },
   });
   const remove = useMutation({
     mutationFn: () => api(`/api/private_messages/${id}/`, { method: 'DELETE' }),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['pm'] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.privateMessages });
       navigate('/pm');
     },
   });

@@ -6,13 +6,14 @@ import type { Page, PrivateMessage } from '../api/types';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Time } from '../ui/text';
+import { queryKeys } from '../api/keys';
 
 export function PrivateMessagesScreen() {
   const [params, setParams] = useSearchParams();
   const box = params.get('box') === 'outbox' ? 'outbox' : 'inbox';
   const cursor = params.get('cursor') ?? undefined;
   const list = useQuery({
-    queryKey: ['pm', box, cursor],
+    queryKey: queryKeys.box(box, cursor),
     queryFn: () =>
       api<Page<PrivateMessage> & { unread: number }>('/api/private_messages/', {
         query: { box, cursor, limit: 25 },

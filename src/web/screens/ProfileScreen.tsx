@@ -2,24 +2,16 @@
 // things you may change yourself — nickname, time zone, avatar and password.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { AVATAR_MAX_BYTES, AVATAR_TYPES, PASSWORD_MIN } from '../../shared/accounts';
 import { api, ApiError } from '../api/client';
 import { sessionStore, useSession } from '../api/session';
 import { useProfile } from '../api/profile';
 import type { Profile } from '../api/types';
 import { formatBytes } from '../api/transfers';
 import { Button, Field, TextInput } from '../ui/controls';
-import { ErrorNotice, Loading, Notice } from '../ui/feedback';
+import { ErrorNotice, Loading, Notice, refusal } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Fingerprint, Time } from '../ui/text';
-
-const AVATAR_MAX_BYTES = 512 * 1024;
-const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
-const PASSWORD_MIN = 8;
-
-/** A problem found before anything is sent, shown like the server's own refusals. */
-function refusal(message: string): ApiError {
-  return new ApiError(0, 'INVALID_INPUT', message);
-}
 
 /**
  * The signed-in profile, fresh from the server: roles granted or taken away since login show up

@@ -1,6 +1,7 @@
 // Recover an account with its recovery key: a new password, and a new recovery key (shown once).
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { PASSWORD_MIN } from '../../shared/accounts';
 import { api } from '../api/client';
 import type { RegisterAnswer } from '../api/types';
 import { Button, TextInput } from '../ui/controls';
@@ -54,7 +55,7 @@ export function RecoverScreen() {
           type="password"
           autoComplete="new-password"
           required
-          minLength={8}
+          minLength={PASSWORD_MIN}
           value={form.new_password}
           onChange={set('new_password')}
         />

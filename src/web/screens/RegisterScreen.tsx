@@ -2,6 +2,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
+import { PASSWORD_MIN } from '../../shared/accounts';
 import { api } from '../api/client';
 import type { RegisterAnswer } from '../api/types';
 import { Button, TextInput } from '../ui/controls';
@@ -65,11 +66,11 @@ export function RegisterScreen() {
         />
         <TextInput
           label="Password"
-          hint="At least 8 characters"
+          hint={`At least ${PASSWORD_MIN} characters`}
           type="password"
           autoComplete="new-password"
           required
-          minLength={8}
+          minLength={PASSWORD_MIN}
           value={form.password}
           onChange={set('password')}
         />

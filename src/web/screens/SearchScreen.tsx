@@ -9,6 +9,7 @@ import { Button, TextInput } from '../ui/controls';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Highlighted, Time } from '../ui/text';
+import { queryKeys } from '../api/keys';
 
 export function SearchScreen() {
   const [params, setParams] = useSearchParams();
@@ -16,7 +17,7 @@ export function SearchScreen() {
   const cursor = params.get('cursor') ?? undefined;
   const [text, setText] = useState(q);
   const hits = useQuery({
-    queryKey: ['search', q, cursor],
+    queryKey: queryKeys.search(q, cursor),
     queryFn: () => api<Page<SearchHit>>('/api/search/', { query: { q, cursor, limit: 20 } }),
     enabled: q.trim() !== '',
   });

@@ -9,6 +9,7 @@ import { useDraft } from '../ui/draft';
 import { ErrorNotice } from '../ui/feedback';
 import { LetterFields } from '../ui/LetterFields';
 import { Panel } from '../ui/Panel';
+import { queryKeys } from '../api/keys';
 
 export function SendPrivateMessageScreen() {
   const [params] = useSearchParams();
@@ -34,7 +35,7 @@ export function SendPrivateMessageScreen() {
       }),
     onSuccess: (pm) => {
       clear();
-      void queryClient.invalidateQueries({ queryKey: ['pm'] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.privateMessages });
       navigate(`/pm/${pm.id}`);
     },
   });

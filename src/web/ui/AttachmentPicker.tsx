@@ -7,6 +7,7 @@ import { formatBytes, uploadFile, type Progress } from '../api/transfers';
 import type { Upload } from '../api/types';
 import { Button } from './controls';
 import { ErrorNotice, ProgressBar } from './feedback';
+import { queryKeys } from '../api/keys';
 
 interface Uploading {
   name: string;
@@ -15,7 +16,7 @@ interface Uploading {
 
 export function useUploadLimit(): number | undefined {
   return useQuery({
-    queryKey: ['content-limits'],
+    queryKey: queryKeys.contentLimits,
     queryFn: () => api<{ max_upload_bytes: number }>('/api/content/limits/'),
     staleTime: Infinity,
   }).data?.max_upload_bytes;

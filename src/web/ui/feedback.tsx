@@ -3,6 +3,9 @@ import type { ReactNode } from 'react';
 import { ApiError } from '../api/client';
 import { formatBytes, type Progress } from '../api/transfers';
 
+/** A problem found before anything is sent, shown like the server's own refusals. */
+export const refusal = (message: string) => new ApiError(0, 'INVALID_INPUT', message);
+
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   if (error instanceof Error && error.name !== 'AbortError')

@@ -6,11 +6,17 @@ import { Button } from './controls';
 
 /** The pages of `path` read so far; each "Load more" reads the next `limit` items by cursor. */
 export function usePagedList<T>(
-  key: unknown[],
+  key: readonly unknown[],
   path: string,
   options: { query?: Record<string, string>; limit?: number } = {},
 ) {
-  return useInfiniteQuery<Page<T>, Error, InfiniteData<Page<T>>, unknown[], string | undefined>({
+  return useInfiniteQuery<
+    Page<T>,
+    Error,
+    InfiniteData<Page<T>>,
+    readonly unknown[],
+    string | undefined
+  >({
     queryKey: key,
     queryFn: ({ pageParam }) =>
       api<Page<T>>(path, {

@@ -1,5 +1,6 @@
 // The one permission rule of the BBS (spec: Permission System). Every route, the federation inbox,
 // background services and the CLI ask `can`; nothing else decides who may do what.
+import type { AccessLevel } from '../../../shared/accounts.js';
 import type { User } from './user.js';
 
 export type Action =
@@ -12,9 +13,7 @@ export type Action =
   | 'read_board'
   | 'post_to_board';
 
-/** Who may read or post on a board, from the least to the most restricted. */
-export const ACCESS_LEVELS = ['public', 'members', 'moderators', 'sysops'] as const;
-export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+export { ACCESS_LEVELS, type AccessLevel } from '../../../shared/accounts.js';
 
 export interface BoardAccess {
   readAccess: AccessLevel;

@@ -3,10 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AVATAR_MAX_BYTES, AVATAR_TYPES, avatarUrl } from '../../../shared/accounts.js';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
+import { pageOf } from '../../http/pagination.js';
 import { rateLimited } from '../../http/rate-limits.js';
 import {
   FingerprintParam,
@@ -23,7 +25,6 @@ import {
   RegisterBody,
   SessionAnswer,
 } from './schema.js';
-import { AVATAR_MAX_BYTES } from './service.js';
 import type { IssuedSession } from './sessions.js';
 import type { User } from './user.js';
 
@@ -35,10 +36,7 @@ export function toProfile(user: User): z.output<typeof Profile> {
     timezone: user.timezone,
     pubkey: user.pubkey,
     fingerprint: user.fingerprint,
-    avatar_url:
-      user.avatarHash === null
-        ? null
-        : `/api/users/${user.id}/avatar/?v=${user.avatarHash.slice(0, 16)}`,
+    avatar_url: avatarUrl(user.id, user.avatarHash),
     karma: user.karma,
     is_sysop: user.isSysop,
     is_moderator: user.isModerator,
@@ -54,8 +52,6 @@ const sessionAnswer = (user: User, session: IssuedSession) => ({
   expires_at: new Date(session.expiresAt).toISOString(),
   user: toProfile(user),
 });
-
-const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
 export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -177,7 +173,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
   // The avatar route alone accepts image bodies: content-type parsers are scoped to this plugin.
   await app.register(async (scope) => {
     scope.addContentTypeParser(
-      IMAGE_TYPES,
+      AVATAR_TYPES,
       { parseAs: 'buffer', bodyLimit: AVATAR_MAX_BYTES },
       (_request, body, done) => done(null, body),
     );
@@ -187,7 +183,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         schema: {
           tags: ['user'],
           summary: 'Set the avatar: the raw image as the body (PNG, JPEG, GIF or WebP, ≤ 512 KiB)',
-          consumes: IMAGE_TYPES,
+          consumes: AVATAR_TYPES,
           response: { 200: envelopeOf(Profile) },
         },
       },
@@ -197,7 +193,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
           throw new AppError(
             415,
             'UNSUPPORTED_MEDIA_TYPE',
-            `send the image with Content-Type ${IMAGE_TYPES.join(', ')}`,
+            `send the image with Content-Type ${AVATAR_TYPES.join(', ')}`,
           );
         }
         return ok(toProfile(await ctx.accounts.setAvatar(session.user.id, request.body)));
@@ -248,11 +244,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['user'],
         summary: 'Pubkeys you ignore',
         querystring: PageQuery,
-        response: {
-          200: envelopeOf(
-            z.object({ items: z.array(IgnoredPubkey), next_cursor: z.string().nullable() }),
-          ),
-        },
+        response: { 200: envelopeOf(pageOf(IgnoredPubkey)) },
       },
     },
     async (request) => {

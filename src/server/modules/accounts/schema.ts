@@ -1,5 +1,6 @@
 // The accounts API's shapes: one zod schema serves validation, OpenAPI and the web client's types.
 import { z } from 'zod';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../../shared/accounts.js';
 
 const CONTROL = /\p{Cc}|\p{Cf}/u;
 /** Any zone ICU knows, aliases included (Node lists Asia/Calcutta but people pick Asia/Kolkata). */
@@ -21,8 +22,8 @@ export const username = z
 
 export const password = z
   .string()
-  .min(8, 'must be at least 8 characters')
-  .max(1024, 'must be at most 1024 characters');
+  .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
+  .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
 
 export const nickname = z
   .string()

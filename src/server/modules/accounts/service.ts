@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { IntegrityError } from '../../../crypto/aead.js';
+import { AVATAR_MAX_BYTES } from '../../../shared/accounts.js';
 import { generateRsaKeyPair } from '../../../crypto/keys.js';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -77,8 +78,6 @@ export interface Avatar {
   mime: string;
   hash: string;
 }
-
-export const AVATAR_MAX_BYTES = 512 * 1024;
 
 const INVALID_CREDENTIALS = () =>
   unauthorized('the username or password is wrong', 'INVALID_CREDENTIALS');

@@ -5,25 +5,11 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authorize } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { PageQuery, Profile, username } from '../accounts/schema.js';
+import { pageOf } from '../../http/pagination.js';
+import { PageQuery } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
 import type { User } from '../accounts/user.js';
-
-export const AdminUser = Profile.extend({
-  is_banned: z.boolean(),
-  banned_until: z.string().nullable(),
-  ban_reason: z.string().nullable(),
-}).meta({ id: 'AdminUser' });
-
-const UserFlagsPatch = z
-  .strictObject({
-    is_moderator: z.boolean().optional(),
-    can_post: z.boolean().optional(),
-    can_upload: z.boolean().optional(),
-  })
-  .refine((v) => Object.values(v).some((flag) => flag !== undefined), {
-    message: 'give at least one of is_moderator, can_post, can_upload',
-  });
+import { AdminUser, AdminUsernameParam, UserFlagsPatch } from './schema.js';
 
 function presentAdminUser(u: User): z.output<typeof AdminUser> {
   return {
@@ -44,11 +30,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags: ['admin'],
         summary: 'Every account, in sign-up order',
         querystring: PageQuery,
-        response: {
-          200: envelopeOf(
-            z.object({ items: z.array(AdminUser), next_cursor: z.string().nullable() }),
-          ),
-        },
+        response: { 200: envelopeOf(pageOf(AdminUser)) },
       },
     },
     async (request) => {
@@ -64,7 +46,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags: ['admin'],
         summary: "Grant or take away a user's moderator role and rights to post and upload",
-        params: z.strictObject({ username }),
+        params: AdminUsernameParam,
         body: UserFlagsPatch,
         response: { 200: envelopeOf(AdminUser) },
       },

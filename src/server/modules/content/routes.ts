@@ -11,22 +11,18 @@ import type { AppContext } from '../../context.js';
 import { authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
+import {
+  AttachmentSchema,
+  ContentMetadata,
+  HashParam,
+  UploadHeaders,
+  UploadLimits,
+} from './schema.js';
 import type { Attachment } from './service.js';
 
 const INLINE_TYPES =
   /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm|ogg)|audio\/(mpeg|ogg|wav|webm|flac|mp4)|text\/plain)$/;
 const MEDIA_TYPE = /^[A-Za-z0-9][\w!#$&^.+-]*\/[A-Za-z0-9][\w!#$&^.+-]*$/;
-
-export const AttachmentSchema = z
-  .object({
-    id: z.string(),
-    content_hash: z.string(),
-    size: z.number(),
-    mime_type: z.string(),
-    filename: z.string(),
-    created_at: z.string(),
-  })
-  .meta({ id: 'Attachment' });
 
 const presentAttachment = (a: Attachment): z.output<typeof AttachmentSchema> => ({
   id: a.id,
@@ -111,7 +107,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
       schema: {
         tags: ['content'],
         summary: 'The largest upload this instance accepts',
-        response: { 200: envelopeOf(z.object({ max_upload_bytes: z.number() })) },
+        response: { 200: envelopeOf(UploadLimits) },
       },
     },
     async () => ok({ max_upload_bytes: ctx.config.uploadLimit }),
@@ -133,12 +129,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
             'CONTENT_HASH_MISMATCH, nothing kept, if it differs); without it each chunk is ' +
             'encrypted and written as it arrives, and a second pass over the stored chunks adds ' +
             'their tags once the whole file is hashed.',
-          headers: z.object({
-            'x-content-sha256': z
-              .string()
-              .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the file')
-              .optional(),
-          }),
+          headers: UploadHeaders,
           consumes: ['multipart/form-data'],
           response: { 201: envelopeOf(AttachmentSchema) },
         },
@@ -182,9 +173,6 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
   });
 
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const HashParam = z.strictObject({
-    hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex content hash'),
-  });
 
   r.get(
     '/api/content/stream/:hash/',
@@ -262,19 +250,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         tags: ['content'],
         summary: "A content's manifest metadata (never its key envelopes)",
         params: HashParam,
-        response: {
-          200: envelopeOf(
-            z.object({
-              content_hash: z.string(),
-              size: z.number(),
-              chunk_size: z.number(),
-              chunks: z.array(z.string()),
-              created_at: z.string(),
-              filename: z.string(),
-              mime_type: z.string(),
-            }),
-          ),
-        },
+        response: { 200: envelopeOf(ContentMetadata) },
       },
     },
     async (request) => {

@@ -1,9 +1,9 @@
 // Federation endpoints (foundation part): the instance identity peers fetch before trusting us.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { InstanceIdentity } from './schema.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().get(
@@ -12,16 +12,7 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: {
         tags: ['federation'],
         summary: "This instance's public key and fingerprint (DESIGN.md §7)",
-        response: {
-          200: envelopeOf(
-            z.object({
-              pubkey: z.string(),
-              fingerprint: z.string(),
-              nickname: z.string(),
-              base_url: z.string().nullable(),
-            }),
-          ),
-        },
+        response: { 200: envelopeOf(InstanceIdentity) },
       },
     },
     async () =>

@@ -6,33 +6,27 @@ import type { AppContext } from '../../context.js';
 import { authorize } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { forbidden } from '../../http/errors.js';
+import { pageOf } from '../../http/pagination.js';
 import { FingerprintParam, PageQuery, Profile } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
 import type { User } from '../accounts/user.js';
 import type { BannedPubkey } from './banned-pubkeys.js';
 import { listModlog, type Actor } from './modlog.js';
 import type { Report } from './reports.js';
-
-const reason = z.string().trim().min(1, 'must not be empty').max(500);
-const durationSeconds = z
-  .number()
-  .int()
-  .min(60, 'must be at least 60 seconds')
-  .max(100 * 365 * 24 * 3600)
-  .nullable()
-  .default(null)
-  .describe('How long the ban lasts; null or absent bans for good');
-
-export const BannedPubkeySchema = z
-  .object({
-    fingerprint: z.string(),
-    pubkey: z.string().nullable(),
-    reason: z.string(),
-    banned_by: z.string().nullable(),
-    created_at: z.string(),
-    expires_at: z.string().nullable(),
-  })
-  .meta({ id: 'BannedPubkey' });
+import {
+  BannedPubkeySchema,
+  BannedUser,
+  IdParam,
+  KarmaBody,
+  ModlogSchema,
+  PubkeyBanBody,
+  ReportBody,
+  ReportQuery,
+  ReportSchema,
+  ResolveBody,
+  UserBanBody,
+  UsernameParam,
+} from './schema.js';
 
 const presentBan = (b: BannedPubkey): z.output<typeof BannedPubkeySchema> => ({
   fingerprint: b.fingerprint,
@@ -49,7 +43,6 @@ const until = (seconds: number | null) => (seconds === null ? null : Date.now() 
 
 export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const UsernameParam = z.strictObject({ username: z.string().min(1).max(32) });
 
   r.post(
     '/api/moderation/users/:username/ban/',
@@ -58,12 +51,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         tags: ['moderation'],
         summary: 'Ban a user for a time or for good; their sessions end at once',
         params: UsernameParam,
-        body: z.strictObject({ reason, duration_seconds: durationSeconds }),
-        response: {
-          200: envelopeOf(
-            Profile.extend({ is_banned: z.boolean(), banned_until: z.string().nullable() }),
-          ),
-        },
+        body: UserBanBody,
+        response: { 200: envelopeOf(BannedUser) },
       },
     },
     async (request) => {
@@ -110,11 +99,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         tags: ['moderation'],
         summary: 'Pubkeys banned on this instance',
         querystring: PageQuery,
-        response: {
-          200: envelopeOf(
-            z.object({ items: z.array(BannedPubkeySchema), next_cursor: z.string().nullable() }),
-          ),
-        },
+        response: { 200: envelopeOf(pageOf(BannedPubkeySchema)) },
       },
     },
     async (request) => {
@@ -130,11 +115,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: {
         tags: ['moderation'],
         summary: 'Ban a pubkey instance-wide (its content is refused, here and from peers)',
-        body: z.strictObject({
-          pubkey: z.string().min(1).max(4096),
-          reason,
-          duration_seconds: durationSeconds,
-        }),
+        body: PubkeyBanBody,
         response: { 201: envelopeOf(BannedPubkeySchema) },
       },
     },
@@ -174,15 +155,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         tags: ['moderation'],
         summary: "Adjust a user's karma (negative to take away)",
         params: UsernameParam,
-        body: z.strictObject({
-          delta: z
-            .number()
-            .int()
-            .min(-1000)
-            .max(1000)
-            .refine((v) => v !== 0, 'must not be 0'),
-          reason,
-        }),
+        body: KarmaBody,
         response: { 200: envelopeOf(Profile) },
       },
     },
@@ -203,8 +176,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: {
         tags: ['moderation'],
         summary: 'Report a message to the moderators',
-        params: z.strictObject({ id: z.string().min(1).max(64) }),
-        body: z.strictObject({ reason }),
+        params: IdParam,
+        body: ReportBody,
         response: { 201: envelopeOf(ReportSchema) },
       },
     },
@@ -221,14 +194,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: {
         tags: ['moderation'],
         summary: 'The report queue (open reports, oldest first, by default)',
-        querystring: PageQuery.extend({
-          status: z.enum(['open', 'upheld', 'dismissed']).default('open'),
-        }),
-        response: {
-          200: envelopeOf(
-            z.object({ items: z.array(ReportSchema), next_cursor: z.string().nullable() }),
-          ),
-        },
+        querystring: ReportQuery,
+        response: { 200: envelopeOf(pageOf(ReportSchema)) },
       },
     },
     async (request) => {
@@ -245,12 +212,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         tags: ['moderation'],
         summary:
           'Uphold (crediting the reporters with karma, optionally deleting the message) or dismiss',
-        params: z.strictObject({ id: z.string().min(1).max(64) }),
-        body: z.strictObject({
-          action: z.enum(['uphold', 'dismiss']),
-          delete_message: z.boolean().default(false),
-          note: z.string().trim().max(500).nullable().default(null),
-        }),
+        params: IdParam,
+        body: ResolveBody,
         response: { 200: envelopeOf(ReportSchema) },
       },
     },
@@ -272,11 +235,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         tags: ['moderation'],
         summary: 'The moderation log, newest first',
         querystring: PageQuery,
-        response: {
-          200: envelopeOf(
-            z.object({ items: z.array(ModlogSchema), next_cursor: z.string().nullable() }),
-          ),
-        },
+        response: { 200: envelopeOf(pageOf(ModlogSchema)) },
       },
     },
     async (request) => {
@@ -298,41 +257,6 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
   );
 }
-
-export const ReportSchema = z
-  .object({
-    id: z.string(),
-    message_id: z.string(),
-    board_id: z.string(),
-    reporter_id: z.string(),
-    reason: z.string(),
-    snapshot: z.object({
-      subject: z.string(),
-      body: z.string(),
-      author_fingerprint: z.string(),
-      author_nickname: z.string(),
-    }),
-    status: z.enum(['open', 'upheld', 'dismissed']),
-    resolved_by: z.string().nullable(),
-    resolution_note: z.string().nullable(),
-    resolved_at: z.string().nullable(),
-    message_exists: z.boolean(),
-    created_at: z.string(),
-  })
-  .meta({ id: 'Report' });
-
-export const ModlogSchema = z
-  .object({
-    id: z.string(),
-    actor: z.object({ id: z.string().nullable(), name: z.string() }),
-    action: z.string(),
-    target_type: z.string(),
-    target_id: z.string(),
-    reason: z.string(),
-    details: z.record(z.string(), z.unknown()),
-    created_at: z.string(),
-  })
-  .meta({ id: 'ModlogEntry' });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -6,28 +6,8 @@ import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { AttachmentRef, MessagePost } from '../boards/schema.js';
+import { BoxPage, BoxQuery, IdParam, PrivateMessagePost, PrivateMessageSchema } from './schema.js';
 import type { PrivateMessage } from './service.js';
-
-export const PrivateMessageSchema = z
-  .object({
-    id: z.string(),
-    from: z.object({
-      fingerprint: z.string(),
-      nickname: z.string(),
-      user_id: z.string().nullable(),
-    }),
-    to: z.object({ fingerprint: z.string(), user_id: z.string().nullable() }),
-    subject: z.string(),
-    body: z.string(),
-    body_html: z.string(),
-    attachments: z.array(AttachmentRef),
-    created_at: z.string(),
-    read_at: z.string().nullable(),
-    signature_valid: z.boolean(),
-    readable: z.boolean().describe('false: the stored message is damaged and cannot be opened'),
-  })
-  .meta({ id: 'PrivateMessage' });
 
 function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
   return {
@@ -45,8 +25,6 @@ function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
   };
 }
 
-const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
-
 export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -57,12 +35,7 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
         tags: ['private messages'],
         summary:
           'Send a private message to a user (username or key fingerprint), sealed for both of you',
-        body: z.strictObject({
-          to: z.string().trim().min(1).max(64),
-          subject: MessagePost.shape.subject,
-          body: MessagePost.shape.body,
-          attachments: MessagePost.shape.attachments,
-        }),
+        body: PrivateMessagePost,
         response: { 201: envelopeOf(PrivateMessageSchema) },
       },
     },
@@ -80,20 +53,8 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         tags: ['private messages'],
         summary: 'Your inbox or outbox, newest first',
-        querystring: z.strictObject({
-          box: z.enum(['inbox', 'outbox']).default('inbox'),
-          cursor: z.string().max(512).optional(),
-          limit: z.coerce.number().int().min(1).max(100).default(20),
-        }),
-        response: {
-          200: envelopeOf(
-            z.object({
-              items: z.array(PrivateMessageSchema),
-              next_cursor: z.string().nullable(),
-              unread: z.number(),
-            }),
-          ),
-        },
+        querystring: BoxQuery,
+        response: { 200: envelopeOf(BoxPage) },
       },
     },
     async (request) => {

@@ -1,0 +1,183 @@
+// Every error code the API answers with: its HTTP status, the default message the server sends and
+// when it happens. The server may only throw these codes (AppError's code is an ErrorCode), the
+// OpenAPI document and docs/api.md list them, and the web client has a human message for each.
+export const ERRORS = {
+  VALIDATION_ERROR: {
+    status: 400,
+    message: 'a field is invalid',
+    when: 'a field is missing, extra, too long or of the wrong type; `details.fields` names it',
+  },
+  INVALID_JSON: {
+    status: 400,
+    message: 'the body is not valid JSON',
+    when: 'the body is not JSON, or is empty while Content-Type says JSON',
+  },
+  INVALID_CURSOR: {
+    status: 400,
+    message: 'is not a cursor this server issued',
+    when: 'a `cursor` this server did not issue',
+  },
+  INVALID_CONTENT_LENGTH: {
+    status: 400,
+    message: 'Content-Length does not match the body',
+    when: 'the body is shorter or longer than its Content-Length',
+  },
+  BAD_REQUEST: {
+    status: 400,
+    message: 'the request is malformed',
+    when: 'any other malformed request (the status is the one Fastify chose, always 4xx)',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    message: 'authentication required',
+    when: 'no token (or, on `/metrics`, not the metrics token)',
+  },
+  INVALID_TOKEN: {
+    status: 401,
+    message: 'the token is not valid',
+    when: 'a token this server did not sign, or a malformed one',
+  },
+  SESSION_EXPIRED: {
+    status: 401,
+    message: 'the session has ended; log in again',
+    when: 'a session that expired or was ended (logout, password change, recovery, ban)',
+  },
+  INVALID_CREDENTIALS: {
+    status: 401,
+    message: 'the username or password is wrong',
+    when: 'wrong username or password (the same answer for both)',
+  },
+  INVALID_RECOVERY_KEY: {
+    status: 401,
+    message: 'the username or recovery key is wrong',
+    when: 'wrong username or recovery key',
+  },
+  FORBIDDEN: {
+    status: 403,
+    message: 'you may not do that',
+    when: 'not allowed; the message says why',
+  },
+  ACCOUNT_BANNED: {
+    status: 403,
+    message: 'this account is banned',
+    when: 'the account is banned',
+  },
+  WRONG_PASSWORD: {
+    status: 403,
+    message: 'the current password is wrong',
+    when: 'a password change whose current password is wrong',
+  },
+  POSTING_DISABLED: {
+    status: 403,
+    message: 'this account may not post',
+    when: 'a moderator took the right to post (boards and private messages) from the account',
+  },
+  PUBKEY_BANNED: {
+    status: 403,
+    message: 'your key is banned on this instance',
+    when: "a message signed by a key on the instance's key ban list",
+  },
+  BOARD_ARCHIVED: {
+    status: 403,
+    message: 'this board is archived',
+    when: 'posting on an archived board',
+  },
+  NOT_REALTIME: {
+    status: 403,
+    message: 'this board is not a real-time board',
+    when: 'chat on a board that is not a real-time room',
+  },
+  NOT_FOUND: {
+    status: 404,
+    message: 'not found',
+    when: 'no such route or object, or one you may not see',
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: 'this method is not allowed here',
+    when: 'the path exists with other methods (listed in `Allow`)',
+  },
+  USERNAME_TAKEN: {
+    status: 409,
+    message: 'that username is taken',
+    when: 'registration with a name in use (names are case-insensitive)',
+  },
+  BOARD_NAME_TAKEN: {
+    status: 409,
+    message: 'a board with that name exists',
+    when: 'creating or renaming a board to a name in use',
+  },
+  ROOM_TAKEN: {
+    status: 409,
+    message: 'another board already uses that federation_room_id',
+    when: 'a board whose `federation_room_id` another board uses',
+  },
+  APPLET_NAME_TAKEN: {
+    status: 409,
+    message: 'an applet with that name exists',
+    when: 'installing an applet under a name in use',
+  },
+  ALREADY_REPORTED: {
+    status: 409,
+    message: 'you have reported this message already',
+    when: 'a second open report of the same message by the same reader',
+  },
+  REPORT_CLOSED: {
+    status: 409,
+    message: 'this report is closed already',
+    when: 'resolving or dismissing a report that is no longer open',
+  },
+  VERSION_CONFLICT: {
+    status: 409,
+    message: 'the room is at another version; re-read and retry',
+    when: "a room-state write whose `version` is not the state's current one",
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'the body is larger than this endpoint accepts',
+    when: 'JSON bodies over 1 MiB, uploads over `AXON_UPLOAD_LIMIT`, avatars over 512 KiB',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'this endpoint does not accept that Content-Type',
+    when: 'a body that is not `application/json` (uploads: multipart; avatars: PNG, JPEG, GIF, WebP)',
+  },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    message: 'the range lies outside the content',
+    when: 'a `Range` outside the content (`Content-Range` gives its size)',
+  },
+  CONTENT_HASH_MISMATCH: {
+    status: 422,
+    message: 'the uploaded file does not hash to the declared X-Content-SHA256; nothing was kept',
+    when: 'an upload that does not hash to its `X-Content-SHA256`',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'too many attempts; try again later',
+    when: 'too many attempts; `Retry-After` says when to try again',
+  },
+  INTEGRITY_ERROR: {
+    status: 500,
+    message: 'the stored content failed its integrity check',
+    when: 'stored content that fails verification (the answer stops there)',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    message: 'something went wrong on the server; the request changed nothing',
+    when: 'a server fault; `details.request_id` matches the `X-Request-Id` header and the log',
+  },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    message: 'the database is unreachable',
+    when: '`/api/health` when the database is unreachable',
+  },
+} as const satisfies Record<string, { status: number; message: string; when: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}

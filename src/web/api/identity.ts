@@ -1,0 +1,14 @@
+// This instance's identity (GET /api/federation/identity/): its key, fingerprint and name. It
+// changes only when the sysop rotates the key, so it is read once per visit.
+import { useQuery } from '@tanstack/react-query';
+import { api } from './client';
+import { queryKeys } from './keys';
+import type { Identity } from './types';
+
+export function useIdentity() {
+  return useQuery({
+    queryKey: queryKeys.identity,
+    queryFn: () => api<Identity>('/api/federation/identity/'),
+    staleTime: Infinity,
+  });
+}

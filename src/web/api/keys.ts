@@ -1,0 +1,29 @@
+// The one set of query keys: every cached answer of the API is named here, so a screen that
+// changes something invalidates exactly the answers that changed (a prefix covers its children).
+export const queryKeys = {
+  profile: ['profile'],
+  identity: ['identity'],
+  contentLimits: ['content-limits'],
+  boards: ['boards'],
+  allBoards: ['boards', 'all'],
+  board: (boardId: string) => ['board', boardId],
+  boardMessages: (boardId: string, cursor: string | undefined, all: boolean) => [
+    'board',
+    boardId,
+    'messages',
+    cursor,
+    all,
+  ],
+  threads: ['thread'],
+  thread: (messageId: string) => ['thread', messageId],
+  search: (q: string, cursor: string | undefined) => ['search', q, cursor],
+  privateMessages: ['pm'],
+  box: (box: string, cursor: string | undefined) => ['pm', box, cursor],
+  unread: ['pm', 'unread'],
+  privateMessage: (id: string) => ['pm', 'one', id],
+  presence: ['chat', 'presence'],
+  adminUsers: ['admin', 'users'],
+  modlog: ['moderation', 'log'],
+  bannedKeys: ['moderation', 'banned-keys'],
+  reports: (status: string) => ['moderation', 'reports', status],
+} as const;

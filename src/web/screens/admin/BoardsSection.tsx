@@ -1,0 +1,351 @@
+// The boards: create one, change who may read and post, archive, order.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState, type FormEvent } from 'react';
+import { ACCESS_LEVELS } from '../../../shared/accounts';
+import { api, ApiError } from '../../api/client';
+import type { AccessLevel, Board } from '../../api/types';
+import { Button, Field, TextArea, TextInput } from '../../ui/controls';
+import { Empty, ErrorNotice, Loading, Notice, refusal } from '../../ui/feedback';
+import { queryKeys } from '../../api/keys';
+
+interface BoardDraft {
+  name: string;
+  description: string;
+  is_realtime: boolean;
+  read_access: AccessLevel;
+  post_access: AccessLevel;
+  /** Days as typed; empty keeps messages forever. */
+  retention: string;
+  position: string;
+  is_archived: boolean;
+}
+
+const NEW_BOARD: BoardDraft = {
+  name: '',
+  description: '',
+  is_realtime: false,
+  read_access: 'public',
+  post_access: 'members',
+  retention: '90',
+  position: '0',
+  is_archived: false,
+};
+
+function draftOf(board: Board): BoardDraft {
+  return {
+    name: board.name,
+    description: board.description,
+    is_realtime: board.is_realtime,
+    read_access: board.read_access,
+    post_access: board.post_access,
+    retention: board.message_retention_days === null ? '' : String(board.message_retention_days),
+    position: String(board.position),
+    is_archived: board.is_archived,
+  };
+}
+
+/** The draft as the API's fields, or the first problem a person should fix. */
+function fieldsOf(draft: BoardDraft): Record<string, unknown> | ApiError {
+  const retention = draft.retention.trim() === '' ? null : Number(draft.retention);
+  if (retention !== null && (!Number.isInteger(retention) || retention < 1)) {
+    return refusal('Keep messages for a whole number of days (1 or more), or leave it empty.');
+  }
+  const position = Number(draft.position.trim() === '' ? '0' : draft.position);
+  if (!Number.isInteger(position)) return refusal('The position must be a whole number.');
+  return {
+    name: draft.name.trim(),
+    description: draft.description.trim(),
+    is_realtime: draft.is_realtime,
+    read_access: draft.read_access,
+    post_access: draft.post_access,
+    message_retention_days: retention,
+    position,
+    is_archived: draft.is_archived,
+  };
+}
+
+function AccessSelect({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: AccessLevel;
+  onChange: (v: AccessLevel) => void;
+}) {
+  return (
+    <Field label={label}>
+      {(ids) => (
+        <select {...ids} value={value} onChange={(e) => onChange(e.target.value as AccessLevel)}>
+          {ACCESS_LEVELS.map((level) => (
+            <option key={level} value={level}>
+              {level}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+function Checkbox({
+  label,
+  checked,
+  onChange,
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+}) {
+  return (
+    <label className="mb-3 flex items-center gap-2">
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      {label}
+    </label>
+  );
+}
+
+/** The fields of a board, for creating one or editing one (which adds "Archived"). */
+function BoardFields({
+  draft,
+  set,
+  editing,
+}: {
+  draft: BoardDraft;
+  set: <K extends keyof BoardDraft>(key: K, value: BoardDraft[K]) => void;
+  editing: boolean;
+}) {
+  return (
+    <>
+      <div className="flex flex-wrap gap-x-4">
+        <div className="min-w-0 flex-1 basis-60">
+          <TextInput
+            label="Name"
+            required
+            maxLength={100}
+            value={draft.name}
+            onChange={(e) => set('name', e.target.value)}
+          />
+        </div>
+        <div className="min-w-0 basis-32">
+          <TextInput
+            label="Position"
+            type="number"
+            step={1}
+            value={draft.position}
+            onChange={(e) => set('position', e.target.value)}
+            hint="Lower comes first."
+          />
+        </div>
+      </div>
+      <TextArea
+        label="Description"
+        rows={3}
+        maxLength={2000}
+        value={draft.description}
+        onChange={(e) => set('description', e.target.value)}
+      />
+      <div className="flex flex-wrap gap-x-4">
+        <AccessSelect
+          label="Read access"
+          value={draft.read_access}
+          onChange={(v) => set('read_access', v)}
+        />
+        <AccessSelect
+          label="Post access"
+          value={draft.post_access}
+          onChange={(v) => set('post_access', v)}
+        />
+        <div className="min-w-0 basis-56">
+          <TextInput
+            label="Keep messages for (days)"
+            type="number"
+            min={1}
+            max={36500}
+            step={1}
+            value={draft.retention}
+            onChange={(e) => set('retention', e.target.value)}
+            hint="Leave empty to keep them forever."
+          />
+        </div>
+      </div>
+      <div className="flex flex-wrap gap-x-6">
+        <Checkbox
+          label="Real-time (chat) board"
+          checked={draft.is_realtime}
+          onChange={(v) => set('is_realtime', v)}
+        />
+        {editing && (
+          <Checkbox
+            label="Archived (read-only, hidden from the list)"
+            checked={draft.is_archived}
+            onChange={(v) => set('is_archived', v)}
+          />
+        )}
+      </div>
+    </>
+  );
+}
+
+function useBoardDraft(initial: BoardDraft) {
+  const [draft, setDraft] = useState(initial);
+  const set = <K extends keyof BoardDraft>(key: K, value: BoardDraft[K]) =>
+    setDraft((d) => ({ ...d, [key]: value }));
+  return { draft, set, reset: () => setDraft(initial) };
+}
+
+function useBoardsChanged() {
+  const queryClient = useQueryClient();
+  return (board: Board) => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.boards });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.board(board.id) });
+  };
+}
+
+function CreateBoardForm() {
+  const { draft, set, reset } = useBoardDraft(NEW_BOARD);
+  const [problem, setProblem] = useState<ApiError | null>(null);
+  const changed = useBoardsChanged();
+  const create = useMutation({
+    mutationFn: (fields: Record<string, unknown>) =>
+      api<Board>('/api/boards/', { method: 'POST', body: fields }),
+    onSuccess: (board) => {
+      changed(board);
+      reset();
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.reset();
+    const fields = fieldsOf(draft);
+    if (fields instanceof ApiError) return setProblem(fields);
+    setProblem(null);
+    const { is_archived: _archived, ...rest } = fields;
+    create.mutate(rest);
+  };
+  return (
+    <form aria-label="Create a board" onSubmit={submit}>
+      <BoardFields draft={draft} set={set} editing={false} />
+      <ErrorNotice error={problem ?? create.error} />
+      {create.data !== undefined && <Notice>Board “{create.data.name}” created.</Notice>}
+      <Button type="submit" disabled={create.isPending}>
+        {create.isPending ? 'Creating…' : 'Create board'}
+      </Button>
+    </form>
+  );
+}
+
+function EditBoardForm({ board, onDone }: { board: Board; onDone: (message: string) => void }) {
+  const original = draftOf(board);
+  const { draft, set } = useBoardDraft(original);
+  const [problem, setProblem] = useState<ApiError | null>(null);
+  const changed = useBoardsChanged();
+  const save = useMutation({
+    mutationFn: (fields: Record<string, unknown>) =>
+      api<Board>(`/api/boards/${board.id}/`, { method: 'PATCH', body: fields }),
+    onSuccess: (saved) => {
+      changed(saved);
+      onDone(`Board “${saved.name}” saved.`);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const fields = fieldsOf(draft);
+    const before = fieldsOf(original);
+    if (fields instanceof ApiError) return setProblem(fields);
+    // Only what changed is sent: an untouched field is never overwritten by a stale copy.
+    const patch = Object.fromEntries(
+      Object.entries(fields).filter(
+        ([key, value]) => before instanceof ApiError || before[key] !== value,
+      ),
+    );
+    if (Object.keys(patch).length === 0) return setProblem(refusal('Nothing has changed.'));
+    setProblem(null);
+    save.mutate(patch);
+  };
+  return (
+    <form
+      aria-label={`Edit board ${board.name}`}
+      onSubmit={submit}
+      className="mt-2 border border-line p-3"
+    >
+      <BoardFields draft={draft} set={set} editing />
+      <ErrorNotice error={problem ?? save.error} />
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : 'Save board'}
+        </Button>
+        <Button variant="plain" onClick={() => onDone('')}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function BoardRow({ board }: { board: Board }) {
+  const [editing, setEditing] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const editButtonId = useId();
+  const finish = (message: string) => {
+    setEditing(false);
+    setDone(message === '' ? null : message);
+    // Back to where the reader was, not the top of the page.
+    setTimeout(() => document.getElementById(editButtonId)?.focus(), 0);
+  };
+  const retention =
+    board.message_retention_days === null
+      ? 'kept forever'
+      : `kept ${board.message_retention_days} days`;
+  return (
+    <li className="py-2">
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <div className="min-w-0">
+          <strong className="text-phosphor">{board.name}</strong>
+          {board.is_archived && <span className="ml-2 text-xs uppercase text-amber">archived</span>}
+          {board.is_realtime && <span className="ml-2 text-xs uppercase text-amber">chat</span>}
+          <p className="text-xs text-phosphor-dim">
+            read: {board.read_access} · post: {board.post_access} · {retention} · position{' '}
+            {board.position}
+          </p>
+        </div>
+        {!editing && (
+          <Button
+            id={editButtonId}
+            variant="plain"
+            aria-label={`Edit ${board.name}`}
+            onClick={() => {
+              setDone(null);
+              setEditing(true);
+            }}
+          >
+            Edit
+          </Button>
+        )}
+      </div>
+      {done !== null && <Notice>{done}</Notice>}
+      {editing && <EditBoardForm board={board} onDone={finish} />}
+    </li>
+  );
+}
+
+export function BoardsSection() {
+  const boards = useQuery({
+    queryKey: queryKeys.allBoards,
+    queryFn: () => api<{ items: Board[] }>('/api/boards/', { query: { include_archived: true } }),
+  });
+  return (
+    <>
+      <ErrorNotice error={boards.error} />
+      {boards.isPending && <Loading what="Loading boards" />}
+      {boards.data?.items.length === 0 && <Empty>No boards yet. Create the first below.</Empty>}
+      <ul aria-label="Boards" className="divide-y divide-line">
+        {boards.data?.items.map((board) => (
+          <BoardRow key={board.id} board={board} />
+        ))}
+      </ul>
+      <h3 className="mt-6 mb-2 font-bold text-amber">Create a board</h3>
+      <CreateBoardForm />
+    </>
+  );
+}
