@@ -17,6 +17,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
+import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
 import { chatRoutes } from './modules/chat/routes.js';
 import { contentRoutes } from './modules/content/routes.js';
 import { privateMessageRoutes } from './modules/private-messages/routes.js';
@@ -58,6 +59,7 @@ export async function buildApp(
   const app = Fastify({
     ...logger,
     bodyLimit: JSON_BODY_LIMIT,
+    ...serverTimeoutOptions(ctx.config.timeouts),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
@@ -77,6 +79,7 @@ export async function buildApp(
   });
 
   registerErrorHandling(app);
+  limitBodyTime(app, ctx.config.timeouts);
   // Helmet's middleware is built once here; @fastify/helmet rebuilt it (parsing the CSP) per request.
   const securityHeaders = helmet({
     contentSecurityPolicy: {

@@ -46,6 +46,10 @@ const envSchema = z.object({
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
   AXON_WEB_DIR: z.string().min(1).default(DEFAULT_WEB_DIR),
+  AXON_HEADERS_TIMEOUT_MS: positiveInt(3_600_000).default(10_000),
+  AXON_BODY_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
+  AXON_UPLOAD_TIMEOUT_MS: positiveInt(86_400_000).default(3_600_000),
+  AXON_IDLE_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
 });
 
 export type DatabaseConfig =
@@ -69,6 +73,19 @@ export interface Config {
   chunkStoreDir: string;
   /** The built web client (index.html and assets/). */
   webDir: string;
+  timeouts: Timeouts;
+}
+
+/** How long a client may take to send what it sends, in milliseconds. */
+export interface Timeouts {
+  /** From connecting (or the previous answer) to the end of the request headers. */
+  headersMs: number;
+  /** From the headers to the end of the body, on every route but uploads. */
+  bodyMs: number;
+  /** From the headers to the answer, on upload routes. */
+  uploadMs: number;
+  /** How long a kept-alive connection may wait idle for its next request. */
+  idleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimit: e.AXON_UPLOAD_LIMIT,
     chunkStoreDir: path.join(dataDir, 'chunks'),
     webDir: path.resolve(e.AXON_WEB_DIR),
+    timeouts: {
+      headersMs: e.AXON_HEADERS_TIMEOUT_MS,
+      bodyMs: e.AXON_BODY_TIMEOUT_MS,
+      uploadMs: e.AXON_UPLOAD_TIMEOUT_MS,
+      idleMs: e.AXON_IDLE_TIMEOUT_MS,
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 // Process entry: config → database → migrations → identity → HTTP → background services.
+import { mkdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { buildApp, requestSerializers } from './app.js';
 import type { Config } from './config.js';
@@ -12,6 +13,8 @@ export async function startServer(
   config: Config,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const log = pino({ level: config.logLevel, serializers: requestSerializers });
+  // Private from creation: the chunk store and other files made later inherit no wider access.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(config.database);
   try {
     const applied = await migrateToLatest(database);

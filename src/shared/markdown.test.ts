@@ -2,6 +2,11 @@
 // the allowed tags, an attribute other than a safe link's, or a script URL.
 import { describe, expect, it } from 'vitest';
 import { XSS_PAYLOADS } from '../test-support/xss-corpus.js';
+import {
+  adversarialMarkdown,
+  fastestRenderMs,
+  ordinaryMarkdown,
+} from '../test-support/adversarial-markdown.js';
 import { assertInertHtml } from '../test-support/inert-html.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -32,6 +37,31 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown('[board](/boards/1)')).toContain('href="/boards/1"');
     expect(renderMarkdown('[x](javascript:alert(1))')).toBe('<p>[x](javascript:alert(1))</p>');
     expect(renderMarkdown('[x](//evil.example)')).not.toContain('<a');
+  });
+
+  it('links only within the label and target bounds, the innermost bracket opening the label', () => {
+    const at = (label: number, url: number) =>
+      renderMarkdown(`[${'a'.repeat(label)}](/${'b'.repeat(url - 1)})`).includes('<a ');
+    expect([at(1, 1), at(500, 2000), at(501, 2000), at(500, 2001)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(renderMarkdown('[[x](/a) [y] (/b) [z](/c d)')).toBe(
+      '<p><a href="/a" rel="nofollow noopener noreferrer" target="_blank">[x</a> [y] (/b) [z](/c d)</p>',
+    );
+  });
+
+  it('renders adversarial 64 KiB lines about as fast as ordinary Markdown of the same size', () => {
+    // A ratio, not a time limit: the old link pattern re-scanned up to 2,500 characters from every
+    // `[`, about 40 times the work of ordinary Markdown; here the worst input (a run of `*`, which
+    // yields the most tags) costs about 3 times it.
+    const reference = fastestRenderMs(ordinaryMarkdown(), 5);
+    const slow = Object.entries(adversarialMarkdown())
+      .map(([name, input]) => ({ name, ratio: fastestRenderMs(input, 5) / reference }))
+      .filter(({ ratio }) => ratio > 10);
+    expect(slow).toEqual([]);
   });
 
   it('escapes every character that could open markup', () => {

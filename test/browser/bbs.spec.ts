@@ -8,8 +8,10 @@ import {
   PASSWORD,
   SYSOP,
   baseUrl,
+  apiCall,
   expectClean,
   logInThroughForm,
+  login,
   registerViaApi,
   screenshot,
   watchContext,
@@ -337,6 +339,31 @@ test('a sysop sees the instance identity and manages boards and roles; everyone 
   await expect(b.page.getByRole('link', { name: 'Harbour news' })).toBeVisible();
   expectClean(s.watch);
   expectClean(b.watch);
+});
+
+test('a long thread shows its first page and loads the rest on demand', async ({ browser }) => {
+  const { token } = await login(baseUrl(), bob);
+  const boards = await apiCall<{
+    items: Array<{ id: string; can_post: boolean; read_access: string }>;
+  }>(baseUrl(), '/api/boards/', { token });
+  const board = boards.items.find((b) => b.can_post && b.read_access === 'public')!;
+  const say = (body: string, parent_id?: string) =>
+    apiCall<{ id: string }>(baseUrl(), '/api/messages/', {
+      token,
+      body: { board_id: board.id, subject: 'A long thread', body, parent_id },
+    });
+  const root = await say('reply 0');
+  for (let i = 1; i <= 55; i++) await say(`reply ${i}`, root.id);
+
+  const { page, watch } = await openAs(browser, null);
+  await page.goto(`/messages/${root.id}`);
+  const posts = page.getByRole('list', { name: 'Thread' }).getByRole('article');
+  await expect(posts).toHaveCount(50);
+  await page.getByRole('button', { name: 'Load more replies' }).click();
+  await expect(posts).toHaveCount(56);
+  await expect(posts.last()).toContainText('reply 55');
+  await expect(page.getByRole('button', { name: 'Load more replies' })).toHaveCount(0);
+  expectClean(watch);
 });
 
 test('a user who lost the password gets back in with the recovery key, and gets a new one', async ({

@@ -1,5 +1,5 @@
 // Opens the configured database (SQLite by default, PostgreSQL by URL) behind one Kysely type.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -22,7 +22,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function openDatabase(config: DatabaseConfig): AxonDatabase {
   if (config.dialect === 'sqlite') {
-    if (config.path !== ':memory:') mkdirSync(path.dirname(config.path), { recursive: true });
+    if (config.path !== ':memory:') createPrivately(config.path);
     const { database } = openSqlite(config.path);
     const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) });
     return wrap(db, 'sqlite');
@@ -32,6 +32,16 @@ export function openDatabase(config: DatabaseConfig): AxonDatabase {
   pool.on('error', () => undefined);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   return wrap(db, 'postgres');
+}
+
+/**
+ * Makes the database's folder (0700) and file (0600) before SQLite opens it, so neither is ever
+ * readable by other users, whatever the umask. SQLite gives its -wal and -shm files the mode of the
+ * database file.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
 }
 
 function wrap(db: Kysely<DatabaseSchema>, dialect: Dialect): AxonDatabase {

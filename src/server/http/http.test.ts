@@ -186,6 +186,30 @@ describe('HTTP conventions', () => {
   });
 });
 
+describe('registration budget', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { AXON_REGISTER_RATE_LIMIT: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('holds for the whole instance, whatever Authorization header each request makes up', async () => {
+    const register = (i: number) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/register/',
+        headers: { authorization: `Bearer made-up-${i}` },
+        payload: { username: `newcomer${i}`, password: 'a long enough password' },
+      });
+    expect((await register(1)).statusCode).toBe(201);
+    expect((await register(2)).statusCode).toBe(201);
+    const limited = await register(3);
+    expect(limited.statusCode).toBe(429);
+    expectErrorEnvelope(limited.json(), 'RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
 describe('metrics token', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -52,3 +52,30 @@ export function toPage<R, T>(
 /** The zod form of a page, for a list route's response schema. */
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+/**
+ * Like toPage, but also stops before the presented items pass `maxBytes` of JSON (the first item
+ * always goes in), so a page of large items stays bounded; the cursor then resumes after it.
+ */
+export function toBoundedPage<R, T>(
+  rows: R[],
+  limit: number,
+  maxBytes: number,
+  key: (row: R) => CursorKey,
+  present: (row: R) => T,
+): Page<T> {
+  const items: T[] = [];
+  let bytes = 0;
+  let last: R | undefined;
+  for (const row of rows.slice(0, limit)) {
+    const item = present(row);
+    bytes += Buffer.byteLength(JSON.stringify(item));
+    if (items.length > 0 && bytes > maxBytes) break;
+    items.push(item);
+    last = row;
+  }
+  return {
+    items,
+    next_cursor: items.length < rows.length && last !== undefined ? encodeCursor(key(last)) : null,
+  };
+}

@@ -1,6 +1,8 @@
 // Per-route rate limits for the expensive or guessable endpoints (login, registration, recovery).
 // Keys are hashed: no IP address or username is kept in clear, even in memory. Behind Tor every
-// client shares one address, so login is limited per account name, not per address.
+// client shares one address, so no limit keys on the address, and none on anything a client may
+// change at will (a made-up Authorization header once gave unlimited registrations): login and
+// recovery are limited per account name, registration for the whole instance.
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
@@ -8,10 +10,13 @@ import { AppError } from './errors.js';
 const digest = (value: string) =>
   createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
+/** The whole instance shares one budget: for work anyone may ask for with no name to key on. */
+export const INSTANCE_WIDE = () => 'instance';
+
 export function rateLimited(
   perMinute: number,
   name: string,
-  keyFromBody?: (body: unknown) => string,
+  keyOf: (request: FastifyRequest) => string,
 ) {
   return {
     rateLimit: {
@@ -19,8 +24,7 @@ export function rateLimited(
       timeWindow: 60_000,
       hook: 'preHandler' as const,
       keyGenerator: (request: FastifyRequest) => {
-        const subject = keyFromBody?.(request.body) ?? request.headers.authorization ?? request.ip;
-        return `${name}:${digest(subject)}`;
+        return `${name}:${digest(keyOf(request))}`;
       },
       errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
         new AppError(

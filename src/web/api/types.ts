@@ -38,9 +38,11 @@ export type { Page } from '../../shared/page';
 export type SessionAnswer = z.output<typeof SessionAnswerSchema>;
 export type RegisterAnswer = z.output<typeof RegisterAnswerSchema>;
 
+/** A message and one page of its thread, oldest first; next_cursor continues it. */
 export interface Thread {
   message: Message & { signature_valid: boolean };
   thread: (Message & { signature_valid: boolean })[];
+  next_cursor: string | null;
 }
 
 export interface SearchHit {

@@ -1,6 +1,6 @@
 // A message in its thread: each post with its signature check and attachments; reply, report and
-// delete where the reader may.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+// delete where the reader may. Threads come a page at a time; "Load more replies" adds the next.
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client';
@@ -165,14 +165,18 @@ export function MessageScreen() {
   const navigate = useNavigate();
   const session = useSession();
   const queryClient = useQueryClient();
-  const thread = useQuery({
+  const thread = useInfiniteQuery({
     queryKey: ['thread', messageId],
-    queryFn: () => api<Thread>(`/api/messages/${messageId}/`),
+    queryFn: ({ pageParam }) =>
+      api<Thread>(`/api/messages/${messageId}/`, { query: { cursor: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   if (thread.isPending) return <Loading what="Loading the thread" />;
   if (thread.error !== null) return <ErrorNotice error={thread.error} />;
-  const { message } = thread.data;
-  const posts = thread.data.thread.length > 0 ? thread.data.thread : [message];
+  const { message } = thread.data.pages[0]!;
+  const loaded = thread.data.pages.flatMap((page) => page.thread);
+  const posts = loaded.length > 0 ? loaded : [message];
   const starter = posts[0] ?? message;
   const onDeleted = () => {
     void queryClient.invalidateQueries({ queryKey: ['board', message.board_id] });
@@ -196,6 +200,16 @@ export function MessageScreen() {
           </li>
         ))}
       </ol>
+      {thread.hasNextPage && (
+        <Button
+          variant="plain"
+          className="mt-3"
+          disabled={thread.isFetchingNextPage}
+          onClick={() => void thread.fetchNextPage()}
+        >
+          {thread.isFetchingNextPage ? 'Loading…' : 'Load more replies'}
+        </Button>
+      )}
       {session !== null && (
         <section aria-label="Reply" className="mt-4 border-t border-line pt-3">
           <h2 className="mb-2 font-bold uppercase text-amber">Reply</h2>

@@ -1,6 +1,6 @@
 // Accounts over HTTP: register, login, logout, recover, profile, password, avatar, ignore list.
 // Thin: validate → authorize → call the service → present.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AVATAR_MAX_BYTES, AVATAR_TYPES, avatarUrl } from '../../../shared/accounts.js';
@@ -9,7 +9,7 @@ import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
 import { pageOf } from '../../http/pagination.js';
-import { rateLimited } from '../../http/rate-limits.js';
+import { INSTANCE_WIDE, rateLimited } from '../../http/rate-limits.js';
 import {
   FingerprintParam,
   IgnoredPubkey,
@@ -53,6 +53,10 @@ const sessionAnswer = (user: User, session: IssuedSession) => ({
   user: toProfile(user),
 });
 
+/** The account name a login or recovery is for, as the rate limit keys it. */
+const accountNameOf = (request: FastifyRequest) =>
+  String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase();
+
 export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { loginPerMinute, registerPerMinute } = ctx.config.rateLimits;
@@ -66,7 +70,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: RegisterBody,
         response: { 201: envelopeOf(RegisterAnswer) },
       },
-      config: rateLimited(registerPerMinute, 'registration'),
+      config: rateLimited(registerPerMinute, 'registration', INSTANCE_WIDE),
     },
     async (request, reply) => {
       const { user, session, recoveryKey } = await ctx.accounts.register(request.body);
@@ -85,9 +89,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: LoginBody,
         response: { 200: envelopeOf(SessionAnswer) },
       },
-      config: rateLimited(loginPerMinute, 'login', (body) =>
-        String((body as { username?: unknown } | undefined)?.username ?? '').toLowerCase(),
-      ),
+      config: rateLimited(loginPerMinute, 'login', accountNameOf),
     },
     async (request) => {
       const { user, session } = await ctx.accounts.login(request.body);
@@ -120,9 +122,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: RecoverBody,
         response: { 200: envelopeOf(RecoverAnswer) },
       },
-      config: rateLimited(loginPerMinute, 'recovery', (body) =>
-        String((body as { username?: unknown } | undefined)?.username ?? '').toLowerCase(),
-      ),
+      config: rateLimited(loginPerMinute, 'recovery', accountNameOf),
     },
     async (request) => {
       const { user, session, recoveryKey } = await ctx.accounts.recover(request.body);
@@ -161,7 +161,11 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: PasswordChangeBody,
         response: { 200: envelopeOf(z.object({ token: z.string(), expires_at: z.string() })) },
       },
-      config: rateLimited(loginPerMinute, 'password-change'),
+      // Only a valid session reaches the password check (the handler authenticates first), so a
+      // made-up token costs no Argon2 run; each session has its own budget.
+      config: rateLimited(loginPerMinute, 'password-change', (request) =>
+        String(request.headers.authorization),
+      ),
     },
     async (request) => {
       const session = await authenticate(ctx, request);

@@ -81,9 +81,13 @@ export class PostedEvent {
   }
 }
 
+/** Thread messages on one page when the reader asks for no limit. */
+export const THREAD_PAGE_LIMIT = 50;
+
 export interface MessageWithThread {
   message: Message;
   signatureValid: boolean;
+  /** Up to limit + 1 of the thread's messages after the cursor, oldest first. */
   thread: Array<Message & { signatureValid: boolean }>;
 }
 
@@ -350,23 +354,35 @@ export class MessageService {
   }
 
   /** A message the reader may see, its thread (oldest first) and whether each signature verifies. */
-  async get(reader: User | null, id: string): Promise<MessageWithThread> {
+  /**
+   * A message, and one page of its thread in posting order (the thread's opening message first):
+   * `limit` + 1 rows after the cursor, so the caller can tell whether another page follows.
+   */
+  async get(
+    reader: User | null,
+    id: string,
+    page: { cursor?: string | undefined; limit: number } = { limit: THREAD_PAGE_LIMIT },
+  ): Promise<MessageWithThread> {
     const row = await this.findRow(id);
     if (row === undefined) throw notFound('message');
     await this.boards.getReadable(reader, row.board_id);
     const now = Date.now();
-    const threadRows = await visibleTo(
+    let query = visibleTo(
       this.db
         .selectFrom('messages')
         .innerJoin('pubkeys', 'pubkeys.fingerprint', 'messages.author_fingerprint')
         .select([...MESSAGE_COLUMNS, 'pubkeys.pem'])
         .where('messages.thread_id', '=', row.thread_id)
         .orderBy('messages.seq')
-        .limit(1000),
+        .limit(page.limit + 1),
       reader,
       now,
-    ).execute();
-    const thread = threadRows.map((r) => {
+    );
+    if (page.cursor !== undefined) {
+      const [seq] = decodeCursor(page.cursor, ['n']);
+      query = query.where('messages.seq', '>', seq as number);
+    }
+    const thread = (await query.execute()).map((r) => {
       const m = toMessage(r);
       return { ...m, signatureValid: verifyObject(messageObject(m, r.pem), r.pem) };
     });

@@ -492,6 +492,78 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       expect((await page(bearer(sysop.token))).subjects).toHaveLength(3);
     });
 
+    async function walkThread(
+      id: string,
+      limit: number,
+    ): Promise<{ subjects: string[]; pages: number; largest: number }> {
+      const subjects: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      let largest = 0;
+      do {
+        const url: string = `/api/messages/${id}/?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`;
+        const res = await t.app.inject({ url });
+        expect(res.statusCode).toBe(200);
+        const data: {
+          message: { id: string };
+          thread: Array<{ subject: string }>;
+          next_cursor: string | null;
+        } = res.json().data;
+        expect(data.message.id).toBe(id);
+        expect(data.thread.length).toBeLessThanOrEqual(limit);
+        subjects.push(...data.thread.map((m) => m.subject));
+        // A missing next_cursor (a server that does not page threads) ends the walk too.
+        cursor = data.next_cursor ?? null;
+        pages++;
+        largest = Math.max(largest, res.rawPayload.length);
+      } while (cursor !== null);
+      return { subjects, pages, largest };
+    }
+
+    it('pages a thread oldest first, each message once', async () => {
+      const root = (
+        await post(alice.token, { board_id: board, subject: 't0', body: 'root' })
+      ).json().data.id;
+      const expected = ['t0'];
+      for (let i = 1; i < 8; i++) {
+        expected.push(`t${i}`);
+        await post(bob.token, { board_id: board, subject: `t${i}`, body: 'r', parent_id: root });
+      }
+      expect(await walkThread(root, 3)).toMatchObject({ subjects: expected, pages: 3 });
+      expect(await walkThread(root, 100)).toMatchObject({ subjects: expected, pages: 1 });
+    });
+
+    it('bounds a thread page in bytes, whatever the limit', async () => {
+      // A 64 KiB run of `*` renders to the largest HTML a body can: about 0.4 MiB per message.
+      const body = '*'.repeat(64 * 1024);
+      const root = (await post(alice.token, { board_id: board, subject: 'h0', body })).json().data
+        .id;
+      const expected = ['h0'];
+      for (let i = 1; i < 6; i++) {
+        expected.push(`h${i}`);
+        await post(bob.token, { board_id: board, subject: `h${i}`, body, parent_id: root });
+      }
+      const walked = await walkThread(root, 100);
+      expect(walked.subjects).toEqual(expected);
+      expect(walked.pages).toBeGreaterThan(1);
+      expect(walked.largest).toBeLessThanOrEqual(1.5 * 1024 * 1024);
+    });
+
+    it('refuses a malformed thread cursor or limit with 400 naming it', async () => {
+      const id = (await post(alice.token, { board_id: board, subject: 'x', body: 'x' })).json().data
+        .id;
+      for (const [query, field] of [
+        ['cursor=garbage', 'query.cursor'],
+        ['limit=0', 'querystring.limit'],
+        ['limit=101', 'querystring.limit'],
+        ['order=newest', 'querystring.order'],
+      ]) {
+        const res = await t.app.inject({ url: `/api/messages/${id}/?${query}` });
+        expect(res.statusCode, query).toBe(400);
+        expect(res.json().error.details.fields[0].field).toBe(field);
+      }
+    });
+
     it('refuses a malformed cursor, limit or order with 400 naming it', async () => {
       for (const [query, field] of [
         ['cursor=garbage', 'query.cursor'],

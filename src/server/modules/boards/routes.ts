@@ -6,6 +6,7 @@ import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
 import { authenticate, authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { toBoundedPage } from '../../http/pagination.js';
 import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from './board.js';
@@ -19,7 +20,15 @@ import {
   MessageSchema,
   SearchQuery,
   SnippetSchema,
+  ThreadPageQuery,
 } from './schema.js';
+
+/**
+ * The most JSON one page of a thread carries. A message with a full 64 KiB body and its rendered
+ * HTML is under 0.5 MiB, so a page holds at least two of the largest and the whole response,
+ * with the requested message, stays under 1.5 MiB.
+ */
+const THREAD_PAGE_BYTES = 1024 * 1024;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -214,19 +223,43 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['boards'],
-        summary: 'A message with its thread, and whether each signature verifies',
+        summary:
+          'A message with one page of its thread (oldest first), and whether each signature verifies',
         params: IdParam,
+        querystring: ThreadPageQuery,
         response: {
-          200: envelopeOf(z.object({ message: VerifiedMessage, thread: z.array(VerifiedMessage) })),
+          200: envelopeOf(
+            z.object({
+              message: VerifiedMessage,
+              thread: z.array(VerifiedMessage),
+              next_cursor: z.string().nullable(),
+            }),
+          ),
         },
       },
     },
     async (request) => {
       const viewer = await optionalUser(ctx, request);
-      const { message, signatureValid, thread } = await ctx.messages.get(viewer, request.params.id);
+      const { message, signatureValid, thread } = await ctx.messages.get(
+        viewer,
+        request.params.id,
+        request.query,
+      );
+      const presentVerified = (m: Message & { signatureValid: boolean }) => ({
+        ...presentMessage(m),
+        signature_valid: m.signatureValid,
+      });
+      const page = toBoundedPage(
+        thread,
+        request.query.limit,
+        THREAD_PAGE_BYTES,
+        (m) => [m.seq],
+        presentVerified,
+      );
       return ok({
-        message: { ...presentMessage(message), signature_valid: signatureValid },
-        thread: thread.map((m) => ({ ...presentMessage(m), signature_valid: m.signatureValid })),
+        message: presentVerified({ ...message, signatureValid }),
+        thread: page.items,
+        next_cursor: page.next_cursor,
       });
     },
   );

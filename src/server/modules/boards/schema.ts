@@ -122,6 +122,11 @@ export const MessagePageQuery = z.strictObject({
     .describe('true: thread starters only, with reply counts'),
 });
 
+export const ThreadPageQuery = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
 export const SearchQuery = z.strictObject({
   q: z.string().trim().min(1, 'must not be empty').max(200),
   board: z.string().max(64).optional(),

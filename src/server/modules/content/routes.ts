@@ -134,6 +134,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
           response: { 201: envelopeOf(AttachmentSchema) },
         },
         bodyLimit: ctx.config.uploadLimit + 64 * 1024,
+        config: { upload: true },
       },
       async (request, reply) => {
         const session = await authorize(ctx, request, 'upload');
