@@ -118,6 +118,6 @@ export function createContext(
     roomState: new RoomStateService(database, hub),
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
-    reports: new ReportService(database, messages),
+    reports: new ReportService(database, messages, boards),
   };
 }

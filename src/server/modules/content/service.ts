@@ -24,7 +24,9 @@ import {
 import type { AxonDatabase } from '../../db/database.js';
 import type { ContentRefKind, DatabaseSchema } from '../../db/schema.js';
 import { fieldError, notFound } from '../../http/errors.js';
-import { can } from '../accounts/permissions.js';
+import { assertCan, can } from '../accounts/permissions.js';
+import { visibleTo } from '../boards/messages.js';
+import { actorFor } from '../moderation/banned-pubkeys.js';
 import type { User } from '../accounts/user.js';
 import type { BoardService } from '../boards/service.js';
 import type { InstanceIdentity } from '../federation/identity.js';
@@ -80,6 +82,7 @@ export class ContentService {
     source: AsyncIterable<Uint8Array>,
     meta: { filename: string; mimeType: string; declaredContentHash?: string | undefined },
   ): Promise<Attachment> {
+    assertCan(await actorFor(this.db, uploader), 'upload');
     const store = await this.chunkStore();
     const { manifest } = await createContent({
       store,
@@ -201,14 +204,18 @@ export class ContentService {
         .executeTakeFirst();
       if (own !== undefined) return true;
     }
-    const boardIds = await this.db
-      .selectFrom('content_refs')
-      .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
-      .select('messages.board_id')
-      .distinct()
-      .where('content_refs.content_hash', '=', contentHash)
-      .where('content_refs.kind', '=', 'message')
-      .execute();
+    // Only messages that may be shown count: not those of keys banned here (the rule for any
+    // reader, so `null`: ignoring a key hides its messages from lists, not their attachments).
+    const boardIds = await visibleTo(
+      this.db
+        .selectFrom('content_refs')
+        .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
+        .select('messages.board_id')
+        .distinct()
+        .where('content_refs.content_hash', '=', contentHash)
+        .where('content_refs.kind', '=', 'message'),
+      null,
+    ).execute();
     // Only the boards that carry it are checked (through the boards cache), not every board.
     for (const { board_id } of boardIds) {
       const board = await this.boards.find(board_id);

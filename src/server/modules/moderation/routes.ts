@@ -5,7 +5,6 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authorize } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { forbidden } from '../../http/errors.js';
 import { FingerprintParam, PageQuery, Profile } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
 import type { User } from '../accounts/user.js';
@@ -68,13 +67,11 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (request) => {
       const session = await authorize(ctx, request, 'moderate');
-      const target = await ctx.accounts.getUserByUsername(request.params.username);
-      if (target.id === session.user.id) throw forbidden('you cannot ban yourself');
-      if (target.isSysop && !session.user.isSysop) throw forbidden('only a sysop can ban a sysop');
-      const banned = await ctx.accounts.ban(target.username, {
+      const banned = await ctx.accounts.ban(request.params.username, {
         reason: request.body.reason,
         until: until(request.body.duration_seconds),
         actor: actorOf(session.user),
+        by: session.user,
       });
       return ok({
         ...toProfile(banned),
@@ -98,7 +95,9 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     async (request) => {
       const session = await authorize(ctx, request, 'moderate');
       return ok(
-        toProfile(await ctx.accounts.unban(request.params.username, actorOf(session.user))),
+        toProfile(
+          await ctx.accounts.unban(request.params.username, actorOf(session.user), session.user),
+        ),
       );
     },
   );
@@ -145,6 +144,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         reason: request.body.reason,
         expiresAt: until(request.body.duration_seconds),
         actor: actorOf(session.user),
+        by: session.user,
       });
       return reply.code(201).send(ok(presentBan(ban)));
     },
@@ -162,7 +162,11 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (request) => {
       const session = await authorize(ctx, request, 'moderate');
-      await ctx.bannedPubkeys.unban(request.params.fingerprint, actorOf(session.user));
+      await ctx.bannedPubkeys.unban(
+        request.params.fingerprint,
+        actorOf(session.user),
+        session.user,
+      );
       return ok({ unbanned: request.params.fingerprint });
     },
   );
@@ -192,6 +196,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         delta: request.body.delta,
         reason: request.body.reason,
         actor: actorOf(session.user),
+        by: session.user,
       });
       return ok(toProfile(user));
     },
@@ -232,8 +237,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'moderate');
-      const page = await ctx.reports.list(request.query);
+      const session = await authorize(ctx, request, 'moderate');
+      const page = await ctx.reports.list(session.user, request.query);
       return ok({ items: page.items.map(presentReport), next_cursor: page.next_cursor });
     },
   );
