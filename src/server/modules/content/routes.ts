@@ -10,7 +10,8 @@ import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js
 import type { AppContext } from '../../context.js';
 import { authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { AppError } from '../../http/errors.js';
+import { AppError, fieldError } from '../../http/errors.js';
+import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
 import type { Attachment } from './service.js';
 
 const INLINE_TYPES =
@@ -158,6 +159,9 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
           throw new AppError(400, 'VALIDATION_ERROR', 'body.file: is required', {
             fields: [{ field: 'body.file', message: 'is required' }],
           });
+        }
+        if (FORMAT_CHARACTERS.test(part.filename)) {
+          throw fieldError('body.file', `the file name ${FORMAT_CHARACTERS_MESSAGE}`);
         }
         const mimeType = MEDIA_TYPE.test(part.mimetype)
           ? part.mimetype.toLowerCase()
