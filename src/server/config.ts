@@ -45,11 +45,18 @@ const envSchema = z.object({
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  AXON_UPLOAD_QUOTA_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
+  AXON_UPLOAD_QUOTA_FILES: positiveInt(Number.MAX_SAFE_INTEGER).default(1000),
   AXON_WEB_DIR: z.string().min(1).default(DEFAULT_WEB_DIR),
 });
 
 export type DatabaseConfig =
   { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+export interface UploadQuota {
+  bytes: number;
+  files: number;
+}
 
 export interface Config {
   host: string;
@@ -65,6 +72,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Largest upload accepted, in bytes. */
   uploadLimit: number;
+  /** What one account's uploads may hold in all: bytes and files. */
+  uploadQuota: UploadQuota;
   /** Where BitSync blobs live. */
   chunkStoreDir: string;
   /** The built web client (index.html and assets/). */
@@ -117,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsToken: e.AXON_METRICS_TOKEN,
     uploadLimit: e.AXON_UPLOAD_LIMIT,
+    uploadQuota: { bytes: e.AXON_UPLOAD_QUOTA_BYTES, files: e.AXON_UPLOAD_QUOTA_FILES },
     chunkStoreDir: path.join(dataDir, 'chunks'),
     webDir: path.resolve(e.AXON_WEB_DIR),
   };

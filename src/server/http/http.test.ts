@@ -185,6 +185,13 @@ describe('HTTP conventions', () => {
     expect(res.body).toContain('axon_process_resident_memory_bytes');
   });
 
+  it('tells caches not to store API answers (which may hold private data)', async () => {
+    const res = await t.app.inject({ url: '/api/health' });
+    expect(res.headers['cache-control']).toBe('no-store');
+    const missing = await t.app.inject({ url: '/api/no/such/route/' });
+    expect(missing.headers['cache-control']).toBe('no-store');
+  });
+
   it('serves metrics without a token to loopback callers only', async () => {
     const remote = await t.app.inject({ url: '/metrics', remoteAddress: '203.0.113.9' });
     expect(remote.statusCode).toBe(403);

@@ -217,7 +217,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         request.headers.authorization = `Bearer ${request.query.access_token}`;
       }
       const user = await optionalUser(ctx, request);
-      const { manifest, filename, mimeType } = await ctx.content.readable(
+      const { manifest, filename, mimeType, isPublic } = await ctx.content.readable(
         user,
         request.params.hash,
       );
@@ -227,7 +227,8 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
       void reply
         .header('ETag', etag)
         .header('Accept-Ranges', 'bytes')
-        .header('Cache-Control', 'private, max-age=31536000, immutable')
+        // Content is immutable, but who may read it is not: only public content is kept.
+        .header('Cache-Control', isPublic ? 'public, max-age=86400' : 'no-store')
         .header('X-Content-Type-Options', 'nosniff')
         .header('Content-Security-Policy', "default-src 'none'; sandbox")
         .header(
