@@ -21,6 +21,7 @@ import { RegisterScreen } from './screens/RegisterScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
 import { Button } from './ui/controls';
+import { forgetPrivateDrafts } from './ui/draft';
 
 /** Where login sends people back to, and why they were sent to it. */
 export interface LoginState {
@@ -79,6 +80,7 @@ function Header() {
       // The session may already be over; signing out here is what matters.
     }
     sessionStore.signOut();
+    forgetPrivateDrafts();
     queryClient.clear();
     navigate('/login');
   };
