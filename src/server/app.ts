@@ -73,8 +73,11 @@ export async function buildApp(
   app.removeContentTypeParser('text/plain');
   // Synchronous (a callback, not async): an answer sent from outside its handler's promise chain,
   // like a long poll answered inside an event's publish, then reaches the socket at once.
+  // Answers that do not say how to cache them are not stored anywhere: only routes serving public
+  // content (the web client's files, avatars, public attachments) opt in to caching.
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('X-Request-Id', request.id);
+    if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     done(null, payload);
   });
 

@@ -45,6 +45,8 @@ const envSchema = z.object({
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  AXON_UPLOAD_QUOTA_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
+  AXON_UPLOAD_QUOTA_FILES: positiveInt(Number.MAX_SAFE_INTEGER).default(1000),
   AXON_WEB_DIR: z.string().min(1).default(DEFAULT_WEB_DIR),
   AXON_HEADERS_TIMEOUT_MS: positiveInt(3_600_000).default(10_000),
   AXON_BODY_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
@@ -54,6 +56,11 @@ const envSchema = z.object({
 
 export type DatabaseConfig =
   { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+export interface UploadQuota {
+  bytes: number;
+  files: number;
+}
 
 export interface Config {
   host: string;
@@ -69,6 +76,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Largest upload accepted, in bytes. */
   uploadLimit: number;
+  /** What one account's uploads may hold in all: bytes and files. */
+  uploadQuota: UploadQuota;
   /** Where BitSync blobs live. */
   chunkStoreDir: string;
   /** The built web client (index.html and assets/). */
@@ -134,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsToken: e.AXON_METRICS_TOKEN,
     uploadLimit: e.AXON_UPLOAD_LIMIT,
+    uploadQuota: { bytes: e.AXON_UPLOAD_QUOTA_BYTES, files: e.AXON_UPLOAD_QUOTA_FILES },
     chunkStoreDir: path.join(dataDir, 'chunks'),
     webDir: path.resolve(e.AXON_WEB_DIR),
     timeouts: {

@@ -76,7 +76,13 @@ export function createContext(
   }
   const bannedPubkeys = new BannedPubkeys(database, hub);
   const boards = new BoardService(database, hub);
-  const content = new ContentService(database, identity, boards, config.chunkStoreDir);
+  const content = new ContentService(
+    database,
+    identity,
+    boards,
+    config.chunkStoreDir,
+    config.uploadQuota,
+  );
   const messages = new MessageService(database, boards, bannedPubkeys, hub, content);
   services.add(
     periodicService(
@@ -118,6 +124,6 @@ export function createContext(
     roomState: new RoomStateService(database, hub),
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
-    reports: new ReportService(database, messages),
+    reports: new ReportService(database, messages, boards),
   };
 }

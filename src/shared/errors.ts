@@ -137,6 +137,11 @@ export const ERRORS = {
     message: 'the body is larger than this endpoint accepts',
     when: 'JSON bodies over 1 MiB, uploads over `AXON_UPLOAD_LIMIT`, avatars over 512 KiB',
   },
+  UPLOAD_QUOTA_EXCEEDED: {
+    status: 413,
+    message: 'this upload would pass your upload quota',
+    when: 'an upload past `AXON_UPLOAD_QUOTA_BYTES` or `AXON_UPLOAD_QUOTA_FILES` for the account',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message: 'this endpoint does not accept that Content-Type',

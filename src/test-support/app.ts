@@ -1,4 +1,5 @@
 // A real app on a throwaway database, for inject-level API tests.
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -6,6 +7,7 @@ import { buildApp, requestSerializers, type BuildOptions } from '../server/app.j
 import { loadConfig, type Config } from '../server/config.js';
 import { createContext, type AppContext } from '../server/context.js';
 import type { Dialect } from '../server/db/database.js';
+import type { DatabaseSchema } from '../server/db/schema.js';
 import { ensureInstanceIdentity } from '../server/modules/federation/identity.js';
 import { loadInstanceKeys } from '../server/secrets.js';
 import { openTestDatabase, type TestDatabase } from './databases.js';
@@ -113,4 +115,30 @@ export async function promote(
     .set(role === 'sysop' ? { is_sysop: true } : { is_moderator: true })
     .where('username_lower', '=', username.toLowerCase())
     .execute();
+}
+
+/** How many rows a table holds: tests compare it before and after a refused request. */
+export async function countRows(t: TestApp, table: keyof DatabaseSchema): Promise<number> {
+  const row = await t.ctx.database.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A multipart/form-data body with one part named "file", for inject-level upload tests. */
+export function multipartFile(
+  bytes: Buffer,
+  filename: string,
+): { payload: Buffer; headers: { 'content-type': string } } {
+  const boundary = `----axon${randomBytes(8).toString('hex')}`;
+  const payload = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    ),
+    bytes,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }

@@ -43,6 +43,7 @@ const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> =
   moderation: { screen: <ModerationScreen />, guarded: true },
   admin: { screen: <AdminScreen />, guarded: true },
 };
+import { forgetPrivateDrafts } from './ui/draft';
 
 /** Where login sends people back to, and why they were sent to it. */
 export interface LoginState {
@@ -97,6 +98,7 @@ function Header() {
       // The session may already be over; signing out here is what matters.
     }
     sessionStore.signOut();
+    forgetPrivateDrafts();
     queryClient.clear();
     navigate('/login');
   };

@@ -242,6 +242,30 @@ test('a draft survives an ended session: log in again and it is still there', as
   expectClean(watch);
 });
 
+test('logging out forgets private-message drafts, and keeps board drafts', async ({ browser }) => {
+  const { page, watch } = await openAs(browser, bob);
+  await page.getByRole('link', { name: 'General' }).click();
+  await page.getByRole('link', { name: 'New thread' }).click();
+  await page.getByLabel('Subject').fill('A public thought');
+  await page.getByRole('link', { name: /Messages/ }).click();
+  await page.getByRole('link', { name: 'Write' }).click();
+  await page.getByLabel('To', { exact: true }).fill(alice);
+  await page.getByLabel('Subject').fill('Something private');
+  const drafts = () =>
+    page.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith('axon.draft.'))
+        .map((k) => localStorage.getItem(k) ?? ''),
+    );
+  await expect.poll(async () => (await drafts()).join()).toContain('Something private');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  const left = (await drafts()).join();
+  expect(left).not.toContain('Something private');
+  expect(left).toContain('A public thought');
+  expectClean(watch);
+});
+
 test('a file over the limit is refused before a byte is sent', async ({ browser }) => {
   const { page, watch } = await openAs(browser, alice);
   const uploads: string[] = [];

@@ -184,6 +184,21 @@ describe('HTTP conventions', () => {
     );
     expect(res.body).toContain('axon_process_resident_memory_bytes');
   });
+
+  it('tells caches not to store API answers (which may hold private data)', async () => {
+    const res = await t.app.inject({ url: '/api/health' });
+    expect(res.headers['cache-control']).toBe('no-store');
+    const missing = await t.app.inject({ url: '/api/no/such/route/' });
+    expect(missing.headers['cache-control']).toBe('no-store');
+  });
+
+  it('serves metrics without a token to loopback callers only', async () => {
+    const remote = await t.app.inject({ url: '/metrics', remoteAddress: '203.0.113.9' });
+    expect(remote.statusCode).toBe(403);
+    expect(remote.body).not.toContain('axon_http_requests_total');
+    const v6 = await t.app.inject({ url: '/metrics', remoteAddress: '::1' });
+    expect(v6.statusCode).toBe(200);
+  });
 });
 
 describe('registration budget', () => {
@@ -224,6 +239,14 @@ describe('metrics token', () => {
       headers: { authorization: 'Bearer metrics-token-0123456789' },
     });
     expect(res.statusCode).toBe(200);
+    for (const authorization of [
+      'Bearer metrics-token-012345678',
+      'Bearer metrics-token-0123456789x',
+      'metrics-token-0123456789',
+    ]) {
+      const wrong = await t.app.inject({ url: '/metrics', headers: { authorization } });
+      expect(wrong.statusCode).toBe(401);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 // GET /api/health (database and background services) and GET /metrics (Prometheus).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -6,7 +7,10 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { envelopeOf, ok } from './envelope.js';
 import { sendError } from './error-handler.js';
-import { unauthorized } from './errors.js';
+import { forbidden, unauthorized } from './errors.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const digest = (value: string) => createHash('sha256').update(value).digest();
 
 const HealthData = z.object({
   status: z.enum(['healthy', 'degraded']),
@@ -69,10 +73,16 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
     },
   );
 
+  // With a token: the token, compared in constant time (as digests, so its length does not show
+  // either). Without: loopback callers only (behind Tor everyone is loopback: set a token there).
+  const expected =
+    ctx.config.metricsToken === undefined ? undefined : digest(`Bearer ${ctx.config.metricsToken}`);
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    const token = ctx.config.metricsToken;
-    if (token !== undefined && request.headers.authorization !== `Bearer ${token}`) {
-      throw unauthorized('metrics need the AXON_METRICS_TOKEN bearer token');
+    if (expected !== undefined) {
+      if (!timingSafeEqual(digest(request.headers.authorization ?? ''), expected))
+        throw unauthorized('metrics need the AXON_METRICS_TOKEN bearer token');
+    } else if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) {
+      throw forbidden('metrics are served to loopback only unless AXON_METRICS_TOKEN is set');
     }
     return reply.type(registry.contentType).send(await registry.metrics());
   });

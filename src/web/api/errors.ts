@@ -30,6 +30,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   REPORT_CLOSED: 'This report is closed already.',
   VERSION_CONFLICT: 'Someone changed this at the same time. Reload and try again.',
   PAYLOAD_TOO_LARGE: 'That is too large for this instance.',
+  UPLOAD_QUOTA_EXCEEDED: 'You have reached your upload quota: delete old attachments first.',
   UNSUPPORTED_MEDIA_TYPE: 'That kind of file is not accepted here.',
   RANGE_NOT_SATISFIABLE: 'That part of the file does not exist.',
   CONTENT_HASH_MISMATCH: 'The file changed on the way. Try the upload again.',

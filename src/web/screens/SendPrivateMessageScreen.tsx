@@ -5,7 +5,7 @@ import { useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import type { PrivateMessage, Upload } from '../api/types';
 import { Button, TextInput } from '../ui/controls';
-import { useDraft } from '../ui/draft';
+import { PRIVATE_DRAFT, useDraft } from '../ui/draft';
 import { ErrorNotice } from '../ui/feedback';
 import { LetterFields } from '../ui/LetterFields';
 import { Panel } from '../ui/Panel';
@@ -16,7 +16,7 @@ export function SendPrivateMessageScreen() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const presetTo = params.get('to') ?? '';
-  const { draft, update, clear } = useDraft(`pm:${presetTo}`, {
+  const { draft, update, clear } = useDraft(`${PRIVATE_DRAFT}${presetTo}`, {
     to: presetTo,
     subject: params.get('subject') ?? '',
     body: '',

@@ -200,7 +200,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
             `send the image with Content-Type ${AVATAR_TYPES.join(', ')}`,
           );
         }
-        return ok(toProfile(await ctx.accounts.setAvatar(session.user.id, request.body)));
+        return ok(toProfile(await ctx.accounts.setAvatar(session.user, request.body)));
       },
     );
   });

@@ -26,7 +26,8 @@ import {
   verifierMatches,
 } from './passwords.js';
 import { recordModAction, type Actor } from '../moderation/modlog.js';
-import { isBanActive } from './permissions.js';
+import { actorFor, rankedUser } from '../moderation/banned-pubkeys.js';
+import { assertCan, isBanActive } from './permissions.js';
 import { newRecoveryKey, parseRecoveryKey, recoveryKek } from './recovery-key.js';
 import {
   LoginBody,
@@ -289,7 +290,9 @@ export class AccountService {
     return this.getUser(userId);
   }
 
-  async setAvatar(userId: string, bytes: Buffer): Promise<User> {
+  async setAvatar(user: User, bytes: Buffer): Promise<User> {
+    assertCan(await actorFor(this.db, user), 'set_avatar');
+    const userId = user.id;
     const mime = imageType(bytes);
     if (bytes.length > AVATAR_MAX_BYTES) {
       throw new AppError(
@@ -339,12 +342,21 @@ export class AccountService {
     return { bytes: Buffer.from(row.avatar), mime: row.avatar_mime, hash: row.avatar_hash };
   }
 
-  /** Bans a user now (until a time, or for good) and ends every session they hold; logged. */
+  /**
+   * Bans a user now (until a time, or for good) and ends every session they hold; logged. `by`:
+   * the moderator acting (absent: the operator), who may not ban themselves or a higher rank.
+   */
   async ban(
     username: string,
-    ban: { reason: string; until?: number | null; actor: Actor },
+    ban: { reason: string; until?: number | null; actor: Actor; by?: User },
   ): Promise<User> {
     const user = await this.getUserByUsername(username);
+    if (ban.by !== undefined) {
+      const by = ban.by;
+      assertCan(await actorFor(this.db, by), 'ban_user', { target: user }, () =>
+        forbidden(user.id === by.id ? 'you cannot ban yourself' : 'only a sysop can ban a sysop'),
+      );
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
@@ -372,8 +384,25 @@ export class AccountService {
     return this.getUser(user.id);
   }
 
-  async unban(username: string, actor: Actor): Promise<User> {
+  /** Lifts a user's ban; `by` (absent: the operator) may lift only bans made by their rank or below. */
+  async unban(username: string, actor: Actor, by?: User): Promise<User> {
     const user = await this.getUserByUsername(username);
+    if (by !== undefined) {
+      const banned = await this.db
+        .selectFrom('modlog')
+        .select('actor_id')
+        .where('action', '=', 'ban_user')
+        .where('target_id', '=', user.id)
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      const bannedBy =
+        banned?.actor_id == null
+          ? null
+          : ((await rankedUser(this.db, ['id', banned.actor_id])) ?? null);
+      assertCan(await actorFor(this.db, by), 'unban_user', { bannedBy }, () =>
+        forbidden('only a sysop can lift a ban a sysop (or the operator) made'),
+      );
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
@@ -395,9 +424,19 @@ export class AccountService {
   /** Adds delta (negative to take away) to a user's karma; logged. */
   async adjustKarma(
     username: string,
-    change: { delta: number; reason: string; actor: Actor },
+    change: { delta: number; reason: string; actor: Actor; by?: User },
   ): Promise<User> {
     const user = await this.getUserByUsername(username);
+    if (change.by !== undefined) {
+      const by = change.by;
+      assertCan(await actorFor(this.db, by), 'adjust_karma', { target: user }, () =>
+        forbidden(
+          user.id === by.id
+            ? 'you cannot change your own karma'
+            : "only a sysop can change a sysop's karma",
+        ),
+      );
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')

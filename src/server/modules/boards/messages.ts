@@ -8,7 +8,7 @@ import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
 import { fieldError, forbidden, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
-import { can } from '../accounts/permissions.js';
+import { assertCan, can } from '../accounts/permissions.js';
 import { rememberPubkey } from '../accounts/known-pubkeys.js';
 import type { Session } from '../accounts/sessions.js';
 import type { User } from '../accounts/user.js';
@@ -363,9 +363,7 @@ export class MessageService {
     id: string,
     page: { cursor?: string | undefined; limit: number } = { limit: THREAD_PAGE_LIMIT },
   ): Promise<MessageWithThread> {
-    const row = await this.findRow(id);
-    if (row === undefined) throw notFound('message');
-    await this.boards.getReadable(reader, row.board_id);
+    const { row } = await this.findReadable(reader, id);
     const now = Date.now();
     let query = visibleTo(
       this.db
@@ -392,6 +390,27 @@ export class MessageService {
       signatureValid: verifyObject(messageObject(message, row.pem), row.pem),
       thread,
     };
+  }
+
+  /**
+   * A message the reader may see (its board readable to them, its author's key not banned here),
+   * with its board; 404 otherwise, so hidden messages do not reveal themselves. (Keys the reader
+   * ignores leave lists and threads, but a message opened by its id still opens.)
+   */
+  async findReadable(
+    reader: User | null,
+    id: string,
+  ): Promise<{ row: NonNullable<Awaited<ReturnType<MessageService['findRow']>>>; board: Board }> {
+    const row = await this.findRow(id);
+    if (row === undefined) throw notFound('message');
+    const board = await this.boards.getReadable(reader, row.board_id);
+    const visible = await visibleTo(
+      this.db.selectFrom('messages').select('messages.id').where('messages.id', '=', row.id),
+      null,
+    ).executeTakeFirst();
+    const author = { id: row.author_id, hidden: visible === undefined };
+    if (!can(reader, 'read_message', { board, author })) throw notFound('message');
+    return { row, board };
   }
 
   /** A page of a board's messages by keyset on seq: no skips or repeats while others post. */
@@ -445,8 +464,9 @@ export class MessageService {
     if (row === undefined) throw notFound('message');
     const board = await this.boards.getReadable(user, row.board_id);
     const own = row.author_id === user.id;
-    if (!own && !can(user, 'moderate'))
-      throw forbidden('only the author or a moderator may delete this message');
+    assertCan(user, 'delete_message', { board, author: { id: row.author_id, hidden: false } }, () =>
+      forbidden('only the author or a moderator may delete this message'),
+    );
     await this.db.transaction().execute((trx) =>
       this.remove(trx, row.id, board.id, {
         ...(own

@@ -1,5 +1,6 @@
 // The boards, messages and search API's shapes.
 import { z } from 'zod';
+import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
 import { ACCESS_LEVELS } from '../accounts/permissions.js';
 
 export const SUBJECT_MAX = 255;
@@ -15,10 +16,14 @@ const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .refine((v) => !CONTROL_CHARACTERS.test(v), 'must not contain control characters');
 
+/** A name or title: text without control characters, nor invisible format characters. */
+const label = (max: number) =>
+  text(max).refine((v) => !FORMAT_CHARACTERS.test(v), FORMAT_CHARACTERS_MESSAGE);
+
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex key fingerprint');
 
 export const BoardInput = z.strictObject({
-  name: text(100).pipe(z.string().min(1, 'must not be empty')),
+  name: label(100).pipe(z.string().min(1, 'must not be empty')),
   description: text(2000).default(''),
   is_realtime: z.boolean().default(false),
   federation_room_id: z
@@ -95,7 +100,7 @@ export const MessageSchema = z
 
 export const MessagePost = z.strictObject({
   board_id: z.string().min(1).max(64),
-  subject: text(SUBJECT_MAX).pipe(z.string().min(1, 'must not be empty')),
+  subject: label(SUBJECT_MAX).pipe(z.string().min(1, 'must not be empty')),
   body: z
     .string()
     .refine(

@@ -252,7 +252,10 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     const hash = (await answer(await upload(alice, bytes, 'notes.txt', 'text/plain'))).data
       .content_hash;
     // Before it is posted, only the uploader can read it.
-    expect((await get(hash, alice)).status).toBe(200);
+    const unposted = await get(hash, alice);
+    expect(unposted.status).toBe(200);
+    // Private until posted: no cache may keep it (a shared browser, a proxy).
+    expect(unposted.headers.get('cache-control')).toBe('no-store');
     expect((await get(hash, bob)).status).toBe(404);
     expect((await get(hash)).status).toBe(404);
 
@@ -269,7 +272,10 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     const detail = await t.app.inject({ url: `/api/messages/${post.json().data.id}/` });
     expect(detail.json().data.message.signature_valid).toBe(true);
     expect((await get(hash, bob)).status).toBe(200);
-    expect((await get(hash)).status).toBe(200);
+    const publicRead = await get(hash);
+    expect(publicRead.status).toBe(200);
+    expect(publicRead.headers.get('cache-control')).toBe('public, max-age=86400');
+    expect((await get(hash, alice)).headers.get('cache-control')).toBe('public, max-age=86400');
 
     const secret = randomBytes(3000);
     const secretHash = (
@@ -282,7 +288,9 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
       payload: { board_id: secretBoard, subject: 'plans', body: 'x', attachments: [secretHash] },
     });
     expect((await get(secretHash, bob)).status).toBe(404);
-    expect((await get(secretHash, sysop)).status).toBe(200);
+    const secretRead = await get(secretHash, sysop);
+    expect(secretRead.status).toBe(200);
+    expect(secretRead.headers.get('cache-control')).toBe('no-store');
     const unknown = await get('0'.repeat(64), alice);
     expect(unknown.status).toBe(404);
     expect((await answer(unknown)).error.code).toBe('NOT_FOUND');
@@ -319,6 +327,7 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     expect((await get(hash, bob)).status).toBe(200);
     expect((await get(hash, carol)).status).toBe(404);
     const download = await get(hash, bob);
+    expect(download.headers.get('cache-control')).toBe('no-store');
     expect(download.headers.get('content-disposition')).toContain('attachment;');
     expect(download.headers.get('content-type')).toBe('application/octet-stream');
   });

@@ -10,7 +10,8 @@ import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js
 import type { AppContext } from '../../context.js';
 import { authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { AppError } from '../../http/errors.js';
+import { AppError, fieldError } from '../../http/errors.js';
+import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
 import {
   AttachmentSchema,
   ContentMetadata,
@@ -151,6 +152,9 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
             fields: [{ field: 'body.file', message: 'is required' }],
           });
         }
+        if (FORMAT_CHARACTERS.test(part.filename)) {
+          throw fieldError('body.file', `the file name ${FORMAT_CHARACTERS_MESSAGE}`);
+        }
         const mimeType = MEDIA_TYPE.test(part.mimetype)
           ? part.mimetype.toLowerCase()
           : 'application/octet-stream';
@@ -202,7 +206,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         request.headers.authorization = `Bearer ${request.query.access_token}`;
       }
       const user = await optionalUser(ctx, request);
-      const { manifest, filename, mimeType } = await ctx.content.readable(
+      const { manifest, filename, mimeType, isPublic } = await ctx.content.readable(
         user,
         request.params.hash,
       );
@@ -212,7 +216,8 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
       void reply
         .header('ETag', etag)
         .header('Accept-Ranges', 'bytes')
-        .header('Cache-Control', 'private, max-age=31536000, immutable')
+        // Content is immutable, but who may read it is not: only public content is kept.
+        .header('Cache-Control', isPublic ? 'public, max-age=86400' : 'no-store')
         .header('X-Content-Type-Options', 'nosniff')
         .header('Content-Security-Policy', "default-src 'none'; sandbox")
         .header(

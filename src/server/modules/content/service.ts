@@ -21,10 +21,13 @@ import {
   type Manifest,
   type VerifyReport,
 } from '../../../bitsync/index.js';
+import type { UploadQuota } from '../../config.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type { ContentRefKind, DatabaseSchema } from '../../db/schema.js';
-import { fieldError, notFound } from '../../http/errors.js';
-import { can } from '../accounts/permissions.js';
+import { AppError, fieldError, notFound } from '../../http/errors.js';
+import { assertCan, can } from '../accounts/permissions.js';
+import { visibleTo } from '../boards/messages.js';
+import { actorFor } from '../moderation/banned-pubkeys.js';
 import type { User } from '../accounts/user.js';
 import type { BoardService } from '../boards/service.js';
 import type { InstanceIdentity } from '../federation/identity.js';
@@ -58,6 +61,7 @@ export class ContentService {
     private readonly identity: InstanceIdentity,
     private readonly boards: BoardService,
     private readonly storeDir: string,
+    private readonly quota: UploadQuota,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -80,10 +84,12 @@ export class ContentService {
     source: AsyncIterable<Uint8Array>,
     meta: { filename: string; mimeType: string; declaredContentHash?: string | undefined },
   ): Promise<Attachment> {
+    assertCan(await actorFor(this.db, uploader), 'upload');
+    const allowance = await this.quotaLeft(uploader);
     const store = await this.chunkStore();
     const { manifest } = await createContent({
       store,
-      source,
+      source: withinQuota(source, allowance, this.quota),
       ...(meta.declaredContentHash === undefined
         ? {}
         : { declaredContentHash: meta.declaredContentHash }),
@@ -126,6 +132,25 @@ export class ContentService {
       uploaderId: uploader.id,
       createdAt: now,
     };
+  }
+
+  /**
+   * The bytes the user may still upload; a 413 UPLOAD_QUOTA_EXCEEDED when no file or byte is left.
+   * (Uploads running at once each see the same remainder: the quota can be passed by at most
+   * those uploads, never by a stream of them.)
+   */
+  private async quotaLeft(user: User): Promise<number> {
+    const used = await this.db
+      .selectFrom('attachments')
+      .select((eb) => [
+        eb.fn.countAll<number | string>().as('files'),
+        eb.fn.coalesce(eb.fn.sum<number | string>('size'), eb.lit(0)).as('bytes'),
+      ])
+      .where('uploader_id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    const bytesLeft = this.quota.bytes - Number(used.bytes);
+    if (Number(used.files) >= this.quota.files || bytesLeft <= 0) throw quotaExceeded(this.quota);
+    return bytesLeft;
   }
 
   async manifest(contentHash: string): Promise<Manifest | undefined> {
@@ -201,14 +226,18 @@ export class ContentService {
         .executeTakeFirst();
       if (own !== undefined) return true;
     }
-    const boardIds = await this.db
-      .selectFrom('content_refs')
-      .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
-      .select('messages.board_id')
-      .distinct()
-      .where('content_refs.content_hash', '=', contentHash)
-      .where('content_refs.kind', '=', 'message')
-      .execute();
+    // Only messages that may be shown count: not those of keys banned here (the rule for any
+    // reader, so `null`: ignoring a key hides its messages from lists, not their attachments).
+    const boardIds = await visibleTo(
+      this.db
+        .selectFrom('content_refs')
+        .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
+        .select('messages.board_id')
+        .distinct()
+        .where('content_refs.content_hash', '=', contentHash)
+        .where('content_refs.kind', '=', 'message'),
+      null,
+    ).execute();
     // Only the boards that carry it are checked (through the boards cache), not every board.
     for (const { board_id } of boardIds) {
       const board = await this.boards.find(board_id);
@@ -244,25 +273,69 @@ export class ContentService {
   async readable(
     user: User | null,
     contentHash: string,
-  ): Promise<{ manifest: Manifest; filename: string; mimeType: string }> {
+  ): Promise<{ manifest: Manifest; filename: string; mimeType: string; isPublic: boolean }> {
     const manifest = /^[0-9a-f]{64}$/.test(contentHash)
       ? await this.manifest(contentHash)
       : undefined;
     if (manifest === undefined || !(await this.mayRead(user, contentHash)))
       throw notFound('content');
-    // The name a reader sees is the one they were given: their upload's, or the first message's.
-    let names = this.db
-      .selectFrom('attachments')
-      .select(['filename', 'mime_type'])
-      .where('content_hash', '=', contentHash);
-    if (user !== null)
-      names = names.orderBy(sql`CASE WHEN uploader_id = ${user.id} THEN 0 ELSE 1 END`);
-    const row = await names.orderBy('created_at').executeTakeFirst();
+    // The name a reader sees is one they were given: their own upload's, else the one a message
+    // they can read carries. Never another uploader's (dedup would leak it): else the hash.
+    const own =
+      user === null
+        ? undefined
+        : await this.db
+            .selectFrom('attachments')
+            .select(['filename', 'mime_type'])
+            .where('content_hash', '=', contentHash)
+            .where('uploader_id', '=', user.id)
+            .orderBy('created_at')
+            .executeTakeFirst();
+    const given = own === undefined ? await this.nameFromMessages(user, contentHash) : undefined;
+    const anyType =
+      (own ?? given)
+        ? undefined
+        : await this.db
+            .selectFrom('attachments')
+            .select('mime_type')
+            .where('content_hash', '=', contentHash)
+            .orderBy('created_at')
+            .executeTakeFirst();
     return {
       manifest,
-      filename: row?.filename ?? manifest.metadata?.filename ?? contentHash,
-      mimeType: row?.mime_type ?? manifest.metadata?.mime_type ?? 'application/octet-stream',
+      // Public: a visitor could read it too, so shared caches may keep it.
+      isPublic: user === null || (await this.mayRead(null, contentHash)),
+      filename: own?.filename ?? given?.filename ?? contentHash,
+      mimeType:
+        own?.mime_type ?? given?.mime_type ?? anyType?.mime_type ?? 'application/octet-stream',
     };
+  }
+
+  /** The name and type the oldest message the reader may see gives the content, if any. */
+  private async nameFromMessages(
+    reader: User | null,
+    contentHash: string,
+  ): Promise<{ filename: string; mime_type: string } | undefined> {
+    const rows = await visibleTo(
+      this.db
+        .selectFrom('content_refs')
+        .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
+        .select(['messages.board_id', 'messages.attachments'])
+        .where('content_refs.content_hash', '=', contentHash)
+        .where('content_refs.kind', '=', 'message')
+        .orderBy('messages.seq')
+        .limit(100),
+      null,
+    ).execute();
+    for (const row of rows) {
+      const board = await this.boards.find(row.board_id);
+      if (board === undefined || !can(reader, 'read_board', { board })) continue;
+      const ref = (JSON.parse(row.attachments) as AttachmentRef[]).find(
+        (a) => a.content_hash === contentHash,
+      );
+      if (ref !== undefined) return { filename: ref.filename, mime_type: ref.mime_type };
+    }
+    return undefined;
   }
 
   /** Decrypted bytes (all, or a range), verified as they stream. */
@@ -359,5 +432,27 @@ export class ContentService {
       if (rows.length < 200) return;
       after = rows.at(-1)!.content_hash;
     }
+  }
+}
+
+const quotaExceeded = (quota: UploadQuota) =>
+  new AppError(
+    413,
+    'UPLOAD_QUOTA_EXCEEDED',
+    `your uploads may hold at most ${quota.files} files and ${quota.bytes} bytes in all`,
+    { max_files: quota.files, max_bytes: quota.bytes },
+  );
+
+/** Passes the upload through, failing it (nothing is recorded) once it passes what is left. */
+async function* withinQuota(
+  source: AsyncIterable<Uint8Array>,
+  allowance: number,
+  quota: UploadQuota,
+): AsyncGenerator<Uint8Array> {
+  let received = 0;
+  for await (const chunk of source) {
+    received += chunk.length;
+    if (received > allowance) throw quotaExceeded(quota);
+    yield chunk;
   }
 }

@@ -1,8 +1,12 @@
 // Instance-wide pubkey bans: content signed by a banned key is refused, here and from peers.
+import type { Kysely } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
-import { notFound } from '../../http/errors.js';
+import type { DatabaseSchema } from '../../db/schema.js';
+import { forbidden, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
+import { assertCan, VISITOR, type Actor as PolicyActor } from '../accounts/permissions.js';
 import { pubkeyInput } from '../accounts/pubkey-input.js';
+import type { User } from '../accounts/user.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
 import { recordModAction, type Actor } from './modlog.js';
 
@@ -33,6 +37,44 @@ const toBan = (r: Row): BannedPubkey => ({
   expiresAt: r.expires_at,
 });
 
+/** Whether a key is banned here now (a timed ban that ran out no longer counts). */
+export async function isPubkeyBanned(
+  db: Kysely<DatabaseSchema>,
+  fingerprint: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('banned_pubkeys')
+    .select('expires_at')
+    .where('fingerprint', '=', fingerprint)
+    .executeTakeFirst();
+  return row !== undefined && (row.expires_at === null || row.expires_at > now);
+}
+
+/** The policy's Actor for a user (null: a visitor), with their key's ban looked up once. */
+export async function actorFor(
+  db: Kysely<DatabaseSchema>,
+  user: User | null,
+): Promise<PolicyActor> {
+  if (user === null) return VISITOR;
+  return { kind: 'user', user, pubkeyBanned: await isPubkeyBanned(db, user.fingerprint) };
+}
+
+/** An account's id and roles by id or key fingerprint, for the rank rules (undefined: none). */
+export async function rankedUser(
+  db: Kysely<DatabaseSchema>,
+  where: ['id' | 'fingerprint', string],
+) {
+  const row = await db
+    .selectFrom('users')
+    .select(['id', 'is_sysop', 'is_moderator'])
+    .where(where[0], '=', where[1])
+    .executeTakeFirst();
+  return row === undefined
+    ? undefined
+    : { id: row.id, isSysop: Boolean(row.is_sysop), isModerator: Boolean(row.is_moderator) };
+}
+
 /** Announced when the banned keys change: what every list shows may change with them. */
 export const BANS_CHANNEL = 'bans';
 
@@ -42,14 +84,28 @@ export class BannedPubkeys {
     private readonly hub: EventHub,
   ) {}
 
-  /** Bans a key (replacing an earlier ban of it, so a ban can be extended or made permanent). */
+  /**
+   * Bans a key (replacing an earlier ban of it, so a ban can be extended or made permanent).
+   * `by`: the moderator acting (absent: the operator, through the CLI), held to the rank rules.
+   */
   async ban(input: {
     pubkey: string;
     reason: string;
     expiresAt: number | null;
     actor: Actor;
+    by?: User;
   }): Promise<BannedPubkey> {
     const { fingerprint, pem } = pubkeyInput(input.pubkey);
+    if (input.by !== undefined) {
+      const owner = (await rankedUser(this.database.db, ['fingerprint', fingerprint])) ?? null;
+      assertCan(await actorFor(this.database.db, input.by), 'ban_pubkey', { target: owner }, () =>
+        forbidden(
+          owner?.id === input.by?.id
+            ? 'you cannot ban your own key'
+            : 'only a sysop can ban the key of a sysop',
+        ),
+      );
+    }
     const row: Row = {
       fingerprint,
       pubkey: pem,
@@ -88,7 +144,23 @@ export class BannedPubkeys {
     return toBan(row);
   }
 
-  async unban(fingerprint: string, actor: Actor): Promise<void> {
+  /** Lifts a ban; `by` (absent: the operator) may lift only bans made by their rank or below. */
+  async unban(fingerprint: string, actor: Actor, by?: User): Promise<void> {
+    if (by !== undefined) {
+      const row = await this.database.db
+        .selectFrom('banned_pubkeys')
+        .select('banned_by')
+        .where('fingerprint', '=', fingerprint)
+        .executeTakeFirst();
+      if (row === undefined) throw notFound('banned pubkey');
+      const bannedBy =
+        row.banned_by === null
+          ? null
+          : ((await rankedUser(this.database.db, ['id', row.banned_by])) ?? null);
+      assertCan(await actorFor(this.database.db, by), 'unban_pubkey', { bannedBy }, () =>
+        forbidden('only a sysop can lift a ban a sysop (or the operator) made'),
+      );
+    }
     await this.database.db.transaction().execute(async (trx) => {
       const result = await trx
         .deleteFrom('banned_pubkeys')
@@ -107,13 +179,8 @@ export class BannedPubkeys {
     this.hub.publish(BANS_CHANNEL, 0);
   }
 
-  async isBanned(fingerprint: string, now = Date.now()): Promise<boolean> {
-    const row = await this.database.db
-      .selectFrom('banned_pubkeys')
-      .select('expires_at')
-      .where('fingerprint', '=', fingerprint)
-      .executeTakeFirst();
-    return row !== undefined && (row.expires_at === null || row.expires_at > now);
+  isBanned(fingerprint: string, now = Date.now()): Promise<boolean> {
+    return isPubkeyBanned(this.database.db, fingerprint, now);
   }
 
   async list(query: { cursor?: string | undefined; limit: number }): Promise<Page<BannedPubkey>> {

@@ -8,7 +8,10 @@ import type { DatabaseSchema } from '../../db/schema.js';
 import { conflict, fieldError, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import type { User } from '../accounts/user.js';
-import type { MessageService } from '../boards/messages.js';
+import { assertCan, can } from '../accounts/permissions.js';
+import { toMessage, type MessageService } from '../boards/messages.js';
+import type { BoardService } from '../boards/service.js';
+import { actorFor } from './banned-pubkeys.js';
 import { recordModAction, type Actor } from './modlog.js';
 
 /** Karma a reporter gains when a moderator upholds their report. */
@@ -52,6 +55,7 @@ export class ReportService {
   constructor(
     private readonly database: AxonDatabase,
     private readonly messages: MessageService,
+    private readonly boards: BoardService,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -59,9 +63,14 @@ export class ReportService {
   }
 
   async report(reporter: User, messageId: string, reason: string): Promise<Report> {
-    const { message } = await this.messages.get(reporter, messageId);
+    const { row, board } = await this.messages.findReadable(reporter, messageId);
+    const message = toMessage(row);
     if (message.authorId === reporter.id)
       throw fieldError('params.id', 'you cannot report your own message');
+    assertCan(await actorFor(this.db, reporter), 'report_message', {
+      board,
+      author: { id: message.authorId, hidden: false },
+    });
     const id = uuidv7();
     try {
       await this.db
@@ -89,13 +98,17 @@ export class ReportService {
     return toReport((await this.findRow(id))!);
   }
 
-  async list(query: {
-    status: ReportStatus;
-    cursor?: string | undefined;
-    limit: number;
-  }): Promise<Page<Report>> {
+  /** The queue as a moderator sees it: only reports on boards they may read. */
+  async list(
+    moderator: User,
+    query: { status: ReportStatus; cursor?: string | undefined; limit: number },
+  ): Promise<Page<Report>> {
+    assertCan(moderator, 'moderate');
+    const boardIds = await this.boards.readableIds(moderator);
+    if (boardIds.length === 0) return { items: [], next_cursor: null };
     let q = this.rows()
       .where('r.status', '=', query.status)
+      .where('r.board_id', 'in', boardIds)
       .orderBy('r.id')
       .limit(query.limit + 1);
     if (query.cursor !== undefined)
@@ -111,6 +124,10 @@ export class ReportService {
   ): Promise<Report> {
     const report = await this.findRow(reportId);
     if (report === undefined) throw notFound('report');
+    // A report on a board the moderator cannot read is not theirs to see: 404, as if absent.
+    const board = await this.boards.find(report.board_id);
+    if (board === undefined || !can(moderator, 'resolve_report', { board }))
+      throw notFound('report');
     if (report.status !== 'open')
       throw conflict('REPORT_CLOSED', `this report is ${report.status} already`);
     const actor: Actor = { id: moderator.id, name: moderator.username };

@@ -208,10 +208,18 @@ describe.each(DIALECTS)('moderation API on %s', (dialect) => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details.fields[0].field).toBe('body.pubkey');
 
-    const lift = await t.app.inject({
+    // The sysop made that ban: a moderator may not lift it (issue #12), the sysop may.
+    const byMod = await t.app.inject({
       method: 'DELETE',
       url: `/api/moderation/banned_pubkeys/${other}/`,
       headers: bearer(mod.token),
+    });
+    expect(byMod.statusCode).toBe(403);
+    expect(await t.ctx.bannedPubkeys.isBanned(other)).toBe(true);
+    const lift = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/moderation/banned_pubkeys/${other}/`,
+      headers: bearer(sysop.token),
     });
     expect(lift.statusCode).toBe(200);
     expect(await t.ctx.bannedPubkeys.isBanned(other)).toBe(false);

@@ -57,13 +57,11 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (request) => {
       const session = await authorize(ctx, request, 'moderate');
-      const target = await ctx.accounts.getUserByUsername(request.params.username);
-      if (target.id === session.user.id) throw forbidden('you cannot ban yourself');
-      if (target.isSysop && !session.user.isSysop) throw forbidden('only a sysop can ban a sysop');
-      const banned = await ctx.accounts.ban(target.username, {
+      const banned = await ctx.accounts.ban(request.params.username, {
         reason: request.body.reason,
         until: until(request.body.duration_seconds),
         actor: actorOf(session.user),
+        by: session.user,
       });
       return ok({
         ...toProfile(banned),
@@ -87,7 +85,9 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     async (request) => {
       const session = await authorize(ctx, request, 'moderate');
       return ok(
-        toProfile(await ctx.accounts.unban(request.params.username, actorOf(session.user))),
+        toProfile(
+          await ctx.accounts.unban(request.params.username, actorOf(session.user), session.user),
+        ),
       );
     },
   );
@@ -126,6 +126,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         reason: request.body.reason,
         expiresAt: until(request.body.duration_seconds),
         actor: actorOf(session.user),
+        by: session.user,
       });
       return reply.code(201).send(ok(presentBan(ban)));
     },
@@ -143,7 +144,11 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (request) => {
       const session = await authorize(ctx, request, 'moderate');
-      await ctx.bannedPubkeys.unban(request.params.fingerprint, actorOf(session.user));
+      await ctx.bannedPubkeys.unban(
+        request.params.fingerprint,
+        actorOf(session.user),
+        session.user,
+      );
       return ok({ unbanned: request.params.fingerprint });
     },
   );
@@ -165,6 +170,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         delta: request.body.delta,
         reason: request.body.reason,
         actor: actorOf(session.user),
+        by: session.user,
       });
       return ok(toProfile(user));
     },
@@ -199,8 +205,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'moderate');
-      const page = await ctx.reports.list(request.query);
+      const session = await authorize(ctx, request, 'moderate');
+      const page = await ctx.reports.list(session.user, request.query);
       return ok({ items: page.items.map(presentReport), next_cursor: page.next_cursor });
     },
   );

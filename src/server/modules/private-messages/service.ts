@@ -16,7 +16,8 @@ import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
 import { fieldError, forbidden, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
-import { can } from '../accounts/permissions.js';
+import { assertCan } from '../accounts/permissions.js';
+import { actorFor } from '../moderation/banned-pubkeys.js';
 import { rememberPubkey } from '../accounts/known-pubkeys.js';
 import type { AttachmentRef, ContentService } from '../content/service.js';
 import type { Session } from '../accounts/sessions.js';
@@ -86,8 +87,9 @@ export class PrivateMessageService {
     input: { to: string; subject: string; body: string; attachments?: readonly string[] },
   ): Promise<PrivateMessage> {
     const sender = session.user;
-    if (!can(sender, 'post'))
-      throw forbidden('this account may not send messages', 'POSTING_DISABLED');
+    assertCan(await actorFor(this.db, sender), 'send_private_message', {}, () =>
+      forbidden('this account may not send messages', 'POSTING_DISABLED'),
+    );
     const recipient = await this.findRecipient(input.to);
     if (recipient === undefined)
       throw fieldError('body.to', 'no user with that username or fingerprint');
@@ -126,6 +128,14 @@ export class PrivateMessageService {
       session.privateKey(),
     );
     await this.db.transaction().execute(async (trx) => {
+      // A recipient who ignores the sender's key never gets it: it is sent (the sender is not told,
+      // so ignoring cannot be probed) but lands already deleted from the recipient's box.
+      const ignored = await trx
+        .selectFrom('ignored_pubkeys')
+        .select('user_id')
+        .where('user_id', '=', recipient.id)
+        .where('fingerprint', '=', sender.fingerprint)
+        .executeTakeFirst();
       await rememberPubkey(trx, sender.fingerprint, sender.pubkey);
       await this.content.addRefs(trx, 'private_message', id, attachments);
       await trx
@@ -141,6 +151,7 @@ export class PrivateMessageService {
           envelopes: JSON.stringify(envelopes),
           signature,
           created_at: createdAt,
+          recipient_deleted: ignored !== undefined,
         })
         .execute();
     });
