@@ -5,7 +5,6 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authorize } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { forbidden } from '../../http/errors.js';
 import { pageOf } from '../../http/pagination.js';
 import { FingerprintParam, PageQuery, Profile } from '../accounts/schema.js';
 import { toProfile } from '../accounts/routes.js';
