@@ -46,6 +46,10 @@ const envSchema = z.object({
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
   AXON_WEB_DIR: z.string().min(1).default(DEFAULT_WEB_DIR),
+  AXON_PAGE_CACHE_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(32 * 1024 * 1024),
+  AXON_STREAM_MAX_SECONDS: positiveInt(7 * 24 * 3600).default(3600),
+  AXON_STREAMS_PER_SESSION: positiveInt(100_000).default(8),
+  AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(20_000),
 });
 
 export type DatabaseConfig =
@@ -69,6 +73,19 @@ export interface Config {
   chunkStoreDir: string;
   /** The built web client (index.html and assets/). */
   webDir: string;
+  /** Bytes the board-page micro-cache may hold. */
+  pageCacheBytes: number;
+  realtime: RealtimeLimits;
+}
+
+/** Bounds on open SSE streams and parked long polls (docs/realtime.md). */
+export interface RealtimeLimits {
+  /** A stream ends after this long (the client resumes by cursor); long polls wait at most 30 s. */
+  maxStreamMs: number;
+  /** Open streams and long polls one session (or, for visitors, nobody in particular) may hold. */
+  perSession: number;
+  /** Open streams and long polls in this process. */
+  total: number;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimit: e.AXON_UPLOAD_LIMIT,
     chunkStoreDir: path.join(dataDir, 'chunks'),
     webDir: path.resolve(e.AXON_WEB_DIR),
+    pageCacheBytes: e.AXON_PAGE_CACHE_BYTES,
+    realtime: {
+      maxStreamMs: e.AXON_STREAM_MAX_SECONDS * 1000,
+      perSession: e.AXON_STREAMS_PER_SESSION,
+      total: e.AXON_STREAMS_TOTAL,
+    },
   };
 }
 

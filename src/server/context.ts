@@ -62,7 +62,7 @@ export function createContext(
     ),
   );
   const hub = new EventHub();
-  const pageCache = new PageCache();
+  const pageCache = new PageCache(2000, config.pageCacheBytes);
   // Posts and deletions announce their board; anything else announced (bans, retention) may change
   // what any page shows.
   hub.watchAll((channel) => {

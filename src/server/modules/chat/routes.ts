@@ -10,6 +10,7 @@ import { authenticate, authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { notFound } from '../../http/errors.js';
 import { streamEvents } from '../../http/sse.js';
+import { ByteCache } from '../../services/byte-cache.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
 import { boardChannel } from '../boards/board.js';
@@ -62,7 +63,12 @@ const StreamQuery = z.strictObject({
     .describe('for EventSource, which cannot send headers'),
 });
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+// One formatter per time zone in use (zone names are validated on profiles, so few exist).
+const formatters = new ByteCache<Intl.DateTimeFormat>({
+  maxBytes: 1024 * 1024,
+  ttlMs: 60 * 60 * 1000,
+  sizeOf: () => 4096,
+});
 function localTime(ms: number, timezone: string): string {
   let format = formatters.get(timezone);
   if (format === undefined) {
