@@ -8,6 +8,7 @@ import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import { ByteCache } from '../../services/byte-cache.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { parseChannel } from '../realtime/channels.js';
 import { boardChannel, toBoard, type Board } from './board.js';
 import type { BoardInput, BoardPatch } from './schema.js';
 
@@ -30,9 +31,10 @@ export class BoardService {
     private readonly database: AxonDatabase,
     private readonly hub: EventHub,
   ) {
-    hub.watchAll((channel) => {
-      if (channel.startsWith('board:')) this.recent.delete(channel.slice('board:'.length));
-      else if (channel === '*') this.recent.clear();
+    hub.watchAll((name) => {
+      const channel = parseChannel(name);
+      if (channel?.kind === 'board') this.recent.delete(channel.boardId);
+      else if (name === '*') this.recent.clear();
     });
   }
 

@@ -4,6 +4,7 @@ import { notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { pubkeyInput } from '../accounts/pubkey-input.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { channelName } from '../realtime/channels.js';
 import { recordModAction, type Actor } from './modlog.js';
 
 export interface BannedPubkey {
@@ -34,7 +35,7 @@ const toBan = (r: Row): BannedPubkey => ({
 });
 
 /** Announced when the banned keys change: what every list shows may change with them. */
-export const BANS_CHANNEL = 'bans';
+export const BANS_CHANNEL = channelName({ kind: 'bans' });
 
 export class BannedPubkeys {
   constructor(
