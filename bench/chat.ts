@@ -88,6 +88,8 @@ const SERVER_ENV = {
   LOG_LEVEL: 'warn',
   AXON_LOGIN_RATE_LIMIT: '100000',
   AXON_REGISTER_RATE_LIMIT: '100000',
+  // 1,000 readers share READER_ACCOUNTS sessions here; real clients hold a few each.
+  AXON_STREAMS_PER_SESSION: '100000',
 };
 // Inherited settings that would point the server at someone else's database, keys or proxy.
 const STRIPPED_ENV = [

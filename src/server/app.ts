@@ -18,6 +18,7 @@ import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
 import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
+import { appletRoutes } from './modules/applets/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
 import { contentRoutes } from './modules/content/routes.js';
 import { privateMessageRoutes } from './modules/private-messages/routes.js';
@@ -118,6 +119,7 @@ export async function buildApp(
   await boardRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await chatRoutes(app, ctx);
+  await appletRoutes(app, ctx);
   await contentRoutes(app, ctx);
   await federationRoutes(app, ctx);
   return app;

@@ -52,6 +52,10 @@ const envSchema = z.object({
   AXON_BODY_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
   AXON_UPLOAD_TIMEOUT_MS: positiveInt(86_400_000).default(3_600_000),
   AXON_IDLE_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
+  AXON_PAGE_CACHE_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(32 * 1024 * 1024),
+  AXON_STREAM_MAX_SECONDS: positiveInt(7 * 24 * 3600).default(3600),
+  AXON_STREAMS_PER_SESSION: positiveInt(100_000).default(8),
+  AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(20_000),
 });
 
 export type DatabaseConfig =
@@ -83,6 +87,9 @@ export interface Config {
   /** The built web client (index.html and assets/). */
   webDir: string;
   timeouts: Timeouts;
+  /** Bytes the board-page micro-cache may hold. */
+  pageCacheBytes: number;
+  realtime: RealtimeLimits;
 }
 
 /** How long a client may take to send what it sends, in milliseconds. */
@@ -95,6 +102,16 @@ export interface Timeouts {
   uploadMs: number;
   /** How long a kept-alive connection may wait idle for its next request. */
   idleMs: number;
+}
+
+/** Bounds on open SSE streams and parked long polls (docs/realtime.md). */
+export interface RealtimeLimits {
+  /** A stream ends after this long (the client resumes by cursor); long polls wait at most 30 s. */
+  maxStreamMs: number;
+  /** Open streams and long polls one session (or, for visitors, nobody in particular) may hold. */
+  perSession: number;
+  /** Open streams and long polls in this process. */
+  total: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +168,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyMs: e.AXON_BODY_TIMEOUT_MS,
       uploadMs: e.AXON_UPLOAD_TIMEOUT_MS,
       idleMs: e.AXON_IDLE_TIMEOUT_MS,
+    },
+    pageCacheBytes: e.AXON_PAGE_CACHE_BYTES,
+    realtime: {
+      maxStreamMs: e.AXON_STREAM_MAX_SECONDS * 1000,
+      perSession: e.AXON_STREAMS_PER_SESSION,
+      total: e.AXON_STREAMS_TOTAL,
     },
   };
 }

@@ -15,9 +15,13 @@ import { PrivateMessageService } from './modules/private-messages/service.js';
 import { EventHub, postgresEventBridge } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
-import { RoomStateService } from './modules/chat/room-state.js';
+import { RoomStateService } from './modules/applets/room-state.js';
 import { ChatService, PRESENCE_FLUSH_MS } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
+import { parseChannel } from './modules/realtime/channels.js';
+import { RealtimeConnections } from './modules/realtime/connections.js';
+import { Realtime } from './modules/realtime/realtime.js';
+import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
 
@@ -34,6 +38,7 @@ export interface AppContext {
   boards: BoardService;
   messages: MessageService;
   hub: EventHub;
+  realtime: Realtime;
   pageCache: PageCache;
   content: ContentService;
   chat: ChatService;
@@ -62,12 +67,13 @@ export function createContext(
     ),
   );
   const hub = new EventHub();
-  const pageCache = new PageCache();
+  const pageCache = new PageCache(2000, config.pageCacheBytes);
   // Posts and deletions announce their board; anything else announced (bans, retention) may change
   // what any page shows.
-  hub.watchAll((channel) => {
-    if (channel.startsWith('board:')) pageCache.invalidateBoard(channel.slice('board:'.length));
-    else if (!channel.startsWith('room:')) pageCache.clear();
+  hub.watchAll((name) => {
+    const channel = parseChannel(name);
+    if (channel?.kind === 'board') pageCache.invalidateBoard(channel.boardId);
+    else if (channel?.kind !== 'room') pageCache.clear();
   });
   if (config.database.dialect === 'postgres') {
     services.add(
@@ -76,6 +82,13 @@ export function createContext(
   }
   const bannedPubkeys = new BannedPubkeys(database, hub);
   const boards = new BoardService(database, hub);
+  const realtime = new Realtime(
+    hub,
+    database,
+    new RealtimeConnections(hub, config.realtime, databaseRightsChecks(database, boards), (e) =>
+      onServiceError('realtime', e),
+    ),
+  );
   const content = new ContentService(
     database,
     identity,
@@ -83,14 +96,14 @@ export function createContext(
     config.chunkStoreDir,
     config.uploadQuota,
   );
-  const messages = new MessageService(database, boards, bannedPubkeys, hub, content);
+  const messages = new MessageService(database, boards, bannedPubkeys, realtime, content);
   services.add(
     periodicService(
       'retention',
       60 * 60 * 1000,
       async () => {
         const result = await runRetention(database, Date.now(), { content });
-        if (result.messagesDeleted > 0) hub.publish('retention', 0);
+        if (result.messagesDeleted > 0) realtime.publish({ kind: 'retention' }, 0);
       },
       (e) => onServiceError('retention', e),
     ),
@@ -111,17 +124,18 @@ export function createContext(
     identity,
     sessions,
     services,
-    accounts: new AccountService(database, sessions),
+    accounts: new AccountService(database, sessions, realtime),
     ignoredPubkeys: new IgnoredPubkeys(database),
     bannedPubkeys,
     boards,
     messages,
     hub,
+    realtime,
     pageCache,
     content,
     chat,
     applets: new AppletService(database),
-    roomState: new RoomStateService(database, hub),
+    roomState: new RoomStateService(database, realtime),
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),

@@ -132,6 +132,11 @@ export const ERRORS = {
     message: 'the room is at another version; re-read and retry',
     when: "a room-state write whose `version` is not the state's current one",
   },
+  TOO_MANY_ROOMS: {
+    status: 409,
+    message: 'this board holds as many rooms as it may; reuse one',
+    when: 'a room-state write that would open a room past the per-board limit',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     message: 'the body is larger than this endpoint accepts',
@@ -162,6 +167,11 @@ export const ERRORS = {
     message: 'too many attempts; try again later',
     when: 'too many attempts; `Retry-After` says when to try again',
   },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    message: 'this session has as many streams and long polls open as it may',
+    when: 'an SSE stream or long poll past `AXON_STREAMS_PER_SESSION` for one session',
+  },
   INTEGRITY_ERROR: {
     status: 500,
     message: 'the stored content failed its integrity check',
@@ -176,6 +186,11 @@ export const ERRORS = {
     status: 503,
     message: 'the database is unreachable',
     when: '`/api/health` when the database is unreachable',
+  },
+  SERVER_BUSY: {
+    status: 503,
+    message: 'too many open streams on this server; retry later',
+    when: 'an SSE stream or long poll past `AXON_STREAMS_TOTAL` in this process',
   },
 } as const satisfies Record<string, { status: number; message: string; when: string }>;
 

@@ -4,8 +4,12 @@
 // transactions.
 import Database from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { ByteCache } from '../services/byte-cache.js';
 
-const STATEMENT_CACHE_SIZE = 256;
+/** Prepared statements kept: about 256 of them, each re-prepared at most every ten minutes. */
+const STATEMENT_BYTES = 4096;
+const STATEMENT_CACHE_BYTES = 256 * STATEMENT_BYTES;
+const STATEMENT_IDLE_MS = 10 * 60 * 1000;
 
 export interface OpenedSqlite {
   database: SqliteDatabase;
@@ -19,7 +23,11 @@ export function openSqlite(file: string): OpenedSqlite {
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const cache = new Map<string, Database.Statement>();
+  const cache = new ByteCache<Database.Statement>({
+    maxBytes: STATEMENT_CACHE_BYTES,
+    ttlMs: STATEMENT_IDLE_MS,
+    sizeOf: () => STATEMENT_BYTES,
+  });
 
   function prepare(text: string): SqliteStatement {
     // Kysely opens transactions with a bare BEGIN (deferred). IMMEDIATE takes the write lock at the
@@ -29,7 +37,6 @@ export function openSqlite(file: string): OpenedSqlite {
     let statement = cache.get(sql);
     if (statement === undefined) {
       statement = raw.prepare(sql);
-      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(sql, statement);
     }
     const s = statement;

@@ -1,31 +1,36 @@
 // A short-lived cache of serialized list pages (micro-caching). Entries are dropped the moment the
 // event hub announces a change on their board (posts and deletions, from this process or, through
 // PostgreSQL NOTIFY, from others), and expire after a few seconds as a backstop for changes that
-// are not announced across processes (bans, ignore lists, board settings).
-export interface CachedPage {
-  body: Buffer;
-  expires: number;
-}
+// are not announced across processes (bans, ignore lists, board settings). Bounded in bytes: keys
+// carry the client's cursor and limit, so anyone can ask for as many distinct pages as they like.
+import { ByteCache } from '../services/byte-cache.js';
+
+export const PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
 export class PageCache {
-  private readonly pages = new Map<string, CachedPage>();
+  private readonly pages: ByteCache<Buffer>;
+  /** The keys cached per board, so a board's change drops them; kept in step with `pages`. */
   private readonly byBoard = new Map<string, Set<string>>();
+  private readonly boardOf = new Map<string, string>();
   /** Bumped by every invalidation: a page read before a change must not be cached after it. */
   private generation = 0;
 
-  constructor(
-    private readonly ttlMs = 2000,
-    private readonly maxEntries = 2000,
-  ) {}
+  constructor(ttlMs = 2000, maxBytes = PAGE_CACHE_MAX_BYTES) {
+    this.pages = new ByteCache<Buffer>({
+      maxBytes,
+      ttlMs,
+      sizeOf: (body) => body.length,
+      onRemove: (key) => this.unindex(key),
+    });
+  }
+
+  /** The bytes the cached pages hold now (never above the bound). */
+  get bytes(): number {
+    return this.pages.bytes;
+  }
 
   get(key: string, now = Date.now()): Buffer | undefined {
-    const page = this.pages.get(key);
-    if (page === undefined) return undefined;
-    if (page.expires <= now) {
-      this.pages.delete(key);
-      return undefined;
-    }
-    return page.body;
+    return this.pages.get(key, now);
   }
 
   /** Take before reading the database; pass to set. */
@@ -36,8 +41,9 @@ export class PageCache {
   /** Caches the page unless something changed since `stamp` was taken (it may already be stale). */
   set(boardId: string, key: string, body: Buffer, stamp: number, now = Date.now()): void {
     if (stamp !== this.generation) return;
-    if (this.pages.size >= this.maxEntries) this.clear();
-    this.pages.set(key, { body, expires: now + this.ttlMs });
+    this.pages.set(key, body, now);
+    if (this.pages.get(key, now) === undefined) return;
+    this.boardOf.set(key, boardId);
     let keys = this.byBoard.get(boardId);
     if (keys === undefined) {
       keys = new Set();
@@ -48,13 +54,20 @@ export class PageCache {
 
   invalidateBoard(boardId: string): void {
     this.generation++;
-    for (const key of this.byBoard.get(boardId) ?? []) this.pages.delete(key);
-    this.byBoard.delete(boardId);
+    for (const key of [...(this.byBoard.get(boardId) ?? [])]) this.pages.delete(key);
   }
 
   clear(): void {
     this.generation++;
     this.pages.clear();
-    this.byBoard.clear();
+  }
+
+  private unindex(key: string): void {
+    const boardId = this.boardOf.get(key);
+    if (boardId === undefined) return;
+    this.boardOf.delete(key);
+    const keys = this.byBoard.get(boardId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byBoard.delete(boardId);
   }
 }

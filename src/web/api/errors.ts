@@ -29,15 +29,18 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   ALREADY_REPORTED: 'You have reported this message already.',
   REPORT_CLOSED: 'This report is closed already.',
   VERSION_CONFLICT: 'Someone changed this at the same time. Reload and try again.',
+  TOO_MANY_ROOMS: 'This board has as many rooms as it can hold. Reuse an existing one.',
   PAYLOAD_TOO_LARGE: 'That is too large for this instance.',
   UPLOAD_QUOTA_EXCEEDED: 'You have reached your upload quota: delete old attachments first.',
   UNSUPPORTED_MEDIA_TYPE: 'That kind of file is not accepted here.',
   RANGE_NOT_SATISFIABLE: 'That part of the file does not exist.',
   CONTENT_HASH_MISMATCH: 'The file changed on the way. Try the upload again.',
   RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  TOO_MANY_STREAMS: 'Too many live views are open in this session. Close a tab and try again.',
   INTEGRITY_ERROR: 'The stored file failed its integrity check.',
   INTERNAL_ERROR: 'Something went wrong on the server.',
   SERVICE_UNAVAILABLE: 'The server is not ready. Try again shortly.',
+  SERVER_BUSY: 'The server is busy. Try again in a moment.',
 };
 
 /** The message for a code the server sent; undefined for one outside the catalogue. */

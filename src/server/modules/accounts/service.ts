@@ -43,6 +43,7 @@ import {
   type Session,
   type SessionTokens,
 } from './sessions.js';
+import type { Realtime } from '../realtime/realtime.js';
 import { USER_COLUMNS, toUser, type User } from './user.js';
 
 export interface Roles {
@@ -87,6 +88,8 @@ export class AccountService {
   constructor(
     private readonly database: AxonDatabase,
     private readonly tokens: SessionTokens,
+    /** Told when sessions end, so open streams and long polls end with them. */
+    private readonly realtime?: Realtime,
   ) {}
 
   private get db() {
@@ -184,6 +187,7 @@ export class AccountService {
 
   async logout(session: Session): Promise<void> {
     await revokeSession(this.db, session.idHash);
+    await this.realtime?.announce({ kind: 'session', idHash: session.idHash });
   }
 
   async changePassword(
@@ -234,7 +238,7 @@ export class AccountService {
     const kdf = newPasswordKdf();
     const { verifier, kek } = await derivePasswordKeys(newPassword, kdf);
     const minted = await this.tokens.mint(userId, der);
-    return this.db.transaction().execute(async (trx) => {
+    const issued = await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
         .set({
@@ -258,6 +262,8 @@ export class AccountService {
       await revokeAllSessions(trx, userId);
       return this.tokens.store(trx, minted);
     });
+    await this.realtime?.announce({ kind: 'user', userId });
+    return issued;
   }
 
   async getUser(id: string): Promise<User> {
@@ -381,6 +387,7 @@ export class AccountService {
         },
       });
     });
+    await this.realtime?.announce({ kind: 'user', userId: user.id });
     return this.getUser(user.id);
   }
 

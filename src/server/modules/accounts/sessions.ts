@@ -9,6 +9,7 @@ import { privateKeyFromDer } from '../../../crypto/keys.js';
 import type { Insertable, Kysely } from 'kysely';
 import type { DatabaseSchema, SessionsTable } from '../../db/schema.js';
 import { unauthorized } from '../../http/errors.js';
+import { ByteCache } from '../../services/byte-cache.js';
 import { openPrivateKey, sealPrivateKey } from './key-vault.js';
 import { USER_COLUMNS, toUser, type User } from './user.js';
 
@@ -40,6 +41,8 @@ export interface Session {
 /** Sessions' opened keys kept this long after their last use, and at most this many. */
 const OPEN_KEY_IDLE_MS = 10 * 60 * 1000;
 const MAX_OPEN_KEYS = 1000;
+/** What an opened RSA-3072 key holds in memory, roughly (its native key material and object). */
+const OPEN_KEY_BYTES = 4096;
 
 /**
  * Opened private keys by session. Only reachable through `resolve`, after the session's secret and
@@ -48,21 +51,17 @@ const MAX_OPEN_KEYS = 1000;
  * key is opened anew.
  */
 class OpenKeys {
-  private readonly keys = new Map<string, { sealed: string; key: KeyObject; usedAt: number }>();
+  private readonly keys = new ByteCache<{ sealed: string; key: KeyObject }>({
+    maxBytes: MAX_OPEN_KEYS * OPEN_KEY_BYTES,
+    ttlMs: OPEN_KEY_IDLE_MS,
+    sizeOf: (entry) => entry.sealed.length * 2 + OPEN_KEY_BYTES,
+  });
 
   get(idHash: string, sealed: string, open: () => KeyObject, now = Date.now()): KeyObject {
-    const found = this.keys.get(idHash);
-    // Deleted and set again below: the Map's order is then least recently used first.
-    this.keys.delete(idHash);
-    const key =
-      found !== undefined && found.sealed === sealed && now - found.usedAt < OPEN_KEY_IDLE_MS
-        ? found.key
-        : open();
-    this.keys.set(idHash, { sealed, key, usedAt: now });
-    for (const [oldest, entry] of this.keys) {
-      if (this.keys.size <= MAX_OPEN_KEYS && now - entry.usedAt < OPEN_KEY_IDLE_MS) break;
-      this.keys.delete(oldest);
-    }
+    const found = this.keys.get(idHash, now);
+    const key = found !== undefined && found.sealed === sealed ? found.key : open();
+    // Set again on every use: its idle time starts over, and it is the last to be pushed out.
+    this.keys.set(idHash, { sealed, key }, now);
     return key;
   }
 }

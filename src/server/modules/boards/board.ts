@@ -2,6 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { BoardsTable } from '../../db/schema.js';
 import type { AccessLevel, BoardAccess } from '../accounts/permissions.js';
+import { channelName } from '../realtime/channels.js';
 
 export interface Board extends BoardAccess {
   id: string;
@@ -41,4 +42,4 @@ export function toBoard(row: Selectable<BoardsTable>): Board {
 export const boardRef = (board: Board) => board.federationRoomId ?? board.id;
 
 /** The event hub channel of a board: posts, deletions and changes are announced on it. */
-export const boardChannel = (boardId: string) => `board:${boardId}`;
+export const boardChannel = (boardId: string) => channelName({ kind: 'board', boardId });

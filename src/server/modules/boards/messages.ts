@@ -15,8 +15,9 @@ import type { User } from '../accounts/user.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import type { AttachmentRef, ContentService } from '../content/service.js';
 import { recordModAction, type Actor } from '../moderation/modlog.js';
-import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
-import { boardChannel, boardRef, type Board } from './board.js';
+import type { Realtime } from '../realtime/realtime.js';
+import type { BoardEvent } from '../realtime/events.js';
+import { boardRef, type Board } from './board.js';
 import type { BoardService } from './service.js';
 import type { MessagePageQuery, MessagePost } from './schema.js';
 
@@ -38,48 +39,8 @@ export interface Message {
   replyCount?: number;
 }
 
-/** A message as an event on its board's bus (AxonChat lines, applets' events), in cursor order. */
-export interface BoardEvent {
-  cursor: number;
-  id: string;
-  boardId: string;
-  /** The event's own subject (an applet's event type), else the message's subject. */
-  subject: string;
-  body: string;
-  author: {
-    fingerprint: string;
-    nickname: string;
-    userId: string | null;
-    avatarHash: string | null;
-  };
-  createdAt: number;
-}
-
-/**
- * What a commit hands to this process's waiters on the board (EventHub payload): the new event, as
- * a one-event page that every waiter shares (so it is serialised once), and who must not get it
- * that way because they ignore its author (they read it, filtered, from the database instead).
- */
-export class PostedEvent {
-  readonly page: readonly BoardEvent[];
-
-  constructor(
-    readonly event: BoardEvent,
-    readonly ignoredBy: ReadonlySet<string>,
-  ) {
-    this.page = Object.freeze([event]);
-  }
-
-  /**
-   * The page a reader who has seen everything up to `after` would read now, if this event is all
-   * of it: the next cursor exactly, and a reader who does not ignore the author. Else undefined.
-   */
-  pageFor(after: number, readerId: string | null): readonly BoardEvent[] | undefined {
-    if (this.event.cursor !== after + 1) return undefined;
-    if (readerId !== null && this.ignoredBy.has(readerId)) return undefined;
-    return this.page;
-  }
-}
+// Where the realtime path's event types lived before it had a module of its own.
+export { PostedEvent, type BoardEvent } from '../realtime/events.js';
 
 /** Thread messages on one page when the reader asks for no limit. */
 export const THREAD_PAGE_LIMIT = 50;
@@ -204,7 +165,7 @@ export class MessageService {
     private readonly database: AxonDatabase,
     private readonly boards: BoardService,
     private readonly bannedPubkeys: BannedPubkeys,
-    private readonly hub: EventHub,
+    private readonly realtime: Realtime,
     private readonly content: ContentService,
   ) {}
 
@@ -290,7 +251,7 @@ export class MessageService {
     };
     const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
     const { signature } = signObject(object, session.privateKey());
-    const channel = boardChannel(board.id);
+    const channel = { kind: 'board', boardId: board.id } as const;
     const committed = await this.db.transaction().execute(async (trx) => {
       await rememberPubkey(trx, user.fingerprint, user.pubkey);
       const { event_seq } = await trx
@@ -322,9 +283,9 @@ export class MessageService {
         .returning('seq')
         .executeTakeFirstOrThrow();
       await this.content.addRefs(trx, 'message', id, unsigned.attachments);
-      await notifyOtherProcesses(trx, this.database.dialect, channel, event_seq);
+      await this.realtime.notifyInTransaction(trx, channel, event_seq);
       // Only worth a query when someone here waits for this board's next event.
-      const ignoredBy = this.hub.hasListeners(channel)
+      const ignoredBy = this.realtime.hasListeners(channel)
         ? await trx
             .selectFrom('ignored_pubkeys')
             .select('user_id')
@@ -347,7 +308,7 @@ export class MessageService {
       },
       createdAt,
     };
-    this.hub.publish(channel, committed.event_seq, new PostedEvent(event, committed.ignoredBy));
+    this.realtime.publishEvent(event, committed.ignoredBy);
     // What was stored, without reading it back: the poster's answer does not queue for a database
     // connection behind the readers this very event just woke.
     return { message: { ...unsigned, seq: committed.seq, signature }, event };
@@ -484,7 +445,7 @@ export class MessageService {
             }),
       }),
     );
-    this.hub.publish(boardChannel(board.id), 0);
+    this.realtime.publish({ kind: 'board', boardId: board.id }, 0);
   }
 
   /**
@@ -509,12 +470,12 @@ export class MessageService {
       });
     }
     // Number 0 wakes no reader (cursors only move forward); it tells caches the board changed.
-    await notifyOtherProcesses(trx, this.database.dialect, boardChannel(boardId), 0);
+    await this.realtime.notifyInTransaction(trx, { kind: 'board', boardId }, 0);
   }
 
   /** Tells this process's listeners that a board changed (after a commit elsewhere in the code). */
   announce(boardId: string): void {
-    this.hub.publish(boardChannel(boardId), 0);
+    this.realtime.publish({ kind: 'board', boardId }, 0);
   }
 
   findRow(id: string) {

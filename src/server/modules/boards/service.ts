@@ -6,23 +6,35 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
+import { ByteCache } from '../../services/byte-cache.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { parseChannel } from '../realtime/channels.js';
 import { boardChannel, toBoard, type Board } from './board.js';
 import type { BoardInput, BoardPatch } from './schema.js';
 
 /** How long a board read from the database is reused (changes from this process drop it at once). */
 const BOARD_CACHE_MS = 2000;
+const BOARD_CACHE_BYTES = 4 * 1024 * 1024;
+
+/** A board's weight in memory: its texts, and a fixed share for the rest of the object. */
+const boardBytes = (b: Board) =>
+  512 + 2 * (b.name.length + b.description.length + JSON.stringify(b.trustedPeers).length);
 
 export class BoardService {
-  private readonly recent = new Map<string, { board: Board; expires: number }>();
+  private readonly recent = new ByteCache<Board>({
+    maxBytes: BOARD_CACHE_BYTES,
+    ttlMs: BOARD_CACHE_MS,
+    sizeOf: boardBytes,
+  });
 
   constructor(
     private readonly database: AxonDatabase,
     private readonly hub: EventHub,
   ) {
-    hub.watchAll((channel) => {
-      if (channel.startsWith('board:')) this.recent.delete(channel.slice('board:'.length));
-      else if (channel === '*') this.recent.clear();
+    hub.watchAll((name) => {
+      const channel = parseChannel(name);
+      if (channel?.kind === 'board') this.recent.delete(channel.boardId);
+      else if (name === '*') this.recent.clear();
     });
   }
 
@@ -53,9 +65,8 @@ export class BoardService {
 
   /** A board by id; read through a short cache that every change announced on it drops. */
   async find(id: string): Promise<Board | undefined> {
-    const now = Date.now();
     const cached = this.recent.get(id);
-    if (cached !== undefined && cached.expires > now) return cached.board;
+    if (cached !== undefined) return cached;
     const row = await this.db
       .selectFrom('boards')
       .selectAll()
@@ -63,8 +74,7 @@ export class BoardService {
       .executeTakeFirst();
     if (row === undefined) return undefined;
     const board = toBoard(row);
-    if (this.recent.size > 1000) this.recent.clear();
-    this.recent.set(id, { board, expires: now + BOARD_CACHE_MS });
+    this.recent.set(id, board);
     return board;
   }
 

@@ -1,6 +1,6 @@
 // The event bus in one process, on SQLite and PostgreSQL: AxonChat and applet events by poll and
 // long poll, ordering and no loss with concurrent posters, resume by cursor (also across a
-// restart), presence and local times, shared room state, chat history bounds and bad input.
+// restart), presence and local times, chat history bounds and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
 import { createContext } from '../../context.js';
@@ -370,81 +370,6 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     expect(left.map((e) => Number(e.cursor))).toEqual(
       [0, 1, 2, 3, 4].map((i) => last.eventSeq - 4 + i),
     );
-  });
-
-  describe('shared room state', () => {
-    const state = (room: string, token = alice.token) =>
-      t.app.inject({ url: `/api/rooms/${room}/shared_state/`, headers: bearer(token) });
-    const write = (room: string, payload: object, token = alice.token) =>
-      t.app.inject({
-        method: 'POST',
-        url: `/api/rooms/${room}/shared_state/`,
-        headers: bearer(token),
-        payload,
-      });
-
-    it('starts at version 0 and moves by compare-and-set', async () => {
-      expect((await state('board-1')).json().data).toMatchObject({
-        room_id: 'board-1',
-        version: 0,
-        state: null,
-      });
-      const first = await write('board-1', { version: 0, state: { turn: 'white' } });
-      expect(first.statusCode).toBe(200);
-      expect(first.json().data).toMatchObject({
-        version: 1,
-        state: { turn: 'white' },
-        updated_by: 'alice',
-      });
-      const stale = await write('board-1', { version: 0, state: { turn: 'black' } }, bob.token);
-      expect(stale.statusCode).toBe(409);
-      expect(stale.json().error).toMatchObject({
-        code: 'VERSION_CONFLICT',
-        details: { current: { version: 1, state: { turn: 'white' } } },
-      });
-      const second = await write('board-1', { version: 1, state: { turn: 'black' } }, bob.token);
-      expect(second.json().data.version).toBe(2);
-    });
-
-    it('lets exactly one of several simultaneous writers win', async () => {
-      await write('race', { version: 0, state: 0 });
-      const results = await Promise.all(
-        [1, 2, 3, 4, 5].map((n) => write('race', { version: 1, state: n })),
-      );
-      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409, 409]);
-      const final = (await state('race')).json().data;
-      expect(final.version).toBe(2);
-      expect(final.state).toBe(results.find((r) => r.statusCode === 200)!.json().data.state);
-    });
-
-    it('wakes a reader waiting for a newer version', async () => {
-      await write('waiting', { version: 0, state: 'a' });
-      const waiting = t.app.inject({
-        url: '/api/rooms/waiting/shared_state/?after_version=1&wait=30',
-        headers: bearer(bob.token),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await write('waiting', { version: 1, state: 'b' });
-      expect((await waiting).json().data).toMatchObject({ version: 2, state: 'b' });
-    });
-
-    it('refuses oversized state, bad room ids and writes without an account', async () => {
-      const big = await write('big', { version: 0, state: 'x'.repeat(64 * 1024) });
-      expect(big.statusCode).toBe(400);
-      expect(big.json().error.details.fields[0].field).toBe('body.state');
-      expect((await state('big')).json().data.version).toBe(0);
-      const badId = await state('has space');
-      expect(badId.statusCode).toBe(400);
-      expect(badId.json().error.details.fields[0].field).toBe('params.room_id');
-      const anonymous = await t.app.inject({
-        method: 'POST',
-        url: '/api/rooms/x/shared_state/',
-        payload: { version: 0, state: 1 },
-      });
-      expect(anonymous.statusCode).toBe(401);
-      const negative = await write('x', { version: -1, state: 1 });
-      expect(negative.statusCode).toBe(400);
-    });
   });
 
   it('resumes by cursor across a restart: nothing missed, nothing repeated', async () => {

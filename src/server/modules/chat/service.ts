@@ -7,6 +7,7 @@ import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DatabaseSchema, RoomPresenceTable } from '../../db/schema.js';
 import { forbidden, notFound } from '../../http/errors.js';
+import { ByteCache } from '../../services/byte-cache.js';
 import type { EventHub } from '../../services/event-hub.js';
 import { can } from '../accounts/permissions.js';
 import type { Session } from '../accounts/sessions.js';
@@ -52,7 +53,12 @@ interface SharedRead {
 const IGNORE_LOOKUP_CHUNK = 500;
 
 export class ChatService {
-  private readonly presenceWritten = new Map<string, number>();
+  /** Who was marked present lately, per room: marks within PRESENCE_WRITE_EVERY_MS are skipped. */
+  private readonly presenceWritten = new ByteCache<true>({
+    maxBytes: 4 * 1024 * 1024,
+    ttlMs: PRESENCE_WRITE_EVERY_MS,
+    sizeOf: () => 8,
+  });
   private readonly presenceUnwritten = new Map<string, Insertable<RoomPresenceTable>>();
   private readonly sharedReads = new Map<string, SharedRead>();
 
@@ -277,9 +283,8 @@ export class ChatService {
    */
   async touchPresence(board: Board, user: User, now = Date.now()): Promise<void> {
     const key = `${board.id}|${user.id}`;
-    if (now - (this.presenceWritten.get(key) ?? 0) < PRESENCE_WRITE_EVERY_MS) return;
-    this.presenceWritten.set(key, now);
-    if (this.presenceWritten.size > 10_000) this.presenceWritten.clear();
+    if (this.presenceWritten.get(key, now) !== undefined) return;
+    this.presenceWritten.set(key, true, now);
     this.presenceUnwritten.set(key, { board_id: board.id, user_id: user.id, last_seen: now });
     if (this.presenceUnwritten.size >= PRESENCE_ROWS_PER_WRITE) await this.flushPresence();
   }

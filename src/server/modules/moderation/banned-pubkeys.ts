@@ -8,6 +8,7 @@ import { assertCan, VISITOR, type Actor as PolicyActor } from '../accounts/permi
 import { pubkeyInput } from '../accounts/pubkey-input.js';
 import type { User } from '../accounts/user.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { channelName } from '../realtime/channels.js';
 import { recordModAction, type Actor } from './modlog.js';
 
 export interface BannedPubkey {
@@ -76,7 +77,7 @@ export async function rankedUser(
 }
 
 /** Announced when the banned keys change: what every list shows may change with them. */
-export const BANS_CHANNEL = 'bans';
+export const BANS_CHANNEL = channelName({ kind: 'bans' });
 
 export class BannedPubkeys {
   constructor(

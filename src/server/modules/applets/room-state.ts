@@ -1,12 +1,17 @@
 // Shared room state for multiplayer applets: one JSON document per room with a version number.
+// Each room belongs to a board (an applet's rooms to its event board) and is read and written by
+// the same rule as that board (the routes authorize); a board holds at most MAX_ROOMS_PER_BOARD.
 // Writers compare-and-set on the version they read; a stale writer gets 409 and the current state.
 // Concurrent federated writes follow the same rule (docs/realtime.md): the first to commit
 // version N+1 wins, the other must re-read and retry.
 import type { AxonDatabase } from '../../db/database.js';
-import { AppError, fieldError } from '../../http/errors.js';
-import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
+import { AppError, conflict, fieldError } from '../../http/errors.js';
+import type { Board } from '../boards/board.js';
+import type { Channel } from '../realtime/channels.js';
+import type { Realtime } from '../realtime/realtime.js';
 
 export const ROOM_STATE_MAX_BYTES = 64 * 1024;
+export const MAX_ROOMS_PER_BOARD = 1000;
 
 export interface RoomState {
   roomId: string;
@@ -16,20 +21,25 @@ export interface RoomState {
   updatedAt: number | null;
 }
 
-export const roomChannel = (roomId: string) => `room:${roomId}`;
+/** The stored key of a board's room: the board's id, then the room's name. */
+const roomKey = (board: Board, roomId: string) => `${board.id}/${roomId}`;
+const roomChannel = (board: Board, roomId: string): Channel => ({
+  kind: 'room',
+  roomKey: roomKey(board, roomId),
+});
 
 export class RoomStateService {
   constructor(
     private readonly database: AxonDatabase,
-    private readonly hub: EventHub,
+    private readonly realtime: Realtime,
   ) {}
 
   /** The room's state; a room nobody wrote yet is version 0 with state null. */
-  async get(roomId: string): Promise<RoomState> {
+  async get(board: Board, roomId: string): Promise<RoomState> {
     const row = await this.database.db
       .selectFrom('room_state')
       .selectAll()
-      .where('room_id', '=', roomId)
+      .where('room_id', '=', roomKey(board, roomId))
       .executeTakeFirst();
     if (row === undefined)
       return { roomId, version: 0, state: null, updatedBy: null, updatedAt: null };
@@ -44,14 +54,15 @@ export class RoomStateService {
 
   /** Waits (up to waitMs) for a version above `afterVersion`, then answers the state. */
   async waitFor(
+    board: Board,
     roomId: string,
     afterVersion: number,
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<RoomState> {
-    const next = this.hub.waitBeyond(roomChannel(roomId), afterVersion);
+    const next = this.realtime.waitBeyond(roomChannel(board, roomId), afterVersion);
     try {
-      const current = await this.get(roomId);
+      const current = await this.get(board, roomId);
       if (current.version > afterVersion || waitMs <= 0 || signal?.aborted === true) return current;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -62,14 +73,18 @@ export class RoomStateService {
         }),
       ]);
       clearTimeout(timer);
-      return await this.get(roomId);
+      return await this.get(board, roomId);
     } finally {
       next.cancel();
     }
   }
 
-  /** Compare-and-set: writes version+1 when `version` is the current one, else 409 with the current state. */
+  /**
+   * Compare-and-set: writes version+1 when `version` is the current one, else 409 with the current
+   * state. A new room (version 0) is refused with 409 TOO_MANY_ROOMS when the board is full.
+   */
   async set(
+    board: Board,
     roomId: string,
     input: { version: number; state: unknown },
     by: string,
@@ -78,14 +93,33 @@ export class RoomStateService {
     if (Buffer.byteLength(text, 'utf8') > ROOM_STATE_MAX_BYTES) {
       throw fieldError('body.state', `must be at most ${ROOM_STATE_MAX_BYTES} bytes of JSON`);
     }
+    const key = roomKey(board, roomId);
+    const channel = roomChannel(board, roomId);
     const next = input.version + 1;
     const now = Date.now();
     const written = await this.database.db.transaction().execute(async (trx) => {
       let changed: number;
       if (input.version === 0) {
+        const { rooms } = await trx
+          .selectFrom('room_state')
+          .select((eb) => eb.fn.countAll<number | string>().as('rooms'))
+          .where('room_id', 'like', `${board.id}/%`)
+          .executeTakeFirstOrThrow();
+        if (Number(rooms) >= MAX_ROOMS_PER_BOARD) {
+          const exists = await trx
+            .selectFrom('room_state')
+            .select('version')
+            .where('room_id', '=', key)
+            .executeTakeFirst();
+          if (exists === undefined)
+            throw conflict(
+              'TOO_MANY_ROOMS',
+              `this board holds ${MAX_ROOMS_PER_BOARD} rooms already; reuse one`,
+            );
+        }
         const result = await trx
           .insertInto('room_state')
-          .values({ room_id: roomId, version: 1, state: text, updated_by: by, updated_at: now })
+          .values({ room_id: key, version: 1, state: text, updated_by: by, updated_at: now })
           .onConflict((oc) => oc.column('room_id').doNothing())
           .executeTakeFirst();
         changed = Number(result.numInsertedOrUpdatedRows ?? 0);
@@ -93,16 +127,15 @@ export class RoomStateService {
         const result = await trx
           .updateTable('room_state')
           .set({ version: next, state: text, updated_by: by, updated_at: now })
-          .where('room_id', '=', roomId)
+          .where('room_id', '=', key)
           .where('version', '=', input.version)
           .executeTakeFirst();
         changed = Number(result.numUpdatedRows);
       }
-      if (changed === 1)
-        await notifyOtherProcesses(trx, this.database.dialect, roomChannel(roomId), next);
+      if (changed === 1) await this.realtime.notifyInTransaction(trx, channel, next);
       return changed === 1;
     });
-    const current = await this.get(roomId);
+    const current = await this.get(board, roomId);
     if (!written) {
       throw new AppError(
         409,
@@ -113,7 +146,7 @@ export class RoomStateService {
         },
       );
     }
-    this.hub.publish(roomChannel(roomId), next);
+    this.realtime.publish(channel, next);
     return current;
   }
 }

@@ -1,0 +1,57 @@
+// The shapes of the applets' HTTP edge: applets, their events, and shared room state.
+import { z } from 'zod';
+import { MessagePost } from '../boards/schema.js';
+import { ReadQuery } from '../chat/schema.js';
+
+export const AppletSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    event_board_id: z.string(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'AppletSummary' });
+
+export const AppletInput = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[\p{L}\p{N} _.-]+$/u, 'may hold letters, digits, space and _ . -'),
+  description: z.string().trim().max(2000).default(''),
+});
+
+export const AppletEventPost = z.strictObject({
+  subject: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  body: MessagePost.shape.body,
+});
+
+/** A room of a board (`id`: the board's or the applet's id). */
+export const RoomParams = z.strictObject({
+  id: z.string().min(1).max(64),
+  room_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'may hold letters, digits and _ . : - (at most 100)'),
+});
+
+export const RoomStateQuery = z.strictObject({
+  after_version: z.coerce.number().int().min(0).optional(),
+  wait: ReadQuery.shape.wait,
+});
+
+export const RoomStateWrite = z.strictObject({
+  version: z.number().int().min(0),
+  state: z.json(),
+});
+
+export const RoomStateSchema = z
+  .object({
+    room_id: z.string(),
+    version: z.number(),
+    state: z.unknown(),
+    updated_by: z.string().nullable(),
+    updated_at: z.string().nullable(),
+  })
+  .meta({ id: 'RoomState' });
