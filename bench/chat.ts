@@ -6,17 +6,14 @@
 // minimal HTTP/1.1 client on a raw socket (the poster uses node:http); this process's CPU use and
 // event-loop delay are printed so a saturated client side shows.
 // AXON_BENCH_CPU_PROF=<dir> runs the server with --cpu-prof into that directory.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  REPO_ROOT,
   cleanUpOnExit,
   fmt,
   loadAverage,
@@ -25,8 +22,11 @@ import {
   ratio,
   say,
   seededRandom,
+  startAxon,
   throwawayPostgres,
+  type RunningServer,
 } from './support.js';
+import { startNodeServer } from '../src/test-support/axon-process.js';
 
 // --quick: small sizes, to check the bench itself; its figures mean nothing.
 const QUICK = process.argv.includes('--quick');
@@ -72,7 +72,6 @@ const RUN_DEADLINE_MS = 10 * 60_000;
 const MAX_POLLS_PER_CLIENT = 10_000;
 const MAX_SSE_CONNECTS_PER_CLIENT = 20;
 const REQUEST_TIMEOUT_MS = 45_000;
-const STARTUP_TIMEOUT_MS = 60_000;
 const RSS_SAMPLE_MS = 100;
 const MAX_ERRORS_PER_RUN = 10_000;
 // The spec's design.
@@ -89,98 +88,49 @@ const SERVER_ENV = {
   AXON_LOGIN_RATE_LIMIT: '100000',
   AXON_REGISTER_RATE_LIMIT: '100000',
 };
-// Inherited settings that would point the server at someone else's database, keys or proxy.
-const STRIPPED_ENV = [
-  'DATABASE_URL',
-  'AXON_SECRET',
-  'AXON_PUBLIC_URL',
-  'AXON_PROXY',
-  'HOST',
-  'PORT',
-];
-
 // ---------------------------------------------------------------------------------------------
 // Cleanup: child processes, temp dirs and databases are undone on any exit, SIGINT included.
 
-const exitCleanups = cleanUpOnExit();
+cleanUpOnExit();
 
 // ---------------------------------------------------------------------------------------------
 // The server child.
 
-interface Server {
-  url: string;
-  pid: number;
-  output(): string;
-  stop(): Promise<void>;
-}
+type Server = RunningServer;
 
-/** `node bin/axon.js start` on PORT=0 with a fresh data directory; resolves once it is up. */
+/**
+ * `node bin/axon.js start` (or the floor server) on a loopback port the system picks, with a fresh
+ * data directory and, on PostgreSQL, a throwaway database; resolves once it says it is up.
+ */
 async function startServer(dialect: Backend): Promise<Server> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'axon-bench-chat-'));
-  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
-  exitCleanups.add(removeDir);
+  if (dialect === 'floor') {
+    const floor = await startNodeServer(
+      ['-e', FLOOR_SERVER_SOURCE],
+      /^Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+)$/,
+    );
+    return {
+      url: floor.url,
+      pid: floor.pid,
+      output: floor.output,
+      stop: async () => void (await floor.stop()),
+    };
+  }
   const database = dialect === 'postgres' ? await throwawayPostgres('axon_bench_chat') : undefined;
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of STRIPPED_ENV) delete env[key];
-  Object.assign(env, SERVER_ENV, {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    AXON_DATA_DIR: dataDir,
-    ...(database === undefined ? {} : { DATABASE_URL: database.url }),
-  });
   const profileDir = process.env.AXON_BENCH_CPU_PROF;
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    dialect === 'floor'
-      ? ['-e', FLOOR_SERVER_SOURCE]
-      : [...nodeArgs, path.join(REPO_ROOT, 'bin', 'axon.js'), 'start'],
-    { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  child.stdin.end();
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const kill = () => {
-    if (running()) child.kill('SIGKILL');
-  };
-  exitCleanups.add(kill);
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (running()) {
-      child.kill('SIGTERM');
-      const graceful = await Promise.race([exited.then(() => true), sleep(10_000, false)]);
-      if (!graceful) kill();
-      await exited;
-    }
-    exitCleanups.delete(kill);
-    await database?.drop();
-    removeDir();
-    exitCleanups.delete(removeDir);
-  };
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`the server was not up in ${STARTUP_TIMEOUT_MS} ms:\n${output}`)),
-        STARTUP_TIMEOUT_MS,
-      );
-      const keep = (chunk: Buffer) => {
-        output = (output + chunk.toString('utf8')).slice(-16_384);
-        const match = /Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`the server exited during start-up:\n${output}`));
-      });
-    });
-    return { url, pid: child.pid!, output: () => output, stop };
+    const server = await startAxon(
+      { ...SERVER_ENV, ...(database === undefined ? {} : { DATABASE_URL: database.url }) },
+      { nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir] },
+    );
+    return {
+      ...server,
+      stop: async () => {
+        await server.stop();
+        await database?.drop();
+      },
+    };
   } catch (error) {
-    await stop();
+    await database?.drop();
     throw error;
   }
 }
