@@ -49,20 +49,20 @@ export async function startServer(dialect: Backend): Promise<Server> {
 // stream and answers every parked long poll, in one loop. Axon cannot beat it on this machine; the
 // difference between the two is what Axon's own work costs.
 export const FLOOR_SERVER_SOURCE = `
-export const http = require('node:http');
-export const { randomUUID } = require('node:crypto');
-export const streams = new Set();
-export const parked = new Set();
-export const events = [];
-export const board = randomUUID();
-export const user = randomUUID();
-export const answer = (res, status, data) => {
+const http = require('node:http');
+const { randomUUID } = require('node:crypto');
+const streams = new Set();
+const parked = new Set();
+const events = [];
+const board = randomUUID();
+const user = randomUUID();
+const answer = (res, status, data) => {
   const body = JSON.stringify({ success: true, data, error: null });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 };
-export const after = (cursor) => events.filter((e) => Number(e.cursor) > cursor).slice(0, 100);
-export const server = http.createServer((req, res) => {
+const after = (cursor) => events.filter((e) => Number(e.cursor) > cursor).slice(0, 100);
+const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://floor');
   if (req.method === 'POST') {
     req.resume();
