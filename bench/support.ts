@@ -1,17 +1,20 @@
 // Shared bench plumbing: the server child process, a small HTTP client, percentiles, tables.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import {
+  REPO_ROOT,
+  startAxon as startAxonProcess,
+  startNodeServer,
+  type ChildServer,
+} from '../src/test-support/axon-process.js';
 import { adminQuery, PG_ADMIN_URL } from '../src/test-support/databases.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { REPO_ROOT };
 
 export interface HttpAnswer {
   status: number;
@@ -80,38 +83,15 @@ export function isSuccessEnvelope(body: string): boolean {
   }
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port === 0 ? reject(new Error('no free port')) : resolve(port)));
-    });
-  });
-}
-
 export interface RunningServer {
   url: string;
   /** The server's process id (for its memory, from /proc). */
   pid: number;
-  /** The last few KB the server wrote, for error messages. */
+  /** What the server wrote (the last bytes of each stream), for error messages. */
   output(): string;
-  /** Stops the server and deletes its data directory; safe to call more than once. */
+  /** Stops the server and deletes the data directory it owns; safe to call more than once. */
   stop(): Promise<void>;
 }
-
-const OUTPUT_TAIL = 8192;
-
-// Inherited settings that would point the server at someone else's database, keys or proxy.
-const STRIPPED_ENV = [
-  'DATABASE_URL',
-  'AXON_SECRET',
-  'AXON_PUBLIC_URL',
-  'AXON_PROXY',
-  'AXON_METRICS_TOKEN',
-];
 
 export interface StartOptions {
   /**
@@ -119,92 +99,47 @@ export interface StartOptions {
    * database and secrets) and left in place by stop(). Default: a fresh one, deleted by stop().
    */
   dataDir?: string;
+  /** Node options before the script, e.g. ['--cpu-prof']. */
+  nodeArgs?: string[];
 }
 
 /**
- * Starts `node bin/axon.js start` on a free loopback port with a fresh SQLite data directory (or
- * options.dataDir), and resolves once GET /api/health answers 200. The server is killed if this
- * process exits first.
+ * Starts `node bin/axon.js start` on a loopback port the system picks, with a fresh SQLite data
+ * directory (or options.dataDir), and resolves once it says it is up. The server is killed and
+ * its directory removed if this process exits first, on SIGINT and SIGTERM too.
  */
 export async function startAxon(
   env: Record<string, string>,
-  startupTimeoutMs = 30_000,
   options: StartOptions = {},
 ): Promise<RunningServer> {
+  const cleanups = cleanUpOnExit();
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'axon-bench-')));
-  const port = await freeLoopbackPort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of STRIPPED_ENV) delete childEnv[key];
-  Object.assign(childEnv, env, {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    AXON_DATA_DIR: dataDir,
-  });
-
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'axon.js'), 'start'], {
-    cwd: REPO_ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-
-  // Last resort when the bench dies without reaching stop(): signals skip 'exit' handlers, so they
-  // are turned into an exit first.
-  const onExit = () => {
-    if (running()) child.kill('SIGKILL');
+  const removeDir = () => {
     if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
-  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
+  cleanups.add(removeDir);
+  let server: ChildServer;
+  try {
+    server = await startAxonProcess({
+      env: { ...env, AXON_DATA_DIR: dataDir },
+      nodeArgs: options.nodeArgs,
+    });
+  } catch (error) {
+    removeDir();
+    cleanups.delete(removeDir);
+    throw error;
+  }
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      if (running()) {
-        child.kill('SIGTERM');
-        const graceful = await Promise.race([exited.then(() => true), sleep(5000, false)]);
-        if (!graceful && running()) child.kill('SIGKILL');
-        await exited;
-      }
-      process.off('exit', onExit);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      await server.stop();
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+      cleanups.delete(removeDir);
     })();
     return stopping;
   };
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + startupTimeoutMs;
-  try {
-    for (;;) {
-      if (!running()) throw new Error(`the server exited during start-up:\n${tail}`);
-      if (Date.now() > deadline) {
-        throw new Error(
-          `the server did not answer /api/health in ${startupTimeoutMs} ms:\n${tail}`,
-        );
-      }
-      const answer = await httpRequest({ url: `${url}/api/health`, timeoutMs: 1000 }).catch(
-        () => undefined,
-      );
-      if (answer?.status === 200) break;
-      await sleep(100);
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, pid: child.pid!, output: () => tail, stop };
+  return { url: server.url, pid: server.pid, output: server.output, stop };
 }
 
 export interface RunningBare {
@@ -220,62 +155,22 @@ const answer = { success: true, data: { ok: true }, error: null, timestamp: '200
 const app = Fastify({ logger: false });
 app.get('/', async () => answer);
 await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write('listening ' + app.server.address().port + '\\n');
+process.stdout.write('listening at http://127.0.0.1:' + app.server.address().port + '\\n');
 `;
 
 /** Starts a bare Fastify app (GET / answers a constant JSON) on a loopback port, in a child. */
-export async function startBareFastify(startupTimeoutMs = 15_000): Promise<RunningBare> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', BARE_FASTIFY], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const onExit = () => {
-    if (running()) child.kill('SIGKILL');
+export async function startBareFastify(): Promise<RunningBare> {
+  cleanUpOnExit();
+  const server = await startNodeServer(
+    ['--input-type=module', '-e', BARE_FASTIFY],
+    /^listening at (http:\/\/127\.0\.0\.1:\d+)$/,
+  );
+  return {
+    url: server.url,
+    stop: async () => {
+      await server.stop();
+    },
   };
-  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const stop = async () => {
-    if (running()) {
-      child.kill('SIGTERM');
-      const graceful = await Promise.race([exited.then(() => true), sleep(5000, false)]);
-      if (!graceful && running()) child.kill('SIGKILL');
-      await exited;
-    }
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`bare Fastify did not start in ${startupTimeoutMs} ms:\n${output}`)),
-        startupTimeoutMs,
-      );
-      const keep = (chunk: Buffer) => {
-        output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
-        const match = /listening (\d+)/.exec(output);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`bare Fastify exited during start-up:\n${output}`));
-      });
-    });
-    return { url: `http://127.0.0.1:${port}`, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
 }
 
 /** Nearest-rank percentile (p in 0–100) of unsorted samples; NaN when there are none. */

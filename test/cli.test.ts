@@ -2,136 +2,31 @@
 // PostgreSQL: help, migrate, identity and the instance secret, user create/list/ban/unban, config
 // errors, and `axon start` serving HTTP, stopping cleanly on SIGTERM and keeping its data.
 // The tests in each dialect's block run in order and build on one another's database state.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Dialect } from '../src/server/db/database.js';
+import {
+  REPO_ROOT as ROOT,
+  runAxon,
+  startAxon,
+  type ChildServer as Server,
+  type Env,
+} from '../src/test-support/axon-process.js';
 import { DIALECTS, createTestDatabase, type TestDatabase } from '../src/test-support/databases.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'axon.js');
 const PASSWORD = 'correct horse battery staple';
 const OTHER_SECRET = 'a-different-instance-secret-of-40-chars!';
 
-/** Variables the server reads: the outer environment's values must not leak into the tests. */
-const CONFIG_VARIABLES = ['DATABASE_URL', 'HOST', 'PORT', 'LOG_LEVEL'];
-
-type Env = Record<string, string | undefined>;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface Result extends Exit {
-  stdout: string;
-  stderr: string;
-}
-
-const children = new Set<ChildProcessWithoutNullStreams>();
-
-function spawnAxon(args: string[], env: Env): ChildProcessWithoutNullStreams {
-  const base: Env = { ...process.env };
-  for (const key of Object.keys(base)) {
-    if (key.startsWith('AXON_') || CONFIG_VARIABLES.includes(key)) delete base[key];
-  }
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...base, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('close', () => children.delete(child));
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  return child;
-}
-
-function exitOf(child: ChildProcessWithoutNullStreams): Promise<Exit> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-}
-
 /** Runs `axon ARGS` to completion; stdin gets `input` (or nothing) and is then closed. */
-async function axon(args: string[], env: Env, input = ''): Promise<Result> {
-  const child = spawnAxon(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.on('error', () => undefined); // the CLI may exit before reading its input
-  child.stdin.end(input);
-  const exit = await exitOf(child);
-  return { ...exit, stdout, stderr };
-}
+const axon = (args: string[], env: Env, input = '') => runAxon(args, { env, input });
 
 async function axonJson<T>(args: string[], env: Env, input = ''): Promise<T> {
   const result = await axon(args, env, input);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as T;
-}
-
-interface Server {
-  url: string;
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves once stdout has a line matching the pattern; rejects if the process ends first. */
-  waitForLine: (pattern: RegExp) => Promise<string>;
-  /** SIGTERM, then the exit. */
-  stop: () => Promise<Exit>;
-}
-
-async function startAxon(env: Env): Promise<Server> {
-  const child = spawnAxon(['start'], env);
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-  const exited = exitOf(child);
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const waitForLine = async (pattern: RegExp): Promise<string> => {
-    for (;;) {
-      const line = stdout.split('\n').find((l) => pattern.test(l));
-      if (line !== undefined) return line;
-      const ended = await Promise.race([
-        new Promise<false>((resolve) => waiters.push(() => resolve(false))),
-        exited.then(() => true),
-      ]);
-      if (ended && !stdout.split('\n').some((l) => pattern.test(l))) {
-        throw new Error(
-          `axon start ended before printing ${String(pattern)}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
-        );
-      }
-    }
-  };
-  const up = await waitForLine(/^Axon BBS is up at /);
-  const url = /^Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+) /.exec(up)?.[1];
-  if (url === undefined) throw new Error(`unexpected start line: ${up}`);
-  return {
-    url,
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    waitForLine,
-    stop: () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 interface Envelope<T> {
@@ -190,10 +85,6 @@ beforeAll(() => {
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` (npm test does it)');
   }
-});
-
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
 });
 
 describe('axon help', () => {
@@ -256,7 +147,7 @@ describe.each(DIALECTS)('axon on %s', (dialect: Dialect) => {
     );
 
   async function serve(): Promise<Server> {
-    const server = await startAxon(env);
+    const server = await startAxon({ env });
     servers.push(server);
     return server;
   }
@@ -273,12 +164,7 @@ describe.each(DIALECTS)('axon on %s', (dialect: Dialect) => {
   });
 
   afterAll(async () => {
-    for (const server of servers) {
-      if (server.child.exitCode === null && server.child.signalCode === null) {
-        server.child.kill('SIGKILL');
-        await exitOf(server.child);
-      }
-    }
+    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
     await test?.drop();
   });
 

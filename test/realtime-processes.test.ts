@@ -3,36 +3,22 @@
 // through LISTEN/NOTIFY, in one cursor order with nothing missed or repeated, also across a
 // restart; and on SQLite a reader resumes from a saved cursor after its server restarted (which a
 // waiting long poll and an open stream do not hold up).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REPO_ROOT,
+  startAxon,
+  type ChildServer,
+  type Env,
+} from '../src/test-support/axon-process.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-support/databases.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'axon.js');
 const SECRET = 'realtime-processes-test-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
 
-type Env = Record<string, string>;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface AxonProcess {
-  url: string;
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  /** Sends the signal and resolves with the exit. */
-  stop: (signal?: NodeJS.Signals) => Promise<Exit>;
-}
-
-const children = new Set<ChildProcessWithoutNullStreams>();
 const dataDirs: string[] = [];
 
 function tempDir(): string {
@@ -41,56 +27,11 @@ function tempDir(): string {
   return dir;
 }
 
-/** `axon start` on PORT=0; resolves with the URL it prints, rejects if it ends before that. */
-async function startAxon(env: Env): Promise<AxonProcess> {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(base)) {
-    if (key.startsWith('AXON_') || ['DATABASE_URL', 'HOST', 'PORT', 'LOG_LEVEL'].includes(key))
-      delete base[key];
-  }
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    cwd: ROOT,
-    env: {
-      ...base,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      AXON_REGISTER_RATE_LIMIT: '1000',
-      AXON_LOGIN_RATE_LIMIT: '1000',
-      ...env,
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
+/** `axon start` with the rate limits out of the way of the tests' registrations. */
+function startServer(env: Env): Promise<ChildServer> {
+  return startAxon({
+    env: { AXON_REGISTER_RATE_LIMIT: '1000', AXON_LOGIN_RATE_LIMIT: '1000', ...env },
   });
-  children.add(child);
-  child.stdin.end();
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  let output = '';
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: string) => {
-      output += chunk;
-      const match = /Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match !== null) resolve(match[1]!);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: string) => (output += chunk));
-    void exited.then(() => reject(new Error(`axon start ended before it was up:\n${output}`)));
-  });
-  return {
-    url,
-    child,
-    output: () => output,
-    stop: (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
 }
 
 interface EventJson {
@@ -122,7 +63,7 @@ async function api<T>(
   return { status: response.status, data: (JSON.parse(text) as Envelope<T>).data };
 }
 
-async function register(server: AxonProcess, username: string): Promise<string> {
+async function register(server: ChildServer, username: string): Promise<string> {
   const { data } = await api<{ token: string }>(`${server.url}/api/auth/register/`, {
     method: 'POST',
     body: { username, password: PASSWORD },
@@ -130,7 +71,7 @@ async function register(server: AxonProcess, username: string): Promise<string> 
   return data.token;
 }
 
-async function say(server: AxonProcess, token: string, text: string): Promise<EventJson> {
+async function say(server: ChildServer, token: string, text: string): Promise<EventJson> {
   const { status, data } = await api<EventJson>(`${server.url}/api/chat/post/`, {
     method: 'POST',
     body: { text },
@@ -140,7 +81,7 @@ async function say(server: AxonProcess, token: string, text: string): Promise<Ev
   return data;
 }
 
-async function currentCursor(server: AxonProcess, token: string): Promise<string> {
+async function currentCursor(server: ChildServer, token: string): Promise<string> {
   const { data } = await api<{ next_cursor: string }>(
     `${server.url}/api/chat/read_events/?limit=1`,
     { token },
@@ -153,12 +94,12 @@ interface Poll {
   next_cursor: string;
 }
 
-const longPoll = (server: AxonProcess, token: string, after: string) =>
+const longPoll = (server: ChildServer, token: string, after: string) =>
   api<Poll>(`${server.url}/api/chat/read_events/?after=${after}&wait=30&limit=100`, { token });
 
 /** Long-polls from `after` until `count` events came; returns them in arrival order. */
 async function readEvents(
-  server: () => AxonProcess,
+  server: () => ChildServer,
   token: string,
   after: string,
   count: number,
@@ -180,20 +121,19 @@ function expectStrictlyIncreasing(events: readonly EventJson[]): void {
 }
 
 beforeAll(() => {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` (npm test does it)');
   }
 });
 
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('two server processes on one PostgreSQL database', () => {
   let database: TestDatabase;
-  let a: AxonProcess;
-  let b: AxonProcess;
+  let a: ChildServer;
+  let b: ChildServer;
   let bEnv: Env;
   let alice: string;
   let bob: string;
@@ -205,9 +145,9 @@ describe('two server processes on one PostgreSQL database', () => {
     database = await createTestDatabase('postgres');
     const common = { DATABASE_URL: database.url, AXON_SECRET: SECRET };
     // One after the other: the first migrates the database and creates the instance identity.
-    a = await startAxon({ ...common, AXON_DATA_DIR: tempDir() });
+    a = await startServer({ ...common, AXON_DATA_DIR: tempDir() });
     bEnv = { ...common, AXON_DATA_DIR: tempDir() };
-    b = await startAxon(bEnv);
+    b = await startServer(bEnv);
     [alice, bob] = await Promise.all([register(a, 'alice_rt'), register(a, 'bob_rt')]);
   });
 
@@ -274,8 +214,8 @@ describe('two server processes on one PostgreSQL database', () => {
       const poster = async (
         token: string,
         name: string,
-        first: AxonProcess,
-        second: AxonProcess,
+        first: ChildServer,
+        second: ChildServer,
       ) => {
         const mine: EventJson[] = [];
         for (let i = 0; i < PER_POSTER; i++) {
@@ -326,7 +266,7 @@ describe('two server processes on one PostgreSQL database', () => {
     const exit = await b.stop('SIGTERM');
     expect(exit.code).toBe(0);
     for (let i = 0; i < 10; i++) expected.push((await say(a, alice, `while B was down ${i}`)).id);
-    b = await startAxon(bEnv);
+    b = await startServer(bEnv);
     const resumed = readEvents(() => b, bob, saved, expected.length + 5);
     for (let i = 0; i < 5; i++) expected.push((await say(a, alice, `after B came back ${i}`)).id);
     const events = await resumed;
@@ -340,7 +280,7 @@ describe('two server processes on one PostgreSQL database', () => {
 describe('resume after a server restart on SQLite', () => {
   it('a reader resumes from its saved cursor after the server restarted on the same data directory', async () => {
     const env: Env = { AXON_DATA_DIR: tempDir() };
-    let server = await startAxon(env);
+    let server = await startServer(env);
     try {
       const [token, dave] = await Promise.all([
         register(server, 'carol_rt'),
@@ -386,7 +326,7 @@ describe('resume after a server restart on SQLite', () => {
       });
       expect(await streamEnded).toBe(true);
 
-      server = await startAxon(env);
+      server = await startServer(env);
       const resumed = readEvents(() => server, token, saved, 5);
       const after: EventJson[] = [];
       for (let i = 0; i < 3; i++) after.push(await say(server, token, `after restart ${i}`));

@@ -1,57 +1,26 @@
 // Crash safety of uploads: a server killed with SIGKILL in the middle of an upload (while the file
 // arrives, and just after its last byte) leaves no blob under a valid name that fails its hash and
 // no manifest pointing at a missing blob; after a restart the store verifies and works.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAxon, startAxon, type ChildServer } from '../src/test-support/axon-process.js';
 
-const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'axon-crash-'));
-const env = {
-  ...Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !/^(AXON_|DATABASE_URL|PORT|HOST|LOG_LEVEL)/.test(k),
-    ),
-  ),
-  AXON_DATA_DIR: dataDir,
-  LOG_LEVEL: 'warn',
-  HOST: '127.0.0.1',
-  PORT: '0',
-  AXON_REGISTER_RATE_LIMIT: '1000',
-};
-let server: ChildProcess | undefined;
+const env = { AXON_DATA_DIR: dataDir, AXON_REGISTER_RATE_LIMIT: '1000' };
+let server: ChildServer | undefined;
 
 async function start(): Promise<string> {
-  const child = spawn(process.execPath, ['bin/axon.js', 'start'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`server exited (${code}) before it was up: ${out}`)),
-    );
-  });
+  server = await startAxon({ env });
+  return server.url;
 }
 
+/** SIGKILL; resolves once the process is gone (also when a kill is already under way). */
 async function kill(): Promise<void> {
-  const child = server;
-  if (child === undefined || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-  server = undefined;
+  await server?.stop('SIGKILL');
 }
 
 /** Sends a multipart upload of `size` bytes in pieces; calls `at(sent)` after each piece. */
@@ -142,8 +111,9 @@ describe('a server killed mid-upload', () => {
         path.basename(file),
       );
     }
-    const verify = await run(process.execPath, ['bin/axon.js', 'content', 'verify'], { env });
+    const verify = await runAxon(['content', 'verify'], { env });
     expect(verify.stdout).toMatch(/all valid/);
+    expect(verify.code).toBe(0);
 
     // The restarted server accepts and serves uploads again.
     const again = await start();
@@ -167,18 +137,14 @@ describe('a server killed mid-upload', () => {
   it('names a corrupted blob in axon content verify and exits 1', async () => {
     const [victim] = blobFiles();
     expect(victim).toBeDefined();
-    const { writeFileSync } = await import('node:fs');
     const original = readFileSync(victim!);
     const damaged = Buffer.from(original);
     damaged[50] = damaged[50]! ^ 1;
     writeFileSync(victim!, damaged);
     try {
-      await run(process.execPath, ['bin/axon.js', 'content', 'verify'], { env });
-      expect.unreachable('verify should fail');
-    } catch (error) {
-      const failure = error as { code: number; stdout: string };
-      expect(failure.code).toBe(1);
-      expect(failure.stdout).toContain(`CORRUPT  ${path.basename(victim!)}`);
+      const verify = await runAxon(['content', 'verify'], { env });
+      expect(verify.code).toBe(1);
+      expect(verify.stdout).toContain(`CORRUPT  ${path.basename(victim!)}`);
     } finally {
       writeFileSync(victim!, original);
     }

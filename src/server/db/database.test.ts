@@ -1,9 +1,8 @@
 // The data layer on SQLite and PostgreSQL: migrations, value types, constraints, transactions,
 // the instance identity and session expiry behave the same on both.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAxon } from '../../test-support/axon-process.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test-support/databases.js';
 import { deleteExpiredSessions } from '../modules/accounts/sessions.js';
 import { toUser, USER_COLUMNS } from '../modules/accounts/user.js';
@@ -13,7 +12,6 @@ import { isUniqueViolation } from './errors.js';
 import { MIGRATION_NAMES, migrateToLatest } from './migrate.js';
 import type { NewUser } from './schema.js';
 
-const execFileAsync = promisify(execFile);
 const TABLES = [
   'banned_pubkeys',
   'boards',
@@ -69,15 +67,9 @@ describe.each(DIALECTS)('database on %s', (dialect) => {
   });
 
   it('migrates once, even when two processes start together', async () => {
-    const env = {
-      ...process.env,
-      DATABASE_URL: test.url,
-      AXON_DATA_DIR: test.dir,
-      LOG_LEVEL: 'warn',
-    };
-    const runs = await Promise.all(
-      [1, 2].map(() => execFileAsync(process.execPath, ['bin/axon.js', 'migrate'], { env })),
-    );
+    const env = { DATABASE_URL: test.url, AXON_DATA_DIR: test.dir, LOG_LEVEL: 'warn' };
+    const runs = await Promise.all([1, 2].map(() => runAxon(['migrate'], { env })));
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
     const said = runs.map((r) => r.stdout.trim()).sort();
     expect(said).toEqual([`applied: ${MIGRATION_NAMES.join(', ')}`, 'database is up to date']);
     expect(await migrateToLatest(database)).toEqual([]);

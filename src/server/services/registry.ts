@@ -1,5 +1,5 @@
-// Long-running background services (cleanup now; federation delivery, realtime relay later), with
-// a status that /api/health reports.
+// Long-running background services (session cleanup, retention, presence, the PostgreSQL realtime
+// bridge; federation delivery later), each with a status that /api/health reports.
 export type ServiceState = 'stopped' | 'running' | 'failing';
 
 export interface BackgroundService {

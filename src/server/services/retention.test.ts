@@ -1,9 +1,6 @@
 // Message retention on SQLite and PostgreSQL: runRetention deletes exactly the messages older than
 // their board's message_retention_days (none on keep-forever boards), drops them from search, is
 // idempotent, and `axon cleanup` (as a child process) does the same and says how many it deleted.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
@@ -13,40 +10,11 @@ import {
   startTestApp,
   type TestApp,
 } from '../../test-support/app.js';
+import { runAxon } from '../../test-support/axon-process.js';
 import { DIALECTS } from '../../test-support/databases.js';
 import { runRetention } from './retention.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'axon.js');
 const DAY_MS = 86_400_000;
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `axon ARGS` to completion with only the given configuration in its environment. */
-function axon(args: string[], env: Record<string, string>): Promise<Exit> {
-  const base: Record<string, string | undefined> = { ...process.env };
-  for (const key of Object.keys(base)) {
-    if (key.startsWith('AXON_') || ['DATABASE_URL', 'HOST', 'PORT', 'LOG_LEVEL'].includes(key))
-      delete base[key];
-  }
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.each(DIALECTS)('message retention on %s', (dialect) => {
   let t: TestApp;
@@ -192,7 +160,7 @@ describe.each(DIALECTS)('message retention on %s', (dialect) => {
     expect(await search(word('staleword'))).toEqual([stale]);
     const env = { DATABASE_URL: t.db.url, AXON_DATA_DIR: t.db.dir, LOG_LEVEL: 'warn' };
 
-    const first = await axon(['cleanup'], env);
+    const first = await runAxon(['cleanup'], { env });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('deleted 2 expired message(s)');
@@ -205,7 +173,7 @@ describe.each(DIALECTS)('message retention on %s', (dialect) => {
     expect(await search(word('staleword'))).toEqual([]);
     for (const id of kept) expect(await status(id)).toBe(200);
 
-    const second = await axon(['cleanup'], env);
+    const second = await runAxon(['cleanup'], { env });
     expect(second.code).toBe(0);
     expect(second.stdout.split('\n')[0]).toBe('deleted 0 expired message(s)');
   });

@@ -228,6 +228,7 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
       karma(mod),
     ]);
 
+    const resolving = Date.now();
     const res = await resolve(mod, firstReport.id, {
       action: 'uphold',
       delete_message: true,
@@ -241,7 +242,9 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
       resolution_note: 'spam confirmed',
       message_exists: false,
     });
-    expect(res.json().data.resolved_at).not.toBeNull();
+    const resolvedAt = Date.parse(res.json().data.resolved_at as string);
+    expect(resolvedAt).toBeGreaterThanOrEqual(resolving);
+    expect(resolvedAt).toBeLessThanOrEqual(Date.now());
 
     expect((await getMessage(spamId)).statusCode).toBe(404);
     expect(
