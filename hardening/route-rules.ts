@@ -84,7 +84,7 @@ const account = (fx: Fixtures, actor: Actor) => fx.accounts[actor] ?? fx.other;
 const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<number> => {
   const answer = await send(base, {
     method: 'GET',
-    url: `/api/rooms/${room}/shared_state/`,
+    url: `${room}shared_state/`,
     token: fx.accounts.sysop!.token,
   });
   return answer.status === 200
@@ -476,33 +476,62 @@ export function routeRules(base: string): Record<string, RouteRule> {
       },
       expect: writers,
     },
-    // A room is bound to its board: read and written under that board's rules. Whether visitors
-    // may read a public board's room is left open by the issue (open-or-login).
-    'GET /api/rooms/:room_id/shared_state/': {
+    // A room is bound to its board (or its applet's event board): read and written under that
+    // board's rules. Whether visitors may read a public board's room is left open by the issue.
+    'GET /api/boards/:id/rooms/:room_id/shared_state/': {
       on: {
-        other: (fx) => ({ url: `/api/rooms/${fx.realtimeBoard}/shared_state/` }),
-        restricted: (fx) => ({ url: `/api/rooms/${fx.restrictedRealtimeBoard}/shared_state/` }),
+        other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/rooms/matrix/shared_state/` }),
+        restricted: (fx) => ({
+          url: `/api/boards/${fx.restrictedRealtimeBoard}/rooms/matrix/shared_state/`,
+        }),
       },
       expect: byResource({
         other: (actor) => (actor === 'anonymous' ? 'open-or-login' : readers(actor)),
         restricted: sysopsElseHidden,
       }),
     },
-    'POST /api/rooms/:room_id/shared_state/': {
+    'POST /api/boards/:id/rooms/:room_id/shared_state/': {
       on: {
         other: async (fx) => ({
-          url: `/api/rooms/${fx.realtimeBoard}/shared_state/`,
-          json: { version: await roomVersion(fx, fx.realtimeBoard, base), state: { n: 1 } },
+          url: `/api/boards/${fx.realtimeBoard}/rooms/matrix/shared_state/`,
+          json: {
+            version: await roomVersion(fx, `/api/boards/${fx.realtimeBoard}/rooms/matrix/`, base),
+            state: { n: 1 },
+          },
         }),
         restricted: async (fx) => ({
-          url: `/api/rooms/${fx.restrictedRealtimeBoard}/shared_state/`,
+          url: `/api/boards/${fx.restrictedRealtimeBoard}/rooms/matrix/shared_state/`,
           json: {
-            version: await roomVersion(fx, fx.restrictedRealtimeBoard, base),
+            version: await roomVersion(
+              fx,
+              `/api/boards/${fx.restrictedRealtimeBoard}/rooms/matrix/`,
+              base,
+            ),
             state: { n: 1 },
           },
         }),
       },
       expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'GET /api/applets/:id/rooms/:room_id/shared_state/': {
+      on: {
+        other: (fx) => ({ url: `/api/applets/${fx.applet}/rooms/matrix/shared_state/` }),
+      },
+      expect: byResource({
+        other: (actor) => (actor === 'anonymous' ? 'open-or-login' : readers(actor)),
+      }),
+    },
+    'POST /api/applets/:id/rooms/:room_id/shared_state/': {
+      on: {
+        other: async (fx) => ({
+          url: `/api/applets/${fx.applet}/rooms/matrix/shared_state/`,
+          json: {
+            version: await roomVersion(fx, `/api/applets/${fx.applet}/rooms/matrix/`, base),
+            state: { n: 1 },
+          },
+        }),
+      },
+      expect: byResource({ other: writers }),
     },
 
     // Content: an attachment is readable by whoever may read a message that refers to it.

@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { registerErrorHandling, sendError } from './http/error-handler.js';
 import { webClientRoutes } from './http/web-client.js';
 import { observabilityRoutes } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -66,6 +66,17 @@ export async function buildApp(
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     ajv: undefined,
+    // A path the router cannot take apart (a segment over 100 characters, bad percent-encoding)
+    // is refused in the envelope like any other bad request.
+    frameworkErrors: (error, _request, reply) =>
+      sendError(reply, 400, {
+        code: 'BAD_REQUEST',
+        message:
+          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'a part of the path is longer than 100 characters'
+            : 'the path is malformed',
+        details: null,
+      }),
   });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.setValidatorCompiler(validatorCompiler);

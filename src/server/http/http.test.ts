@@ -2,7 +2,7 @@
 // and validation errors included), request ids, security headers, rate limits, OpenAPI, health
 // and metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test-support/app.js';
+import { bearer, registerUser, startTestApp, type TestApp } from '../../test-support/app.js';
 import { DIALECTS } from '../../test-support/databases.js';
 
 function expectErrorEnvelope(body: unknown, code: string): void {
@@ -37,6 +37,24 @@ describe('HTTP conventions', () => {
     const param = await t.app.inject({ method: 'POST', url: '/api/users/abc/avatar/' });
     expect(param.statusCode).toBe(405);
     expect(param.headers.allow).toBe('GET');
+  });
+
+  it('answers a path segment over the router limit with a 400 envelope', async () => {
+    const res = await t.app.inject({ url: `/api/users/${'a'.repeat(300)}/avatar/` });
+    expect(res.statusCode).toBe(400);
+    expectErrorEnvelope(res.json(), 'BAD_REQUEST');
+  });
+
+  it('answers HEAD of an event stream with its headers and ends it', async () => {
+    const reader = await registerUser(t.app, 'headreader');
+    const res = await t.app.inject({
+      method: 'HEAD',
+      url: '/api/chat/events/stream/',
+      headers: bearer(reader.token),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(res.body).toBe('');
   });
 
   it('accepts routes with or without the trailing slash', async () => {

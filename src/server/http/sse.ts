@@ -67,6 +67,11 @@ export async function streamEvents<E>(
     'X-Content-Type-Options': 'nosniff',
     'X-Request-Id': request.id,
   });
+  // A HEAD asks only for the headers: a stream that never ends would keep it waiting for ever.
+  if (request.method === 'HEAD') {
+    raw.end();
+    return;
+  }
   raw.write('retry: 3000\n\n');
 
   let closed = false;
