@@ -267,7 +267,7 @@ describe('round trips', () => {
     ['empty', 0],
     ['chunk_size', CHUNK_SIZE],
     ['2 chunks + 1', 2 * CHUNK_SIZE + 1],
-  ])('creates from a %s file in two readings or, declared, one', async (_what, size) => {
+  ])('creates from a %s file in two passes or, declared, one', async (_what, size) => {
     const plaintext = randomBytes(size);
     const file = path.join(await tempDirectory(), 'upload.bin');
     await writeFile(file, plaintext);

@@ -141,7 +141,7 @@ export class SourceChangedError extends BitSyncError {
   readonly code = 'BITSYNC_SOURCE_CHANGED';
 
   constructor() {
-    super('the content changed between its two readings');
+    super('the content changed between the two passes of its creation');
     this.name = 'SourceChangedError';
   }
 }
