@@ -25,7 +25,7 @@ function checkDek(dek: Uint8Array): void {
 }
 
 /**
- * A 12-byte big-endian counter, for keys made for one spool or one creation and never kept: each
+ * A 12-byte big-endian counter, for keys made for one creation and never kept: each
  * index is used once under such a key, so a counter is a safe GCM nonce. Never for a DEK.
  */
 export function counterNonce(index: number): Buffer {

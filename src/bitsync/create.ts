@@ -1,8 +1,9 @@
 // Creating content: hash the plaintext, cut it into chunks, seal each under a fresh DEK, store the
 // blobs and describe them in a manifest with one envelope per reader. Content already held is reused.
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { fingerprintOf } from '../crypto/keys.js';
 import type { AddedBlob, BlobFiles, ChunkStore } from './chunk-store.js';
 import {
@@ -13,17 +14,10 @@ import {
   type EncryptedChunkFile,
 } from './chunk-cipher.js';
 import { ChunkBuffers, hashedReading } from './chunker.js';
-import { hashContent, readInChunks, type ContentSource } from './content-source.js';
+import { readInChunks, type ContentSource } from './content-source.js';
 import { recipientKeyObject, withEnvelopes, type RecipientKey } from './envelope.js';
-import { DeclaredHashMismatchError, SourceChangedError } from './errors.js';
-import {
-  BITSYNC_VERSION,
-  CHUNK_SIZE,
-  chunkCount,
-  DEK_BYTES,
-  isHexSha256,
-  NONCE_BYTES,
-} from './format.js';
+import { DeclaredHashMismatchError } from './errors.js';
+import { BITSYNC_VERSION, CHUNK_SIZE, DEK_BYTES, isHexSha256, NONCE_BYTES } from './format.js';
 import { validateManifestMetadata, type Manifest, type ManifestMetadata } from './manifest.js';
 import { CHUNKS_IN_FLIGHT, indexRange, inOrder } from './pipeline.js';
 
@@ -53,12 +47,15 @@ export interface CreateContentOptions {
    * The content_hash the sender declares (an uploader who hashed the file first). With it the
    * content is read once: each chunk is sealed and stored as it arrives, and the hash of the whole
    * is checked at the end; a mismatch deletes every blob written and throws
-   * DeclaredHashMismatchError. Without it a store of local files takes the content in two passes
-   * (ciphertext as it arrives, tags once it is hashed); other stores spool a one-pass stream and
-   * read it twice.
+   * DeclaredHashMismatchError. Without it the content is taken in two passes (ciphertext as it
+   * arrives, tags once it is hashed), in the store's own scratch folder when it keeps local files,
+   * else in a scratch folder made for the creation under `scratchDirectory`.
    */
   declaredContentHash?: string;
-  /** Where a one-pass stream is spooled for a store without local files; defaults to the OS's. */
+  /**
+   * Where a store without local files has the first pass's scratch folder made (0700, removed
+   * afterwards); defaults to the OS's temporary folder.
+   */
   scratchDirectory?: string;
   createdAt?: Date;
   fixedKeyMaterial?: FixedKeyMaterial;
@@ -95,32 +92,42 @@ export async function createContent(options: CreateContentOptions): Promise<Crea
     return createInTwoPasses(options, store.blobFiles, metadata, recipients);
   }
 
-  // A store without local files: the content is read twice (a one-pass stream through the spool).
-  const buffers = new ChunkBuffers();
-  const content = await hashContent(
-    options.source,
-    options.scratchDirectory ?? os.tmpdir(),
-    buffers,
-  );
+  // A store without local files: the same two passes, in a scratch folder of this creation's own.
+  const scratch = await scratchFilesFor(store, options.scratchDirectory ?? os.tmpdir());
   try {
-    const existing = await options.findManifest?.(content.contentHash);
-    if (existing !== undefined) return reuse(existing, content, recipients);
-    return await withDek(options, async (dek) => {
-      const chunks = await sealAndStore(
-        options,
-        dek,
-        content.contentHash,
-        content.chunks(),
-        (n) => {
-          if (n !== chunkCount(content.size)) throw new SourceChangedError();
-        },
-        buffers,
-      );
-      return described(options, dek, content, chunks, metadata, recipients);
-    });
+    return await createInTwoPasses(options, scratch, metadata, recipients);
   } finally {
-    await content.release();
+    await scratch.remove();
   }
+}
+
+/** What a two-pass creation needs of local files: fresh paths, and a way to turn one into a blob. */
+type FirstPassFiles = Pick<BlobFiles, 'scratchFile' | 'adopt'>;
+
+/**
+ * The files of a two-pass creation for a store without local files: a new folder under `parent`
+ * (0700, as mkdtemp makes it) holds the first pass's ciphertext; each blob the second pass finishes
+ * is read back, handed to the store with `put` and deleted. `remove` deletes the folder and
+ * whatever is left in it.
+ */
+async function scratchFilesFor(
+  store: ChunkStore,
+  parent: string,
+): Promise<FirstPassFiles & { remove(): Promise<void> }> {
+  const directory = await mkdtemp(path.join(parent, 'axon-bitsync-create-'));
+  return {
+    scratchFile: () => path.join(directory, randomBytes(12).toString('hex')),
+    async adopt(chunk) {
+      try {
+        // put hashes the bytes again: a file altered since its second pass is refused, not stored.
+        const outcome = await store.put(chunk.hash, await readFile(chunk.file));
+        return { hash: chunk.hash, outcome };
+      } finally {
+        await rm(chunk.file, { force: true });
+      }
+    },
+    remove: () => rm(directory, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -161,24 +168,24 @@ async function createInOnePass(
 }
 
 /**
- * Chunks being encrypted at once in a two-pass creation's first pass. Two, as for the spool: with
- * four, the memory test's peak RSS growth was higher (35–57 MiB against 30–46 for 64 MiB), and the
+ * Chunks being encrypted at once in a two-pass creation's first pass. Two: with four, the memory test's peak RSS growth was higher (35–57 MiB against 30–46 for 64 MiB), and the
  * main thread's reading and hashing, not the depth, sets the pace of this pass.
  */
 const FIRST_PASS_DEPTH = 2;
 
 /**
- * A store of local files, no declared hash: the source is read once. As each chunk arrives its
- * ciphertext — which does not depend on the additional data — is written to the blob's own file
- * while the main thread hashes the whole; once content_hash is known, a second pass over those
- * files adds each tag, fsyncs the file and names it. The content is encrypted and written once,
+ * No declared hash: the source is read once. As each chunk arrives its ciphertext — which does not
+ * depend on the additional data — is written to a file of its own while the main thread hashes the
+ * whole; once content_hash is known, a second pass over those files adds each tag, fsyncs the file
+ * and hands it to `files.adopt` (a store of local files names it; another store is given its bytes).
+ * The content is encrypted and written once,
  * and the plaintext never touches the disk. Between the passes each file is guarded by GMAC under
  * a key that exists only in memory for this creation, so a file altered in between fails the
  * creation (SourceChangedError) instead of becoming a blob that does not hold the content.
  */
 async function createInTwoPasses(
   options: CreateContentOptions,
-  files: BlobFiles,
+  files: FirstPassFiles,
   metadata: ManifestMetadata,
   recipients: KeyObject[],
 ): Promise<CreatedContent> {

@@ -2,10 +2,10 @@
 // (crypto-worker.ts): one job out, one reply back, matched by id. Buffers travel as transferred
 // ArrayBuffers (no copy) both ways.
 
-/** Where sealed bytes go straight from the worker: a new file, or a position in an open file. */
-export type SealTarget = { file: string } | { fd: number; position: number };
-/** Where a blob to open comes from: bytes handed over, or `length` bytes at a position of an open file. */
-export type BlobLocation = { bytes: Uint8Array } | { fd: number; position: number; length: number };
+/** Where sealed bytes go straight from the worker: a new file. */
+export type SealTarget = { file: string };
+/** Where a blob to open comes from: bytes handed over. */
+export type BlobLocation = { bytes: Uint8Array };
 
 /** What the worker checks before decrypting, in the order every reader must follow. */
 export interface OpenChecks {
@@ -13,8 +13,6 @@ export interface OpenChecks {
   expectedHash?: string;
   /** The blob's length, checked after its hash. */
   expectedLength?: number;
-  /** The nonce the blob must start with (a spool segment's own). */
-  expectedNonce?: Uint8Array;
 }
 
 /** What guards a blob file between the two passes of a two-pass seal (see encryptToFileInWorker). */
@@ -45,8 +43,6 @@ export interface OpenJob extends OpenChecks {
   key: Uint8Array;
   aad: Uint8Array;
   from: BlobLocation;
-  /** A buffer to decrypt into (when large enough), instead of a fresh one. */
-  into?: Uint8Array;
 }
 export interface OpenFileJob extends OpenChecks {
   op: 'openFile';

@@ -1,5 +1,5 @@
 // One crypto worker thread (started by crypto-workers.ts): AES-256-GCM and SHA-256 over whole
-// chunks, and the blob files and spool segments it reads and writes itself. Every cryptographic
+// chunks, and the blob files it reads and writes itself. Every cryptographic
 // operation is node:crypto's.
 import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -146,21 +146,13 @@ async function writeNewFile(file: string, parts: Buffer[], sync: boolean): Promi
   fs.closeSync(fd);
 }
 
-// Sealed straight into a file: a new blob file (created, written, fsynced, closed) or a segment at a
-// position of an open spool. The ciphertext never leaves this thread; the plaintext buffer goes back
-// to a caller that asks, to be filled again.
+// Sealed straight into a new blob file (created, written, fsynced, closed). The ciphertext never
+// leaves this thread; the plaintext buffer goes back to a caller that asks, to be filled again.
 async function sealToFile(job: SealToFileJob): Promise<Done> {
   const { parts, hash } = sealParts({ ...job, op: 'seal' });
-  if ('file' in job.target) await writeNewFile(job.target.file, parts, true);
-  else writeAll(job.target.fd, parts, job.target.position);
+  await writeNewFile(job.target.file, parts, true);
   if (!job.giveBack) return { result: { hash }, transfer: [] };
   return { result: { hash, plaintext: job.plaintext }, transfer: [bufferOf(job.plaintext)] };
-}
-
-function readBlob(from: OpenJob['from']): Buffer {
-  if ('bytes' in from) return view(from.bytes);
-  if (from.length > MAX_BLOB_BYTES) throw new RangeError('no blob or segment is that long');
-  return readInto(from.fd, blobBuffer(), from.length, from.position);
 }
 
 // Checks run in the order every reader must follow: hash, length, tag. No plaintext leaves this
@@ -181,9 +173,6 @@ function openSealed(
   }
   if (sealed.length < NONCE_BYTES + TAG_BYTES) return 'authentication_failed';
   const nonce = sealed.subarray(0, NONCE_BYTES);
-  if (job.expectedNonce !== undefined && !nonce.equals(view(job.expectedNonce))) {
-    return 'authentication_failed';
-  }
   const decipher = createDecipheriv('aes-256-gcm', job.key, nonce);
   decipher.setAAD(job.aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
@@ -211,14 +200,8 @@ function openSealed(
   return plaintext;
 }
 
-// Into the buffer handed over when it is long enough.
 function open(job: OpenJob): Done {
-  const sealed = readBlob(job.from);
-  const into =
-    job.into !== undefined && job.into.length >= sealed.length - NONCE_BYTES - TAG_BYTES
-      ? view(job.into)
-      : undefined;
-  const opened = openSealed(job, sealed, into);
+  const opened = openSealed(job, view(job.from.bytes));
   if (typeof opened === 'string') return { result: { failure: opened }, transfer: [] };
   const plaintext = new Uint8Array(opened.buffer, opened.byteOffset, opened.length);
   return { result: { plaintext }, transfer: opened.length > 0 ? [bufferOf(plaintext)] : [] };

@@ -1,7 +1,7 @@
 // The crypto worker pool: results match node:crypto on the main thread, failures come back as
 // answers, and handing bytes over never takes memory the caller still owns.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -233,57 +233,6 @@ describe('crypto workers', () => {
     const sealing = sealToFileInWorker(key, nonce, aad, randomBytes(10), true, { file }, false);
     await expect(sealing).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readdir(directory)).toEqual([]);
-  });
-
-  it('seals segments at their places in an open file and opens them from there', async () => {
-    const directory = await tempDirectory();
-    const handle = await open(path.join(directory, 'spool'), 'w+');
-    try {
-      const pieces = [randomBytes(3000), randomBytes(2000)];
-      const length = (index: number) => pieces[index]!.length + 28;
-      // Written out of order, each at its own position.
-      await sealToFileInWorker(
-        key,
-        nonce,
-        aad,
-        Buffer.from(pieces[1]!),
-        false,
-        { fd: handle.fd, position: 4000 },
-        false,
-      );
-      await sealToFileInWorker(
-        key,
-        nonce,
-        aad,
-        Buffer.from(pieces[0]!),
-        false,
-        { fd: handle.fd, position: 0 },
-        false,
-      );
-      for (const [index, position] of [
-        [0, 0],
-        [1, 4000],
-      ] as const) {
-        const from = { fd: handle.fd, position, length: length(index) };
-        const opened = await openInWorker(key, aad, from, { expectedNonce: nonce });
-        expect('plaintext' in opened && opened.plaintext.equals(pieces[index]!)).toBe(true);
-        // Into a buffer given for it, when it is large enough.
-        const into = Buffer.allocUnsafeSlow(5000);
-        const reused = await openInWorker(key, aad, from, { expectedNonce: nonce }, into);
-        expect('plaintext' in reused && reused.plaintext.equals(pieces[index]!)).toBe(true);
-        expect('plaintext' in reused && reused.plaintext.buffer.byteLength).toBe(5000);
-      }
-      const elsewhere = { fd: handle.fd, position: 0, length: length(0) };
-      expect(await openInWorker(key, aad, elsewhere, { expectedNonce: randomBytes(12) })).toEqual({
-        failure: 'authentication_failed',
-      });
-      const short = { fd: handle.fd, position: 4000, length: length(1) + 1 };
-      expect(await openInWorker(key, aad, short, { expectedLength: length(1) + 1 })).toEqual({
-        failure: 'wrong_length',
-      });
-    } finally {
-      await handle.close();
-    }
   });
 
   it('copies a view into a larger buffer rather than taking the whole buffer', async () => {

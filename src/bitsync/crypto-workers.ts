@@ -183,11 +183,6 @@ function dispatch(job: Job, handedOver: Uint8Array): Promise<JobResult> {
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 /** A small input copied to its own exact buffer: a view into Node's shared pool would clone the pool. */
 const exact = (bytes: Uint8Array) => new Uint8Array(bytes);
-/** The checks as a job carries them: the nonce, if any, in its own buffer. */
-const ownChecks = (checks: OpenChecks): OpenChecks => ({
-  ...checks,
-  ...(checks.expectedNonce === undefined ? {} : { expectedNonce: exact(checks.expectedNonce) }),
-});
 
 /**
  * AES-256-GCM: nonce ‖ ciphertext ‖ tag (in parts), and optionally its SHA-256. `plaintext` is
@@ -246,30 +241,23 @@ export async function sealToFileInWorker(
 }
 
 /**
- * Fetches the blob (bytes given are handed over), checks it as `checks` says and opens
- * nonce ‖ ciphertext ‖ tag, into `into` (handed over) when it is large enough.
+ * Checks the blob (its bytes are handed over) as `checks` says and opens nonce ‖ ciphertext ‖ tag.
  */
 export async function openInWorker(
   key: Uint8Array,
   aad: Uint8Array,
   from: BlobLocation,
   checks: OpenChecks = {},
-  into?: Uint8Array,
 ): Promise<Opened> {
-  const handedOver = 'bytes' in from ? transferable(from.bytes) : undefined;
-  const target = into === undefined ? undefined : transferable(into);
+  const handedOver = transferable(from.bytes);
   const job: OpenJob = {
     op: 'open',
     key: exact(key),
     aad: exact(aad),
-    from: handedOver === undefined ? from : { bytes: handedOver },
-    ...ownChecks(checks),
-    ...(target === undefined ? {} : { into: target }),
+    from: { bytes: handedOver },
+    ...checks,
   };
-  const transfer = [handedOver, target].flatMap((bytes) =>
-    bytes === undefined ? [] : [bytes.buffer as ArrayBuffer],
-  );
-  const result = await leastBusyWorker().run(nextId++, job, transfer);
+  const result = await dispatch(job, handedOver);
   // Only a job that reads a file by name can find it missing or changed.
   if (result.failure === 'missing' || result.failure === 'changed') {
     throw new Error('crypto worker found no blob it was given');
@@ -299,7 +287,7 @@ export async function openFileInWorker(
       aad: exact(aad),
       file,
       slot,
-      ...ownChecks(checks),
+      ...checks,
     };
     const result = await leastBusyWorker().run(nextId++, job, []);
     if (result.failure === 'changed') throw new Error('crypto worker answered for another job');

@@ -134,15 +134,14 @@ export class RangeNotSatisfiableError extends BitSyncError {
 }
 
 /**
- * The content changed between a creation's two readings: a re-readable source gave different bytes
- * the second time, or a file the first pass wrote (a spool, a half-sealed blob) was altered before
- * the second. Nothing was kept.
+ * The content changed between a creation's two passes: a file the first pass wrote (a half-sealed
+ * blob) was altered before the second. Nothing was kept.
  */
 export class SourceChangedError extends BitSyncError {
   readonly code = 'BITSYNC_SOURCE_CHANGED';
 
   constructor() {
-    super('the content changed between its two readings');
+    super('the content changed between the two passes of its creation');
     this.name = 'SourceChangedError';
   }
 }

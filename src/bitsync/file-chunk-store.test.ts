@@ -251,15 +251,13 @@ describe('FileChunkStore', () => {
 
   it('sweeps scratch files older than the cut-off and keeps fresh ones', async () => {
     const store = await tempStore();
-    const stale = path.join(store.scratchDirectory, 'spool-stale.spool');
+    const stale = path.join(store.scratchDirectory, 'first-pass-stale');
     const fresh = path.join(store.scratchDirectory, 'put-fresh.partial');
     await writeFile(stale, 'x');
     await writeFile(fresh, 'y');
     const longAgo = new Date(Date.now() - 48 * 3600_000);
     await utimes(stale, longAgo, longAgo);
-    expect(await store.sweepScratch(new Date(Date.now() - 3600_000))).toEqual([
-      'spool-stale.spool',
-    ]);
+    expect(await store.sweepScratch(new Date(Date.now() - 3600_000))).toEqual(['first-pass-stale']);
     expect(await readdir(store.scratchDirectory)).toEqual(['put-fresh.partial']);
   });
 });

@@ -1,4 +1,4 @@
-// Writing a blob or spool segment that is held in parts (nonce, ciphertext, tag) with one gathered
+// Writing a blob that is held in parts (nonce, ciphertext, tag) with one gathered
 // write, so the parts are never joined into a copy first.
 import type { FileHandle } from 'node:fs/promises';
 

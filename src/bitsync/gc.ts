@@ -15,7 +15,7 @@ export interface CollectGarbageOptions {
    * progress has stored blobs whose manifest is not committed yet.
    */
   blobGraceMs?: number;
-  /** Scratch files are removed once untouched this long (a spool of a slow upload is still in use). */
+  /** Scratch files are removed once untouched this long (the first pass of a slow upload is still in use). */
   scratchGraceMs?: number;
   now?: Date;
 }

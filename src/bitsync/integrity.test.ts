@@ -326,7 +326,7 @@ describe('collectGarbage', () => {
       });
     const kept = await create(randomBytes(CHUNK_SIZE + 1));
     const dropped = await create(randomBytes(CHUNK_SIZE * 2));
-    const stale = path.join(store.scratchDirectory, 'spool-crashed.spool');
+    const stale = path.join(store.scratchDirectory, 'first-pass-crashed');
     await writeFile(stale, 'left by a crash');
     const longAgo = new Date(Date.now() - 48 * 3600_000);
     await utimes(stale, longAgo, longAgo);
@@ -334,7 +334,7 @@ describe('collectGarbage', () => {
     // Within the grace period nothing is removed: an upload may not have committed its manifest.
     const early = await collectGarbage({ store, referenced: [kept.manifest] });
     expect(early.removedBlobs).toEqual([]);
-    expect(early.removedScratch).toEqual(['spool-crashed.spool']);
+    expect(early.removedScratch).toEqual(['first-pass-crashed']);
     expect(early.sparedBlobs.sort()).toEqual([...dropped.manifest.chunks].sort());
 
     const report = await collectGarbage({ store, referenced: [kept.manifest], blobGraceMs: -1000 });

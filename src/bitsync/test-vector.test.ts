@@ -1,12 +1,13 @@
 // The published test vector, both ways: this writer produces exactly its blobs and manifest from its
 // inputs, and blobs made from the vector's rules by plain node:crypto are read back by this reader.
 import { createCipheriv, createHash, createPrivateKey } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../crypto/keys.js';
+import type { ChunkStore } from './chunk-store.js';
 import { createContent } from './create.js';
 import { openEnvelope } from './envelope.js';
 import { FileChunkStore } from './file-chunk-store.js';
@@ -36,6 +37,19 @@ async function tempStore(): Promise<FileChunkStore> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'axon-bitsync-vector-test-'));
   roots.push(root);
   return FileChunkStore.open(root);
+}
+
+/** The same store without its local files, as a remote store is used: only through ChunkStore. */
+function withoutLocalFiles(store: FileChunkStore): ChunkStore {
+  return {
+    has: (hash) => store.has(hash),
+    get: (hash) => store.get(hash),
+    put: (hash, blob) => store.put(hash, blob),
+    add: (chunk) => store.add(chunk),
+    flush: () => store.flush(),
+    delete: (hash) => store.delete(hash),
+    list: () => store.list(),
+  };
 }
 
 async function plaintextOfRule(): Promise<Buffer> {
@@ -69,10 +83,14 @@ describe('the published test vector', () => {
     expect(openEnvelope(manifest, privateKey).toString('hex')).toBe(vector.dek_hex);
   });
 
-  it('is what this writer produces from the same inputs', async () => {
+  it.each([
+    ['a store of files', false],
+    ['a store without local files', true],
+  ])('is what this writer produces from the same inputs, into %s', async (_what, remote) => {
     const store = await tempStore();
     const { manifest } = await createContent({
-      store,
+      store: remote ? withoutLocalFiles(store) : store,
+      scratchDirectory: store.scratchDirectory,
       source: vectorPlaintext(),
       metadata: VECTOR_METADATA,
       instanceKey: vector.rsa_key.public_key_pem,
@@ -97,6 +115,7 @@ describe('the published test vector', () => {
       expect(blob.subarray(-16).toString('hex')).toBe(chunk.tag_hex);
       if (chunk.blob_base64 !== undefined) expect(blob.toString('base64')).toBe(chunk.blob_base64);
     }
+    expect(await readdir(store.scratchDirectory)).toEqual([]);
   });
 
   it('is read back by this reader from blobs made independently with node:crypto', async () => {
