@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.js';
+import { authenticateLargeBodies } from './http/auth.js';
 import { registerErrorHandling, sendError } from './http/error-handler.js';
 import { webClientRoutes } from './http/web-client.js';
 import { observabilityRoutes } from './http/observability.js';
@@ -95,6 +96,7 @@ export async function buildApp(
 
   registerErrorHandling(app);
   limitBodyTime(app, ctx.config.timeouts);
+  authenticateLargeBodies(ctx, app);
   // Helmet's middleware is built once here; @fastify/helmet rebuilt it (parsing the CSP) per request.
   const securityHeaders = helmet({
     contentSecurityPolicy: {

@@ -1,5 +1,5 @@
 // Bearer-token authentication and the permission gate every route uses.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { can, isBanActive, type Action } from '../modules/accounts/permissions.js';
 import type { Session } from '../modules/accounts/sessions.js';
@@ -43,4 +43,28 @@ export async function authorize(
   if (!can(session.user, action))
     throw forbidden(`this account may not ${action.replace('_', ' ')}`);
   return session;
+}
+
+/** The largest body read from a client that has shown no session (register, login, recovery). */
+export const ANONYMOUS_BODY_LIMIT = 16 * 1024;
+
+/**
+ * Refuses, before a byte of it is read, a body larger than ANONYMOUS_BODY_LIMIT (or of unknown
+ * length) from a client without a live session: only accounts may make the server read and hold
+ * up to a MiB (or an upload) for them. The connection closes after the 401, leaving the body unread.
+ */
+export function authenticateLargeBodies(ctx: AppContext, app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    const unknownLength = request.headers['transfer-encoding'] !== undefined;
+    if (!unknownLength && !(length > ANONYMOUS_BODY_LIMIT)) return;
+    // Past the route's own limit Fastify answers 413 from the header alone, reading nothing.
+    if (!unknownLength && length > request.routeOptions.bodyLimit) return;
+    try {
+      await authenticate(ctx, request);
+    } catch (error) {
+      void reply.header('Connection', 'close');
+      throw error;
+    }
+  });
 }

@@ -45,6 +45,18 @@ describe('HTTP conventions', () => {
     expectErrorEnvelope(res.json(), 'BAD_REQUEST');
   });
 
+  it('refuses a large body from a client without a session before reading it', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/messages/',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ subject: 'x', body: 'y'.repeat(64 * 1024) }),
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers.connection).toBe('close');
+    expectErrorEnvelope(res.json(), 'UNAUTHORIZED');
+  });
+
   it('answers HEAD of an event stream with its headers and ends it', async () => {
     const reader = await registerUser(t.app, 'headreader');
     const res = await t.app.inject({
