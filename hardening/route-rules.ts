@@ -276,8 +276,12 @@ export function routeRules(base: string): Record<string, RouteRule> {
           json: { delta: 1, reason: 'matrix' },
         }),
       },
-      // Nobody but a sysop raises their own karma, nor a sysop's.
-      expect: byResource({ own: sysops, other: moderators, restricted: sysops }),
+      // Nobody changes their own karma (a sysop neither); only a sysop changes a sysop's.
+      expect: byResource({
+        own: (actor) => (actor === 'sysop' ? 'forbid' : sysops(actor)),
+        other: moderators,
+        restricted: sysops,
+      }),
     },
     'POST /api/messages/:id/report/': {
       on: {
@@ -385,7 +389,12 @@ export function routeRules(base: string): Record<string, RouteRule> {
         other: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].otherMessage}/` }),
         restricted: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].restrictedMessage}/` }),
       },
-      expect: readRule(readers),
+      // A banned key's messages are hidden from everyone, its author included, as in every list.
+      expect: byResource({
+        own: (actor) => (actor === 'banned_pubkey' ? 'hidden' : readers(actor)),
+        other: readers,
+        restricted: sysopsElseHidden,
+      }),
     },
     'DELETE /api/messages/:id/': {
       on: {
@@ -517,8 +526,9 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: {
         other: (fx) => ({ url: `/api/applets/${fx.applet}/rooms/matrix/shared_state/` }),
       },
+      // An applet's event board is for members: visitors are told its rooms are not there.
       expect: byResource({
-        other: (actor) => (actor === 'anonymous' ? 'open-or-login' : readers(actor)),
+        other: (actor) => (actor === 'anonymous' ? 'hidden' : readers(actor)),
       }),
     },
     'POST /api/applets/:id/rooms/:room_id/shared_state/': {

@@ -253,6 +253,9 @@ async function run(long: boolean): Promise<CheckResult> {
     );
     const open = () => pausedPorts.filter((port) => holdsConnectionFrom(server.pid, port));
     const streams = (async () => {
+      // The server may not have accepted every reader yet: wait (bounded) until it holds them all.
+      for (let tries = 0; tries < 100 && open().length < pausedPorts.length; tries++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       let posted = 0;
       while (open().length > 0 && posted < SSE_POST_CAP_BYTES) {
         const answer = await api(server.url, 'POST', `/api/boards/${boardId}/post_event/`, {
