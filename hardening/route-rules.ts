@@ -563,6 +563,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'GET /api/content/stream/:hash/': contentRule('stream'),
     'GET /api/content/metadata/:hash/': contentRule('metadata'),
+    'POST /api/content/media_token/:hash/': contentRule('media_token'),
   };
 
   // The event buses: read, stream and presence alike, for AxonChat, realtime boards and applets.
@@ -587,8 +588,9 @@ export function routeRules(base: string): Record<string, RouteRule> {
 }
 
 /** Own: attached to the actor's public message. Other: attached to a PM between two other users
- * (only those two may read it). Restricted: attached to a message on the sysops' board. */
-function contentRule(kind: 'stream' | 'metadata'): RouteRule {
+ * (only those two may read it). Restricted: attached to a message on the sysops' board. A media
+ * token is the same read rule, for members only (it is tied to a session). */
+function contentRule(kind: 'stream' | 'metadata' | 'media_token'): RouteRule {
   const url = (hash: string) => ({ url: `/api/content/${kind}/${hash}/` });
   return {
     on: {
@@ -597,7 +599,7 @@ function contentRule(kind: 'stream' | 'metadata'): RouteRule {
       restricted: (fx, actor) => url(fx.per[actor].restrictedUpload),
     },
     expect: byResource({
-      own: readers,
+      own: kind === 'media_token' ? members : readers,
       other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
       restricted: sysopsElseHidden,
     }),

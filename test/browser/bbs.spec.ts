@@ -89,6 +89,9 @@ test('a new user registers, posts an image, replies, searches and writes to anot
   const image = page.getByRole('img', { name: 'sunset.png' });
   await expect(image).toBeVisible();
   await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+  // Through a media token for that image alone: the session token never goes into a URL.
+  await expect(image).toHaveAttribute('src', /[?&]media_token=/);
+  await expect(image).not.toHaveAttribute('src', /access_token/);
   await expect(page.getByRole('article').first()).toContainText('✔ signed');
   // The download button fetches it with the session, showing progress, and saves the same bytes.
   const [download] = await Promise.all([

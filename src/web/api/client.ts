@@ -120,9 +120,3 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const envelope = (await response.json()) as Envelope<T>;
   return envelope.data as T;
 }
-
-/** The URL of a piece of content for elements that cannot send headers (<img>, <video>). */
-export function contentUrl(hash: string): string {
-  const session = sessionStore.get();
-  return withQuery(`/api/content/stream/${hash}/`, { access_token: session?.token });
-}

@@ -1,6 +1,6 @@
 // A message's attachments: images and video inline, everything else a download with progress.
 import { useState } from 'react';
-import { contentUrl } from '../api/client';
+import { useMediaUrl } from '../api/media';
 import { downloadContent, formatBytes, type Progress } from '../api/transfers';
 import type { Attachment } from '../api/types';
 import { Button } from './controls';
@@ -49,6 +49,30 @@ function Download({ attachment }: { attachment: Attachment }) {
   );
 }
 
+/** An image or a video shown in place, through a media token (elements cannot send headers). */
+function Inline({ attachment }: { attachment: Attachment }) {
+  const image = INLINE_IMAGE.test(attachment.mime_type);
+  const video = INLINE_VIDEO.test(attachment.mime_type);
+  const src = useMediaUrl(attachment.content_hash);
+  if ((!image && !video) || src === undefined) return null;
+  return image ? (
+    <img
+      src={src}
+      alt={attachment.filename}
+      loading="lazy"
+      className="my-1 max-h-96 max-w-full border border-line"
+    />
+  ) : (
+    <video
+      src={src}
+      controls
+      preload="metadata"
+      className="my-1 max-h-96 max-w-full"
+      aria-label={attachment.filename}
+    />
+  );
+}
+
 export function AttachmentList({ attachments }: { attachments: Attachment[] }) {
   if (attachments.length === 0) return null;
   return (
@@ -58,23 +82,7 @@ export function AttachmentList({ attachments }: { attachments: Attachment[] }) {
           <p className="text-sm text-phosphor-dim">
             {a.filename} · {a.mime_type} · {formatBytes(a.size)}
           </p>
-          {INLINE_IMAGE.test(a.mime_type) && (
-            <img
-              src={contentUrl(a.content_hash)}
-              alt={a.filename}
-              loading="lazy"
-              className="my-1 max-h-96 max-w-full border border-line"
-            />
-          )}
-          {INLINE_VIDEO.test(a.mime_type) && (
-            <video
-              src={contentUrl(a.content_hash)}
-              controls
-              preload="metadata"
-              className="my-1 max-h-96 max-w-full"
-              aria-label={a.filename}
-            />
-          )}
+          <Inline attachment={a} />
           <Download attachment={a} />
         </li>
       ))}

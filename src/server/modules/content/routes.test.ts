@@ -14,6 +14,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { MediaTokens } from './media-tokens.js';
 import { parseRange } from './routes.js';
 
 interface Answer {
@@ -330,6 +331,76 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
     expect(download.headers.get('cache-control')).toBe('no-store');
     expect(download.headers.get('content-disposition')).toContain('attachment;');
     expect(download.headers.get('content-type')).toBe('application/octet-stream');
+  });
+
+  it('reads media through a token scoped to one hash and one session, never the session token', async () => {
+    const bytes = randomBytes(4000);
+    const hashA = (await answer(await upload(alice, bytes, 'a.png', 'image/png'))).data
+      .content_hash;
+    const hashB = (await answer(await upload(alice, randomBytes(4000), 'b.png', 'image/png'))).data
+      .content_hash;
+    const mint = (hash: string, token?: string) =>
+      fetch(`${base}/api/content/media_token/${hash}/`, {
+        method: 'POST',
+        headers: token === undefined ? {} : bearer(token),
+      });
+    const tokenOf = async (res: Response) =>
+      ((await res.json()) as { data: { media_token: string; expires_at: string } }).data;
+    const viaToken = (hash: string, token: string) =>
+      fetch(`${base}/api/content/stream/${hash}/?media_token=${encodeURIComponent(token)}`);
+
+    const issued = await mint(hashA, alice.token);
+    expect(issued.status).toBe(200);
+    const { media_token: token, expires_at: expiresAt } = await tokenOf(issued);
+    const lifetime = Date.parse(expiresAt) - Date.now();
+    expect(lifetime).toBeGreaterThan(9 * 60 * 1000);
+    expect(lifetime).toBeLessThanOrEqual(10 * 60 * 1000);
+    const read = await viaToken(hashA, token);
+    expect(read.status).toBe(200);
+    expect(Buffer.from(await read.arrayBuffer()).equals(bytes)).toBe(true);
+
+    // Another hash, even one the same user may read: refused.
+    const other = await viaToken(hashB, token);
+    expect(other.status).toBe(403);
+    expect((await answer(other)).error.code).toBe('FORBIDDEN');
+    // Not a session token: a media token in the Authorization header is refused.
+    const asBearer = await fetch(`${base}/api/user/profile/`, { headers: bearer(token) });
+    expect(asBearer.status).toBe(401);
+    // The session token itself is no longer taken from the URL.
+    const inUrl = await fetch(`${base}/api/content/stream/${hashA}/?access_token=${alice.token}`);
+    expect(inUrl.status).toBe(400);
+    expect((await answer(inUrl)).error.code).toBe('VALIDATION_ERROR');
+    expect((await viaToken(hashA, alice.token)).status).toBe(401);
+
+    // Only for what the user may read, and only with a session.
+    expect((await mint(hashA, bob.token)).status).toBe(404);
+    expect((await mint(hashA)).status).toBe(401);
+
+    // An expired token: issued eleven minutes ago for this very session and hash.
+    const session = await t.ctx.sessions.resolve(t.ctx.database.db, alice.token);
+    const old = await new MediaTokens(t.ctx.keys.tokenKey).issue(
+      session,
+      hashA,
+      Date.now() - 11 * 60 * 1000,
+    );
+    const expired = await viaToken(hashA, old.token);
+    expect(expired.status).toBe(401);
+    expect((await answer(expired)).error.code).toBe('INVALID_TOKEN');
+
+    // Ending the session ends its media tokens.
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { username: alice.username, password: alice.password },
+    });
+    const second = login.json().data.token as string;
+    const fromSecond = (await tokenOf(await mint(hashA, second))).media_token;
+    expect((await viaToken(hashA, fromSecond)).status).toBe(200);
+    await t.app.inject({ method: 'POST', url: '/api/auth/logout/', headers: bearer(second) });
+    const revoked = await viaToken(hashA, fromSecond);
+    expect(revoked.status).toBe(401);
+    expect((await answer(revoked)).error.code).toBe('SESSION_EXPIRED');
+    expect((await viaToken(hashA, token)).status).toBe(200);
   });
 
   it('never serves active content inline', async () => {

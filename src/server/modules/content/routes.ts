@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js';
 import type { AppContext } from '../../context.js';
-import { authorize, optionalUser } from '../../http/auth.js';
+import { authenticate, authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError, fieldError } from '../../http/errors.js';
 import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
@@ -16,9 +16,11 @@ import {
   AttachmentSchema,
   ContentMetadata,
   HashParam,
+  MediaToken,
   UploadHeaders,
   UploadLimits,
 } from './schema.js';
+import { MediaTokens } from './media-tokens.js';
 import type { Attachment } from './service.js';
 
 const INLINE_TYPES =
@@ -178,6 +180,31 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
   });
 
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const mediaTokens = new MediaTokens(ctx.keys.tokenKey);
+
+  r.post(
+    '/api/content/media_token/:hash/',
+    {
+      schema: {
+        tags: ['content'],
+        summary:
+          'A ten-minute token that reads this one content, for <img>/<video> URLs ' +
+          '(?media_token=); it ends with the session',
+        params: HashParam,
+        response: { 200: envelopeOf(MediaToken) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      // The same read rule as the content itself: no token for what the user may not read.
+      await ctx.content.readable(session.user, request.params.hash);
+      const issued = await mediaTokens.issue(session, request.params.hash);
+      return ok({
+        media_token: issued.token,
+        expires_at: new Date(issued.expiresAt).toISOString(),
+      });
+    },
+  );
 
   r.get(
     '/api/content/stream/:hash/',
@@ -193,19 +220,23 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
             .max(8)
             .optional()
             .describe('present: exactly the bytes whose SHA-256 is the hash'),
-          access_token: z
+          media_token: z
             .string()
             .max(2048)
             .optional()
-            .describe('for <img>/<video>, which cannot send headers'),
+            .describe(
+              'for <img>/<video>, which cannot send headers: a token from POST ' +
+                '/api/content/media_token/{hash}/ for this hash (never the session token)',
+            ),
         }),
       },
     },
     async (request, reply) => {
-      if (request.headers.authorization === undefined && request.query.access_token !== undefined) {
-        request.headers.authorization = `Bearer ${request.query.access_token}`;
-      }
-      const user = await optionalUser(ctx, request);
+      const mediaToken = request.query.media_token;
+      const user =
+        mediaToken === undefined
+          ? await optionalUser(ctx, request)
+          : await mediaTokens.resolve(ctx.database.db, mediaToken, request.params.hash);
       const { manifest, filename, mimeType, isPublic } = await ctx.content.readable(
         user,
         request.params.hash,

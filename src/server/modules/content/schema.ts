@@ -1,4 +1,4 @@
-// The content API's shapes: uploads, the upload limit and a content's manifest metadata.
+// The content API's shapes: uploads, the upload limit, a content's manifest metadata and media tokens.
 import { z } from 'zod';
 
 const contentHash = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex content hash');
@@ -34,3 +34,5 @@ export const ContentMetadata = z.object({
   filename: z.string(),
   mime_type: z.string(),
 });
+
+export const MediaToken = z.object({ media_token: z.string(), expires_at: z.string() });
