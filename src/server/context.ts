@@ -24,6 +24,7 @@ import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
+import { WorkBudget } from './work-budget.js';
 
 export interface AppContext {
   config: Config;
@@ -124,7 +125,7 @@ export function createContext(
     identity,
     sessions,
     services,
-    accounts: new AccountService(database, sessions, realtime),
+    accounts: new AccountService(database, sessions, new WorkBudget(config.work), realtime),
     ignoredPubkeys: new IgnoredPubkeys(database),
     bannedPubkeys,
     boards,
