@@ -44,6 +44,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
+  AXON_LOGIN_DELAYED_MAX: positiveInt(100_000).default(256),
   AXON_WORK_CONCURRENCY: positiveInt(1024).default(2),
   AXON_WORK_QUEUE: positiveInt(100_000).default(64),
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -79,7 +80,7 @@ export interface Config {
   publicUrl: string | undefined;
   proxy: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
-  rateLimits: { loginPerMinute: number; registerPerMinute: number };
+  rateLimits: { loginPerMinute: number; registerPerMinute: number; loginDelayedMax: number };
   /** The budget for Argon2id runs and RSA key generation (src/server/work-budget.ts). */
   work: WorkLimits;
   metricsToken: string | undefined;
@@ -162,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       loginPerMinute: e.AXON_LOGIN_RATE_LIMIT,
       registerPerMinute: e.AXON_REGISTER_RATE_LIMIT,
+      loginDelayedMax: e.AXON_LOGIN_DELAYED_MAX,
     },
     work: { running: e.AXON_WORK_CONCURRENCY, waiting: e.AXON_WORK_QUEUE },
     metricsToken: e.AXON_METRICS_TOKEN,

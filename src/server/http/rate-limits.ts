@@ -1,10 +1,13 @@
 // Per-route rate limits for the expensive or guessable endpoints (login, registration, recovery).
 // Keys are hashed: no IP address or username is kept in clear, even in memory. Behind Tor every
 // client shares one address, so no limit keys on the address, and none on anything a client may
-// change at will (a made-up Authorization header once gave unlimited registrations): login and
-// recovery are limited per account name, registration for the whole instance.
+// change at will (a made-up Authorization header once gave unlimited registrations): registration
+// is limited for the whole instance; login and recovery are slowed down per account name, never
+// refused, so a stranger guessing cannot keep the owner out (docs/security.md, "Rate limits").
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
+import { serverBusy } from '../work-budget.js';
 import { AppError } from './errors.js';
 
 const digest = (value: string) =>
@@ -34,4 +37,70 @@ export function rateLimited(
         ),
     },
   };
+}
+
+export interface AttemptDelays {
+  /** Attempts per account name per minute answered without delay. */
+  freePerMinute: number;
+  /** Delayed attempts that may wait at once in this process; one more gets 503 SERVER_BUSY. */
+  maxDelayed: number;
+}
+
+/** The first delay past the free attempts; each further attempt doubles it, up to the cap. */
+export const FIRST_DELAY_MS = 250;
+export const MAX_DELAY_MS = 10_000;
+/** Account names remembered at once (about 100 bytes each); past it the oldest is forgotten. */
+const MAX_NAMES = 10_000;
+const WINDOW_MS = 60_000;
+
+/**
+ * Per-account-name slowdown for login and recovery. Past the free attempts of the minute, each
+ * attempt waits 250 ms × 2^k (k = attempts past the free ones, minus one), at most 10 s, and is then
+ * answered as usual: the right password still gets in. The wait is a timer, not a worker; how many
+ * attempts may wait at once is bounded.
+ */
+export class AttemptThrottle {
+  private readonly names = new Map<string, { since: number; attempts: number }>();
+  private waiting = 0;
+
+  constructor(private readonly limits: AttemptDelays) {}
+
+  /** Attempts waiting out their delay now (for tests and metrics). */
+  get delayed(): number {
+    return this.waiting;
+  }
+
+  /** Counts an attempt on `name` for `action` and waits out its delay, if any. */
+  async pass(action: string, name: string): Promise<void> {
+    const delay = this.count(`${action}:${digest(name)}`, Date.now());
+    if (delay === 0) return;
+    if (this.waiting >= this.limits.maxDelayed) {
+      throw serverBusy('too many slowed-down attempts are waiting; retry shortly');
+    }
+    this.waiting++;
+    try {
+      await sleep(delay);
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  /** A success ends the slowdown for that name: the owner's next login is not kept waiting. */
+  forgive(action: string, name: string): void {
+    this.names.delete(`${action}:${digest(name)}`);
+  }
+
+  private count(key: string, now: number): number {
+    let entry = this.names.get(key);
+    if (entry === undefined || now - entry.since >= WINDOW_MS) {
+      this.names.delete(key);
+      if (this.names.size >= MAX_NAMES) this.names.delete(this.names.keys().next().value!);
+      entry = { since: now, attempts: 0 };
+      this.names.set(key, entry);
+    }
+    entry.attempts++;
+    const past = entry.attempts - this.limits.freePerMinute;
+    if (past <= 0) return 0;
+    return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(past - 1, 16));
+  }
 }
