@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import type { AxonDatabase } from '../db/database.js';
 import { serverBusy } from '../work-budget.js';
 import { AppError } from './errors.js';
 
@@ -49,9 +51,46 @@ export interface AttemptDelays {
 /** The first delay past the free attempts; each further attempt doubles it, up to the cap. */
 export const FIRST_DELAY_MS = 250;
 export const MAX_DELAY_MS = 10_000;
-/** Account names remembered at once (about 100 bytes each); past it the oldest is forgotten. */
-const MAX_NAMES = 10_000;
-const WINDOW_MS = 60_000;
+export const ATTEMPT_WINDOW_MS = 60_000;
+
+/**
+ * Attempt counters in the database, so every process of an instance counts the same attempts.
+ * One statement adds an attempt (starting a new window when the last one is over) and reads the
+ * count, so two processes counting at once never lose an attempt.
+ */
+export class AttemptCounters {
+  constructor(private readonly database: AxonDatabase) {}
+
+  /** Adds one attempt on `key` and answers how many the current window holds. */
+  async add(key: string, now: number): Promise<number> {
+    const over = now - ATTEMPT_WINDOW_MS;
+    const row = await this.database.db
+      .insertInto('attempt_counters')
+      .values({ key, window_start: now, attempts: 1 })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          attempts: sql<number>`CASE WHEN attempt_counters.window_start <= ${over} THEN 1 ELSE attempt_counters.attempts + 1 END`,
+          window_start: sql<number>`CASE WHEN attempt_counters.window_start <= ${over} THEN ${now} ELSE attempt_counters.window_start END`,
+        }),
+      )
+      .returning('attempts')
+      .executeTakeFirstOrThrow();
+    return Number(row.attempts);
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.database.db.deleteFrom('attempt_counters').where('key', '=', key).execute();
+  }
+
+  /** Drops the counters whose window is over (a periodic service calls this). */
+  async prune(now = Date.now()): Promise<number> {
+    const result = await this.database.db
+      .deleteFrom('attempt_counters')
+      .where('window_start', '<=', now - ATTEMPT_WINDOW_MS)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
 
 /**
  * Per-account-name slowdown for login and recovery. Past the free attempts of the minute, each
@@ -60,10 +99,12 @@ const WINDOW_MS = 60_000;
  * attempts may wait at once is bounded.
  */
 export class AttemptThrottle {
-  private readonly names = new Map<string, { since: number; attempts: number }>();
   private waiting = 0;
 
-  constructor(private readonly limits: AttemptDelays) {}
+  constructor(
+    private readonly limits: AttemptDelays,
+    private readonly counters: AttemptCounters,
+  ) {}
 
   /** Attempts waiting out their delay now (for tests and metrics). */
   get delayed(): number {
@@ -72,7 +113,8 @@ export class AttemptThrottle {
 
   /** Counts an attempt on `name` for `action` and waits out its delay, if any. */
   async pass(action: string, name: string): Promise<void> {
-    const delay = this.count(`${action}:${digest(name)}`, Date.now());
+    const attempts = await this.counters.add(`${action}:${digest(name)}`, Date.now());
+    const delay = delayFor(attempts - this.limits.freePerMinute);
     if (delay === 0) return;
     if (this.waiting >= this.limits.maxDelayed) {
       throw serverBusy('too many slowed-down attempts are waiting; retry shortly');
@@ -86,21 +128,13 @@ export class AttemptThrottle {
   }
 
   /** A success ends the slowdown for that name: the owner's next login is not kept waiting. */
-  forgive(action: string, name: string): void {
-    this.names.delete(`${action}:${digest(name)}`);
+  async forgive(action: string, name: string): Promise<void> {
+    await this.counters.forget(`${action}:${digest(name)}`);
   }
+}
 
-  private count(key: string, now: number): number {
-    let entry = this.names.get(key);
-    if (entry === undefined || now - entry.since >= WINDOW_MS) {
-      this.names.delete(key);
-      if (this.names.size >= MAX_NAMES) this.names.delete(this.names.keys().next().value!);
-      entry = { since: now, attempts: 0 };
-      this.names.set(key, entry);
-    }
-    entry.attempts++;
-    const past = entry.attempts - this.limits.freePerMinute;
-    if (past <= 0) return 0;
-    return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(past - 1, 16));
-  }
+/** The wait for an attempt `past` attempts beyond the free ones (none for 0 or fewer). */
+function delayFor(past: number): number {
+  if (past <= 0) return 0;
+  return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(past - 1, 16));
 }

@@ -9,7 +9,12 @@ import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
 import { pageOf } from '../../http/pagination.js';
-import { AttemptThrottle, INSTANCE_WIDE, rateLimited } from '../../http/rate-limits.js';
+import {
+  AttemptCounters,
+  AttemptThrottle,
+  INSTANCE_WIDE,
+  rateLimited,
+} from '../../http/rate-limits.js';
 import {
   FingerprintParam,
   IgnoredPubkey,
@@ -60,10 +65,10 @@ const accountNameOf = (request: FastifyRequest) =>
 export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { loginPerMinute, registerPerMinute, loginDelayedMax } = ctx.config.rateLimits;
-  const throttle = new AttemptThrottle({
-    freePerMinute: loginPerMinute,
-    maxDelayed: loginDelayedMax,
-  });
+  const throttle = new AttemptThrottle(
+    { freePerMinute: loginPerMinute, maxDelayed: loginDelayedMax },
+    new AttemptCounters(ctx.database),
+  );
   /** Login and recovery are slowed down per account name past the free attempts, never refused. */
   const slowedDown = (action: string) => ({
     preHandler: async (request: FastifyRequest) => throttle.pass(action, accountNameOf(request)),
@@ -101,7 +106,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
     async (request) => {
       const { user, session } = await ctx.accounts.login(request.body);
-      throttle.forgive('login', accountNameOf(request));
+      await throttle.forgive('login', accountNameOf(request));
       return ok(sessionAnswer(user, session));
     },
   );
@@ -135,7 +140,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
     async (request) => {
       const { user, session, recoveryKey } = await ctx.accounts.recover(request.body);
-      throttle.forgive('recovery', accountNameOf(request));
+      await throttle.forgive('recovery', accountNameOf(request));
       return ok({ ...sessionAnswer(user, session), recovery_key: recoveryKey });
     },
   );
