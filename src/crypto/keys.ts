@@ -7,7 +7,6 @@ import {
   generateKeyPair,
   type KeyObject,
 } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { rsaJwkFromPkcs8 } from './pkcs8.js';
 
@@ -22,29 +21,15 @@ export interface KeyPair {
   fingerprint: string;
 }
 
-// Key generation runs in libuv's thread pool; bounding it leaves a core for the event loop and for
-// password hashing, so a burst of registrations never starves request handling.
-const maxConcurrent = Math.max(1, availableParallelism() - 1);
-let running = 0;
-const waiting: Array<() => void> = [];
-
+// Key generation runs in libuv's thread pool. Callers that anyone may trigger (registration) run
+// it inside the server's work budget (src/server/work-budget.ts), which bounds how many run and wait.
 export async function generateRsaKeyPair(): Promise<KeyPair> {
-  // A finishing generation hands its slot straight to the next waiter (running stays the same),
-  // so a newcomer can never slip in between and exceed the bound.
-  if (running >= maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  try {
-    const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: RSA_BITS });
-    return {
-      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      privateKeyDer: privateKey.export({ type: 'pkcs8', format: 'der' }),
-      fingerprint: fingerprintOf(publicKey),
-    };
-  } finally {
-    const next = waiting.shift();
-    if (next === undefined) running--;
-    else next();
-  }
+  const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: RSA_BITS });
+  return {
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKeyDer: privateKey.export({ type: 'pkcs8', format: 'der' }),
+    fingerprint: fingerprintOf(publicKey),
+  };
 }
 
 export function fingerprintOf(key: KeyObject | string): string {

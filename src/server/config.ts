@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { WorkLimits } from './work-budget.js';
 
 /** The built web client: dist/web at the package root (this file is src/server or dist/server). */
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
@@ -43,6 +44,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
+  AXON_LOGIN_DELAYED_MAX: positiveInt(100_000).default(256),
+  AXON_WORK_CONCURRENCY: positiveInt(1024).default(2),
+  AXON_WORK_QUEUE: positiveInt(100_000).default(64),
   AXON_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AXON_UPLOAD_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
   AXON_UPLOAD_QUOTA_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
@@ -76,7 +80,9 @@ export interface Config {
   publicUrl: string | undefined;
   proxy: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
-  rateLimits: { loginPerMinute: number; registerPerMinute: number };
+  rateLimits: { loginPerMinute: number; registerPerMinute: number; loginDelayedMax: number };
+  /** The budget for Argon2id runs and RSA key generation (src/server/work-budget.ts). */
+  work: WorkLimits;
   metricsToken: string | undefined;
   /** Largest upload accepted, in bytes. */
   uploadLimit: number;
@@ -157,7 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       loginPerMinute: e.AXON_LOGIN_RATE_LIMIT,
       registerPerMinute: e.AXON_REGISTER_RATE_LIMIT,
+      loginDelayedMax: e.AXON_LOGIN_DELAYED_MAX,
     },
+    work: { running: e.AXON_WORK_CONCURRENCY, waiting: e.AXON_WORK_QUEUE },
     metricsToken: e.AXON_METRICS_TOKEN,
     uploadLimit: e.AXON_UPLOAD_LIMIT,
     uploadQuota: { bytes: e.AXON_UPLOAD_QUOTA_BYTES, files: e.AXON_UPLOAD_QUOTA_FILES },

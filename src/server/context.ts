@@ -24,6 +24,8 @@ import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
+import { WorkBudget } from './work-budget.js';
+import { ATTEMPT_WINDOW_MS, AttemptCounters } from './http/rate-limits.js';
 
 export interface AppContext {
   config: Config;
@@ -64,6 +66,15 @@ export function createContext(
       60 * 60 * 1000,
       () => deleteExpiredSessions(database.db),
       (e) => onServiceError('session-cleanup', e),
+    ),
+  );
+  const attempts = new AttemptCounters(database);
+  services.add(
+    periodicService(
+      'attempt-cleanup',
+      ATTEMPT_WINDOW_MS,
+      () => attempts.prune(),
+      (e) => onServiceError('attempt-cleanup', e),
     ),
   );
   const hub = new EventHub();
@@ -124,7 +135,7 @@ export function createContext(
     identity,
     sessions,
     services,
-    accounts: new AccountService(database, sessions, realtime),
+    accounts: new AccountService(database, sessions, new WorkBudget(config.work), realtime),
     ignoredPubkeys: new IgnoredPubkeys(database),
     bannedPubkeys,
     boards,

@@ -189,8 +189,8 @@ export const ERRORS = {
   },
   SERVER_BUSY: {
     status: 503,
-    message: 'too many open streams on this server; retry later',
-    when: 'an SSE stream or long poll past `AXON_STREAMS_TOTAL` in this process',
+    message: 'the server is busy; retry later',
+    when: 'an SSE stream or long poll past `AXON_STREAMS_TOTAL` in this process; a login, sign-up, recovery or password change when `AXON_WORK_QUEUE` jobs wait already, or too many delayed logins wait (`Retry-After` says when to retry)',
   },
 } as const satisfies Record<string, { status: number; message: string; when: string }>;
 

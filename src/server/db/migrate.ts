@@ -9,6 +9,7 @@ import * as foundation from './migrations/0001_foundation.js';
 import * as boards from './migrations/0002_boards.js';
 import * as realtime from './migrations/0004_realtime.js';
 import * as content from './migrations/0005_content.js';
+import * as attempts from './migrations/0006_attempts.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0002_boards': boards,
   '0004_realtime': realtime,
   '0005_content': content,
+  '0006_attempts': attempts,
 };
 
 /** Every migration, in the order they apply. */

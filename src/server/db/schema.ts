@@ -215,6 +215,13 @@ export interface ContentRefsTable {
   created_at: number;
 }
 
+/** Login or recovery attempts on one account name in the current minute; the key is hashed. */
+export interface AttemptCountersTable {
+  key: string;
+  window_start: number;
+  attempts: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -233,6 +240,7 @@ export interface DatabaseSchema {
   manifests: ManifestsTable;
   attachments: AttachmentsTable;
   content_refs: ContentRefsTable;
+  attempt_counters: AttemptCountersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -119,7 +119,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = describe(error, request);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status >= 500 && !(error instanceof AppError && error.code === 'SERVER_BUSY')) {
+      request.log.error({ err: error }, 'request failed');
+    }
+    if (error instanceof AppError && error.headers !== undefined) void reply.headers(error.headers);
     return sendError(reply, status, body);
   });
 }

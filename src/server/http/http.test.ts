@@ -1,6 +1,6 @@
 // The HTTP conventions every route shares: the envelope on every answer (404, 405, 413, 415, 500
-// and validation errors included), request ids, security headers, rate limits, OpenAPI, health
-// and metrics.
+// and validation errors included), request ids, security headers, rate limits and login slowdowns,
+// OpenAPI, health and metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerUser, startTestApp, type TestApp } from '../../test-support/app.js';
 import { DIALECTS } from '../../test-support/databases.js';
@@ -166,18 +166,20 @@ describe('HTTP conventions', () => {
     expect(res.headers['x-request-id']).not.toBe('mine');
   });
 
-  it('rate-limits login attempts per account name with a 429 envelope', async () => {
-    const attempt = (username: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/api/auth/login/',
-        payload: { username, password: 'guess guess' },
-      });
-    for (let i = 0; i < 3; i++) expect((await attempt('victim')).statusCode).toBe(401);
-    const limited = await attempt('Victim');
-    expect(limited.statusCode).toBe(429);
-    expectErrorEnvelope(limited.json(), 'RATE_LIMITED');
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  it('slows down login attempts per account name past the free ones, and never refuses the owner', async () => {
+    await registerUser(t.app, 'victim', 'the owner password');
+    const attempt = (username: string, password = 'guess guess') =>
+      t.app.inject({ method: 'POST', url: '/api/auth/login/', payload: { username, password } });
+    // Three free attempts, then three more that are slowed down but still answered as usual.
+    for (let i = 0; i < 6; i++) {
+      const wrong = await attempt(i % 2 === 0 ? 'victim' : 'Victim');
+      expect(wrong.statusCode).toBe(401);
+      expectErrorEnvelope(wrong.json(), 'INVALID_CREDENTIALS');
+    }
+    // The owner still gets in with the right password after all those guesses.
+    const owner = await attempt('victim', 'the owner password');
+    expect(owner.statusCode).toBe(200);
+    expect(owner.json().data.user.username).toBe('victim');
     // Another account name is not affected.
     expect((await attempt('someone_else')).statusCode).toBe(401);
   });
@@ -228,6 +230,35 @@ describe('HTTP conventions', () => {
     expect(remote.body).not.toContain('axon_http_requests_total');
     const v6 = await t.app.inject({ url: '/metrics', remoteAddress: '::1' });
     expect(v6.statusCode).toBe(200);
+  });
+});
+
+describe('slowed-down logins', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { AXON_LOGIN_RATE_LIMIT: '1', AXON_LOGIN_DELAYED_MAX: '1' });
+    await registerUser(t.app, 'owner', 'the owner password');
+  });
+  afterAll(() => t.close());
+
+  const attempt = (password: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { username: 'owner', password },
+    });
+  it('wait on a timer, a bounded number at once: one more gets 503 SERVER_BUSY', async () => {
+    expect((await attempt('wrong one')).statusCode).toBe(401);
+    // Past the free attempt: the first waits out its delay, the second finds the line full.
+    const [first, second] = await Promise.all([attempt('wrong two'), attempt('wrong three')]);
+    const codes = [first.statusCode, second.statusCode].sort();
+    expect(codes).toEqual([401, 503]);
+    const busy = first.statusCode === 503 ? first : second;
+    expectErrorEnvelope(busy.json(), 'SERVER_BUSY');
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThan(0);
+    // The line is empty again: the owner's right password is slowed down, not refused.
+    const owner = await attempt('the owner password');
+    expect(owner.statusCode).toBe(200);
   });
 });
 

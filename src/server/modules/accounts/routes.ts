@@ -9,7 +9,12 @@ import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
 import { pageOf } from '../../http/pagination.js';
-import { INSTANCE_WIDE, rateLimited } from '../../http/rate-limits.js';
+import {
+  AttemptCounters,
+  AttemptThrottle,
+  INSTANCE_WIDE,
+  rateLimited,
+} from '../../http/rate-limits.js';
 import {
   FingerprintParam,
   IgnoredPubkey,
@@ -53,13 +58,21 @@ const sessionAnswer = (user: User, session: IssuedSession) => ({
   user: toProfile(user),
 });
 
-/** The account name a login or recovery is for, as the rate limit keys it. */
+/** The account name a login or recovery is for, as the slowdown keys it. */
 const accountNameOf = (request: FastifyRequest) =>
   String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase();
 
 export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { loginPerMinute, registerPerMinute } = ctx.config.rateLimits;
+  const { loginPerMinute, registerPerMinute, loginDelayedMax } = ctx.config.rateLimits;
+  const throttle = new AttemptThrottle(
+    { freePerMinute: loginPerMinute, maxDelayed: loginDelayedMax },
+    new AttemptCounters(ctx.database),
+  );
+  /** Login and recovery are slowed down per account name past the free attempts, never refused. */
+  const slowedDown = (action: string) => ({
+    preHandler: async (request: FastifyRequest) => throttle.pass(action, accountNameOf(request)),
+  });
 
   r.post(
     '/api/auth/register/',
@@ -89,10 +102,11 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: LoginBody,
         response: { 200: envelopeOf(SessionAnswer) },
       },
-      config: rateLimited(loginPerMinute, 'login', accountNameOf),
+      ...slowedDown('login'),
     },
     async (request) => {
       const { user, session } = await ctx.accounts.login(request.body);
+      await throttle.forgive('login', accountNameOf(request));
       return ok(sessionAnswer(user, session));
     },
   );
@@ -122,10 +136,11 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: RecoverBody,
         response: { 200: envelopeOf(RecoverAnswer) },
       },
-      config: rateLimited(loginPerMinute, 'recovery', accountNameOf),
+      ...slowedDown('recovery'),
     },
     async (request) => {
       const { user, session, recoveryKey } = await ctx.accounts.recover(request.body);
+      await throttle.forgive('recovery', accountNameOf(request));
       return ok({ ...sessionAnswer(user, session), recovery_key: recoveryKey });
     },
   );

@@ -22,6 +22,8 @@ import {
   burnPasswordCheck,
   derivePasswordKeys,
   newPasswordKdf,
+  type PasswordKdf,
+  type PasswordKeys,
   parseKdf,
   verifierMatches,
 } from './passwords.js';
@@ -44,6 +46,7 @@ import {
   type SessionTokens,
 } from './sessions.js';
 import type { Realtime } from '../realtime/realtime.js';
+import type { WorkBudget } from '../../work-budget.js';
 import { USER_COLUMNS, toUser, type User } from './user.js';
 
 export interface Roles {
@@ -88,9 +91,21 @@ export class AccountService {
   constructor(
     private readonly database: AxonDatabase,
     private readonly tokens: SessionTokens,
+    /** Bounds the Argon2id runs and key generations in flight and waiting (503 past it). */
+    private readonly work: WorkBudget,
     /** Told when sessions end, so open streams and long polls end with them. */
     private readonly realtime?: Realtime,
   ) {}
+
+  /** Expensive jobs running and waiting now (for tests and metrics). */
+  get workLoad(): { running: number; waiting: number } {
+    return this.work.load;
+  }
+
+  /** One Argon2id run inside the work budget. */
+  private stretch(password: string, kdf: PasswordKdf): Promise<PasswordKeys> {
+    return this.work.run(() => derivePasswordKeys(password, kdf));
+  }
 
   private get db() {
     return this.database.db;
@@ -120,9 +135,12 @@ export class AccountService {
     if (await this.findRow(username)) throw usernameTaken(username);
 
     // Slow work (key generation, Argon2id) happens before the transaction opens.
-    const pair = await generateRsaKeyPair();
+    // Both take one slot of the work budget, so a full line refuses before either is spent.
     const kdf = newPasswordKdf();
-    const { verifier, kek } = await derivePasswordKeys(password, kdf);
+    const [pair, { verifier, kek }] = await this.work.run(async () => {
+      const generated = await generateRsaKeyPair();
+      return [generated, await derivePasswordKeys(password, kdf)] as const;
+    });
     const recovery = newRecoveryKey();
     const id = uuidv7();
     const now = Date.now();
@@ -173,10 +191,10 @@ export class AccountService {
     const { username, password } = parse(LoginBody, input);
     const row = await this.findRow(username);
     if (row === undefined) {
-      await burnPasswordCheck(password);
+      await this.work.run(() => burnPasswordCheck(password));
       throw INVALID_CREDENTIALS();
     }
-    const { verifier, kek } = await derivePasswordKeys(password, parseKdf(row.password_kdf));
+    const { verifier, kek } = await this.stretch(password, parseKdf(row.password_kdf));
     if (!verifierMatches(row.password_verifier, verifier)) throw INVALID_CREDENTIALS();
     const user = toUser(row);
     assertNotBanned(user);
@@ -197,7 +215,7 @@ export class AccountService {
     const { current_password, new_password } = parse(PasswordChangeBody, input);
     const row = await this.findRow(session.user.username);
     if (row === undefined) throw INVALID_CREDENTIALS();
-    const current = await derivePasswordKeys(current_password, parseKdf(row.password_kdf));
+    const current = await this.stretch(current_password, parseKdf(row.password_kdf));
     if (!verifierMatches(row.password_verifier, current.verifier)) {
       throw new AppError(403, 'WRONG_PASSWORD', 'current_password: is not the current password', {
         fields: [{ field: 'body.current_password', message: 'is not the current password' }],
@@ -236,7 +254,7 @@ export class AccountService {
     newRecovery?: Buffer,
   ): Promise<IssuedSession> {
     const kdf = newPasswordKdf();
-    const { verifier, kek } = await derivePasswordKeys(newPassword, kdf);
+    const { verifier, kek } = await this.stretch(newPassword, kdf);
     const minted = await this.tokens.mint(userId, der);
     const issued = await this.db.transaction().execute(async (trx) => {
       await trx
