@@ -20,10 +20,7 @@ import {
 
 /** No list or detail answer may be larger (a page of 100 messages of 64 KiB fits). */
 const RESPONSE_BOUND = 8 * MIB;
-/**
- * The limits the check configures, so its bounds follow from stated values. Names as the branch
- * that adds byte-bounded caches and stream caps proposes them; adapt here if they change.
- */
+/** The limits the check configures, so its bounds follow from stated values. */
 const PAGE_CACHE_BYTES = 32 * MIB;
 const STREAMS_PER_SESSION = 8;
 const STREAMS_TOTAL = 64;
@@ -36,7 +33,9 @@ const LIMITS_ENV = {
 const SLACK = 64 * MIB;
 /** Peak RSS growth allowed per phase. */
 const BOUNDS = {
-  'board pages with distinct cursors and limits': PAGE_CACHE_BYTES + SLACK,
+  // Each of these answers builds a few MiB of garbage before the cache keeps its copy: twice the
+  // slack (seen here: +59 and +86 MiB in two runs). Without a byte bound it passed +200 MiB in 93.
+  'board pages with distinct cursors and limits': PAGE_CACHE_BYTES + 2 * SLACK,
   'long threads requested': 2 * SLACK,
   'streams and long polls opened': SLACK,
   'near-limit bodies': SLACK,
