@@ -59,7 +59,7 @@ const envSchema = z.object({
   AXON_PAGE_CACHE_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(32 * 1024 * 1024),
   AXON_STREAM_MAX_SECONDS: positiveInt(7 * 24 * 3600).default(3600),
   AXON_STREAMS_PER_SESSION: positiveInt(100_000).default(8),
-  AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(20_000),
+  AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(2_048),
 });
 
 export type DatabaseConfig =
