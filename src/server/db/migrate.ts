@@ -10,6 +10,7 @@ import * as boards from './migrations/0002_boards.js';
 import * as realtime from './migrations/0004_realtime.js';
 import * as content from './migrations/0005_content.js';
 import * as attempts from './migrations/0006_attempts.js';
+import * as federation from './migrations/0007_federation.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0004_realtime': realtime,
   '0005_content': content,
   '0006_attempts': attempts,
+  '0007_federation': federation,
 };
 
 /** Every migration, in the order they apply. */

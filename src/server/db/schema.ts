@@ -222,6 +222,63 @@ export interface AttemptCountersTable {
   attempts: number;
 }
 
+export type PeerTransport = 'direct' | 'proxy' | 'socks5';
+
+export interface PeersTable {
+  fingerprint: string;
+  /** PEM SubjectPublicKeyInfo, as in the identity document. */
+  pubkey: string;
+  base_url: string;
+  nickname: string;
+  trusted: Generated<Bool>;
+  trusted_for_moderation: Generated<Bool>;
+  transport: Generated<PeerTransport>;
+  proxy_url: string | null;
+  pending_pubkey: string | null;
+  pending_fingerprint: string | null;
+  max_attachment_bytes: number | null;
+  bytes_per_day: number | null;
+  objects_per_minute: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FederationNoncesTable {
+  key_fingerprint: string;
+  nonce: string;
+  seen_at: number;
+}
+
+export interface FederationLogTable {
+  seq: Generated<number>;
+  object_id: string;
+  type: string;
+  room_id: string | null;
+  received_from: string | null;
+  object: string;
+  manifests: string | null;
+  size: number;
+  created_at: number;
+}
+
+export interface PeerDeliveryTable {
+  peer_fingerprint: string;
+  acked_seq: Generated<number>;
+  pulled_cursor: string | null;
+  failures: Generated<number>;
+  next_attempt_at: Generated<number>;
+  leased_by: string | null;
+  leased_until: number | null;
+  last_success_at: number | null;
+  last_error_at: number | null;
+  last_error: string | null;
+  objects_out: Generated<number>;
+  bytes_out: Generated<number>;
+  objects_in: Generated<number>;
+  bytes_in: Generated<number>;
+  refused_in: Generated<number>;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -241,6 +298,10 @@ export interface DatabaseSchema {
   attachments: AttachmentsTable;
   content_refs: ContentRefsTable;
   attempt_counters: AttemptCountersTable;
+  peers: PeersTable;
+  federation_nonces: FederationNoncesTable;
+  federation_log: FederationLogTable;
+  peer_delivery: PeerDeliveryTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
