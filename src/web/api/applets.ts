@@ -7,6 +7,7 @@ import type {
   Applet,
   AppletEventPost,
   AppletInput,
+  AppletList,
   ChatEvent,
   ChatRead,
   EventBatch,
@@ -17,7 +18,7 @@ import type {
 const roomPath = (appletId: string, roomId: string) =>
   `/api/applets/${appletId}/rooms/${encodeURIComponent(roomId)}/shared_state/`;
 
-export const fetchApplets = () => api<{ items: Applet[] }>('/api/applets/');
+export const fetchApplets = () => api<AppletList>('/api/applets/');
 
 export const fetchApplet = (appletId: string) => api<Applet>(`/api/applets/${appletId}/`);
 

@@ -84,6 +84,7 @@ export type MediaToken = Out<typeof content.MediaToken>;
 
 // Applets and rooms' shared state.
 export type Applet = Out<typeof applets.AppletSchema>;
+export type AppletList = Out<typeof applets.AppletList>;
 export type AppletInput = In<typeof applets.AppletInput>;
 export type AppletEventPost = In<typeof applets.AppletEventPost>;
 export type RoomState = Out<typeof applets.RoomStateSchema>;
