@@ -21,11 +21,12 @@ export const createBoard = (board: BoardInput) =>
 export const updateBoard = (boardId: string, patch: BoardPatch) =>
   api<Board>(`/api/boards/${boardId}/`, { method: 'PATCH', body: patch });
 
+export const fetchAdminUsers = (cursor?: string) =>
+  api<Page<AdminUser>>('/api/admin/users/', { query: { cursor, limit: USERS_PAGE_SIZE } });
+
 /** Accounts in sign-up order, a page at a time. */
 export function useAdminUsers() {
-  return usePages(queryKeys.adminUsers, (cursor) =>
-    api<Page<AdminUser>>('/api/admin/users/', { query: { cursor, limit: USERS_PAGE_SIZE } }),
-  );
+  return usePages(queryKeys.adminUsers, fetchAdminUsers);
 }
 
 /** Every board, archived ones included. */

@@ -14,10 +14,13 @@ export const readChatEvents = (query: ChatRead, signal?: AbortSignal) =>
 export const postChatLine = (line: ChatPost) =>
   api<ChatEvent>('/api/chat/post/', { method: 'POST', body: line });
 
+/** Who has been in AxonChat lately. */
+export const fetchPresence = () => api<Presence>('/api/chat/presence/');
+
 export function usePresence() {
   return useQuery({
     queryKey: queryKeys.presence,
-    queryFn: () => api<Presence>('/api/chat/presence/'),
+    queryFn: fetchPresence,
     refetchInterval: PRESENCE_EVERY_MS,
   });
 }

@@ -8,11 +8,13 @@ import type { MediaToken, UploadLimits } from './types';
 export const issueMediaToken = (hash: string) =>
   api<MediaToken>(`/api/content/media_token/${hash}/`, { method: 'POST' });
 
+export const fetchUploadLimits = () => api<UploadLimits>('/api/content/limits/');
+
 /** The largest file this instance accepts, in bytes; undefined until it is known. */
 export function useUploadLimit(): number | undefined {
   return useQuery({
     queryKey: queryKeys.contentLimits,
-    queryFn: () => api<UploadLimits>('/api/content/limits/'),
+    queryFn: fetchUploadLimits,
     staleTime: Infinity,
   }).data?.max_upload_bytes;
 }

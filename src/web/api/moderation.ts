@@ -47,26 +47,29 @@ export async function unbanKey(fingerprint: string): Promise<void> {
   await api(`/api/moderation/banned_pubkeys/${fingerprint}/`, { method: 'DELETE' });
 }
 
-/** Reports with this status, oldest open first, a page at a time. */
+export const fetchReports = (status: ReportStatus, cursor?: string) =>
+  api<Page<Report>>('/api/moderation/reports/', {
+    query: { status, cursor, limit: LIST_PAGE_SIZE },
+  });
+
+export const fetchBannedKeys = (cursor?: string) =>
+  api<Page<BannedPubkey>>('/api/moderation/banned_pubkeys/', {
+    query: { cursor, limit: LIST_PAGE_SIZE },
+  });
+
+export const fetchModlog = (cursor?: string) =>
+  api<Page<ModlogEntry>>('/api/moderation/log/', { query: { cursor, limit: LIST_PAGE_SIZE } });
+
+/** Reports with this status, a page at a time. */
 export function useReports(status: ReportStatus) {
-  return usePages(queryKeys.reports(status), (cursor) =>
-    api<Page<Report>>('/api/moderation/reports/', {
-      query: { status, cursor, limit: LIST_PAGE_SIZE },
-    }),
-  );
+  return usePages(queryKeys.reports(status), (cursor) => fetchReports(status, cursor));
 }
 
 export function useBannedKeys() {
-  return usePages(queryKeys.bannedKeys, (cursor) =>
-    api<Page<BannedPubkey>>('/api/moderation/banned_pubkeys/', {
-      query: { cursor, limit: LIST_PAGE_SIZE },
-    }),
-  );
+  return usePages(queryKeys.bannedKeys, fetchBannedKeys);
 }
 
 /** Every moderation action, newest first. */
 export function useModlog() {
-  return usePages(queryKeys.modlog, (cursor) =>
-    api<Page<ModlogEntry>>('/api/moderation/log/', { query: { cursor, limit: LIST_PAGE_SIZE } }),
-  );
+  return usePages(queryKeys.modlog, fetchModlog);
 }
