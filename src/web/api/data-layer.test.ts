@@ -12,12 +12,19 @@ import { AdminUser } from '../../server/modules/admin/schema';
 import * as appletsSchema from '../../server/modules/applets/schema';
 import * as boardsSchema from '../../server/modules/boards/schema';
 import * as chatSchema from '../../server/modules/chat/schema';
-import { UploadLimits } from '../../server/modules/content/schema';
+import { MediaToken, UploadLimits } from '../../server/modules/content/schema';
 import { InstanceIdentity } from '../../server/modules/federation/schema';
 import * as moderationSchema from '../../server/modules/moderation/schema';
 import * as pmSchema from '../../server/modules/private-messages/schema';
 import { pageOf } from '../../server/http/pagination';
-import { promote, startTestApp, type TestApp } from '../../test-support/app';
+import { bearer, multipartFile, promote, startTestApp, type TestApp } from '../../test-support/app';
+
+/** The smallest PNG: one pixel. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
+const PASSWORD = 'correct horse battery';
 
 /** A Storage kept in memory, as the browser's localStorage. */
 class MemoryStorage {
@@ -111,6 +118,7 @@ afterAll(async () => {
 });
 
 describe('the web data layer', () => {
+  let memberRecoveryKey = '';
   /** Signs in through the layer, as the login screen does. */
   const signIn = async (username: string, password: string) => {
     const answer = expectShape(
@@ -122,16 +130,16 @@ describe('the web data layer', () => {
   };
 
   it('reads and changes every resource through typed functions whose answers match their schemas', async () => {
-    const password = 'correct horse battery';
+    const password = PASSWORD;
     const registered = expectShape(
       accountsSchema.RegisterAnswer,
       await accounts.registerAccount({ username: 'sysop', password, nickname: 'The Sysop' }),
     );
     expect(registered.recovery_key).not.toBe('');
-    expectShape(
+    memberRecoveryKey = expectShape(
       accountsSchema.RegisterAnswer,
       await accounts.registerAccount({ username: 'member', password }),
-    );
+    ).recovery_key;
     await promote(t, 'sysop', 'sysop');
     await signIn('sysop', password);
 
@@ -143,8 +151,26 @@ describe('the web data layer', () => {
       await profile.saveProfile({ nickname: 'Old Sysop' }),
     );
     expect(renamed.nickname).toBe('Old Sysop');
+    const pictured = expectShape(
+      accountsSchema.Profile,
+      await profile.uploadAvatar(new File([PNG], 'me.png', { type: 'image/png' })),
+    );
+    expect(pictured.avatar_url).toMatch(new RegExp(`^/api/users/${me.id}/avatar/`));
+    expect(expectShape(accountsSchema.Profile, await profile.removeAvatar()).avatar_url).toBeNull();
     expectShape(InstanceIdentity, await identity.fetchIdentity());
+
+    // Content: the upload limit, and a media token for an uploaded file.
     expectShape(UploadLimits, await content.fetchUploadLimits());
+    const file = multipartFile(PNG, 'pixel.png');
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/api/content/upload/',
+      payload: file.payload,
+      headers: { ...file.headers, ...bearer(session.sessionStore.get()!.token) },
+    });
+    expect(upload.statusCode).toBe(201);
+    const hash: string = upload.json().data.content_hash;
+    expectShape(MediaToken, await content.issueMediaToken(hash));
 
     // Boards, messages, threads and search.
     const board = expectShape(
@@ -342,8 +368,25 @@ describe('the web data layer', () => {
     expect(invalid.fields.map((f) => f.field)).toContain('body.subject');
   });
 
-  it('ends the session the server no longer knows, after logging out', async () => {
-    await signIn('sysop', 'correct horse battery');
+  it('recovers an account, changes a password and ends the session the server no longer knows', async () => {
+    const recovered = expectShape(
+      accountsSchema.RecoverAnswer,
+      await accounts.recoverAccount({
+        username: 'member',
+        recovery_key: memberRecoveryKey,
+        new_password: 'a new member password',
+      }),
+    );
+    expect(recovered.recovery_key).not.toBe(memberRecoveryKey);
+    await signIn('member', 'a new member password');
+
+    await signIn('sysop', PASSWORD);
+    const renewed = expectShape(
+      accountsSchema.SessionAnswer.pick({ token: true, expires_at: true }),
+      await profile.changePassword({ current_password: PASSWORD, new_password: 'a new password' }),
+    );
+    session.sessionStore.updateToken(renewed.token, renewed.expires_at);
+    expect((await profile.fetchProfile()).username).toBe('sysop');
     let ended = 0;
     window.addEventListener(client.SESSION_ENDED, () => ended++);
     await accounts.logOut();
