@@ -55,6 +55,8 @@ export const ANONYMOUS_BODY_LIMIT = 16 * 1024;
  */
 export function authenticateLargeBodies(ctx: AppContext, app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
+    // Signed federation routes admit only trusted peers before reading a body (federation/inbound.ts).
+    if (request.routeOptions.config.signedByPeer === true) return;
     const length = Number(request.headers['content-length'] ?? 0);
     const unknownLength = request.headers['transfer-encoding'] !== undefined;
     if (!unknownLength && !(length > ANONYMOUS_BODY_LIMIT)) return;

@@ -70,12 +70,12 @@ export function verifyText(publicKey: KeyObject, text: string, signature: string
   }
 }
 
-export interface SignedRequestHeaders {
+export type SignedRequestHeaders = {
   'x-pubkey': string;
   'x-timestamp': string;
   'x-nonce': string;
   'x-signature': string;
-}
+};
 
 /** The four headers that sign a request with this instance's key. */
 export function signRequest(
