@@ -6,6 +6,13 @@ import type { Session } from '../modules/accounts/sessions.js';
 import type { User } from '../modules/accounts/user.js';
 import { forbidden, unauthorized } from './errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route is a signed federation route: peers, not accounts, send its bodies. */
+    signedByPeer?: boolean;
+  }
+}
+
 const resolved = new WeakMap<FastifyRequest, Promise<Session>>();
 
 /** The request's session; a 401 without a live one, a 403 for a banned account. */

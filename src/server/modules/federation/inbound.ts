@@ -12,13 +12,6 @@ import { AppError } from '../../http/errors.js';
 import { ReplayCache } from './replay-cache.js';
 import { requestSigningString, sha256Hex, signResponse, verifyText } from './signing.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The route is a signed federation route: peers, not accounts, send its bodies. */
-    signedByPeer?: boolean;
-  }
-}
-
 /** How far X-Timestamp may be from this server's clock, in seconds. */
 export const CLOCK_WINDOW_S = 300;
 
