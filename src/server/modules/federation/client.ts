@@ -184,7 +184,7 @@ export class FederationClient {
       throw new FederationError(`${url.origin} is unreachable: ${(error as Error).message}`);
     }
     if (answer.statusCode >= 300 && answer.statusCode < 400) {
-      answer.body.destroy();
+      discard(answer);
       throw new FederationError(
         `${url.origin} answered ${answer.statusCode} (a redirect to ${String(answer.headers.location ?? 'nowhere')}); redirects are never followed`,
         answer.statusCode,
@@ -266,7 +266,7 @@ async function readBounded(
 ): Promise<Buffer> {
   const declared = Number(answer.headers['content-length'] ?? NaN);
   if (declared > maxBytes) {
-    answer.body.destroy();
+    discard(answer);
     throw new FederationError(
       `${url.origin} answered ${declared} bytes; at most ${maxBytes} are read`,
       answer.statusCode,
@@ -278,7 +278,7 @@ async function readBounded(
     for await (const chunk of answer.body) {
       size += (chunk as Buffer).length;
       if (size > maxBytes) {
-        answer.body.destroy();
+        discard(answer);
         throw new FederationError(
           `${url.origin} answered more than ${maxBytes} bytes; the answer was cut off`,
           answer.statusCode,
@@ -294,6 +294,12 @@ async function readBounded(
     );
   }
   return Buffer.concat(chunks);
+}
+
+/** Drops an answer's body unread; the connection closes rather than carrying more of it. */
+function discard(answer: Dispatcher.ResponseData): void {
+  answer.body.on('error', () => undefined);
+  answer.body.destroy();
 }
 
 function response(status: number, body: Buffer): FederationResponse {
