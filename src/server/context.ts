@@ -6,6 +6,9 @@ import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
+import { FederationHealth } from './modules/federation/health.js';
+import { fetchIdentityDirect } from './modules/federation/identity-fetch.js';
+import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
@@ -49,6 +52,8 @@ export interface AppContext {
   search: SearchService;
   privateMessages: PrivateMessageService;
   reports: ReportService;
+  peers: PeerRegistry;
+  federationHealth: FederationHealth;
 }
 
 export function createContext(
@@ -150,5 +155,7 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
+    peers: new PeerRegistry(database, hub, fetchIdentityDirect, identity.fingerprint),
+    federationHealth: new FederationHealth(database),
   };
 }

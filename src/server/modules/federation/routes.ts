@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -23,4 +24,5 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
         base_url: ctx.config.publicUrl ?? null,
       }),
   );
+  await peerRoutes(app, ctx);
 }

@@ -1,0 +1,117 @@
+// Fetches a would-be peer's identity document (GET /api/federation/identity/, unsigned), bounded
+// in time and bytes and never following a redirect. Stand-in until the one federation client
+// (client.ts, fed-transport) lands: it speaks direct HTTP(S) only.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { z } from 'zod';
+import { PublicKeyFormatError, parsePublicKey } from '../../../crypto/keys.js';
+import { AppError } from '../../http/errors.js';
+import type { PeerTransport } from '../../db/schema.js';
+
+export interface IdentityDocument {
+  pubkey: string;
+  fingerprint: string;
+  nickname: string;
+  base_url: string | null;
+}
+
+export interface TransportChoice {
+  transport: PeerTransport;
+  proxy_url: string | null;
+}
+
+/** Fetches and checks the identity a base URL serves; errors are AppErrors for the caller. */
+export type IdentityFetcher = (
+  baseUrl: string,
+  transport: TransportChoice,
+) => Promise<IdentityDocument>;
+
+const IDENTITY_MAX_BYTES = 64 * 1024;
+const IDENTITY_TIMEOUT_MS = 15_000;
+
+const Document = z.object({
+  pubkey: z.string().max(8192),
+  fingerprint: z.string().max(128),
+  nickname: z.string().min(1).max(100),
+  base_url: z.string().max(2048).nullable().optional(),
+});
+
+export const unreachable = (reason: string) =>
+  new AppError(502, 'PEER_UNREACHABLE', `the peer could not be reached: ${reason}`, { reason });
+
+/** Checks a fetched document: an RSA key whose fingerprint is the one announced. */
+export function checkIdentity(body: unknown): IdentityDocument {
+  const envelope = z.object({ data: Document }).safeParse(body);
+  if (!envelope.success) throw unreachable('the answer is not an Axon identity document');
+  const doc = envelope.data.data;
+  let key: { pem: string; fingerprint: string };
+  try {
+    key = parsePublicKey(doc.pubkey);
+  } catch (error) {
+    if (!(error instanceof PublicKeyFormatError)) throw error;
+    throw new AppError(502, 'PEER_IDENTITY_INVALID', `the peer's public key is ${error.message}`);
+  }
+  if (key.fingerprint !== doc.fingerprint) {
+    throw new AppError(
+      502,
+      'PEER_IDENTITY_INVALID',
+      "the peer's announced fingerprint is not the one of its key",
+      { announced: doc.fingerprint, computed: key.fingerprint },
+    );
+  }
+  return {
+    pubkey: key.pem,
+    fingerprint: key.fingerprint,
+    nickname: doc.nickname,
+    base_url: doc.base_url ?? null,
+  };
+}
+
+/** The local fetcher: direct HTTP(S); other transports wait for the federation client. */
+export const fetchIdentityDirect: IdentityFetcher = async (baseUrl, transport) => {
+  if (transport.transport !== 'direct')
+    throw unreachable(`the ${transport.transport} transport is not available in this build`);
+  const url = new URL('api/federation/identity/', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const body = await getBounded(url);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw unreachable('the answer is not JSON');
+  }
+  return checkIdentity(parsed);
+};
+
+function getBounded(url: URL): Promise<Buffer> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      { method: 'GET', headers: { accept: 'application/json' }, timeout: IDENTITY_TIMEOUT_MS },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          const where = res.headers.location === undefined ? '' : ' (redirects are not followed)';
+          reject(unreachable(`it answered HTTP ${res.statusCode ?? '?'}${where}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > IDENTITY_MAX_BYTES) {
+            req.destroy();
+            reject(unreachable(`the answer is larger than ${IDENTITY_MAX_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', (e) => reject(unreachable(e.message)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${IDENTITY_TIMEOUT_MS / 1000} s`)));
+    req.on('error', (e) => reject(unreachable(e.message)));
+    req.end();
+  });
+}
