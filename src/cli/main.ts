@@ -17,11 +17,8 @@ import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
 import { parseDuration } from './duration.js';
-
-class UsageError extends Error {}
-
-/** The command ran and found a problem it has already reported: exit 1. */
-class CommandFailed extends Error {}
+import { CommandFailed, UsageError } from './errors.js';
+import { peerCommands } from './peer.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -299,6 +296,8 @@ export function buildProgram(): Command {
         }
       });
     });
+
+  program.addCommand(peerCommands(withContext));
 
   return program;
 }
