@@ -66,7 +66,7 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         services: ctx.services.status(),
         federation:
           database === 'connected'
-            ? await ctx.federationHealth.summary(await ctx.peers.all())
+            ? await ctx.federationHealth.recentSummary(() => ctx.peers.all())
             : null,
         uptime_seconds: Math.round(process.uptime()),
       };

@@ -9,6 +9,7 @@ import {
   LAGGING_AFTER_OBJECTS,
   LAGGING_AFTER_SECONDS,
   stateOf,
+  SUMMARY_MAX_AGE_MS,
 } from './health.js';
 
 const fp = (c: string) => c.repeat(64);
@@ -135,6 +136,26 @@ describe.each(DIALECTS)('federation health on %s', (dialect) => {
       dead: 1,
       untrusted: 1,
     });
+  });
+
+  it('shares one /api/health summary between callers for a few seconds', async () => {
+    const read = () => t.ctx.peers.all();
+    const first = await t.ctx.federationHealth.recentSummary(read, NOW);
+    await t.ctx.database.db
+      .updateTable('peers')
+      .set({ trusted: true })
+      .where('fingerprint', '=', fp('c'))
+      .execute();
+    expect(await t.ctx.federationHealth.recentSummary(read, NOW + SUMMARY_MAX_AGE_MS - 1)).toEqual(
+      first,
+    );
+    const later = await t.ctx.federationHealth.recentSummary(read, NOW + SUMMARY_MAX_AGE_MS);
+    expect(later.untrusted).toBe(first.untrusted - 1);
+    await t.ctx.database.db
+      .updateTable('peers')
+      .set({ trusted: false })
+      .where('fingerprint', '=', fp('c'))
+      .execute();
   });
 
   it('calls a peer healthy once it has acknowledged everything', async () => {

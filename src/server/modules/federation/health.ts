@@ -17,6 +17,9 @@ export const DEAD_AFTER_FAILURES = 5;
 export const DEAD_AFTER_SECONDS = 15 * 60;
 
 type PeerRow = Selectable<PeersTable>;
+
+/** How long the /api/health summary is reused. */
+export const SUMMARY_MAX_AGE_MS = 5000;
 type DeliveryRow = Selectable<PeerDeliveryTable>;
 
 export interface PeerHealthReport {
@@ -47,6 +50,7 @@ export type StateSummary = Record<PeerState, number> & { peers: number };
 
 export class FederationHealth {
   private chunkFetches: ChunkFetchesPending = () => 0;
+  private lastSummary: { at: number; value: Promise<StateSummary> } | undefined;
 
   constructor(private readonly database: AxonDatabase) {}
 
@@ -86,6 +90,22 @@ export class FederationHealth {
       reports.set(peer.fingerprint, this.report(peer, delivery, queue, now));
     }
     return reports;
+  }
+
+  /**
+   * The summary as of at most SUMMARY_MAX_AGE_MS ago: /api/health answers anyone, so its callers
+   * share one read of the registry and the log instead of each causing one.
+   */
+  recentSummary(peers: () => Promise<PeerRow[]>, now = Date.now()): Promise<StateSummary> {
+    if (this.lastSummary === undefined || now - this.lastSummary.at >= SUMMARY_MAX_AGE_MS) {
+      const value = peers().then((rows) => this.summary(rows, now));
+      this.lastSummary = { at: now, value };
+      // A failed read is not kept: the next caller tries again.
+      value.catch(() => {
+        if (this.lastSummary?.value === value) this.lastSummary = undefined;
+      });
+    }
+    return this.lastSummary.value;
   }
 
   /** How many peers are in each state (what /api/health shows anyone). */

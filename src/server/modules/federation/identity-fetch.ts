@@ -115,3 +115,28 @@ function getBounded(url: URL): Promise<Buffer> {
     req.end();
   });
 }
+
+/** The shape of the federation client's identity fetch (client.ts). */
+interface IdentitySource {
+  fetchIdentity(
+    baseUrl: string,
+    transport: TransportChoice,
+  ): Promise<{ pubkey: string; fingerprint: string; nickname: string; base_url: string | null }>;
+}
+
+/**
+ * The registry's fetcher over the shared federation client (every transport): its failures become
+ * PEER_UNREACHABLE with the reason, and the document is checked here as well.
+ */
+export function fetcherOver(client: IdentitySource): IdentityFetcher {
+  return async (baseUrl, transport) => {
+    let doc: Awaited<ReturnType<IdentitySource['fetchIdentity']>>;
+    try {
+      doc = await client.fetchIdentity(baseUrl, transport);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw unreachable(error instanceof Error ? error.message : String(error));
+    }
+    return checkIdentity({ data: doc });
+  };
+}
