@@ -64,6 +64,11 @@ function Health({ peer }: { peer: Peer }) {
   );
 }
 
+const TRUST_FLAGS = [
+  { flag: 'trusted', label: 'Trusted' },
+  { flag: 'trusted_for_moderation', label: 'Trusted for moderation' },
+] as const;
+
 function PeerRow({ peer }: { peer: Peer }) {
   const actions = usePeerActions(peer.fingerprint);
   const [confirmRemove, setConfirmRemove] = useState(false);
@@ -91,24 +96,17 @@ function PeerRow({ peer }: { peer: Peer }) {
           </div>
         </div>
         <div className="flex flex-wrap gap-2">
-          <label className="flex items-center gap-1 text-sm">
-            <input
-              type="checkbox"
-              checked={asked.trusted ?? peer.trusted}
-              disabled={busy}
-              onChange={(e) => ask({ trusted: e.target.checked })}
-            />
-            Trusted
-          </label>
-          <label className="flex items-center gap-1 text-sm">
-            <input
-              type="checkbox"
-              checked={asked.trusted_for_moderation ?? peer.trusted_for_moderation}
-              disabled={busy}
-              onChange={(e) => ask({ trusted_for_moderation: e.target.checked })}
-            />
-            Trusted for moderation
-          </label>
+          {TRUST_FLAGS.map(({ flag, label }) => (
+            <label key={flag} className="flex items-center gap-1 text-sm">
+              <input
+                type="checkbox"
+                checked={asked[flag] ?? peer[flag]}
+                disabled={busy}
+                onChange={(e) => ask({ [flag]: e.target.checked })}
+              />
+              {label}
+            </label>
+          ))}
           <Button variant="plain" disabled={busy} onClick={() => actions.refresh.mutate()}>
             Check key
           </Button>
