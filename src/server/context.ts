@@ -8,6 +8,9 @@ import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import { FederationClient } from './modules/federation/client.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
+import { FederationHealth } from './modules/federation/health.js';
+import { fetcherOver } from './modules/federation/identity-fetch.js';
+import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
@@ -53,6 +56,8 @@ export interface AppContext {
   reports: ReportService;
   /** The one outbound client for calls to peers (federation/client.ts). */
   federationClient: FederationClient;
+  peers: PeerRegistry;
+  federationHealth: FederationHealth;
 }
 
 export function createContext(
@@ -141,6 +146,10 @@ export function createContext(
       (e) => onServiceError('presence', e),
     ),
   );
+  const federationClient = new FederationClient(identity, {
+    proxy: config.proxy,
+    ...config.federation,
+  });
   return {
     config,
     database,
@@ -163,6 +172,8 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
-    federationClient: new FederationClient(identity, { proxy: config.proxy, ...config.federation }),
+    federationClient,
+    peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
+    federationHealth: new FederationHealth(database),
   };
 }
