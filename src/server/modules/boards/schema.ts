@@ -98,6 +98,9 @@ export const MessageSchema = z
   })
   .meta({ id: 'Message' });
 
+/** A message as a board page lists it: without body_html (clients render body themselves). */
+export const MessageInPage = MessageSchema.omit({ body_html: true }).meta({ id: 'MessageInPage' });
+
 export const MessagePost = z.strictObject({
   board_id: z.string().min(1).max(64),
   subject: label(SUBJECT_MAX).pipe(z.string().min(1, 'must not be empty')),

@@ -3,7 +3,7 @@
 // is dropped; it reconnects and resumes from its last event id, so nothing is lost and nobody else
 // waits for it. An event larger than the bound alone is sent whole, then the stream waits to drain.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { EventHub } from '../services/event-hub.js';
+import type { EventHub } from '../../services/event-hub.js';
 
 export interface EventFeed<E> {
   channel: string;
