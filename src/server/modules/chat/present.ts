@@ -7,7 +7,7 @@ import { ByteCache } from '../../services/byte-cache.js';
 import type { User } from '../accounts/user.js';
 import type { BoardEvent } from '../realtime/events.js';
 import type { EventBatchSchema, EventSchema } from './schema.js';
-import type { EventBatch } from './service.js';
+import type { EventBatch } from '../realtime/events.js';
 
 // One formatter per time zone in use (zone names are validated on profiles, so few exist).
 const formatters = new ByteCache<Intl.DateTimeFormat>({

@@ -7,7 +7,7 @@ import { createContext } from '../../context.js';
 import { openDatabase } from '../../db/database.js';
 import { runRetention } from '../../services/retention.js';
 import { boardChannel } from '../boards/board.js';
-import { PostedEvent } from '../boards/messages.js';
+import { PostedEvent } from '../realtime/events.js';
 import {
   type Account,
   bearer,
@@ -17,6 +17,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
 
 interface Event {
   cursor: string;
@@ -86,11 +87,12 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
   it('answers a waiting long poll the moment an event exists', async () => {
     const { next_cursor } = await read('');
     const started = Date.now();
+    const parked = t.ctx.realtime.longPolls.parked;
     const waiting = t.app.inject({
       url: `/api/chat/read_events/?after=${next_cursor}&wait=30`,
       headers: bearer(bob.token),
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 1);
     await say(alice, 'wake up');
     const res = await waiting;
     expect(res.json().data.events.map((e: Event) => e.body)).toEqual(['wake up']);
@@ -108,12 +110,15 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     ]);
     const delivered: string[] = [];
     const wait = (reader: typeof aliceUser) =>
-      t.ctx.chat.read(reader, board, {
+      t.ctx.realtime.longPolls.answer({
+        channel: { kind: 'board', boardId: board.id },
         after,
+        readerId: reader.id,
         waitMs: 30_000,
-        limit: 10,
+        read: () => t.ctx.chat.read(reader, board, { after, limit: 10 }),
         deliver: (batch) => delivered.push(`${reader.username}:${batch.events[0]!.id}`),
       });
+    const parked = t.ctx.realtime.longPolls.parked;
     const alicesRead = wait(aliceUser);
     const bobsRead = wait(bobUser);
     const event = {
@@ -125,16 +130,13 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
       author: { fingerprint: 'f'.repeat(64), nickname: 'x', userId: null, avatarHash: null },
       createdAt: Date.now(),
     };
-    // Published until alice's read has parked (before that, a wake-up only makes it read the
-    // database again, where this event is not): her answer must come out of the publish itself.
-    let inside = false;
-    for (let i = 0; i < 500 && delivered.length === 0; i++) {
-      t.ctx.hub.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
-      inside = delivered.length > 0;
-      if (!inside) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(inside).toBe(true);
+    // Published once both reads have parked (before that, a wake-up only makes a read go to the
+    // database again, where this event is not): alice's answer must come out of the publish itself.
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 2);
+    t.ctx.hub.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
+    expect(delivered).toEqual(['alice:handed-over']);
     // Bob, who ignores the author, read the database instead (nothing was committed) and waits on.
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 1);
     expect(delivered).toEqual(['alice:handed-over']);
     expect(await alicesRead).toEqual({ events: [event], nextCursor: after + 1 });
     const fromBob = await say(alice, 'bob sees this one');
@@ -207,7 +209,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
         .where('board_id', '=', board.id)
         .where('user_id', '=', carol.id)
         .executeTakeFirst();
-    await t.ctx.chat.flushPresence();
+    await t.ctx.realtime.presence.flush();
     const row = await stored();
     expect(row?.last_seen).toBeGreaterThan(Date.now() - 60_000);
   });

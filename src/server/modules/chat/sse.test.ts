@@ -14,6 +14,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
 
 interface EventJson {
   cursor: string;
@@ -258,10 +259,11 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
         expect(res.status).toBe(200);
         return ((await res.json()) as { data: { events: EventJson[]; next_cursor: string } }).data;
       });
+    const parked = t.ctx.realtime.longPolls.parked;
     const alicePoll = poll(alice);
     const carolPoll = poll(carol);
-    // Give the polls a moment to be waiting (they answer correctly either way).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both polls waiting, so the posts reach them by hand-over (and carol's is not handed bob's).
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 2);
     const fromBob = await say(bob, 'carol does not see this');
     const fromAlice = await say(alice, 'everyone sees this');
 

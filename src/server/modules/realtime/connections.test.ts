@@ -14,6 +14,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
 
 interface Held {
   status: number;
@@ -57,11 +58,6 @@ const hold = async (base: string, path: string, token?: string) => {
   const holding = start(base, path, token);
   return { ...(await holding.response), close: holding.close };
 };
-
-/** Waits (yielding to I/O) until the condition holds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 async function listening(t: TestApp): Promise<string> {
   await t.app.listen({ port: 0, host: '127.0.0.1' });
