@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authenticate, authorize, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { toBoundedPage } from '../../http/pagination.js';
+import { toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
 import { presentBoard, presentInPage, presentMessage } from './present.js';
 import {
@@ -27,6 +27,13 @@ import {
  * with the requested message, stays under 1.5 MiB.
  */
 const THREAD_PAGE_BYTES = 1024 * 1024;
+
+/** A page of a board's messages as the JSON bytes of its answer. */
+function pageBytes(result: Page<Message>): Buffer {
+  return Buffer.from(
+    JSON.stringify(ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor })),
+  );
+}
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
 const page = <T extends z.ZodType>(item: T) =>
@@ -125,30 +132,26 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request, reply) => {
       const viewer = await optionalUser(ctx, request);
       const board = await ctx.boards.getReadable(viewer, request.params.id);
-      // Readers with no ignore list all see the same page, so they share one cached copy.
-      const ignores = viewer === null ? null : await ctx.ignoredPubkeys.listVersion(viewer.id);
+      // Only what every reader asks for is cached: a board's first page, for readers with no ignore
+      // list. Pages after a cursor (each reader's own walk) and pages that follow someone's ignore
+      // list are read from the database each time, so nobody can fill the cache with keys.
       const { order, threads, limit, cursor } = request.query;
-      const key = [
-        board.id,
-        ignores === null ? '' : `${viewer!.id}:${ignores}`,
-        order,
-        threads,
-        limit,
-        cursor ?? '',
-      ].join('\u0000');
+      const shared =
+        cursor === undefined &&
+        (viewer === null || (await ctx.ignoredPubkeys.listVersion(viewer.id)) === null);
+      const key = shared ? [board.id, order, threads, limit].join('\u0000') : undefined;
       // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
       void reply.type('application/json; charset=utf-8');
+      if (key === undefined) {
+        const result = await ctx.messages.list(viewer, board.id, request.query);
+        return reply.send(pageBytes(result) as never);
+      }
       if (!/no-cache/i.test(request.headers['cache-control'] ?? '')) {
         const cached = ctx.pageCache.get(key);
         if (cached !== undefined) return reply.header('X-Cache', 'hit').send(cached as never);
       }
       const stamp = ctx.pageCache.stamp();
-      const result = await ctx.messages.list(viewer, board.id, request.query);
-      const body = Buffer.from(
-        JSON.stringify(
-          ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor }),
-        ),
-      );
+      const body = pageBytes(await ctx.messages.list(viewer, board.id, request.query));
       ctx.pageCache.set(board.id, key, body, stamp);
       return reply.header('X-Cache', 'miss').send(body as never);
     },
