@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
+  createBoard,
   promote,
   registerUser,
   startTestApp,
@@ -26,13 +27,7 @@ describe.each(DIALECTS)('the page cache on %s', (dialect) => {
     const sysop = await registerUser(t.app, 'cacheroot');
     await promote(t, sysop.username, 'sysop');
     token = sysop.token;
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(token),
-      payload: { name: 'Cached' },
-    });
-    board = res.json().data.id;
+    board = await createBoard(t, token, { name: 'Cached' });
     for (let i = 0; i < 40; i++) {
       const posted = await t.app.inject({
         method: 'POST',

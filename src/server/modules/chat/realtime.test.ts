@@ -11,8 +11,11 @@ import { PostedEvent } from '../realtime/events.js';
 import {
   type Account,
   bearer,
-  promote,
+  countRows,
+  createBoard,
+  registerCast,
   registerUser,
+  sayInChat,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -37,25 +40,11 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
+    ({ sysop, alice, bob } = await registerCast(t));
   });
   afterAll(() => t.close());
 
-  const say = async (account: Account, text: string): Promise<Event> => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/chat/post/',
-      headers: bearer(account.token),
-      payload: { text },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data;
-  };
+  const say = (account: Account, text: string) => sayInChat<Event>(t, account.token, text);
   const read = async (query: string, token = alice.token) => {
     const res = await t.app.inject({
       url: `/api/chat/read_events/?${query}`,
@@ -215,15 +204,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
   });
 
   it('keeps the chat board to members and refuses bad input, writing nothing', async () => {
-    const count = async () =>
-      Number(
-        (
-          await t.ctx.database.db
-            .selectFrom('messages')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = () => countRows(t, 'messages');
     const before = await count();
     expect((await t.app.inject({ url: '/api/chat/read_events/' })).statusCode).toBe(404);
     expect(
@@ -328,19 +309,8 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
   });
 
   it('serves realtime boards by id and refuses others', async () => {
-    const board = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Lobby', is_realtime: true },
-    });
-    const plain = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Plain' },
-    });
-    const id = board.json().data.id;
+    const id = await createBoard(t, sysop.token, { name: 'Lobby', is_realtime: true });
+    const plain = await createBoard(t, sysop.token, { name: 'Plain' });
     const posted = await t.app.inject({
       method: 'POST',
       url: `/api/boards/${id}/post_event/`,
@@ -354,7 +324,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     });
     expect(events.json().data.events.map((e: Event) => e.body)).toEqual(['lobby line']);
     const notRealtime = await t.app.inject({
-      url: `/api/boards/${plain.json().data.id}/read_events/`,
+      url: `/api/boards/${plain}/read_events/`,
       headers: bearer(alice.token),
     });
     expect(notRealtime.statusCode).toBe(404);

@@ -3,11 +3,12 @@
 // access changing) while others' keep flowing; a stream ends at its maximum lifetime; and streams
 // plus long polls are capped per session (429) and in total (503).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
+  createBoard,
+  listen,
   promote,
   registerUser,
   startTestApp,
@@ -59,11 +60,6 @@ const hold = async (base: string, path: string, token?: string) => {
   return { ...(await holding.response), close: holding.close };
 };
 
-async function listening(t: TestApp): Promise<string> {
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-}
-
 describe.each(DIALECTS)('streams and long polls losing their rights on %s', (dialect) => {
   let t: TestApp;
   let base: string;
@@ -73,16 +69,14 @@ describe.each(DIALECTS)('streams and long polls losing their rights on %s', (dia
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    base = await listening(t);
+    base = await listen(t);
     sysop = await registerUser(t.app, 'root');
     await promote(t, sysop.username, 'sysop');
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Live', is_realtime: true, read_access: 'public' },
+    board = await createBoard(t, sysop.token, {
+      name: 'Live',
+      is_realtime: true,
+      read_access: 'public',
     });
-    board = res.json().data.id;
   });
   afterAll(() => t.close());
 
@@ -192,17 +186,15 @@ describe.each(DIALECTS)('stream limits on %s', (dialect) => {
       AXON_STREAMS_TOTAL: '3',
       AXON_STREAM_MAX_SECONDS: '1',
     });
-    base = await listening(t);
+    base = await listen(t);
     const sysop = await registerUser(t.app, 'root');
     await promote(t, sysop.username, 'sysop');
     alice = await registerUser(t.app);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Live', is_realtime: true, read_access: 'public' },
+    board = await createBoard(t, sysop.token, {
+      name: 'Live',
+      is_realtime: true,
+      read_access: 'public',
     });
-    board = res.json().data.id;
   });
   afterAll(() => t.close());
 
