@@ -151,6 +151,37 @@ export async function createBoard(
   return (res.json().data as { id: string }).id;
 }
 
+/** Posts a message through the API; throws unless it answers 201. Its id. */
+export async function postMessage(
+  t: TestApp,
+  token: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/messages/',
+    headers: bearer(token),
+    payload,
+  });
+  if (res.statusCode !== 201) throw new Error(`post message: ${res.statusCode} ${res.body}`);
+  return (res.json().data as { id: string }).id;
+}
+
+/** Bans the key of an account on this instance for good, as a moderator would. */
+export async function banKeyOf(t: TestApp, userId: string, reason = 'test'): Promise<void> {
+  const { pubkey } = await t.ctx.database.db
+    .selectFrom('users')
+    .select('pubkey')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  await t.ctx.bannedPubkeys.ban({
+    pubkey,
+    reason,
+    expiresAt: null,
+    actor: { id: null, name: 'test' },
+  });
+}
+
 /** Says something in AxonChat through the API; throws unless it answers 201. */
 export async function sayInChat<E = unknown>(t: TestApp, token: string, text: string): Promise<E> {
   const res = await t.app.inject({

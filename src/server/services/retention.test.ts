@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
-  bearer,
   createBoard,
+  postMessage,
   promote,
   registerUser,
   startTestApp,
@@ -40,16 +40,13 @@ describe.each(DIALECTS)('message retention on %s', (dialect) => {
     subject: string,
     body: string,
     parentId?: string,
-  ): Promise<string> => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/messages/',
-      headers: bearer(sysop.token),
-      payload: { board_id: boardId, subject, body, ...(parentId ? { parent_id: parentId } : {}) },
+  ): Promise<string> =>
+    postMessage(t, sysop.token, {
+      board_id: boardId,
+      subject,
+      body,
+      ...(parentId ? { parent_id: parentId } : {}),
     });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data.id as string;
-  };
   /** Moves messages' created_at into the past, as if they had been posted then. */
   const age = (ids: string[], ms: number) =>
     t.ctx.database.db

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
+  banKeyOf,
   bearer,
   createBoard,
   registerCast,
@@ -125,17 +126,7 @@ describe.each(DIALECTS)('shared room state on %s', (dialect) => {
 
   it('refuses writes by a banned key, and changes nothing', async () => {
     const carol = await registerUser(t.app);
-    const { pubkey } = await t.ctx.database.db
-      .selectFrom('users')
-      .select('pubkey')
-      .where('id', '=', carol.id)
-      .executeTakeFirstOrThrow();
-    await t.ctx.bannedPubkeys.ban({
-      pubkey,
-      reason: 'spam',
-      expiresAt: null,
-      actor: { id: null, name: 'test' },
-    });
+    await banKeyOf(t, carol.id, 'spam');
     const res = await write('board-1', { version: 2, state: 'hijacked' }, carol.token);
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('PUBKEY_BANNED');

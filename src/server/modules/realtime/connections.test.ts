@@ -6,6 +6,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
+  banKeyOf,
   bearer,
   createBoard,
   listen,
@@ -122,17 +123,7 @@ describe.each(DIALECTS)('streams and long polls losing their rights on %s', (dia
     await bobs.ended;
     // Banning ends the account's sessions too.
     expect((await hold(base, path, bob.token)).status).toBe(401);
-    const { pubkey } = await t.ctx.database.db
-      .selectFrom('users')
-      .select('pubkey')
-      .where('id', '=', carol.id)
-      .executeTakeFirstOrThrow();
-    await t.ctx.bannedPubkeys.ban({
-      pubkey,
-      reason: 'test',
-      expiresAt: null,
-      actor: { id: null, name: 'test' },
-    });
+    await banKeyOf(t, carol.id);
     await carols.ended;
     // Dave's rights did not change: his stream still gets events.
     await t.app.inject({
