@@ -6,7 +6,6 @@ import { buildApp } from '../../app.js';
 import { createContext } from '../../context.js';
 import { openDatabase } from '../../db/database.js';
 import { runRetention } from '../../services/retention.js';
-import { boardChannel } from '../boards/board.js';
 import { PostedEvent } from '../realtime/events.js';
 import {
   type Account,
@@ -91,7 +90,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
 
   it('answers a parked long poll inside the publish of a handed-over event, except to a reader who ignores its author', async () => {
     const board = await t.ctx.chat.chatBoard();
-    const channel = boardChannel(board.id);
+    const channel = { kind: 'board', boardId: board.id } as const;
     const after = Number((await read('')).next_cursor);
     const [aliceUser, bobUser] = await Promise.all([
       t.ctx.accounts.getUser(alice.id),
@@ -100,7 +99,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     const delivered: string[] = [];
     const wait = (reader: typeof aliceUser) =>
       t.ctx.realtime.longPolls.answer({
-        channel: { kind: 'board', boardId: board.id },
+        channel,
         after,
         readerId: reader.id,
         waitMs: 30_000,
@@ -122,7 +121,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     // Published once both reads have parked (before that, a wake-up only makes a read go to the
     // database again, where this event is not): alice's answer must come out of the publish itself.
     await until(() => t.ctx.realtime.longPolls.parked === parked + 2);
-    t.ctx.hub.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
+    t.ctx.realtime.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
     expect(delivered).toEqual(['alice:handed-over']);
     // Bob, who ignores the author, read the database instead (nothing was committed) and waits on.
     await until(() => t.ctx.realtime.longPolls.parked === parked + 1);

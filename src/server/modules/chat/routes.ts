@@ -11,7 +11,6 @@ import { envelopeOf, ok } from '../../http/envelope.js';
 import { notFound } from '../../http/errors.js';
 import { streamEvents } from '../realtime/sse.js';
 import type { Board } from '../boards/board.js';
-import { boardChannel } from '../boards/board.js';
 import { presentBoard } from '../boards/present.js';
 import { BoardSchema } from '../boards/schema.js';
 import { handedOver, type EventBatch } from '../realtime/events.js';
@@ -126,8 +125,8 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
             : request.query.after;
         const held = holdOpen(ctx, request, session, board.id, 'stream');
         try {
-          await streamEvents(request, reply, ctx.hub, {
-            channel: boardChannel(board.id),
+          await streamEvents(request, reply, ctx.realtime, {
+            channel: { kind: 'board', boardId: board.id },
             start: from === undefined ? undefined : Number(from),
             fetch: async (after) => {
               const batch = await ctx.chat.read(reader, board, {
