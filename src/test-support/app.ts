@@ -135,37 +135,25 @@ export async function registerCast(t: TestApp): Promise<Cast> {
   return { sysop, alice, bob };
 }
 
-/** Creates a board through the API with a sysop's token; throws unless it answers 201. */
-export async function createBoard(
+/** POSTs through the API as `token`; throws unless it answers 201. The created record's id. */
+async function create(
   t: TestApp,
-  sysopToken: string,
-  payload: Record<string, unknown>,
-): Promise<string> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/boards/',
-    headers: bearer(sysopToken),
-    payload,
-  });
-  if (res.statusCode !== 201) throw new Error(`create board: ${res.statusCode} ${res.body}`);
-  return (res.json().data as { id: string }).id;
-}
-
-/** Posts a message through the API; throws unless it answers 201. Its id. */
-export async function postMessage(
-  t: TestApp,
+  url: string,
   token: string,
   payload: Record<string, unknown>,
 ): Promise<string> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/messages/',
-    headers: bearer(token),
-    payload,
-  });
-  if (res.statusCode !== 201) throw new Error(`post message: ${res.statusCode} ${res.body}`);
+  const res = await t.app.inject({ method: 'POST', url, headers: bearer(token), payload });
+  if (res.statusCode !== 201) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
   return (res.json().data as { id: string }).id;
 }
+
+/** Creates a board through the API with a sysop's token; throws unless it answers 201. */
+export const createBoard = (t: TestApp, sysopToken: string, payload: Record<string, unknown>) =>
+  create(t, '/api/boards/', sysopToken, payload);
+
+/** Posts a message through the API; throws unless it answers 201. Its id. */
+export const postMessage = (t: TestApp, token: string, payload: Record<string, unknown>) =>
+  create(t, '/api/messages/', token, payload);
 
 /** Bans the key of an account on this instance for good, as a moderator would. */
 export async function banKeyOf(t: TestApp, userId: string, reason = 'test'): Promise<void> {
