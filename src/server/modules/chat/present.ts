@@ -55,7 +55,8 @@ export function presentEvent(e: BoardEvent, reader: User | null): PresentedEvent
 }
 
 // The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
-// page object from ChatService, so it is serialised once for them all, not once per waiter.
+// page object (the handed-over page, or ChatService's shared read), so it is serialised once for
+// them all, not once per waiter.
 const answers = new WeakMap<readonly BoardEvent[], Map<string, Buffer>>();
 
 export function answerBytes(batch: EventBatch, reader: User | null): Buffer {
