@@ -21,10 +21,11 @@ import { EventHub, postgresEventBridge } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
 import { RoomStateService } from './modules/applets/room-state.js';
-import { ChatService, PRESENCE_FLUSH_MS } from './modules/chat/service.js';
+import { ChatService } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
 import { parseChannel } from './modules/realtime/channels.js';
 import { RealtimeConnections } from './modules/realtime/connections.js';
+import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
@@ -111,13 +112,18 @@ export function createContext(
   }
   const bannedPubkeys = new BannedPubkeys(database, hub);
   const boards = new BoardService(database, hub);
-  const realtime = new Realtime(
-    hub,
-    database,
-    new RealtimeConnections(hub, config.realtime, databaseRightsChecks(database, boards), (e) =>
-      onServiceError('realtime', e),
+  const ignoredPubkeys = new IgnoredPubkeys(database);
+  const onRealtimeError = (e: unknown) => onServiceError('realtime', e);
+  const realtime = new Realtime(hub, database, {
+    connections: new RealtimeConnections(
+      hub,
+      config.realtime,
+      databaseRightsChecks(database, boards),
+      onRealtimeError,
     ),
-  );
+    ignorersOf: (fingerprint) => ignoredPubkeys.ignorersOf(fingerprint),
+    onError: onRealtimeError,
+  });
   const content = new ContentService(
     database,
     identity,
@@ -137,12 +143,12 @@ export function createContext(
       (e) => onServiceError('retention', e),
     ),
   );
-  const chat = new ChatService(database, messages, boards, hub);
+  const chat = new ChatService(database, messages, boards, realtime);
   services.add(
     periodicService(
       'presence',
       PRESENCE_FLUSH_MS,
-      () => chat.flushPresence(),
+      () => realtime.presence.flush(),
       (e) => onServiceError('presence', e),
     ),
   );
@@ -158,7 +164,7 @@ export function createContext(
     sessions,
     services,
     accounts: new AccountService(database, sessions, new WorkBudget(config.work), realtime),
-    ignoredPubkeys: new IgnoredPubkeys(database),
+    ignoredPubkeys,
     bannedPubkeys,
     boards,
     messages,
