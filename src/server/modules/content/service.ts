@@ -110,6 +110,7 @@ export class ContentService {
         })
         .onConflict((oc) => oc.column('content_hash').doNothing())
         .execute();
+      await recordChunks(trx, manifest);
       await trx
         .insertInto('attachments')
         .values({
@@ -345,17 +346,48 @@ export class ContentService {
     return readContent({ store, manifest, dek, ...(range === undefined ? {} : { range }) });
   }
 
-  /** Adds an envelope for another key (a peer trusted later), keeping every existing one. */
+  /**
+   * Adds an envelope for another key (a peer trusted later), keeping every existing one. Two re-keys
+   * at once both land: the row is replaced only if nobody changed it meanwhile, else read again.
+   */
   async rekey(contentHash: string, publicKeyPem: string): Promise<Manifest> {
-    const manifest = await this.manifest(contentHash);
-    if (manifest === undefined) throw notFound('content');
-    const rekeyed = rekeyManifest(manifest, this.identity.privateKey, [publicKeyPem]);
-    await this.db
-      .updateTable('manifests')
-      .set({ manifest: serializeManifest(rekeyed) })
-      .where('content_hash', '=', contentHash)
+    for (;;) {
+      const row = await this.db
+        .selectFrom('manifests')
+        .select('manifest')
+        .where('content_hash', '=', contentHash)
+        .executeTakeFirst();
+      if (row === undefined) throw notFound('content');
+      const manifest = parseManifest(row.manifest);
+      const rekeyed = rekeyManifest(manifest, this.identity.privateKey, [publicKeyPem]);
+      const serialized = serializeManifest(rekeyed);
+      if (serialized === serializeManifest(manifest)) return manifest;
+      const updated = await this.db
+        .updateTable('manifests')
+        .set({ manifest: serialized })
+        .where('content_hash', '=', contentHash)
+        .where('manifest', '=', row.manifest)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) return rekeyed;
+    }
+  }
+
+  /**
+   * Records content fetched from peers, every blob stored and the whole verified, inside the
+   * caller's transaction: from now on it is read like an upload.
+   */
+  async addFetched(trx: Kysely<DatabaseSchema>, manifest: Manifest): Promise<void> {
+    await trx
+      .insertInto('manifests')
+      .values({
+        content_hash: manifest.content_hash,
+        manifest: serializeManifest(manifest),
+        size: manifest.size,
+        created_at: Date.now(),
+      })
+      .onConflict((oc) => oc.column('content_hash').doNothing())
       .execute();
-    return rekeyed;
+    await recordChunks(trx, manifest);
   }
 
   /** Checks every manifest's blobs (deep: decrypts and checks tags and content hashes too). */
@@ -405,9 +437,14 @@ export class ContentService {
       .where('content_hash', 'not in', (eb) => eb.selectFrom('attachments').select('content_hash'))
       .where('content_hash', 'not in', (eb) => eb.selectFrom('content_refs').select('content_hash'))
       .executeTakeFirst();
+    await this.db
+      .deleteFrom('content_chunks')
+      .where('content_hash', 'not in', (eb) => eb.selectFrom('manifests').select('content_hash'))
+      .execute();
     const garbage = await collectGarbage({
       store: await this.chunkStore(),
-      referenced: this.allManifests(),
+      // Content still being fetched from peers keeps the chunks it already has.
+      referenced: concat(this.allManifests(), this.manifestsBeingFetched()),
       ...(blobGraceMs === undefined ? {} : { blobGraceMs }),
       now: new Date(now),
     });
@@ -416,6 +453,15 @@ export class ContentService {
       manifests: Number(manifests.numDeletedRows),
       garbage,
     };
+  }
+
+  private async *manifestsBeingFetched(): AsyncGenerator<Manifest> {
+    const rows = await this.db
+      .selectFrom('remote_fetches')
+      .select('manifest')
+      .where('state', '!=', 'complete')
+      .execute();
+    for (const row of rows) yield parseManifest(row.manifest);
   }
 
   private async *allManifests(): AsyncGenerator<Manifest> {
@@ -455,4 +501,24 @@ async function* withinQuota(
     if (received > allowance) throw quotaExceeded(quota);
     yield chunk;
   }
+}
+
+/** Which content each chunk belongs to, so a peer's chunk request can be checked (chunks.ts). */
+async function recordChunks(trx: Kysely<DatabaseSchema>, manifest: Manifest): Promise<void> {
+  // A few hundred rows per statement keeps under every driver's parameter limit.
+  for (let i = 0; i < manifest.chunks.length; i += 400) {
+    await trx
+      .insertInto('content_chunks')
+      .values(
+        manifest.chunks
+          .slice(i, i + 400)
+          .map((chunk) => ({ chunk_hash: chunk, content_hash: manifest.content_hash })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
 }
