@@ -563,6 +563,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'GET /api/content/stream/:hash/': contentRule('stream'),
     'GET /api/content/metadata/:hash/': contentRule('metadata'),
+    'GET /api/content/state/:hash/': contentRule('state'),
     'POST /api/content/media_token/:hash/': contentRule('media_token'),
   };
 
@@ -590,7 +591,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
 /** Own: attached to the actor's public message. Other: attached to a PM between two other users
  * (only those two may read it). Restricted: attached to a message on the sysops' board. A media
  * token is the same read rule, for members only (it is tied to a session). */
-function contentRule(kind: 'stream' | 'metadata' | 'media_token'): RouteRule {
+function contentRule(kind: 'stream' | 'metadata' | 'state' | 'media_token'): RouteRule {
   const url = (hash: string) => ({ url: `/api/content/${kind}/${hash}/` });
   return {
     on: {

@@ -11,7 +11,7 @@ import type { AdminUser as AdminUserSchema } from '../../server/modules/admin/sc
 import type { BoardSchema, MessageSchema, SnippetSchema } from '../../server/modules/boards/schema';
 import type { EventSchema } from '../../server/modules/chat/routes';
 import type { InstanceIdentity } from '../../server/modules/federation/schema';
-import type { AttachmentSchema } from '../../server/modules/content/schema';
+import type { AttachmentSchema, ContentStateSchema } from '../../server/modules/content/schema';
 import type {
   BannedPubkeySchema,
   ModlogSchema,
@@ -26,6 +26,7 @@ export type Attachment = Message['attachments'][number];
 export type Snippet = z.output<typeof SnippetSchema>;
 export type AccessLevel = Board['read_access'];
 export type Upload = z.output<typeof AttachmentSchema>;
+export type ContentState = z.output<typeof ContentStateSchema>;
 export type PrivateMessage = z.output<typeof PrivateMessageSchema>;
 export type ChatEvent = z.output<typeof EventSchema>;
 export type Report = z.output<typeof ReportSchema>;

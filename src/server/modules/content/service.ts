@@ -23,7 +23,7 @@ import {
 } from '../../../bitsync/index.js';
 import type { UploadQuota } from '../../config.js';
 import type { AxonDatabase } from '../../db/database.js';
-import type { ContentRefKind, DatabaseSchema } from '../../db/schema.js';
+import type { ContentRefKind, DatabaseSchema, RemoteFetchState } from '../../db/schema.js';
 import { AppError, fieldError, notFound } from '../../http/errors.js';
 import { assertCan, can } from '../accounts/permissions.js';
 import { visibleTo } from '../boards/messages.js';
@@ -48,6 +48,14 @@ export interface AttachmentRef {
   size: number;
   filename: string;
   mime_type: string;
+}
+
+/** What a reader sees of an attachment; `absent` when no peer has announced it here. */
+export interface ContentState {
+  state: RemoteFetchState | 'complete' | 'absent';
+  chunksDone: number;
+  chunksTotal: number;
+  lastError: string | null;
 }
 
 /** Uploads nothing refers to are kept this long (time to write the message), then collected. */
@@ -337,6 +345,38 @@ export class ContentService {
       if (ref !== undefined) return { filename: ref.filename, mime_type: ref.mime_type };
     }
     return undefined;
+  }
+
+  /**
+   * How far content is: `complete` when stored here, else the state of its fetch from peers
+   * (remote_fetches), `absent` when nobody announced it. No rights are checked here.
+   */
+  async stateOf(contentHash: string): Promise<ContentState> {
+    const manifest = await this.manifest(contentHash);
+    if (manifest !== undefined) {
+      const total = manifest.chunks.length;
+      return { state: 'complete', chunksDone: total, chunksTotal: total, lastError: null };
+    }
+    const row = await this.db
+      .selectFrom('remote_fetches')
+      .select(['state', 'chunks_done', 'chunks_total', 'last_error'])
+      .where('content_hash', '=', contentHash)
+      .executeTakeFirst();
+    if (row === undefined)
+      return { state: 'absent', chunksDone: 0, chunksTotal: 0, lastError: null };
+    return {
+      state: row.state,
+      chunksDone: row.chunks_done,
+      chunksTotal: row.chunks_total,
+      lastError: row.last_error,
+    };
+  }
+
+  /** stateOf for a reader: 404 unless a message (or upload…) they may read carries the content. */
+  async stateFor(user: User | null, contentHash: string): Promise<ContentState> {
+    if (!/^[0-9a-f]{64}$/.test(contentHash) || !(await this.mayRead(user, contentHash)))
+      throw notFound('content');
+    return this.stateOf(contentHash);
   }
 
   /** Decrypted bytes (all, or a range), verified as they stream. */

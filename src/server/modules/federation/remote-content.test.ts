@@ -89,6 +89,55 @@ async function trust(t: TestApp, other: TestApp, limits: { max_attachment_bytes?
     .execute();
 }
 
+/**
+ * Files a message from a peer on a board of `t` carrying these attachments, as the federation
+ * inbox stores one (no local author; its refs make the content readable where the board is).
+ */
+async function fileRemoteMessage(t: TestApp, boardId: string, manifest: Manifest): Promise<void> {
+  const id = `remote-${randomBytes(6).toString('hex')}`;
+  await t.ctx.database.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('pubkeys')
+      .values({ fingerprint: 'd'.repeat(64), pem: 'alice@a', first_seen: Date.now() })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    await trx
+      .insertInto('messages')
+      .values({
+        id,
+        board_id: boardId,
+        board_ref: 'room-1',
+        parent_id: null,
+        thread_id: id,
+        author_id: null,
+        author_fingerprint: 'd'.repeat(64),
+        author_nickname: 'alice@a',
+        subject: 'photo',
+        body: 'look',
+        attachments: JSON.stringify([
+          {
+            content_hash: manifest.content_hash,
+            size: manifest.size,
+            filename: 'photo.bin',
+            mime_type: 'application/octet-stream',
+          },
+        ]),
+        signature: 'x',
+        board_seq: 1,
+        created_at: Date.now(),
+      })
+      .execute();
+    await t.ctx.content.addRefs(trx, 'message', id, [
+      {
+        content_hash: manifest.content_hash,
+        size: manifest.size,
+        filename: 'photo.bin',
+        mime_type: 'application/octet-stream',
+      },
+    ]);
+  });
+}
+
 describe.each(DIALECTS)('remote content on %s', (dialect) => {
   let a: TestApp;
   let b: TestApp;
@@ -190,6 +239,33 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       chunksTotal: 3,
     });
     expect(await fetcher.pendingChunkFetches(a.ctx.identity.fingerprint)).toBe(3);
+    // The message is on B at once; its attachment shows how far it is.
+    const boardOnB = await b.ctx.boards.create({
+      name: `from-a-${randomBytes(3).toString('hex')}`,
+      description: '',
+      is_realtime: false,
+      federation_room_id: 'room-1',
+      trusted_peers: [a.ctx.identity.fingerprint],
+      message_retention_days: null,
+      read_access: 'public',
+      post_access: 'members',
+      position: 0,
+    });
+    await fileRemoteMessage(b, boardOnB.id, manifest);
+    const stateUrl = `/api/content/state/${manifest.content_hash}/`;
+    expect((await b.app.inject({ url: stateUrl })).json().data).toEqual({
+      content_hash: manifest.content_hash,
+      state: 'pending',
+      chunks_done: 0,
+      chunks_total: 3,
+      last_error: null,
+    });
+    expect(
+      (await b.app.inject({ url: `/api/content/stream/${manifest.content_hash}/` })).statusCode,
+    ).toBe(404);
+    expect((await b.app.inject({ url: `/api/content/state/${'0'.repeat(64)}/` })).statusCode).toBe(
+      404,
+    );
     await fetcher.runDue();
 
     expect(await fetcher.stateOf(manifest.content_hash)).toEqual({
@@ -208,6 +284,10 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
     const parts: Buffer[] = [];
     for await (const part of await b.ctx.content.open(onB)) parts.push(part as Buffer);
     expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+    expect((await b.app.inject({ url: stateUrl })).json().data.state).toBe('complete');
+    const read = await b.app.inject({ url: `/api/content/stream/${manifest.content_hash}/` });
+    expect(read.statusCode).toBe(200);
+    expect(read.rawPayload.equals(bytes)).toBe(true);
     // Announced again: already here.
     expect(
       await fetcher.enqueue(a.ctx.identity.fingerprint, { [manifest.content_hash]: manifest }),

@@ -25,7 +25,7 @@ import type {
   RemoteFetchState,
 } from '../../db/schema.js';
 import type { BackgroundService, ServiceState } from '../../services/registry.js';
-import type { ContentService } from '../content/service.js';
+import type { ContentService, ContentState } from '../content/service.js';
 import type { InstanceIdentity } from './identity.js';
 
 export type PeerRow = Selectable<PeersTable>;
@@ -62,14 +62,6 @@ class FetchStopped extends Error {
 
 export type EnqueueOutcome =
   { outcome: 'queued' } | { outcome: 'present' } | { outcome: 'refused'; reason: string };
-
-/** What a reader sees of an attachment: `absent` when no peer has announced it here. */
-export interface ContentState {
-  state: RemoteFetchState | 'absent';
-  chunksDone: number;
-  chunksTotal: number;
-  lastError: string | null;
-}
 
 /** A lease outlives a stalled process by this much; a dead one on this host is released at start. */
 const LEASE_MS = 60_000;
@@ -326,21 +318,8 @@ export class RemoteContent implements BackgroundService {
   }
 
   /** What a reader sees of the content: complete, or how far its fetch has come and why not further. */
-  async stateOf(contentHash: string): Promise<ContentState> {
-    const manifest = await this.content.manifest(contentHash);
-    if (manifest !== undefined) {
-      const total = manifest.chunks.length;
-      return { state: 'complete', chunksDone: total, chunksTotal: total, lastError: null };
-    }
-    const row = await this.row(contentHash);
-    if (row === undefined)
-      return { state: 'absent', chunksDone: 0, chunksTotal: 0, lastError: null };
-    return {
-      state: row.state,
-      chunksDone: row.chunks_done,
-      chunksTotal: row.chunks_total,
-      lastError: row.last_error,
-    };
+  stateOf(contentHash: string): Promise<ContentState> {
+    return this.content.stateOf(contentHash);
   }
 
   /** Chunks still to fetch of content this peer announced (for its health). */
