@@ -16,6 +16,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { fileRemoteMessage } from '../../../test-support/remote-content.js';
 import { AppError } from '../../http/errors.js';
 import { chunkForPeer, rekeyForPeer } from './chunks.js';
 import {
@@ -87,55 +88,6 @@ async function trust(t: TestApp, other: TestApp, limits: { max_attachment_bytes?
       updated_at: now,
     })
     .execute();
-}
-
-/**
- * Files a message from a peer on a board of `t` carrying these attachments, as the federation
- * inbox stores one (no local author; its refs make the content readable where the board is).
- */
-async function fileRemoteMessage(t: TestApp, boardId: string, manifest: Manifest): Promise<void> {
-  const id = `remote-${randomBytes(6).toString('hex')}`;
-  await t.ctx.database.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('pubkeys')
-      .values({ fingerprint: 'd'.repeat(64), pem: 'alice@a', first_seen: Date.now() })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    await trx
-      .insertInto('messages')
-      .values({
-        id,
-        board_id: boardId,
-        board_ref: 'room-1',
-        parent_id: null,
-        thread_id: id,
-        author_id: null,
-        author_fingerprint: 'd'.repeat(64),
-        author_nickname: 'alice@a',
-        subject: 'photo',
-        body: 'look',
-        attachments: JSON.stringify([
-          {
-            content_hash: manifest.content_hash,
-            size: manifest.size,
-            filename: 'photo.bin',
-            mime_type: 'application/octet-stream',
-          },
-        ]),
-        signature: 'x',
-        board_seq: 1,
-        created_at: Date.now(),
-      })
-      .execute();
-    await t.ctx.content.addRefs(trx, 'message', id, [
-      {
-        content_hash: manifest.content_hash,
-        size: manifest.size,
-        filename: 'photo.bin',
-        mime_type: 'application/octet-stream',
-      },
-    ]);
-  });
 }
 
 describe.each(DIALECTS)('remote content on %s', (dialect) => {
@@ -251,7 +203,7 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       post_access: 'members',
       position: 0,
     });
-    await fileRemoteMessage(b, boardOnB.id, manifest);
+    await fileRemoteMessage(b.ctx, boardOnB.id, manifest);
     const stateUrl = `/api/content/state/${manifest.content_hash}/`;
     expect((await b.app.inject({ url: stateUrl })).json().data).toEqual({
       content_hash: manifest.content_hash,
