@@ -114,6 +114,16 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: { none: () => ({ url: '/api/federation/ping/' }) },
       expect: () => 'login',
     },
+    'GET /api/federation/chunks/:hash': {
+      on: { none: () => ({ url: `/api/federation/chunks/${'0'.repeat(64)}` }) },
+      expect: () => 'login',
+    },
+    'POST /api/federation/rekey/': {
+      on: {
+        none: () => ({ url: '/api/federation/rekey/', json: { content_hash: '0'.repeat(64) } }),
+      },
+      expect: () => 'login',
+    },
     // The matrix sets AXON_METRICS_TOKEN; no account's session is that token.
     'GET /metrics': { on: { none: () => ({ url: '/metrics' }) }, expect: () => 'login' },
 

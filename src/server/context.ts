@@ -6,6 +6,8 @@ import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import { FederationClient } from './modules/federation/client.js';
+import { PeerChunkSource } from './modules/federation/chunk-client.js';
+import { RemoteContent } from './modules/federation/remote-content.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import type { InstanceKeys } from './secrets.js';
@@ -53,6 +55,8 @@ export interface AppContext {
   reports: ReportService;
   /** The one outbound client for calls to peers (federation/client.ts). */
   federationClient: FederationClient;
+  /** Content announced by peers, fetched chunk by chunk (federation/remote-content.ts). */
+  remoteContent: RemoteContent;
 }
 
 export function createContext(
@@ -141,6 +145,19 @@ export function createContext(
       (e) => onServiceError('presence', e),
     ),
   );
+  const federationClient = new FederationClient(identity, {
+    proxy: config.proxy,
+    ...config.federation,
+  });
+  const remoteContent = new RemoteContent(
+    database,
+    content,
+    identity,
+    new PeerChunkSource(federationClient),
+    config.remoteContent,
+    (e) => onServiceError('remote-content', e),
+  );
+  services.add(remoteContent);
   return {
     config,
     database,
@@ -163,6 +180,7 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
-    federationClient: new FederationClient(identity, { proxy: config.proxy, ...config.federation }),
+    federationClient,
+    remoteContent,
   };
 }

@@ -25,6 +25,12 @@ export async function fileRemoteMessage(
     mime_type: 'application/octet-stream',
   };
   await ctx.database.db.transaction().execute(async (trx) => {
+    const { event_seq: boardSeq } = await trx
+      .updateTable('boards')
+      .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+      .where('id', '=', boardId)
+      .returning('event_seq')
+      .executeTakeFirstOrThrow();
     await trx
       .insertInto('pubkeys')
       .values({ fingerprint: 'd'.repeat(64), pem: 'a remote author', first_seen: Date.now() })
@@ -45,7 +51,7 @@ export async function fileRemoteMessage(
         body: 'look',
         attachments: JSON.stringify([ref]),
         signature: 'x',
-        board_seq: 1,
+        board_seq: boardSeq,
         created_at: Date.now(),
       })
       .execute();

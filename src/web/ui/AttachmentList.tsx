@@ -1,8 +1,8 @@
 // A message's attachments: images and video inline, everything else a download with progress. A
 // remote message's attachment is shown once this instance has fetched it from its peers; until then
 // its state (chunks so far, an unreachable peer, a failed check) is shown and asked for again.
-import { useEffect, useState } from 'react';
-import { api } from '../api/client';
+import { useState } from 'react';
+import { useContentState } from '../api/content';
 import { useMediaUrl } from '../api/media';
 import { downloadContent, formatBytes, type Progress } from '../api/transfers';
 import type { Attachment, ContentState } from '../api/types';
@@ -74,35 +74,6 @@ function Inline({ attachment }: { attachment: Attachment }) {
       aria-label={attachment.filename}
     />
   );
-}
-
-/** How often a fetch in progress is asked about again. */
-const STATE_POLL_MS = 3_000;
-
-/** The attachment's state here, asked again while its chunks are still on their way. */
-function useContentState(hash: string, remote: boolean): ContentState | undefined {
-  const [state, setState] = useState<ContentState>();
-  useEffect(() => {
-    if (!remote) return;
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ask = () =>
-      api<ContentState>(`/api/content/state/${hash}/`).then(
-        (next) => {
-          if (!live) return;
-          setState(next);
-          if (next.state === 'pending' || next.state === 'unreachable' || next.state === 'absent')
-            timer = setTimeout(ask, STATE_POLL_MS);
-        },
-        () => undefined, // the download button reports errors
-      );
-    void ask();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [hash, remote]);
-  return state;
 }
 
 const STATE_TEXT: Record<Exclude<ContentState['state'], 'complete'>, string> = {

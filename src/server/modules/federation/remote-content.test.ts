@@ -16,15 +16,12 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { insertPeer } from '../../../test-support/federation-keys.js';
 import { fileRemoteMessage } from '../../../test-support/remote-content.js';
 import { AppError } from '../../http/errors.js';
 import { chunkForPeer, rekeyForPeer } from './chunks.js';
-import {
-  PeerUnreachableError,
-  RemoteContent,
-  type ChunkSource,
-  type PeerRow,
-} from './remote-content.js';
+import type { PeerRow } from '../../db/schema.js';
+import { PeerUnreachableError, RemoteContent, type ChunkSource } from './remote-content.js';
 
 const CHUNK = 524_288;
 
@@ -66,28 +63,6 @@ class InProcessSource implements ChunkSource {
       throw error;
     }
   }
-}
-
-async function trust(t: TestApp, other: TestApp, limits: { max_attachment_bytes?: number } = {}) {
-  const now = Date.now();
-  await t.ctx.database.db
-    .insertInto('peers')
-    .values({
-      fingerprint: other.ctx.identity.fingerprint,
-      pubkey: other.ctx.identity.pubkey,
-      base_url: `http://peer-${other.ctx.identity.fingerprint.slice(0, 8)}.test`,
-      nickname: other.ctx.identity.nickname,
-      trusted: true,
-      max_attachment_bytes: limits.max_attachment_bytes ?? null,
-      bytes_per_day: null,
-      objects_per_minute: null,
-      proxy_url: null,
-      pending_pubkey: null,
-      pending_fingerprint: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
 }
 
 describe.each(DIALECTS)('remote content on %s', (dialect) => {
@@ -154,8 +129,12 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       trusted_peers: [b.ctx.identity.fingerprint],
     });
     privateBoard = await board({ name: 'ours' });
-    await trust(a, b);
-    await trust(b, a);
+    const peerOf = (t: TestApp) => ({
+      base_url: `http://${t.ctx.identity.nickname}.test`,
+      trusted: true,
+    });
+    await insertPeer(a.ctx.database, b.ctx.identity, peerOf(b));
+    await insertPeer(b.ctx.database, a.ctx.identity, peerOf(a));
   });
   afterAll(async () => {
     await fetcher?.stop();

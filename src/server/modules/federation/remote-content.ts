@@ -17,10 +17,11 @@ import {
 } from '../../../bitsync/index.js';
 import { openChunk } from '../../../bitsync/chunk-cipher.js';
 import type { RemoteContentLimits } from '../../config.js';
+import type { AppContext } from '../../context.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type {
   DatabaseSchema,
-  PeersTable,
+  PeerRow,
   RemoteFetchesTable,
   RemoteFetchState,
 } from '../../db/schema.js';
@@ -28,7 +29,6 @@ import type { BackgroundService, ServiceState } from '../../services/registry.js
 import type { ContentService, ContentState } from '../content/service.js';
 import type { InstanceIdentity } from './identity.js';
 
-export type PeerRow = Selectable<PeersTable>;
 type FetchRow = Selectable<RemoteFetchesTable>;
 
 /** How chunks and re-keys reach a peer: signed requests through the federation client. */
@@ -608,6 +608,23 @@ export class RemoteContent implements BackgroundService {
       .where('leased_by', '=', this.owner)
       .execute();
   }
+}
+
+/**
+ * For the federation inbox: records fetch jobs for the manifests that came beside a peer's object
+ * (see RemoteContent.enqueue); the fetch itself runs in the background.
+ */
+export function enqueueRemoteContent(
+  ctx: AppContext,
+  peerFingerprint: string,
+  manifests: Record<string, unknown>,
+): Promise<Record<string, EnqueueOutcome>> {
+  return ctx.remoteContent.enqueue(peerFingerprint, manifests);
+}
+
+/** For the peer's health: chunks still to fetch of content it announced. */
+export function pendingChunkFetches(ctx: AppContext, peerFingerprint: string): Promise<number> {
+  return ctx.remoteContent.pendingChunkFetches(peerFingerprint);
 }
 
 function validateManifestOrUndefined(value: unknown): Manifest | undefined {

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { InstanceIdentity } from './schema.js';
+import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -25,4 +26,5 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
       }),
   );
   transportRoutes(app, ctx);
+  chunkRoutes(app, ctx);
 }
