@@ -310,6 +310,11 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
     expect(cut).toMatchObject({ state: 'unreachable', chunksDone: 1, chunksTotal: 3 });
     expect(cut.lastError).toMatch(/unreachable: connection refused/);
     expect(await fetcher.pendingChunkFetches(a.ctx.identity.fingerprint)).toBe(2);
+    // Garbage collection spares the chunk a fetch in progress already has.
+    const stored = async () => (await storeHas(b, manifest.chunks)).filter(Boolean).length;
+    expect(await stored()).toBe(1);
+    await b.ctx.content.collect(Date.now() + 7 * 24 * 3600_000, 0);
+    expect(await stored()).toBe(1);
     // Backing off: nothing is asked before the next attempt is due.
     source.answerChunks = Infinity;
     await fetcher.runDue();
