@@ -2,7 +2,7 @@
 // content A shares with it over signed requests, re-keyed for B by A, verified and readable on B; a
 // blob tampered with on A's disk and a manifest whose chunk list was changed are refused and
 // nothing of them kept; B killed with SIGKILL mid-fetch resumes after a restart without fetching
-// again the chunks it had stored.
+// again the chunks it had stored; while A is down, B shows the content unreachable and backs off.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -245,5 +245,21 @@ describe('attachments across two instances', () => {
     });
     for (const chunk of had) expect(servedByA(chunk)).toBe(1);
     for (const chunk of manifest.chunks) expect(servedByA(chunk)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows a clear state while A cannot be reached, and backs off', async () => {
+    const manifest = await postOnA(randomBytes(CHUNK));
+    await a.server.stop();
+    await announceToB(manifest);
+    const state = await settledOnB(manifest.content_hash);
+    expect(state.state).toBe('unreachable');
+    expect(state.last_error).toMatch(/unreachable/);
+    const row = await b.ctx.database.db
+      .selectFrom('remote_fetches')
+      .select(['attempts', 'next_attempt_at'])
+      .where('content_hash', '=', manifest.content_hash)
+      .executeTakeFirstOrThrow();
+    expect(row.attempts).toBe(1);
+    expect(row.next_attempt_at).toBeGreaterThan(Date.now());
   });
 });
