@@ -10,6 +10,9 @@ import { PeerChunkSource } from './modules/federation/chunk-client.js';
 import { RemoteContent } from './modules/federation/remote-content.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
+import { FederationHealth } from './modules/federation/health.js';
+import { fetcherOver } from './modules/federation/identity-fetch.js';
+import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
@@ -57,6 +60,8 @@ export interface AppContext {
   federationClient: FederationClient;
   /** Content announced by peers, fetched chunk by chunk (federation/remote-content.ts). */
   remoteContent: RemoteContent;
+  peers: PeerRegistry;
+  federationHealth: FederationHealth;
 }
 
 export function createContext(
@@ -158,6 +163,8 @@ export function createContext(
     (e) => onServiceError('remote-content', e),
   );
   services.add(remoteContent);
+  const federationHealth = new FederationHealth(database);
+  federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
   return {
     config,
     database,
@@ -182,5 +189,7 @@ export function createContext(
     reports: new ReportService(database, messages, boards),
     federationClient,
     remoteContent,
+    peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
+    federationHealth,
   };
 }

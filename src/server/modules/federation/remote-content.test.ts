@@ -310,6 +310,7 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
     expect(cut).toMatchObject({ state: 'unreachable', chunksDone: 1, chunksTotal: 3 });
     expect(cut.lastError).toMatch(/unreachable: connection refused/);
     expect(await fetcher.pendingChunkFetches(a.ctx.identity.fingerprint)).toBe(2);
+    expect(fetcher.pendingChunksCounted(a.ctx.identity.fingerprint)).toBe(2);
     // Garbage collection spares the chunk a fetch in progress already has.
     const stored = async () => (await storeHas(b, manifest.chunks)).filter(Boolean).length;
     expect(await stored()).toBe(1);
@@ -327,6 +328,7 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       .execute();
     await fetcher.runDue();
     expect(await fetcher.stateOf(manifest.content_hash)).toMatchObject({ state: 'complete' });
+    expect(fetcher.pendingChunksCounted(a.ctx.identity.fingerprint)).toBe(0);
     expect(source.requests.sort()).toEqual([...manifest.chunks].sort());
   });
 

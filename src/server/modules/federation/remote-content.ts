@@ -81,6 +81,7 @@ export class RemoteContent implements BackgroundService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private pendingCount = new Map<string, number>();
   /** Set by stop(): a run in progress ends after its current job. */
   private stopping = false;
 
@@ -338,12 +339,35 @@ export class RemoteContent implements BackgroundService {
     return Number(row.chunks);
   }
 
+  /**
+   * pendingChunkFetches as last counted (on every run of the fetcher, every 2 s at least while it
+   * runs): for the health report, which is computed without waiting on the database.
+   */
+  pendingChunksCounted(peerFingerprint: string): number {
+    return this.pendingCount.get(peerFingerprint) ?? 0;
+  }
+
+  private async countPending(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('remote_fetches')
+      .select(['source_peers', 'chunks_total', 'chunks_done'])
+      .where('state', 'in', ['pending', 'unreachable'])
+      .execute();
+    const counts = new Map<string, number>();
+    for (const row of rows)
+      for (const peer of JSON.parse(row.source_peers) as string[])
+        counts.set(peer, (counts.get(peer) ?? 0) + row.chunks_total - row.chunks_done);
+    this.pendingCount = counts;
+  }
+
   /** Fetches every due job, one after the other (each fetches its chunks several at once). */
   async runDue(): Promise<void> {
+    await this.countPending();
     while (!this.stopping) {
       const job = await this.claim();
       if (job === undefined) return;
       await this.fetch(job);
+      await this.countPending();
     }
   }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
@@ -27,4 +28,5 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   );
   transportRoutes(app, ctx);
   chunkRoutes(app, ctx);
+  await peerRoutes(app, ctx);
 }
