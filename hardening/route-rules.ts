@@ -119,6 +119,16 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: { none: () => ({ url: '/api/federation/ping/' }) },
       expect: () => 'login',
     },
+    'GET /api/federation/chunks/:hash': {
+      on: { none: () => ({ url: `/api/federation/chunks/${'0'.repeat(64)}` }) },
+      expect: () => 'login',
+    },
+    'POST /api/federation/rekey/': {
+      on: {
+        none: () => ({ url: '/api/federation/rekey/', json: { content_hash: '0'.repeat(64) } }),
+      },
+      expect: () => 'login',
+    },
     // The matrix sets AXON_METRICS_TOKEN; no account's session is that token.
     'GET /metrics': { on: { none: () => ({ url: '/metrics' }) }, expect: () => 'login' },
 
@@ -618,6 +628,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'GET /api/content/stream/:hash/': contentRule('stream'),
     'GET /api/content/metadata/:hash/': contentRule('metadata'),
+    'GET /api/content/state/:hash/': contentRule('state'),
     'POST /api/content/media_token/:hash/': contentRule('media_token'),
   };
 
@@ -645,7 +656,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
 /** Own: attached to the actor's public message. Other: attached to a PM between two other users
  * (only those two may read it). Restricted: attached to a message on the sysops' board. A media
  * token is the same read rule, for members only (it is tied to a session). */
-function contentRule(kind: 'stream' | 'metadata' | 'media_token'): RouteRule {
+function contentRule(kind: 'stream' | 'metadata' | 'state' | 'media_token'): RouteRule {
   const url = (hash: string) => ({ url: `/api/content/${kind}/${hash}/` });
   return {
     on: {

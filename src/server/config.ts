@@ -85,6 +85,9 @@ const envSchema = z.object({
   AXON_STREAM_MAX_SECONDS: positiveInt(7 * 24 * 3600).default(3600),
   AXON_STREAMS_PER_SESSION: positiveInt(100_000).default(8),
   AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(2_048),
+  AXON_PEER_MAX_ATTACHMENT_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  AXON_PEER_BYTES_PER_DAY: positiveInt(Number.MAX_SAFE_INTEGER).default(4 * 1024 * 1024 * 1024),
+  AXON_CHUNK_FETCHES: positiveInt(64).default(4),
 });
 
 export type DatabaseConfig =
@@ -123,6 +126,17 @@ export interface Config {
   /** Bytes the board-page micro-cache may hold. */
   pageCacheBytes: number;
   realtime: RealtimeLimits;
+  remoteContent: RemoteContentLimits;
+}
+
+/** Content fetched from peers (docs/federation.md, Attachments). */
+export interface RemoteContentLimits {
+  /** Largest attachment taken from a peer whose row sets no max_attachment_bytes. */
+  maxAttachmentBytes: number;
+  /** Attachment bytes taken from one peer in 24 hours, when its row sets no bytes_per_day. */
+  bytesPerDay: number;
+  /** Chunk fetches in flight at once, per content being fetched. */
+  parallelFetches: number;
 }
 
 /** How long a client may take to send what it sends, in milliseconds. */
@@ -242,6 +256,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStreamMs: e.AXON_STREAM_MAX_SECONDS * 1000,
       perSession: e.AXON_STREAMS_PER_SESSION,
       total: e.AXON_STREAMS_TOTAL,
+    },
+    remoteContent: {
+      maxAttachmentBytes: e.AXON_PEER_MAX_ATTACHMENT_BYTES,
+      bytesPerDay: e.AXON_PEER_BYTES_PER_DAY,
+      parallelFetches: e.AXON_CHUNK_FETCHES,
     },
   };
 }

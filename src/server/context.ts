@@ -6,6 +6,8 @@ import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import { FederationClient } from './modules/federation/client.js';
+import { PeerChunkSource } from './modules/federation/chunk-client.js';
+import { RemoteContent } from './modules/federation/remote-content.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationHealth } from './modules/federation/health.js';
@@ -57,6 +59,8 @@ export interface AppContext {
   reports: ReportService;
   /** The one outbound client for calls to peers (federation/client.ts). */
   federationClient: FederationClient;
+  /** Content announced by peers, fetched chunk by chunk (federation/remote-content.ts). */
+  remoteContent: RemoteContent;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -156,6 +160,17 @@ export function createContext(
     proxy: config.proxy,
     ...config.federation,
   });
+  const remoteContent = new RemoteContent(
+    database,
+    content,
+    identity,
+    new PeerChunkSource(federationClient),
+    config.remoteContent,
+    (e) => onServiceError('remote-content', e),
+  );
+  services.add(remoteContent);
+  const federationHealth = new FederationHealth(database);
+  federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
   return {
     config,
     database,
@@ -179,7 +194,8 @@ export function createContext(
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
     federationClient,
+    remoteContent,
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
-    federationHealth: new FederationHealth(database),
+    federationHealth,
   };
 }

@@ -279,6 +279,35 @@ export interface PeerDeliveryTable {
   refused_in: Generated<number>;
 }
 
+/** Which content each chunk belongs to: a peer's chunk request is checked through it. */
+export interface ContentChunksTable {
+  chunk_hash: string;
+  content_hash: string;
+}
+
+export type RemoteFetchState = 'pending' | 'unreachable' | 'failed' | 'refused' | 'complete';
+
+/** A durable job fetching the chunks of content a peer announced (remote-content.ts). */
+export interface RemoteFetchesTable {
+  content_hash: string;
+  manifest: string;
+  size: number;
+  origin_peer: string;
+  /** JSON array of peer fingerprints. */
+  source_peers: string;
+  state: RemoteFetchState;
+  chunks_total: number;
+  chunks_done: Generated<number>;
+  bytes_fetched: Generated<number>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<number>;
+  last_error: string | null;
+  leased_by: string | null;
+  leased_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -302,6 +331,8 @@ export interface DatabaseSchema {
   federation_nonces: FederationNoncesTable;
   federation_log: FederationLogTable;
   peer_delivery: PeerDeliveryTable;
+  content_chunks: ContentChunksTable;
+  remote_fetches: RemoteFetchesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

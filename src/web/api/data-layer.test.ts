@@ -12,7 +12,7 @@ import { AdminUser } from '../../server/modules/admin/schema';
 import * as appletsSchema from '../../server/modules/applets/schema';
 import * as boardsSchema from '../../server/modules/boards/schema';
 import * as chatSchema from '../../server/modules/chat/schema';
-import { MediaToken, UploadLimits } from '../../server/modules/content/schema';
+import { ContentStateSchema, MediaToken, UploadLimits } from '../../server/modules/content/schema';
 import { InstanceIdentity } from '../../server/modules/federation/schema';
 import * as moderationSchema from '../../server/modules/moderation/schema';
 import * as pmSchema from '../../server/modules/private-messages/schema';
@@ -171,6 +171,9 @@ describe('the web data layer', () => {
     expect(upload.statusCode).toBe(201);
     const hash: string = upload.json().data.content_hash;
     expectShape(MediaToken, await content.issueMediaToken(hash));
+    expect(expectShape(ContentStateSchema, await content.fetchContentState(hash)).state).toBe(
+      'complete',
+    );
 
     // Boards, messages, threads and search.
     const board = expectShape(

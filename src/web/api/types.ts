@@ -81,6 +81,7 @@ export type UserFlagsPatch = In<typeof admin.UserFlagsPatch>;
 export type Upload = Out<typeof content.AttachmentSchema>;
 export type UploadLimits = Out<typeof content.UploadLimits>;
 export type MediaToken = Out<typeof content.MediaToken>;
+export type ContentState = Out<typeof content.ContentStateSchema>;
 
 // Applets and rooms' shared state.
 export type Applet = Out<typeof applets.AppletSchema>;

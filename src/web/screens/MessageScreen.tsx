@@ -117,7 +117,8 @@ function Post({
         )}
       </p>
       <Markdown source={message.body} />
-      <AttachmentList attachments={message.attachments} />
+      {/* A message without a local author came from a peer: its attachments may be on their way. */}
+      <AttachmentList attachments={message.attachments} remote={message.author.user_id === null} />
       {user !== undefined && (
         <div className="mt-2 flex flex-wrap gap-2 text-xs">
           {!mine && (

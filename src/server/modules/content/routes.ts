@@ -15,6 +15,7 @@ import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/fo
 import {
   AttachmentSchema,
   ContentMetadata,
+  ContentStateSchema,
   HashParam,
   MediaToken,
   UploadHeaders,
@@ -277,6 +278,30 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         .header('Content-Range', `bytes ${range.start}-${range.end}/${manifest.size}`)
         .header('Content-Length', String(range.end - range.start + 1));
       return reply.send(await firstThenRest(await ctx.content.open(manifest, range)));
+    },
+  );
+
+  r.get(
+    '/api/content/state/:hash/',
+    {
+      schema: {
+        tags: ['content'],
+        summary:
+          "Whether an attachment is here: complete, or the state of its fetch from peers (a remote message's attachment)",
+        params: HashParam,
+        response: { 200: envelopeOf(ContentStateSchema) },
+      },
+    },
+    async (request) => {
+      const user = await optionalUser(ctx, request);
+      const state = await ctx.content.stateFor(user, request.params.hash);
+      return ok({
+        content_hash: request.params.hash,
+        state: state.state,
+        chunks_done: state.chunksDone,
+        chunks_total: state.chunksTotal,
+        last_error: state.lastError,
+      });
     },
   );
 

@@ -5,6 +5,7 @@ import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
+import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -26,5 +27,6 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
       }),
   );
   transportRoutes(app, ctx);
+  chunkRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }
