@@ -1,5 +1,6 @@
 // buildApp: the Fastify instance with every module registered. Tests build it directly and talk
 // to it through `inject`; main.ts builds it and listens.
+import { answerClientError } from './http/client-errors.js';
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -69,6 +70,7 @@ export async function buildApp(
     ajv: undefined,
     // A path the router cannot take apart (a segment over 100 characters, bad percent-encoding)
     // is refused in the envelope like any other bad request.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, _request, reply) =>
       sendError(reply, 400, {
         code: 'BAD_REQUEST',

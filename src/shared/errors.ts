@@ -112,6 +112,11 @@ export const ERRORS = {
     message: 'this method is not allowed here',
     when: 'the path exists with other methods (listed in `Allow`)',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request did not arrive in time',
+    when: 'a request whose headers or body arrive slower than the server waits (docs/security.md, timeouts); the connection closes',
+  },
   FEDERATION_REPLAY: {
     status: 409,
     message: 'this request was received already (same key and nonce)',
@@ -196,6 +201,11 @@ export const ERRORS = {
     status: 416,
     message: 'the range lies outside the content',
     when: 'a `Range` outside the content (`Content-Range` gives its size)',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'the request line and headers are larger than the server accepts',
+    when: "a request line and headers over 16 KiB (the limit of Node's HTTP parser), answered before routing; the connection closes",
   },
   FEDERATION_HOST: {
     status: 421,

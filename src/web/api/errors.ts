@@ -34,6 +34,8 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   TOO_MANY_ROOMS: 'This board has as many rooms as it can hold. Reuse an existing one.',
   FEDERATION_UNTRUSTED: 'This instance does not trust that peer.',
   FEDERATION_REPLAY: 'That federation request was received already.',
+  REQUEST_TIMEOUT: 'The request took too long to arrive. Check the connection and try again.',
+  HEADERS_TOO_LARGE: 'The request was too large for the server. Try a shorter address.',
   FEDERATION_HOST: 'The federation request was addressed to another host.',
   PEER_CONFIRMATION_REQUIRED: 'Check the fingerprint with the other sysop, then confirm it.',
   PEER_FINGERPRINT_MISMATCH:
