@@ -6,6 +6,9 @@ import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
+import { FederationLog } from './modules/federation/log.js';
+import { Inbox } from './modules/federation/inbox.js';
+import { profileToLog } from './modules/federation/profiles.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
@@ -49,6 +52,8 @@ export interface AppContext {
   search: SearchService;
   privateMessages: PrivateMessageService;
   reports: ReportService;
+  federationLog: FederationLog;
+  inbox: Inbox;
 }
 
 export function createContext(
@@ -84,7 +89,7 @@ export function createContext(
   hub.watchAll((name) => {
     const channel = parseChannel(name);
     if (channel?.kind === 'board') pageCache.invalidateBoard(channel.boardId);
-    else if (channel?.kind !== 'room') pageCache.clear();
+    else if (channel?.kind !== 'room' && channel?.kind !== 'federation') pageCache.clear();
   });
   if (config.database.dialect === 'postgres') {
     services.add(
@@ -107,7 +112,15 @@ export function createContext(
     config.chunkStoreDir,
     config.uploadQuota,
   );
-  const messages = new MessageService(database, boards, bannedPubkeys, realtime, content);
+  const federationLog = new FederationLog(database, realtime);
+  const messages = new MessageService(
+    database,
+    boards,
+    bannedPubkeys,
+    realtime,
+    content,
+    federationLog,
+  );
   services.add(
     periodicService(
       'retention',
@@ -128,6 +141,8 @@ export function createContext(
       (e) => onServiceError('presence', e),
     ),
   );
+  const accounts = new AccountService(database, sessions, new WorkBudget(config.work), realtime);
+  accounts.profileChanged = profileToLog(federationLog);
   return {
     config,
     database,
@@ -135,7 +150,7 @@ export function createContext(
     identity,
     sessions,
     services,
-    accounts: new AccountService(database, sessions, new WorkBudget(config.work), realtime),
+    accounts,
     ignoredPubkeys: new IgnoredPubkeys(database),
     bannedPubkeys,
     boards,
@@ -150,5 +165,7 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
+    federationLog,
+    inbox: new Inbox(database, messages, bannedPubkeys, federationLog),
   };
 }
