@@ -60,6 +60,8 @@ const envSchema = z.object({
   AXON_STREAM_MAX_SECONDS: positiveInt(7 * 24 * 3600).default(3600),
   AXON_STREAMS_PER_SESSION: positiveInt(100_000).default(8),
   AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(2_048),
+  AXON_FEDERATION_IN_FLIGHT: positiveInt(64).default(4),
+  AXON_FEDERATION_BACKFILL: positiveInt(100_000).default(500),
 });
 
 export type DatabaseConfig =
@@ -96,6 +98,15 @@ export interface Config {
   /** Bytes the board-page micro-cache may hold. */
   pageCacheBytes: number;
   realtime: RealtimeLimits;
+  federation: FederationLimits;
+}
+
+/** How the federation log moves to peers (docs/federation.md). */
+export interface FederationLimits {
+  /** Batches in flight to one peer at once. */
+  inFlight: number;
+  /** Log entries of a board a peer receives when the board is newly shared with it. */
+  backfill: number;
 }
 
 /** How long a client may take to send what it sends, in milliseconds. */
@@ -183,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perSession: e.AXON_STREAMS_PER_SESSION,
       total: e.AXON_STREAMS_TOTAL,
     },
+    federation: { inFlight: e.AXON_FEDERATION_IN_FLIGHT, backfill: e.AXON_FEDERATION_BACKFILL },
   };
 }
 

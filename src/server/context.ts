@@ -9,6 +9,7 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
 import { profileToLog } from './modules/federation/profiles.js';
+import { backfill } from './modules/federation/sync.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
@@ -143,6 +144,11 @@ export function createContext(
   );
   const accounts = new AccountService(database, sessions, new WorkBudget(config.work), realtime);
   accounts.profileChanged = profileToLog(federationLog);
+  boards.sharingChanged = async (before, after) => {
+    const rewound = await backfill(database.db, before, after, config.federation.backfill);
+    // Wakes the deliverers (in every process) so they read the rewound cursors.
+    if (rewound.length > 0) await realtime.announce({ kind: 'federation' });
+  };
   return {
     config,
     database,
