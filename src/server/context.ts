@@ -145,9 +145,9 @@ export function createContext(
   const accounts = new AccountService(database, sessions, new WorkBudget(config.work), realtime);
   accounts.profileChanged = profileToLog(federationLog);
   boards.sharingChanged = async (before, after) => {
-    const rewound = await backfill(database.db, before, after, config.federation.backfill);
-    // Wakes the deliverers (in every process) so they read the rewound cursors.
-    if (rewound.length > 0) await realtime.announce({ kind: 'federation' });
+    const added = await backfill(database.db, before, after, config.federation.backfill);
+    // Number 0 on the federation channel: deliverers (in every process) look at peers and cursors.
+    if (added.length > 0) await realtime.announce({ kind: 'federation' });
   };
   return {
     config,

@@ -52,8 +52,27 @@ export class Inbox {
     return this.database.db;
   }
 
-  /** Applies a batch in order and counts it in the peer's delivery row. */
+  /**
+   * Applies a batch in order and counts it in the peer's delivery row. Batches of one sender are
+   * applied one after the other in this process (in the order they arrived).
+   */
   async applyBatch(peer: Sender, batch: Batch): Promise<ObjectResult[]> {
+    const previous = this.applying.get(peer.fingerprint) ?? Promise.resolve();
+    const mine = previous.then(() => this.applyInOrder(peer, batch));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.applying.set(peer.fingerprint, settled);
+    void settled.then(() => {
+      if (this.applying.get(peer.fingerprint) === settled) this.applying.delete(peer.fingerprint);
+    });
+    return mine;
+  }
+
+  private readonly applying = new Map<string, Promise<void>>();
+
+  private async applyInOrder(peer: Sender, batch: Batch): Promise<ObjectResult[]> {
     const results: ObjectResult[] = [];
     for (const input of batch.objects) results.push(await this.applyOne(peer, input, batch));
     const accepted = results.filter((r) => r.status !== 'refused').length;
@@ -111,13 +130,15 @@ export class Inbox {
     const board = await this.sharedBoard({ roomId: object.board }, peer);
     if (board === undefined) return refused(object.id, 'board not shared with the sender');
     if (await this.messages.findRow(object.id)) return { id: object.id, status: 'duplicate' };
+    // Batches in flight together may arrive out of order: a reply whose parent is not here yet
+    // joins the thread named after the parent, and is moved when the parent arrives (below).
     let threadId = object.id;
     if (object.parent_id !== null) {
       const parent = await this.messages.findRow(object.parent_id);
-      if (parent === undefined || parent.board_id !== board.id) {
-        return refused(object.id, 'parent message unknown on this board');
+      if (parent !== undefined && parent.board_id !== board.id) {
+        return refused(object.id, 'parent message is on another board');
       }
-      threadId = parent.thread_id;
+      threadId = parent?.thread_id ?? object.parent_id;
     }
     // An author with an account here (a post of ours coming back another way) stays local.
     const local = await this.db
@@ -153,6 +174,15 @@ export class Inbox {
         createdAt: Date.parse(object.created_at),
       },
       { object, authorPem, receivedFrom: peer.fingerprint, manifests },
+      async (trx) => {
+        if (threadId === object.id) return;
+        await trx
+          .updateTable('messages')
+          .set({ thread_id: threadId })
+          .where('thread_id', '=', object.id)
+          .where('board_id', '=', board.id)
+          .execute();
+      },
     );
     return { id: object.id, status: 'accepted' };
   }

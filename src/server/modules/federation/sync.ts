@@ -56,6 +56,7 @@ export async function backfill(
   after: Pick<Board, 'federationRoomId' | 'trustedPeers'>,
   depth: number,
 ): Promise<string[]> {
+  // Returns the peers that can see the board now and could not before.
   const room = after.federationRoomId;
   if (room === null) return [];
   const sameRoom = before?.federationRoomId === room;
@@ -69,7 +70,7 @@ export async function backfill(
     .limit(depth)
     .execute();
   const oldest = recent.at(-1);
-  if (oldest === undefined) return [];
+  if (oldest === undefined) return added;
   const target = Number(oldest.seq) - 1;
   for (const peer of added) {
     await db
