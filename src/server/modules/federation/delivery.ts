@@ -85,10 +85,11 @@ export class FederationDelivery implements BackgroundService {
     // A log append (here or, through NOTIFY, in another process) wakes every peer's pusher; a
     // board or peer change may add or drop peers.
     this.unsubscribe = this.realtime.hub.watchAll((channel, seq) => {
-      if (channel === 'federation' || channel === '*')
+      if (channel === 'federation' || channel === '*') {
         for (const p of this.peers.values()) p.wake();
-      // Number 0 on a board: the board itself changed (its sharing may have).
-      else if (seq === 0 && channel.startsWith('board:')) this.refresh();
+      }
+      // Number 0: a board changed, or its sharing did (new peers, rewound cursors).
+      if (seq === 0 && (channel === 'federation' || channel.startsWith('board:'))) this.refresh();
     });
     this.renewTimer = setInterval(() => this.refresh(), LEASE_MS / 3);
     this.renewTimer.unref();
