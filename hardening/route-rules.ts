@@ -108,6 +108,12 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: { none: () => ({ url: '/api/federation/identity/' }) },
       expect: everyone,
     },
+    // Signed federation routes: no account is a peer, so every actor's unsigned request gets
+    // 401 FEDERATION_SIGNATURE (src/server/modules/federation/inbound.ts).
+    'GET /api/federation/ping/': {
+      on: { none: () => ({ url: '/api/federation/ping/' }) },
+      expect: () => 'login',
+    },
     // The matrix sets AXON_METRICS_TOKEN; no account's session is that token.
     'GET /metrics': { on: { none: () => ({ url: '/metrics' }) }, expect: () => 'login' },
 

@@ -17,6 +17,7 @@ import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
 import { parseDuration } from './duration.js';
+import { torCommands } from './tor.js';
 
 class UsageError extends Error {}
 
@@ -299,6 +300,8 @@ export function buildProgram(): Command {
         }
       });
     });
+
+  torCommands(program);
 
   return program;
 }

@@ -41,6 +41,31 @@ const envSchema = z.object({
   AXON_PROXY: z
     .url({ protocol: /^socks5h?$/, error: 'must be a socks5:// or socks5h:// URL' })
     .optional(),
+  AXON_PUBLIC_HOSTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ''),
+    )
+    .pipe(
+      z
+        .array(
+          z.string().regex(/^[a-z0-9.[\]:-]+$/, 'must be host or host:port names, comma-separated'),
+        )
+        .min(1, 'must name at least one host'),
+    )
+    .optional(),
+  AXON_FEDERATION_BODY_LIMIT: positiveInt(1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  AXON_FEDERATION_RESPONSE_LIMIT: positiveInt(Number.MAX_SAFE_INTEGER).default(16 * 1024 * 1024),
+  AXON_FEDERATION_CONNECT_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
+  AXON_FEDERATION_TIMEOUT_MS: positiveInt(3_600_000).default(60_000),
+  AXON_TOR_DIR: z.string().min(1).optional(),
+  AXON_TOR_SOCKS: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9050')
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
@@ -81,6 +106,8 @@ export interface Config {
   secret: string | undefined;
   publicUrl: string | undefined;
   proxy: string | undefined;
+  federation: FederationLimits;
+  tor: TorConfig;
   logLevel: (typeof LOG_LEVELS)[number];
   rateLimits: { loginPerMinute: number; registerPerMinute: number; loginDelayedMax: number };
   /** The budget for Argon2id runs and RSA key generation (src/server/work-budget.ts). */
@@ -98,15 +125,6 @@ export interface Config {
   /** Bytes the board-page micro-cache may hold. */
   pageCacheBytes: number;
   realtime: RealtimeLimits;
-  federation: FederationLimits;
-}
-
-/** How the federation log moves to peers (docs/federation.md). */
-export interface FederationLimits {
-  /** Batches in flight to one peer at once. */
-  inFlight: number;
-  /** Log entries of a board a peer receives when the board is newly shared with it. */
-  backfill: number;
 }
 
 /** How long a client may take to send what it sends, in milliseconds. */
@@ -119,6 +137,32 @@ export interface Timeouts {
   uploadMs: number;
   /** How long a kept-alive connection may wait idle for its next request. */
   idleMs: number;
+}
+
+/** Signed server-to-server transport (docs/federation.md ## Transport). */
+export interface FederationLimits {
+  /** Host header values signed requests may carry; undefined: AXON_PUBLIC_URL's host and the listen address. */
+  publicHosts: string[] | undefined;
+  /** Largest body a signed request may carry, in bytes. */
+  bodyLimit: number;
+  /** Largest answer the outbound client reads from a peer, in bytes (per request unless it asks for less). */
+  responseLimit: number;
+  /** How long the outbound client may take to connect (through the proxy, if any). */
+  connectTimeoutMs: number;
+  /** How long it waits for a peer's headers, and between two pieces of its body. */
+  timeoutMs: number;
+  /** Batches of log entries in flight to one peer at once. */
+  inFlight: number;
+  /** Log entries of a board a peer receives when the board is newly shared with it. */
+  backfill: number;
+}
+
+/** This instance's Tor hidden service (`axon tor init`), when it has one. */
+export interface TorConfig {
+  /** The HiddenServiceDir; its `hostname` file holds the onion address. */
+  dir: string | undefined;
+  /** Tor's SOCKS port, host:port. */
+  socks: string | undefined;
 }
 
 /** Bounds on open SSE streams and parked long polls (docs/realtime.md). */
@@ -170,6 +214,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret: e.AXON_SECRET,
     publicUrl: e.AXON_PUBLIC_URL,
     proxy: e.AXON_PROXY,
+    federation: {
+      publicHosts: e.AXON_PUBLIC_HOSTS,
+      bodyLimit: e.AXON_FEDERATION_BODY_LIMIT,
+      responseLimit: e.AXON_FEDERATION_RESPONSE_LIMIT,
+      connectTimeoutMs: e.AXON_FEDERATION_CONNECT_TIMEOUT_MS,
+      timeoutMs: e.AXON_FEDERATION_TIMEOUT_MS,
+      inFlight: e.AXON_FEDERATION_IN_FLIGHT,
+      backfill: e.AXON_FEDERATION_BACKFILL,
+    },
+    tor: {
+      dir: e.AXON_TOR_DIR === undefined ? undefined : path.resolve(e.AXON_TOR_DIR),
+      socks: e.AXON_TOR_SOCKS,
+    },
     logLevel: e.LOG_LEVEL,
     rateLimits: {
       loginPerMinute: e.AXON_LOGIN_RATE_LIMIT,
@@ -194,7 +251,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perSession: e.AXON_STREAMS_PER_SESSION,
       total: e.AXON_STREAMS_TOTAL,
     },
-    federation: { inFlight: e.AXON_FEDERATION_IN_FLIGHT, backfill: e.AXON_FEDERATION_BACKFILL },
   };
 }
 

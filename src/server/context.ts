@@ -5,7 +5,9 @@ import { deleteExpiredSessions, SessionTokens } from './modules/accounts/session
 import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
+import { FederationClient } from './modules/federation/client.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
+import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
 import { profileToLog } from './modules/federation/profiles.js';
@@ -53,6 +55,8 @@ export interface AppContext {
   search: SearchService;
   privateMessages: PrivateMessageService;
   reports: ReportService;
+  /** The one outbound client for calls to peers (federation/client.ts). */
+  federationClient: FederationClient;
   federationLog: FederationLog;
   inbox: Inbox;
 }
@@ -81,6 +85,15 @@ export function createContext(
       ATTEMPT_WINDOW_MS,
       () => attempts.prune(),
       (e) => onServiceError('attempt-cleanup', e),
+    ),
+  );
+  const replays = new ReplayCache(database);
+  services.add(
+    periodicService(
+      'federation-nonce-cleanup',
+      60 * 1000,
+      () => replays.prune(),
+      (e) => onServiceError('federation-nonce-cleanup', e),
     ),
   );
   const hub = new EventHub();
@@ -171,6 +184,7 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
+    federationClient: new FederationClient(identity, { proxy: config.proxy, ...config.federation }),
     federationLog,
     inbox: new Inbox(database, messages, bannedPubkeys, federationLog),
   };

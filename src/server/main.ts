@@ -47,6 +47,7 @@ export async function startServer(
       close: async () => {
         await app.close();
         await ctx.services.stopAll();
+        await ctx.federationClient.close();
         await database.close();
       },
     };

@@ -52,6 +52,16 @@ export const ERRORS = {
     message: 'the username or recovery key is wrong',
     when: 'wrong username or recovery key',
   },
+  FEDERATION_SIGNATURE: {
+    status: 401,
+    message: 'the request is not signed as federation requests must be',
+    when: 'a federation request with a missing or malformed X-Pubkey, X-Timestamp, X-Nonce or X-Signature, a body that does not match its digest, or a signature that does not verify',
+  },
+  FEDERATION_CLOCK: {
+    status: 401,
+    message: "the request's X-Timestamp is more than 300 s from this server's clock",
+    when: "a federation request whose `X-Timestamp` is more than 300 s away from the receiver's clock",
+  },
   FORBIDDEN: {
     status: 403,
     message: 'you may not do that',
@@ -87,6 +97,11 @@ export const ERRORS = {
     message: 'this board is not a real-time board',
     when: 'chat on a board that is not a real-time room',
   },
+  FEDERATION_UNTRUSTED: {
+    status: 403,
+    message: 'this instance does not trust that key',
+    when: "a federation request signed by a key that is not a trusted peer's (unknown, or not trusted)",
+  },
   NOT_FOUND: {
     status: 404,
     message: 'not found',
@@ -96,6 +111,11 @@ export const ERRORS = {
     status: 405,
     message: 'this method is not allowed here',
     when: 'the path exists with other methods (listed in `Allow`)',
+  },
+  FEDERATION_REPLAY: {
+    status: 409,
+    message: 'this request was received already (same key and nonce)',
+    when: 'a federation request whose (key, `X-Nonce`) pair was seen in the last 600 s',
   },
   USERNAME_TAKEN: {
     status: 409,
@@ -136,6 +156,11 @@ export const ERRORS = {
     status: 409,
     message: 'this board holds as many rooms as it may; reuse one',
     when: 'a room-state write that would open a room past the per-board limit',
+  },
+  FEDERATION_HOST: {
+    status: 421,
+    message: "the Host is not one of this instance's public hosts",
+    when: 'a federation request whose `Host` is not in `AXON_PUBLIC_HOSTS` (default: the host of `AXON_PUBLIC_URL` and the listen address)',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,

@@ -62,6 +62,7 @@ export async function startTestApp(
     logs,
     close: async () => {
       await app.close();
+      await ctx.federationClient.close();
       await database.close();
       await test.drop();
     },

@@ -324,3 +324,4 @@ export interface DatabaseSchema {
 export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
+export type PeerRow = Selectable<PeersTable>;

@@ -6,6 +6,13 @@ import type { Session } from '../modules/accounts/sessions.js';
 import type { User } from '../modules/accounts/user.js';
 import { forbidden, unauthorized } from './errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route is a signed federation route: peers, not accounts, send its bodies. */
+    signedByPeer?: boolean;
+  }
+}
+
 const resolved = new WeakMap<FastifyRequest, Promise<Session>>();
 
 /** The request's session; a 401 without a live one, a 403 for a banned account. */
@@ -55,6 +62,8 @@ export const ANONYMOUS_BODY_LIMIT = 16 * 1024;
  */
 export function authenticateLargeBodies(ctx: AppContext, app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
+    // Signed federation routes admit only trusted peers before reading a body (federation/inbound.ts).
+    if (request.routeOptions.config.signedByPeer === true) return;
     const length = Number(request.headers['content-length'] ?? 0);
     const unknownLength = request.headers['transfer-encoding'] !== undefined;
     if (!unknownLength && !(length > ANONYMOUS_BODY_LIMIT)) return;

@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { torStatus, type TorStatus } from '../modules/federation/tor.js';
 import { envelopeOf, ok } from './envelope.js';
 import { sendError } from './error-handler.js';
 import { forbidden, unauthorized } from './errors.js';
@@ -17,6 +18,8 @@ const HealthData = z.object({
   database: z.object({ dialect: z.string(), status: z.enum(['connected', 'unreachable']) }),
   services: z.record(z.string(), z.string()),
   uptime_seconds: z.number(),
+  /** The Tor onion service (AXON_TOR_DIR, AXON_TOR_SOCKS); nulls when not configured. */
+  tor: z.object({ onion_address: z.string().nullable(), socks_ok: z.boolean().nullable() }),
 });
 
 export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -42,6 +45,15 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
+  // Anyone may ask for /api/health: Tor's SOCKS port is probed at most every 10 s, not per request.
+  let torChecked: { at: number; status: Promise<TorStatus> } | undefined;
+  const tor = () => {
+    if (torChecked === undefined || Date.now() - torChecked.at > 10_000) {
+      torChecked = { at: Date.now(), status: torStatus(ctx.config) };
+    }
+    return torChecked.status;
+  };
+
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/health',
     {
@@ -61,6 +73,7 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         database: { dialect: ctx.database.dialect, status: database },
         services: ctx.services.status(),
         uptime_seconds: Math.round(process.uptime()),
+        tor: await tor(),
       };
       if (database !== 'connected') {
         return sendError(reply, 503, {

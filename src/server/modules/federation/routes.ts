@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { InstanceIdentity } from './schema.js';
+import { transportRoutes } from './transport-routes.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().get(
@@ -23,4 +24,5 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
         base_url: ctx.config.publicUrl ?? null,
       }),
   );
+  transportRoutes(app, ctx);
 }
