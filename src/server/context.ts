@@ -10,6 +10,7 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
+import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
 import type { InstanceKeys } from './secrets.js';
@@ -162,6 +163,22 @@ export function createContext(
     // Number 0 on the federation channel: deliverers (in every process) look at peers and cursors.
     if (added.length > 0) await realtime.announce({ kind: 'federation' });
   };
+  const federationClient = new FederationClient(identity, {
+    proxy: config.proxy,
+    ...config.federation,
+  });
+  const inbox = new Inbox(database, messages, bannedPubkeys, federationLog);
+  services.add(
+    new FederationDelivery(
+      database,
+      federationLog,
+      inbox,
+      realtime,
+      federationClient,
+      { inFlight: config.federation.inFlight, batchObjects: 100, batchBytes: 1024 * 1024 },
+      (e) => onServiceError('federation-delivery', e),
+    ),
+  );
   return {
     config,
     database,
@@ -184,8 +201,8 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
-    federationClient: new FederationClient(identity, { proxy: config.proxy, ...config.federation }),
+    federationClient,
     federationLog,
-    inbox: new Inbox(database, messages, bannedPubkeys, federationLog),
+    inbox,
   };
 }

@@ -3,15 +3,13 @@
 // endpoint when it returns. One process per peer at a time (a lease in peer_delivery); woken by
 // every log append (the event hub, PostgreSQL NOTIFY across processes), never by a polling timer.
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
-import type { DatabaseSchema, PeersTable } from '../../db/schema.js';
+import type { DatabaseSchema, PeerRow } from '../../db/schema.js';
 import type { BackgroundService, ServiceState } from '../../services/registry.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { Inbox, ObjectResult } from './inbox.js';
 import { sharedBoardsOf, type FederationLog, type LogEntry } from './log.js';
-
-export type PeerRow = Selectable<PeersTable>;
 
 /** What delivery needs of the federation client (src/server/modules/federation/client.ts). */
 export interface PeerClient {
@@ -164,7 +162,8 @@ export class FederationDelivery implements BackgroundService {
 }
 
 interface Batch {
-  first: number;
+  /** The seq before its first entry (the previous batch's last, or the cursor). */
+  after: number;
   last: number;
   done: boolean;
 }
@@ -311,7 +310,7 @@ export class PeerDelivery {
         maxBytes: this.options.batchBytes,
       });
       if (page.entries.length === 0) return;
-      const batch: Batch = { first: page.entries[0]!.seq, last: page.last, done: false };
+      const batch: Batch = { after: this.sent, last: page.last, done: false };
       this.sent = page.last;
       this.batches.push(batch);
       this.track(this.send(batch, page.entries, this.generation));
@@ -325,7 +324,11 @@ export class PeerDelivery {
       const answer = await this.client.request(this.peer, {
         method: 'POST',
         path: INBOX_PATH,
-        body: { objects: entries.map((e) => e.object), manifests: manifestsOf(entries) },
+        body: {
+          objects: entries.map((e) => e.object),
+          manifests: manifestsOf(entries),
+          position: { after: String(batch.after), last: String(batch.last) },
+        },
         maxBytes: ANSWER_LIMIT,
       });
       const envelope = answer.json<Envelope<{ results: ObjectResult[] }>>();
@@ -424,12 +427,7 @@ export class PeerDelivery {
   private async pullAll(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const row = await this.db
-        .selectFrom('peer_delivery')
-        .select('pulled_cursor')
-        .where('peer_fingerprint', '=', this.peer.fingerprint)
-        .executeTakeFirst();
-      const cursor = row?.pulled_cursor ?? '0';
+      const cursor = String(await this.inbox.cursorOf(this.peer.fingerprint));
       const answer = await this.client.request(this.peer, {
         method: 'GET',
         path: `${SYNC_PATH}?cursor=${encodeURIComponent(cursor)}&limit=${this.options.batchObjects}`,
@@ -447,12 +445,12 @@ export class PeerDelivery {
       }
       const page = envelope.data;
       if (page.objects.length === 0) return;
-      await this.inbox.applyBatch(this.peer, page);
-      await this.db
-        .updateTable('peer_delivery')
-        .set({ pulled_cursor: page.next_cursor })
-        .where('peer_fingerprint', '=', this.peer.fingerprint)
-        .execute();
+      if (!/^\d{1,15}$/.test(page.next_cursor)) throw new Error('sync answered a bad cursor');
+      // Pages come one after the other: each moves the pull cursor (kept by the inbox).
+      await this.inbox.applyBatch(this.peer, page, {
+        after: Number(cursor),
+        last: Number(page.next_cursor),
+      });
       if (page.next_cursor === cursor) return;
     }
   }

@@ -36,6 +36,15 @@ export interface Batch {
   manifests?: Record<string, unknown> | undefined;
 }
 
+/** Where a batch sits in the sender's log: the seq before its first entry, and its last. */
+export interface BatchPosition {
+  after: number;
+  last: number;
+}
+
+/** How long a batch waits for the one before it (in flight at the same time) before applying. */
+const ORDER_WAIT_MS = 10_000;
+
 type Checked<T> = { object: T; authorPem: string; authorFingerprint: string };
 
 const refused = (id: string, reason: string): ObjectResult => ({ id, status: 'refused', reason });
@@ -54,11 +63,19 @@ export class Inbox {
 
   /**
    * Applies a batch in order and counts it in the peer's delivery row. Batches of one sender are
-   * applied one after the other in this process (in the order they arrived).
+   * applied one after the other in this process. A batch that says where it sits in the sender's
+   * log (`position`: the sender's seq before its first entry and of its last) waits, a while, for
+   * the batch before it, so batches sent together are applied in the sender's order; the sender's
+   * seq up to which everything arrived is kept as the pull cursor (peer_delivery.pulled_cursor).
    */
-  async applyBatch(peer: Sender, batch: Batch): Promise<ObjectResult[]> {
+  async applyBatch(peer: Sender, batch: Batch, position?: BatchPosition): Promise<ObjectResult[]> {
+    if (position !== undefined) await this.turnOf(peer.fingerprint, position.after);
     const previous = this.applying.get(peer.fingerprint) ?? Promise.resolve();
-    const mine = previous.then(() => this.applyInOrder(peer, batch));
+    const mine = previous.then(async () => {
+      const results = await this.applyInOrder(peer, batch);
+      if (position !== undefined) await this.advance(peer.fingerprint, position);
+      return results;
+    });
     const settled = mine.then(
       () => undefined,
       () => undefined,
@@ -71,6 +88,61 @@ export class Inbox {
   }
 
   private readonly applying = new Map<string, Promise<void>>();
+  /** Per sender: its seq up to which everything arrived, and batches waiting for their turn. */
+  private readonly arrived = new Map<string, { cursor: number; waiters: Set<() => void> }>();
+
+  /** The sender's seq up to which everything from it arrived here (0: nothing yet). */
+  async cursorOf(peer: string): Promise<number> {
+    return (await this.arrivedOf(peer)).cursor;
+  }
+
+  private async arrivedOf(peer: string) {
+    let state = this.arrived.get(peer);
+    if (state === undefined) {
+      const row = await this.db
+        .selectFrom('peer_delivery')
+        .select('pulled_cursor')
+        .where('peer_fingerprint', '=', peer)
+        .executeTakeFirst();
+      state = this.arrived.get(peer) ?? {
+        cursor: Number(row?.pulled_cursor ?? 0),
+        waiters: new Set(),
+      };
+      this.arrived.set(peer, state);
+    }
+    return state;
+  }
+
+  /** Resolves once everything up to `after` arrived, or after ORDER_WAIT_MS (a lost batch). */
+  private async turnOf(peer: string, after: number): Promise<void> {
+    const state = await this.arrivedOf(peer);
+    if (after <= state.cursor) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        state.waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (after <= state.cursor) done();
+      };
+      const timer = setTimeout(done, ORDER_WAIT_MS);
+      state.waiters.add(check);
+    });
+  }
+
+  /** After a batch: the cursor moves over it when nothing before it is missing. */
+  private async advance(peer: string, position: BatchPosition): Promise<void> {
+    const state = await this.arrivedOf(peer);
+    if (position.after > state.cursor || position.last <= state.cursor) return;
+    state.cursor = position.last;
+    await this.db
+      .updateTable('peer_delivery')
+      .set({ pulled_cursor: String(position.last) })
+      .where('peer_fingerprint', '=', peer)
+      .execute();
+    for (const check of [...state.waiters]) check();
+  }
 
   private async applyInOrder(peer: Sender, batch: Batch): Promise<ObjectResult[]> {
     const results: ObjectResult[] = [];

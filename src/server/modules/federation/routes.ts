@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { logRoutes } from './log-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { transportRoutes } from './transport-routes.js';
 
@@ -25,4 +26,5 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
       }),
   );
   transportRoutes(app, ctx);
+  logRoutes(app, ctx);
 }
