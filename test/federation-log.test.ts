@@ -2,7 +2,12 @@
 // A and C are not peers. Posts travel A → B by push and on to C by relay; a B that was stopped
 // while A posted catches up with every message once, in order; the author's deletion and profile
 // changes travel too, a moderator's deletion does not; forged or unshared objects change nothing.
+import { generateKeyPairSync } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../src/crypto/keys.js';
+import { signObject, type SignedObject } from '../src/crypto/signing.js';
+import { FederationClient } from '../src/server/modules/federation/client.js';
 import {
   api,
   type BoardEventJson,
@@ -133,5 +138,90 @@ describe('federation log between three instances', () => {
         .executeTakeFirstOrThrow();
       expect(profile.nickname).toBe('Alice Liddell');
     }
+  });
+
+  it('refuses, over signed HTTP, a forged author signature, an unshared board and a stranger’s deletion', async () => {
+    // The test is instance D: a peer B trusts, but with which B shares no board.
+    const d = generateKeyPairSync('rsa', { modulusLength: 3072 });
+    const dPem = d.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const now = Date.now();
+    await b.database.db
+      .insertInto('peers')
+      .values({
+        fingerprint: fingerprintOf(d.publicKey),
+        pubkey: dPem,
+        base_url: 'http://127.0.0.1:9',
+        nickname: 'd',
+        trusted: true,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const client = new FederationClient(
+      { privateKey: d.privateKey, pubkey: dPem },
+      { proxy: undefined, responseLimit: 1024 * 1024, connectTimeoutMs: 10_000, timeoutMs: 30_000 },
+    );
+    const { id } = await post('a message D will tamper with');
+    await Promise.all([next(a, 1), next(b, 1), next(c, 1)]);
+    const row = await a.database.db
+      .selectFrom('federation_log')
+      .select('object')
+      .where('object_id', '=', id)
+      .executeTakeFirstOrThrow();
+    const original = JSON.parse(row.object) as SignedObject;
+    const forged = { ...original, id: uuidv7(), body: 'words alice never wrote' };
+    const unshared = signObject(
+      {
+        type: 'message',
+        id: uuidv7(),
+        board: ROOM,
+        parent_id: null,
+        subject: 'from D',
+        body: 'D does not share this board with B',
+        attachments: [],
+        author: { pubkey: dPem, nickname: 'dee' },
+        created_at: new Date().toISOString(),
+      },
+      d.privateKey,
+    );
+    const deletion = signObject(
+      {
+        type: 'delete',
+        id: uuidv7(),
+        object_id: id,
+        author: { pubkey: dPem, nickname: 'alice' },
+        created_at: new Date().toISOString(),
+      },
+      d.privateKey,
+    );
+    const count = async (table: 'messages' | 'federation_log') =>
+      Number(
+        (
+          await b.database.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = [await count('messages'), await count('federation_log')];
+    const answer = await client.request(
+      { base_url: b.url, pubkey: b.identity.pubkey, transport: 'direct', proxy_url: null },
+      {
+        method: 'POST',
+        path: '/api/federation/inbox/',
+        body: { objects: [forged, unshared, deletion] },
+      },
+    );
+    await client.close();
+    expect(answer.status).toBe(200);
+    const results = answer.json<{ data: { results: Array<{ status: string; reason: string }> } }>()
+      .data.results;
+    expect(results.map((r) => [r.status, r.reason])).toEqual([
+      ['refused', 'bad author signature'],
+      ['refused', 'board not shared with the sender'],
+      ['refused', "deletion not signed by the message's author"],
+    ]);
+    expect([await count('messages'), await count('federation_log')]).toEqual(before);
+    await expect(api(b, `/api/messages/${id}/`)).resolves.toBeDefined();
   });
 });
