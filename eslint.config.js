@@ -4,6 +4,12 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
+// The web client names the API's shapes from the modules' schemas, never from route files.
+const NO_ROUTE_FILES = {
+  group: ['**/server/**/routes', '**/server/**/routes.js'],
+  message: 'Import types from the module schema.ts or src/shared (docs/web-client.md).',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -36,6 +42,31 @@ export default tseslint.config(
     rules: {
       'react-hooks/rules-of-hooks': 'error',
       'react-hooks/exhaustive-deps': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [NO_ROUTE_FILES],
+        },
+      ],
+    },
+  },
+  {
+    // Screens get data through the typed modules of src/web/api/, never by a path of their own.
+    files: ['src/web/App.tsx', 'src/web/screens/**/*.{ts,tsx}', 'src/web/ui/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NO_ROUTE_FILES,
+            {
+              group: ['**/api/client'],
+              importNames: ['api'],
+              message: "Use the resource's module in src/web/api/ (docs/web-client.md).",
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -1,11 +1,12 @@
 // The frame around every screen (header, navigation, skip link) and the routes.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, type ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { WEB_CLIENT_ROUTES, type WebClientRoute } from '../shared/web-routes';
-import { api, SESSION_ENDED } from './api/client';
+import { logOut as endSession } from './api/accounts';
+import { SESSION_ENDED } from './api/client';
+import { useUnreadCount } from './api/private-messages';
 import { sessionStore, useSession } from './api/session';
-import type { Page, PrivateMessage } from './api/types';
 import { AdminScreen } from './screens/AdminScreen';
 import { BoardScreen } from './screens/BoardScreen';
 import { BoardsScreen } from './screens/BoardsScreen';
@@ -22,7 +23,6 @@ import { RegisterScreen } from './screens/RegisterScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
 import { Button } from './ui/controls';
-import { queryKeys } from './api/keys';
 import { useIdentity } from './api/identity';
 
 /** The screen of each route in the shared list; a route without a screen fails the typecheck. */
@@ -74,15 +74,7 @@ function NavItem({ to, children }: { to: string; children: ReactNode }) {
 }
 
 function UnreadCount() {
-  const unread = useQuery({
-    queryKey: queryKeys.unread,
-    queryFn: () =>
-      api<Page<PrivateMessage> & { unread: number }>('/api/private_messages/', {
-        query: { box: 'inbox', limit: 1 },
-      }),
-    refetchInterval: 60_000,
-  });
-  const count = unread.data?.unread ?? 0;
+  const count = useUnreadCount();
   return count > 0 ? <span aria-label={`${count} unread`}> ({count})</span> : null;
 }
 
@@ -93,7 +85,7 @@ function Header() {
   const identity = useIdentity();
   const logOut = async () => {
     try {
-      await api('/api/auth/logout/', { method: 'POST' });
+      await endSession();
     } catch {
       // The session may already be over; signing out here is what matters.
     }

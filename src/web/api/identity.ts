@@ -5,10 +5,12 @@ import { api } from './client';
 import { queryKeys } from './keys';
 import type { Identity } from './types';
 
+export const fetchIdentity = () => api<Identity>('/api/federation/identity/');
+
 export function useIdentity() {
   return useQuery({
     queryKey: queryKeys.identity,
-    queryFn: () => api<Identity>('/api/federation/identity/'),
+    queryFn: fetchIdentity,
     staleTime: Infinity,
   });
 }

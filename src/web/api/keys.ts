@@ -6,6 +6,7 @@ export const queryKeys = {
   contentLimits: ['content-limits'],
   boards: ['boards'],
   allBoards: ['boards', 'all'],
+  /** A board and, under it, its pages of messages. */
   board: (boardId: string) => ['board', boardId],
   boardMessages: (boardId: string, cursor: string | undefined, all: boolean) => [
     'board',
@@ -22,8 +23,10 @@ export const queryKeys = {
   unread: ['pm', 'unread'],
   privateMessage: (id: string) => ['pm', 'one', id],
   presence: ['chat', 'presence'],
+  applets: ['applets'],
   adminUsers: ['admin', 'users'],
   modlog: ['moderation', 'log'],
   bannedKeys: ['moderation', 'banned-keys'],
+  allReports: ['moderation', 'reports'],
   reports: (status: string) => ['moderation', 'reports', status],
 } as const;

@@ -2,7 +2,8 @@
 // token for that one content hash (never the session token), asked for once per hash and session
 // and kept in memory until shortly before it expires.
 import { useEffect, useState } from 'react';
-import { api, withQuery } from './client';
+import { withQuery } from './client';
+import { issueMediaToken } from './content';
 import { sessionStore } from './session';
 
 /** A token this close to its end is asked for again, so an element never starts with a dead one. */
@@ -19,10 +20,7 @@ const streamPath = (hash: string) => `/api/content/stream/${hash}/`;
 const tokens = new Map<string, Promise<Issued>>();
 
 async function issue(hash: string): Promise<Issued> {
-  const data = await api<{ media_token: string; expires_at: string }>(
-    `/api/content/media_token/${hash}/`,
-    { method: 'POST' },
-  );
+  const data = await issueMediaToken(hash);
   return {
     url: withQuery(streamPath(hash), { media_token: data.media_token }),
     expiresAt: Date.parse(data.expires_at),

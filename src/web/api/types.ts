@@ -1,62 +1,94 @@
 // The API's shapes as the web client sees them, taken from the modules' zod schemas (schema.ts;
 // type-only imports: nothing of the server reaches the bundle) and src/shared, so a change there
-// is a type error here. Never from a route file.
+// is a type error here. Never from a route file. Answers are z.output (what the server sends);
+// request bodies are z.input (what the server accepts, defaults still optional).
 import type { z } from 'zod';
-import type {
-  Profile as ProfileSchema,
-  RegisterAnswer as RegisterAnswerSchema,
-  SessionAnswer as SessionAnswerSchema,
-} from '../../server/modules/accounts/schema';
-import type { AdminUser as AdminUserSchema } from '../../server/modules/admin/schema';
-import type { BoardSchema, MessageSchema, SnippetSchema } from '../../server/modules/boards/schema';
-import type { EventSchema } from '../../server/modules/chat/routes';
-import type { InstanceIdentity } from '../../server/modules/federation/schema';
-import type { AttachmentSchema } from '../../server/modules/content/schema';
-import type {
-  BannedPubkeySchema,
-  ModlogSchema,
-  ReportSchema,
-} from '../../server/modules/moderation/schema';
-import type { PrivateMessageSchema } from '../../server/modules/private-messages/schema';
+import type * as accounts from '../../server/modules/accounts/schema';
+import type * as admin from '../../server/modules/admin/schema';
+import type * as applets from '../../server/modules/applets/schema';
+import type * as boards from '../../server/modules/boards/schema';
+import type * as chat from '../../server/modules/chat/schema';
+import type * as content from '../../server/modules/content/schema';
+import type * as federation from '../../server/modules/federation/schema';
+import type * as moderation from '../../server/modules/moderation/schema';
+import type * as privateMessages from '../../server/modules/private-messages/schema';
 
-export type Profile = z.output<typeof ProfileSchema>;
-export type Board = z.output<typeof BoardSchema>;
-export type Message = z.output<typeof MessageSchema>;
-export type Attachment = Message['attachments'][number];
-export type Snippet = z.output<typeof SnippetSchema>;
-export type AccessLevel = Board['read_access'];
-export type Upload = z.output<typeof AttachmentSchema>;
-export type PrivateMessage = z.output<typeof PrivateMessageSchema>;
-export type ChatEvent = z.output<typeof EventSchema>;
-export type Report = z.output<typeof ReportSchema>;
-export type ModlogEntry = z.output<typeof ModlogSchema>;
-export type BannedPubkey = z.output<typeof BannedPubkeySchema>;
-export type AdminUser = z.output<typeof AdminUserSchema>;
+type Out<T extends z.ZodType> = z.output<T>;
+type In<T extends z.ZodType> = z.input<T>;
 
 export type { Page } from '../../shared/page';
 
-export type SessionAnswer = z.output<typeof SessionAnswerSchema>;
-export type RegisterAnswer = z.output<typeof RegisterAnswerSchema>;
+// Accounts and the signed-in user.
+export type Profile = Out<typeof accounts.Profile>;
+export type SessionAnswer = Out<typeof accounts.SessionAnswer>;
+export type RegisterAnswer = Out<typeof accounts.RegisterAnswer>;
+export type RecoverAnswer = Out<typeof accounts.RecoverAnswer>;
+/** What a password change answers: the new token of this session (the others end). */
+export type RenewedSession = Pick<SessionAnswer, 'token' | 'expires_at'>;
+export type RegisterBody = In<typeof accounts.RegisterBody>;
+export type LoginBody = In<typeof accounts.LoginBody>;
+export type RecoverBody = In<typeof accounts.RecoverBody>;
+export type PasswordChangeBody = In<typeof accounts.PasswordChangeBody>;
+export type ProfilePatch = In<typeof accounts.ProfilePatch>;
 
+// Boards, messages and search.
+export type Board = Out<typeof boards.BoardSchema>;
+export type BoardList = Out<typeof boards.BoardList>;
+export type AccessLevel = Board['read_access'];
+export type BoardInput = In<typeof boards.BoardInput>;
+export type BoardPatch = In<typeof boards.BoardPatch>;
+export type Message = Out<typeof boards.MessageSchema>;
+export type MessageInPage = Out<typeof boards.MessageInPage>;
+export type VerifiedMessage = Out<typeof boards.VerifiedMessage>;
+export type Attachment = Message['attachments'][number];
+export type MessagePost = In<typeof boards.MessagePost>;
 /** A message and one page of its thread, oldest first; next_cursor continues it. */
-export interface Thread {
-  message: Message & { signature_valid: boolean };
-  thread: (Message & { signature_valid: boolean })[];
-  next_cursor: string | null;
-}
+export type Thread = Out<typeof boards.ThreadPage>;
+export type Snippet = Out<typeof boards.SnippetSchema>;
+export type SearchHit = Out<typeof boards.SearchHitSchema>;
 
-export interface SearchHit {
-  message: Message;
-  rank: number;
-  subject_highlighted: Snippet;
-  snippet: Snippet;
-}
+// Chat and the event buses.
+export type ChatEvent = Out<typeof chat.EventSchema>;
+export type EventBatch = Out<typeof chat.EventBatchSchema>;
+/** A read of an event bus: after a cursor (absent: the latest), waiting up to `wait` seconds. */
+export type ChatRead = Partial<Out<typeof chat.ReadQuery>>;
+export type ChatPost = In<typeof chat.ChatPost>;
+export type Presence = Out<typeof chat.PresenceSchema>;
+export type PresentUser = Presence['users'][number];
 
-export interface PresentUser {
-  user_id: string;
-  nickname: string;
-  avatar_url: string | null;
-  last_seen: string;
-}
+// Private messages.
+export type PrivateMessage = Out<typeof privateMessages.PrivateMessageSchema>;
+export type BoxPage = Out<typeof privateMessages.BoxPage>;
+export type Box = Out<typeof privateMessages.BoxQuery>['box'];
+export type PrivateMessagePost = In<typeof privateMessages.PrivateMessagePost>;
 
-export type Identity = z.output<typeof InstanceIdentity>;
+// Moderation.
+export type Report = Out<typeof moderation.ReportSchema>;
+export type ReportStatus = Report['status'];
+export type ResolveBody = In<typeof moderation.ResolveBody>;
+export type ModlogEntry = Out<typeof moderation.ModlogSchema>;
+export type BannedPubkey = Out<typeof moderation.BannedPubkeySchema>;
+export type BannedUser = Out<typeof moderation.BannedUser>;
+export type UserBanBody = In<typeof moderation.UserBanBody>;
+export type PubkeyBanBody = In<typeof moderation.PubkeyBanBody>;
+export type KarmaBody = In<typeof moderation.KarmaBody>;
+
+// Administration.
+export type AdminUser = Out<typeof admin.AdminUser>;
+export type UserFlagsPatch = In<typeof admin.UserFlagsPatch>;
+
+// Content.
+export type Upload = Out<typeof content.AttachmentSchema>;
+export type UploadLimits = Out<typeof content.UploadLimits>;
+export type MediaToken = Out<typeof content.MediaToken>;
+
+// Applets and rooms' shared state.
+export type Applet = Out<typeof applets.AppletSchema>;
+export type AppletList = Out<typeof applets.AppletList>;
+export type AppletInput = In<typeof applets.AppletInput>;
+export type AppletEventPost = In<typeof applets.AppletEventPost>;
+export type RoomState = Out<typeof applets.RoomStateSchema>;
+export type RoomStateWrite = In<typeof applets.RoomStateWrite>;
+
+// Federation.
+export type Identity = Out<typeof federation.InstanceIdentity>;

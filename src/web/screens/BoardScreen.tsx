@@ -1,14 +1,11 @@
 // A board: its threads (or every message), newest first, a page at a time by cursor.
-import { useQuery } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { api } from '../api/client';
+import { useBoard, useBoardPage } from '../api/boards';
 import { useSession } from '../api/session';
-import type { Board, Message, Page } from '../api/types';
 import { Author } from '../ui/Author';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Time } from '../ui/text';
-import { queryKeys } from '../api/keys';
 
 export function BoardScreen() {
   const { boardId = '' } = useParams();
@@ -16,17 +13,8 @@ export function BoardScreen() {
   const session = useSession();
   const cursor = params.get('cursor') ?? undefined;
   const allMessages = params.get('view') === 'all';
-  const board = useQuery({
-    queryKey: queryKeys.board(boardId),
-    queryFn: () => api<Board>(`/api/boards/${boardId}/`),
-  });
-  const page = useQuery({
-    queryKey: queryKeys.boardMessages(boardId, cursor, allMessages),
-    queryFn: () =>
-      api<Page<Message>>(`/api/boards/${boardId}/messages/`, {
-        query: { cursor, limit: 25, threads: !allMessages },
-      }),
-  });
+  const board = useBoard(boardId);
+  const page = useBoardPage(boardId, cursor, allMessages);
   const go = (next: { cursor?: string | null; view?: string }) => {
     const search = new URLSearchParams();
     const view = next.view ?? (allMessages ? 'all' : undefined);

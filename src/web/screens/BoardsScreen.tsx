@@ -1,17 +1,11 @@
 // The board list, in the sysop's display order.
-import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../api/client';
-import type { Board } from '../api/types';
+import { useBoards } from '../api/boards';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
-import { queryKeys } from '../api/keys';
 
 export function BoardsScreen() {
-  const boards = useQuery({
-    queryKey: queryKeys.boards,
-    queryFn: () => api<{ items: Board[] }>('/api/boards/'),
-  });
+  const boards = useBoards();
   return (
     <Panel title="Message boards" headingLevel={1}>
       {boards.isPending && <Loading what="Loading boards" />}

@@ -1,20 +1,15 @@
 // AxonChat, live: the latest lines, then a long poll that answers the moment someone posts
 // (works through Tor and proxies), who is here, and a line to write in.
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api/client';
-import type { ChatEvent, PresentUser } from '../api/types';
+import { postChatLine, readChatEvents, usePresence } from '../api/chat';
+import { ApiError } from '../api/client';
+import type { ChatEvent } from '../api/types';
 import { Button } from '../ui/controls';
 import { useDraft } from '../ui/draft';
 import { ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Markdown } from '../ui/text';
-import { queryKeys } from '../api/keys';
-
-interface EventBatch {
-  events: ChatEvent[];
-  next_cursor: string;
-}
 
 const KEEP = 500;
 const WAIT_SECONDS = 25;
@@ -39,13 +34,12 @@ function useChatEvents() {
       let failures = 0;
       while (!signal.aborted) {
         try {
-          const batch: EventBatch = await api<EventBatch>('/api/chat/read_events/', {
-            query:
-              cursor === undefined
-                ? { limit: 50 }
-                : { after: cursor, wait: WAIT_SECONDS, limit: 100 },
+          const batch = await readChatEvents(
+            cursor === undefined
+              ? { limit: 50 }
+              : { after: cursor, wait: WAIT_SECONDS, limit: 100 },
             signal,
-          });
+          );
           add(batch.events);
           cursor = batch.next_cursor;
           failures = 0;
@@ -77,11 +71,7 @@ function useChatEvents() {
 }
 
 function Presence() {
-  const present = useQuery({
-    queryKey: queryKeys.presence,
-    queryFn: () => api<{ users: PresentUser[] }>('/api/chat/presence/'),
-    refetchInterval: 15_000,
-  });
+  const present = usePresence();
   const users = present.data?.users ?? [];
   return (
     <aside aria-label="Who is here" className="border border-line p-2 md:w-56">
@@ -107,7 +97,7 @@ export function ChatScreen() {
   const { draft, update, clear } = useDraft('chat', { text: '' });
   const log = useRef<HTMLOListElement>(null);
   const post = useMutation({
-    mutationFn: (text: string) => api('/api/chat/post/', { method: 'POST', body: { text } }),
+    mutationFn: (text: string) => postChatLine({ text }),
     onSuccess: () => clear(),
   });
   useEffect(() => {

@@ -2,9 +2,8 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
-import { api } from '../api/client';
+import { logIn } from '../api/accounts';
 import { sessionStore } from '../api/session';
-import type { SessionAnswer } from '../api/types';
 import type { LoginState } from '../App';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice, Notice } from '../ui/feedback';
@@ -17,8 +16,7 @@ export function LoginScreen() {
   const [password, setPassword] = useState('');
   const [notice] = useState(sessionStore.endNotice);
   const login = useMutation({
-    mutationFn: () =>
-      api<SessionAnswer>('/api/auth/login/', { method: 'POST', body: { username, password } }),
+    mutationFn: () => logIn({ username, password }),
     onSuccess: (answer) => {
       sessionStore.signIn(answer.token, answer.expires_at, answer.user);
       navigate(state.from ?? '/boards', { replace: true });

@@ -1,7 +1,8 @@
 // Writing a message or a reply, with attachments. The draft is kept until it is posted.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../api/client';
+import { queryKeys } from '../api/keys';
+import { postMessage } from '../api/messages';
 import type { Message, Upload } from '../api/types';
 import { Button } from '../ui/controls';
 import { useDraft } from '../ui/draft';
@@ -34,20 +35,17 @@ export function MessageComposer({
   const [tooLong, setTooLong] = useState(false);
   const post = useMutation({
     mutationFn: () =>
-      api<Message>('/api/messages/', {
-        method: 'POST',
-        body: {
-          board_id: boardId,
-          subject: draft.subject,
-          body: draft.body,
-          ...(parent === undefined ? {} : { parent_id: parent.id }),
-          attachments: draft.attachments.map((a) => a.content_hash),
-        },
+      postMessage({
+        board_id: boardId,
+        subject: draft.subject,
+        body: draft.body,
+        ...(parent === undefined ? {} : { parent_id: parent.id }),
+        attachments: draft.attachments.map((a) => a.content_hash),
       }),
     onSuccess: (message) => {
       clear();
-      void queryClient.invalidateQueries({ queryKey: ['board', boardId] });
-      void queryClient.invalidateQueries({ queryKey: ['thread'] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.board(boardId) });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.threads });
       onPosted(message);
     },
   });

@@ -1,11 +1,13 @@
 // A message in its thread: each post with its signature check and attachments; reply, report and
 // delete where the reader may. Threads come a page at a time; "Load more replies" adds the next.
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api } from '../api/client';
+import { queryKeys } from '../api/keys';
+import { deleteMessage, useThread } from '../api/messages';
+import { reportMessage } from '../api/moderation';
 import { useSession } from '../api/session';
-import type { Message, Thread } from '../api/types';
+import type { VerifiedMessage } from '../api/types';
 import { AttachmentList } from '../ui/AttachmentList';
 import { Author } from '../ui/Author';
 import { Button, TextInput } from '../ui/controls';
@@ -14,13 +16,10 @@ import { Panel } from '../ui/Panel';
 import { Markdown, Time } from '../ui/text';
 import { MessageComposer } from './MessageComposer';
 
-type Signed = Message & { signature_valid: boolean };
-
-function ReportForm({ message, onDone }: { message: Signed; onDone: () => void }) {
+function ReportForm({ message, onDone }: { message: VerifiedMessage; onDone: () => void }) {
   const [reason, setReason] = useState('');
   const report = useMutation({
-    mutationFn: () =>
-      api(`/api/messages/${message.id}/report/`, { method: 'POST', body: { reason } }),
+    mutationFn: () => reportMessage(message.id, reason),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -54,17 +53,13 @@ function DeleteForm({
   asModerator,
   onDeleted,
 }: {
-  message: Signed;
+  message: VerifiedMessage;
   asModerator: boolean;
   onDeleted: () => void;
 }) {
   const [reason, setReason] = useState('');
   const remove = useMutation({
-    mutationFn: () =>
-      api(`/api/messages/${message.id}/`, {
-        method: 'DELETE',
-        query: asModerator ? { reason } : {},
-      }),
+    mutationFn: () => deleteMessage(message.id, asModerator ? reason : undefined),
     onSuccess: onDeleted,
   });
   const submit = (event: FormEvent) => {
@@ -93,7 +88,7 @@ function Post({
   current,
   onDeleted,
 }: {
-  message: Signed;
+  message: VerifiedMessage;
   current: boolean;
   onDeleted: () => void;
 }) {
@@ -165,13 +160,7 @@ export function MessageScreen() {
   const navigate = useNavigate();
   const session = useSession();
   const queryClient = useQueryClient();
-  const thread = useInfiniteQuery({
-    queryKey: ['thread', messageId],
-    queryFn: ({ pageParam }) =>
-      api<Thread>(`/api/messages/${messageId}/`, { query: { cursor: pageParam } }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
+  const thread = useThread(messageId);
   if (thread.isPending) return <Loading what="Loading the thread" />;
   if (thread.error !== null) return <ErrorNotice error={thread.error} />;
   const { message } = thread.data.pages[0]!;
@@ -179,7 +168,7 @@ export function MessageScreen() {
   const posts = loaded.length > 0 ? loaded : [message];
   const starter = posts[0] ?? message;
   const onDeleted = () => {
-    void queryClient.invalidateQueries({ queryKey: ['board', message.board_id] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.board(message.board_id) });
     if (message.id === starter.id) navigate(`/boards/${message.board_id}`);
     else void thread.refetch();
   };

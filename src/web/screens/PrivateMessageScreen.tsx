@@ -1,9 +1,8 @@
 // One private message, opened (which marks it read), with reply and delete.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api } from '../api/client';
+import { deletePrivateMessage, usePrivateMessage } from '../api/private-messages';
 import { useSession } from '../api/session';
-import type { PrivateMessage } from '../api/types';
 import { AttachmentList } from '../ui/AttachmentList';
 import { Author } from '../ui/Author';
 import { Button } from '../ui/controls';
@@ -17,16 +16,9 @@ export function PrivateMessageScreen() {
   const navigate = useNavigate();
   const session = useSession();
   const queryClient = useQueryClient();
-  const pm = useQuery({
-    queryKey: queryKeys.privateMessage(id),
-    queryFn: async () => {
-      const message = await api<PrivateMessage>(`/api/private_messages/${id}/`);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.unread });
-      return message;
-    },
-  });
+  const pm = usePrivateMessage(id);
   const remove = useMutation({
-    mutationFn: () => api(`/api/private_messages/${id}/`, { method: 'DELETE' }),
+    mutationFn: () => deletePrivateMessage(id),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.privateMessages });
       navigate('/pm');

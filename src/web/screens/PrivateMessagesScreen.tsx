@@ -1,24 +1,15 @@
 // Private messages: the inbox and the outbox, newest first.
-import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
-import { api } from '../api/client';
-import type { Page, PrivateMessage } from '../api/types';
+import { useBox } from '../api/private-messages';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Time } from '../ui/text';
-import { queryKeys } from '../api/keys';
 
 export function PrivateMessagesScreen() {
   const [params, setParams] = useSearchParams();
   const box = params.get('box') === 'outbox' ? 'outbox' : 'inbox';
   const cursor = params.get('cursor') ?? undefined;
-  const list = useQuery({
-    queryKey: queryKeys.box(box, cursor),
-    queryFn: () =>
-      api<Page<PrivateMessage> & { unread: number }>('/api/private_messages/', {
-        query: { box, cursor, limit: 25 },
-      }),
-  });
+  const list = useBox(box, cursor);
   const tab = (name: 'inbox' | 'outbox', label: string) => (
     <button
       type="button"

@@ -3,9 +3,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { AVATAR_MAX_BYTES, AVATAR_TYPES, PASSWORD_MIN } from '../../shared/accounts';
-import { api, ApiError } from '../api/client';
+import { ApiError } from '../api/client';
+import { queryKeys } from '../api/keys';
+import {
+  changePassword,
+  removeAvatar,
+  saveProfile,
+  uploadAvatar,
+  useProfile,
+} from '../api/profile';
 import { sessionStore, useSession } from '../api/session';
-import { useProfile } from '../api/profile';
 import type { Profile } from '../api/types';
 import { formatBytes } from '../api/transfers';
 import { Button, Field, TextInput } from '../ui/controls';
@@ -64,8 +71,7 @@ function ProfileForm({ profile, onSaved }: { profile: Profile; onSaved: (p: Prof
   const [timezone, setTimezone] = useState(profile.timezone);
   const zones = useMemo(() => timeZoneNames(profile.timezone), [profile.timezone]);
   const save = useMutation({
-    mutationFn: () =>
-      api<Profile>('/api/user/profile/', { method: 'PATCH', body: { nickname, timezone } }),
+    mutationFn: () => saveProfile({ nickname, timezone }),
     onSuccess: onSaved,
   });
   const submit = (event: FormEvent) => {
@@ -108,11 +114,7 @@ function AvatarForm({ profile, onSaved }: { profile: Profile; onSaved: (p: Profi
   const [done, setDone] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const upload = useMutation({
-    mutationFn: (chosen: File) =>
-      api<Profile>('/api/user/avatar/', {
-        method: 'PUT',
-        raw: { body: chosen, type: chosen.type },
-      }),
+    mutationFn: uploadAvatar,
     onSuccess: (saved) => {
       onSaved(saved);
       setFile(null);
@@ -121,7 +123,7 @@ function AvatarForm({ profile, onSaved }: { profile: Profile; onSaved: (p: Profi
     },
   });
   const remove = useMutation({
-    mutationFn: () => api<Profile>('/api/user/avatar/', { method: 'DELETE' }),
+    mutationFn: removeAvatar,
     onSuccess: (saved) => {
       onSaved(saved);
       setDone('Avatar removed.');
@@ -201,11 +203,7 @@ function PasswordForm() {
   const [confirm, setConfirm] = useState('');
   const [problem, setProblem] = useState<ApiError | null>(null);
   const change = useMutation({
-    mutationFn: () =>
-      api<{ token: string; expires_at: string }>('/api/user/password/', {
-        method: 'POST',
-        body: { current_password: current, new_password: next },
-      }),
+    mutationFn: () => changePassword({ current_password: current, new_password: next }),
     onSuccess: (answer) => {
       sessionStore.updateToken(answer.token, answer.expires_at);
       setCurrent('');
@@ -273,7 +271,7 @@ export function ProfileScreen() {
   const profile = fresh.data ?? session?.user;
   const saved = (next: Profile) => {
     sessionStore.updateUser(next);
-    queryClient.setQueryData(['profile'], next);
+    queryClient.setQueryData(queryKeys.profile, next);
   };
   if (profile === undefined) {
     return fresh.isPending ? (

@@ -2,8 +2,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { PASSWORD_MIN } from '../../shared/accounts';
-import { api } from '../api/client';
-import type { RegisterAnswer } from '../api/types';
+import { recoverAccount } from '../api/accounts';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
@@ -12,11 +11,7 @@ import { RecoveryKeyNotice } from './RecoveryKeyNotice';
 export function RecoverScreen() {
   const [form, setForm] = useState({ username: '', recovery_key: '', new_password: '' });
   const recover = useMutation({
-    mutationFn: () =>
-      api<RegisterAnswer>('/api/auth/recover/', {
-        method: 'POST',
-        body: { ...form, recovery_key: form.recovery_key.trim() },
-      }),
+    mutationFn: () => recoverAccount({ ...form, recovery_key: form.recovery_key.trim() }),
   });
   const set = (field: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [field]: e.target.value }));

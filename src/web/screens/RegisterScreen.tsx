@@ -3,8 +3,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { PASSWORD_MIN } from '../../shared/accounts';
-import { api } from '../api/client';
-import type { RegisterAnswer } from '../api/types';
+import { registerAccount } from '../api/accounts';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice, Notice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
@@ -15,13 +14,10 @@ export function RegisterScreen() {
   const [mismatch, setMismatch] = useState(false);
   const register = useMutation({
     mutationFn: () =>
-      api<RegisterAnswer>('/api/auth/register/', {
-        method: 'POST',
-        body: {
-          username: form.username,
-          password: form.password,
-          ...(form.nickname.trim() === '' ? {} : { nickname: form.nickname.trim() }),
-        },
+      registerAccount({
+        username: form.username,
+        password: form.password,
+        ...(form.nickname.trim() === '' ? {} : { nickname: form.nickname.trim() }),
       }),
   });
   const set = (field: keyof typeof form) => (e: { target: { value: string } }) =>

@@ -1,26 +1,19 @@
 // Search every board the reader may read; matched words are highlighted.
-import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api } from '../api/client';
-import type { Page, SearchHit } from '../api/types';
+import { useSearch } from '../api/search';
 import { Author } from '../ui/Author';
 import { Button, TextInput } from '../ui/controls';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Highlighted, Time } from '../ui/text';
-import { queryKeys } from '../api/keys';
 
 export function SearchScreen() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const cursor = params.get('cursor') ?? undefined;
   const [text, setText] = useState(q);
-  const hits = useQuery({
-    queryKey: queryKeys.search(q, cursor),
-    queryFn: () => api<Page<SearchHit>>('/api/search/', { query: { q, cursor, limit: 20 } }),
-    enabled: q.trim() !== '',
-  });
+  const hits = useSearch(q, cursor);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setParams(text.trim() === '' ? {} : { q: text.trim() });

@@ -2,8 +2,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { api } from '../api/client';
-import type { PrivateMessage, Upload } from '../api/types';
+import { sendPrivateMessage } from '../api/private-messages';
+import type { Upload } from '../api/types';
 import { Button, TextInput } from '../ui/controls';
 import { PRIVATE_DRAFT, useDraft } from '../ui/draft';
 import { ErrorNotice } from '../ui/feedback';
@@ -24,14 +24,11 @@ export function SendPrivateMessageScreen() {
   });
   const send = useMutation({
     mutationFn: () =>
-      api<PrivateMessage>('/api/private_messages/', {
-        method: 'POST',
-        body: {
-          to: draft.to.trim(),
-          subject: draft.subject,
-          body: draft.body,
-          attachments: draft.attachments.map((a) => a.content_hash),
-        },
+      sendPrivateMessage({
+        to: draft.to.trim(),
+        subject: draft.subject,
+        body: draft.body,
+        attachments: draft.attachments.map((a) => a.content_hash),
       }),
     onSuccess: (pm) => {
       clear();

@@ -1,25 +1,15 @@
 // Choosing files to attach: each is checked against the instance's upload limit before a byte is
 // sent, then uploaded with a progress bar. The chosen uploads are part of the caller's draft.
-import { useQuery } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
-import { api } from '../api/client';
+import { useUploadLimit } from '../api/content';
 import { formatBytes, uploadFile, type Progress } from '../api/transfers';
 import type { Upload } from '../api/types';
 import { Button } from './controls';
 import { ErrorNotice, ProgressBar } from './feedback';
-import { queryKeys } from '../api/keys';
 
 interface Uploading {
   name: string;
   progress: Progress;
-}
-
-export function useUploadLimit(): number | undefined {
-  return useQuery({
-    queryKey: queryKeys.contentLimits,
-    queryFn: () => api<{ max_upload_bytes: number }>('/api/content/limits/'),
-    staleTime: Infinity,
-  }).data?.max_upload_bytes;
 }
 
 export function AttachmentPicker({

@@ -1,31 +1,6 @@
-// Cursor-paged lists read a page at a time ("Load more"), and the column heads of their tables.
-import { useInfiniteQuery, type InfiniteData } from '@tanstack/react-query';
-import { api } from '../api/client';
-import type { Page } from '../api/types';
+// The controls of cursor-paged lists (their pages are read by src/web/api/pages.ts): "Load more",
+// and the column heads of their tables.
 import { Button } from './controls';
-
-/** The pages of `path` read so far; each "Load more" reads the next `limit` items by cursor. */
-export function usePagedList<T>(
-  key: readonly unknown[],
-  path: string,
-  options: { query?: Record<string, string>; limit?: number } = {},
-) {
-  return useInfiniteQuery<
-    Page<T>,
-    Error,
-    InfiniteData<Page<T>>,
-    readonly unknown[],
-    string | undefined
-  >({
-    queryKey: key,
-    queryFn: ({ pageParam }) =>
-      api<Page<T>>(path, {
-        query: { ...options.query, cursor: pageParam, limit: options.limit ?? 25 },
-      }),
-    initialPageParam: undefined,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
-}
 
 export function LoadMore({
   list,

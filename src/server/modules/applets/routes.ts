@@ -18,6 +18,7 @@ import type { RoomState } from './room-state.js';
 import {
   AppletEventPost,
   AppletInput,
+  AppletList,
   AppletSchema,
   RoomParams,
   RoomStateQuery,
@@ -70,7 +71,7 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
       schema: {
         tags: ['applets'],
         summary: 'Applets',
-        response: { 200: envelopeOf(z.object({ items: z.array(AppletSchema) })) },
+        response: { 200: envelopeOf(AppletList) },
       },
     },
     async () => ok({ items: (await ctx.applets.list()).map(presentApplet) }),

@@ -13,6 +13,8 @@ export const AppletSchema = z
   })
   .meta({ id: 'AppletSummary' });
 
+export const AppletList = z.object({ items: z.array(AppletSchema) });
+
 export const AppletInput = z.strictObject({
   name: z
     .string()

@@ -13,13 +13,17 @@ import type { Board } from './board.js';
 import type { Message } from './messages.js';
 import {
   BoardInput,
+  BoardList,
   BoardPatch,
   BoardSchema,
+  MessageInPage,
+  MessagePage,
   MessagePageQuery,
   MessagePost,
   MessageSchema,
+  SearchPage,
   SearchQuery,
-  SnippetSchema,
+  ThreadPage,
   ThreadPageQuery,
 } from './schema.js';
 
@@ -31,8 +35,6 @@ import {
 const THREAD_PAGE_BYTES = 1024 * 1024;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-const MessageInPage = MessageSchema.omit({ body_html: true }).meta({ id: 'MessageInPage' });
 
 export function presentBoard(board: Board, viewer: User | null): z.output<typeof BoardSchema> {
   return {
@@ -75,9 +77,6 @@ export function presentMessage(m: Message): z.output<typeof MessageSchema> {
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
-const page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
-const VerifiedMessage = MessageSchema.extend({ signature_valid: z.boolean() });
 
 export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -94,7 +93,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
             .default('false')
             .transform((v) => v === 'true'),
         }),
-        response: { 200: envelopeOf(z.object({ items: z.array(BoardSchema) })) },
+        response: { 200: envelopeOf(BoardList) },
       },
     },
     async (request) => {
@@ -165,7 +164,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         summary: "A page of a board's messages (or thread starters), newest or oldest first",
         params: IdParam,
         querystring: MessagePageQuery,
-        response: { 200: envelopeOf(page(MessageInPage)) },
+        response: { 200: envelopeOf(MessagePage) },
       },
     },
     async (request, reply) => {
@@ -227,15 +226,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
           'A message with one page of its thread (oldest first), and whether each signature verifies',
         params: IdParam,
         querystring: ThreadPageQuery,
-        response: {
-          200: envelopeOf(
-            z.object({
-              message: VerifiedMessage,
-              thread: z.array(VerifiedMessage),
-              next_cursor: z.string().nullable(),
-            }),
-          ),
-        },
+        response: { 200: envelopeOf(ThreadPage) },
       },
     },
     async (request) => {
@@ -289,18 +280,7 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags: ['boards'],
         summary: 'Search messages by words, best matches first, with highlighted snippets',
         querystring: SearchQuery,
-        response: {
-          200: envelopeOf(
-            page(
-              z.object({
-                message: MessageSchema,
-                rank: z.number(),
-                subject_highlighted: SnippetSchema,
-                snippet: SnippetSchema,
-              }),
-            ),
-          ),
-        },
+        response: { 200: envelopeOf(SearchPage) },
       },
     },
     async (request) => {

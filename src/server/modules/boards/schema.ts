@@ -1,6 +1,7 @@
 // The boards, messages and search API's shapes.
 import { z } from 'zod';
 import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
+import { pageOf } from '../../http/pagination.js';
 import { ACCESS_LEVELS } from '../accounts/permissions.js';
 
 export const SUBJECT_MAX = 255;
@@ -71,6 +72,8 @@ export const BoardSchema = z
   })
   .meta({ id: 'Board' });
 
+export const BoardList = z.object({ items: z.array(BoardSchema) });
+
 export const AttachmentRef = z.object({
   content_hash: z.string(),
   size: z.number(),
@@ -97,6 +100,19 @@ export const MessageSchema = z
     created_at: z.string(),
   })
   .meta({ id: 'Message' });
+
+/** A message in a board's page: without its rendered HTML, which only the thread view shows. */
+export const MessageInPage = MessageSchema.omit({ body_html: true }).meta({ id: 'MessageInPage' });
+export const MessagePage = pageOf(MessageInPage);
+
+/** A message as a thread shows it, with whether its signature verifies. */
+export const VerifiedMessage = MessageSchema.extend({ signature_valid: z.boolean() });
+/** A message and one page of its thread, oldest first; next_cursor continues the thread. */
+export const ThreadPage = z.object({
+  message: VerifiedMessage,
+  thread: z.array(VerifiedMessage),
+  next_cursor: z.string().nullable(),
+});
 
 export const MessagePost = z.strictObject({
   board_id: z.string().min(1).max(64),
@@ -142,3 +158,11 @@ export const SearchQuery = z.strictObject({
 export const SnippetSchema = z
   .array(z.object({ text: z.string(), match: z.boolean() }))
   .describe('text in pieces; `match` marks the searched words, to highlight');
+
+export const SearchHitSchema = z.object({
+  message: MessageSchema,
+  rank: z.number(),
+  subject_highlighted: SnippetSchema,
+  snippet: SnippetSchema,
+});
+export const SearchPage = pageOf(SearchHitSchema);

@@ -1,9 +1,10 @@
 // The boards: create one, change who may read and post, archive, order.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { ACCESS_LEVELS } from '../../../shared/accounts';
-import { api, ApiError } from '../../api/client';
-import type { AccessLevel, Board } from '../../api/types';
+import { createBoard, updateBoard, useAllBoards } from '../../api/admin';
+import { ApiError } from '../../api/client';
+import type { AccessLevel, Board, BoardInput, BoardPatch } from '../../api/types';
 import { Button, Field, TextArea, TextInput } from '../../ui/controls';
 import { Empty, ErrorNotice, Loading, Notice, refusal } from '../../ui/feedback';
 import { queryKeys } from '../../api/keys';
@@ -44,8 +45,11 @@ function draftOf(board: Board): BoardDraft {
   };
 }
 
+/** Every field the form edits, as the API takes it. */
+type BoardFields = Required<Omit<BoardPatch, 'federation_room_id' | 'trusted_peers'>>;
+
 /** The draft as the API's fields, or the first problem a person should fix. */
-function fieldsOf(draft: BoardDraft): Record<string, unknown> | ApiError {
+function fieldsOf(draft: BoardDraft): BoardFields | ApiError {
   const retention = draft.retention.trim() === '' ? null : Number(draft.retention);
   if (retention !== null && (!Number.isInteger(retention) || retention < 1)) {
     return refusal('Keep messages for a whole number of days (1 or more), or leave it empty.');
@@ -207,8 +211,7 @@ function CreateBoardForm() {
   const [problem, setProblem] = useState<ApiError | null>(null);
   const changed = useBoardsChanged();
   const create = useMutation({
-    mutationFn: (fields: Record<string, unknown>) =>
-      api<Board>('/api/boards/', { method: 'POST', body: fields }),
+    mutationFn: (fields: BoardInput) => createBoard(fields),
     onSuccess: (board) => {
       changed(board);
       reset();
@@ -241,8 +244,7 @@ function EditBoardForm({ board, onDone }: { board: Board; onDone: (message: stri
   const [problem, setProblem] = useState<ApiError | null>(null);
   const changed = useBoardsChanged();
   const save = useMutation({
-    mutationFn: (fields: Record<string, unknown>) =>
-      api<Board>(`/api/boards/${board.id}/`, { method: 'PATCH', body: fields }),
+    mutationFn: (fields: BoardPatch) => updateBoard(board.id, fields),
     onSuccess: (saved) => {
       changed(saved);
       onDone(`Board “${saved.name}” saved.`);
@@ -256,9 +258,9 @@ function EditBoardForm({ board, onDone }: { board: Board; onDone: (message: stri
     // Only what changed is sent: an untouched field is never overwritten by a stale copy.
     const patch = Object.fromEntries(
       Object.entries(fields).filter(
-        ([key, value]) => before instanceof ApiError || before[key] !== value,
+        ([key, value]) => before instanceof ApiError || before[key as keyof BoardFields] !== value,
       ),
-    );
+    ) as BoardPatch;
     if (Object.keys(patch).length === 0) return setProblem(refusal('Nothing has changed.'));
     setProblem(null);
     save.mutate(patch);
@@ -330,10 +332,7 @@ function BoardRow({ board }: { board: Board }) {
 }
 
 export function BoardsSection() {
-  const boards = useQuery({
-    queryKey: queryKeys.allBoards,
-    queryFn: () => api<{ items: Board[] }>('/api/boards/', { query: { include_archived: true } }),
-  });
+  const boards = useAllBoards();
   return (
     <>
       <ErrorNotice error={boards.error} />

@@ -1,11 +1,11 @@
 // Every account, with the roles and rights a sysop grants or takes away.
 import { useMutation, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { updateUserFlags, useAdminUsers } from '../../api/admin';
 import { useSession } from '../../api/session';
 import type { AdminUser, Page } from '../../api/types';
 import { Empty, ErrorNotice, Loading, Notice } from '../../ui/feedback';
-import { ColumnHeads, LoadMore, usePagedList } from '../../ui/paging';
+import { ColumnHeads, LoadMore } from '../../ui/paging';
 import { Time } from '../../ui/text';
 import { queryKeys } from '../../api/keys';
 
@@ -51,13 +51,9 @@ function UserRow({ user, isMe }: { user: AdminUser; isMe: boolean }) {
   const [asked, setAsked] = useState<Partial<Record<Flag, boolean>>>({});
   const change = useMutation({
     onSettled: () => setAsked({}),
-    mutationFn: (patch: Partial<Record<Flag, boolean>>) =>
-      api<AdminUser>(`/api/admin/users/${encodeURIComponent(user.username)}/`, {
-        method: 'PATCH',
-        body: patch,
-      }),
+    mutationFn: (patch: Partial<Record<Flag, boolean>>) => updateUserFlags(user.username, patch),
     onSuccess: (saved, patch) => {
-      queryClient.setQueryData<InfiniteData<Page<AdminUser>>>(['admin', 'users'], (data) =>
+      queryClient.setQueryData<InfiniteData<Page<AdminUser>>>(queryKeys.adminUsers, (data) =>
         data === undefined
           ? data
           : {
@@ -117,7 +113,7 @@ function UserRow({ user, isMe }: { user: AdminUser; isMe: boolean }) {
 
 export function UsersSection() {
   const session = useSession();
-  const users = usePagedList<AdminUser>(queryKeys.adminUsers, '/api/admin/users/', { limit: 50 });
+  const users = useAdminUsers();
   const items = users.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>

@@ -1,11 +1,12 @@
 // Bans: of users (for a time or for good) and of keys, instance-wide.
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../api/client';
-import type { BannedPubkey, Profile } from '../../api/types';
+import { queryKeys } from '../../api/keys';
+import { banKey, banUser, unbanKey, unbanUser, useBannedKeys } from '../../api/moderation';
+import type { BannedPubkey } from '../../api/types';
 import { Button, TextArea } from '../../ui/controls';
 import { Empty, ErrorNotice, Loading } from '../../ui/feedback';
-import { LoadMore, usePagedList } from '../../ui/paging';
+import { LoadMore } from '../../ui/paging';
 import { Fingerprint, Time } from '../../ui/text';
 import {
   ActionForm,
@@ -14,9 +15,7 @@ import {
   UsernameInput,
   secondsOf,
   useAfterAction,
-  userPath,
 } from './forms';
-import { queryKeys } from '../../api/keys';
 
 function BanUserForm() {
   const [username, setUsername] = useState('');
@@ -24,15 +23,11 @@ function BanUserForm() {
   const [duration, setDuration] = useState<DurationLabel>('1 day');
   const afterAction = useAfterAction();
   const ban = useMutation({
-    mutationFn: () =>
-      api<Profile & { is_banned: boolean; banned_until: string | null }>(
-        userPath(username, 'ban'),
-        { method: 'POST', body: { reason, duration_seconds: secondsOf(duration) } },
-      ),
+    mutationFn: () => banUser(username, { reason, duration_seconds: secondsOf(duration) }),
     onSuccess: () => {
       setUsername('');
       setReason('');
-      afterAction(['admin', 'users']);
+      afterAction(queryKeys.adminUsers);
     },
   });
   return (
@@ -68,10 +63,10 @@ function UnbanUserForm() {
   const [username, setUsername] = useState('');
   const afterAction = useAfterAction();
   const unban = useMutation({
-    mutationFn: () => api<Profile>(userPath(username, 'unban'), { method: 'POST' }),
+    mutationFn: () => unbanUser(username),
     onSuccess: () => {
       setUsername('');
-      afterAction(['admin', 'users']);
+      afterAction(queryKeys.adminUsers);
     },
   });
   return (
@@ -96,14 +91,11 @@ function BanKeyForm() {
   const afterAction = useAfterAction();
   const ban = useMutation({
     mutationFn: () =>
-      api<BannedPubkey>('/api/moderation/banned_pubkeys/', {
-        method: 'POST',
-        body: { pubkey: pubkey.trim(), reason, duration_seconds: secondsOf(duration) },
-      }),
+      banKey({ pubkey: pubkey.trim(), reason, duration_seconds: secondsOf(duration) }),
     onSuccess: () => {
       setPubkey('');
       setReason('');
-      afterAction(['moderation', 'banned-keys']);
+      afterAction(queryKeys.bannedKeys);
     },
   });
   return (
@@ -139,9 +131,8 @@ function BanKeyForm() {
 function BannedKeyRow({ ban }: { ban: BannedPubkey }) {
   const afterAction = useAfterAction();
   const unban = useMutation({
-    mutationFn: () =>
-      api(`/api/moderation/banned_pubkeys/${ban.fingerprint}/`, { method: 'DELETE' }),
-    onSuccess: () => afterAction(['moderation', 'banned-keys']),
+    mutationFn: () => unbanKey(ban.fingerprint),
+    onSuccess: () => afterAction(queryKeys.bannedKeys),
   });
   return (
     <li className="flex flex-wrap items-start justify-between gap-2 py-2">
@@ -171,7 +162,7 @@ function BannedKeyRow({ ban }: { ban: BannedPubkey }) {
 }
 
 function BannedKeys() {
-  const keys = usePagedList<BannedPubkey>(queryKeys.bannedKeys, '/api/moderation/banned_pubkeys/');
+  const keys = useBannedKeys();
   const items = keys.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>

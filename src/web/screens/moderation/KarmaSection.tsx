@@ -1,11 +1,12 @@
 // Karma: a moderator gives or takes away karma, with a reason for the modlog.
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ApiError } from '../../api/client';
-import type { Profile } from '../../api/types';
+import { ApiError } from '../../api/client';
+import { queryKeys } from '../../api/keys';
+import { changeKarma } from '../../api/moderation';
 import { TextInput } from '../../ui/controls';
 import { refusal } from '../../ui/feedback';
-import { ActionForm, UsernameInput, useAfterAction, userPath } from './forms';
+import { ActionForm, UsernameInput, useAfterAction } from './forms';
 
 export function KarmaSection() {
   const [username, setUsername] = useState('');
@@ -14,15 +15,11 @@ export function KarmaSection() {
   const [problem, setProblem] = useState<ApiError | null>(null);
   const afterAction = useAfterAction();
   const apply = useMutation({
-    mutationFn: (change: number) =>
-      api<Profile>(userPath(username, 'karma'), {
-        method: 'POST',
-        body: { delta: change, reason },
-      }),
+    mutationFn: (change: number) => changeKarma(username, { delta: change, reason }),
     onSuccess: () => {
       setDelta('');
       setReason('');
-      afterAction(['admin', 'users']);
+      afterAction(queryKeys.adminUsers);
     },
   });
   const submit = () => {

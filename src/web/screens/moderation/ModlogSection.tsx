@@ -1,9 +1,9 @@
 // The modlog: every moderation action, newest first.
+import { useModlog } from '../../api/moderation';
 import type { ModlogEntry } from '../../api/types';
 import { Empty, ErrorNotice, Loading } from '../../ui/feedback';
-import { ColumnHeads, LoadMore, usePagedList } from '../../ui/paging';
+import { ColumnHeads, LoadMore } from '../../ui/paging';
 import { Time } from '../../ui/text';
-import { queryKeys } from '../../api/keys';
 
 function targetOf(entry: ModlogEntry): string {
   const name = entry.details.username;
@@ -12,7 +12,7 @@ function targetOf(entry: ModlogEntry): string {
 }
 
 export function ModlogSection() {
-  const log = usePagedList<ModlogEntry>(queryKeys.modlog, '/api/moderation/log/');
+  const log = useModlog();
   const items = log.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>

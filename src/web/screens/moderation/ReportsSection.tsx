@@ -2,17 +2,15 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api } from '../../api/client';
-import type { Report } from '../../api/types';
+import { queryKeys } from '../../api/keys';
+import { resolveReport, useReports } from '../../api/moderation';
+import type { Report, ReportStatus } from '../../api/types';
 import { Author } from '../../ui/Author';
 import { Button, Field, TextInput } from '../../ui/controls';
 import { Empty, ErrorNotice, Loading, Notice } from '../../ui/feedback';
-import { LoadMore, usePagedList } from '../../ui/paging';
+import { LoadMore } from '../../ui/paging';
 import { Markdown, Time } from '../../ui/text';
 import { useAfterAction } from './forms';
-import { queryKeys } from '../../api/keys';
-
-type ReportStatus = Report['status'];
 
 // ── Reports ────────────────────────────────────────────────────────────────────────────────────
 
@@ -21,13 +19,10 @@ function ReportCard({ report, onResolved }: { report: Report; onResolved: (r: Re
   const [note, setNote] = useState('');
   const resolve = useMutation({
     mutationFn: (action: 'uphold' | 'dismiss') =>
-      api<Report>(`/api/moderation/reports/${report.id}/resolve/`, {
-        method: 'POST',
-        body: {
-          action,
-          delete_message: action === 'uphold' && deleteMessage,
-          note: note.trim() === '' ? null : note.trim(),
-        },
+      resolveReport(report.id, {
+        action,
+        delete_message: action === 'uphold' && deleteMessage,
+        note: note.trim() === '' ? null : note.trim(),
       }),
     onSuccess: onResolved,
   });
@@ -103,9 +98,7 @@ function ReportCard({ report, onResolved }: { report: Report; onResolved: (r: Re
 export function ReportsSection() {
   const [status, setStatus] = useState<ReportStatus>('open');
   const [done, setDone] = useState<string | null>(null);
-  const reports = usePagedList<Report>(queryKeys.reports(status), '/api/moderation/reports/', {
-    query: { status },
-  });
+  const reports = useReports(status);
   const afterAction = useAfterAction();
   const resolved = (report: Report) => {
     setDone(
@@ -113,7 +106,7 @@ export function ReportsSection() {
         ? `Report on “${report.snapshot.subject}” upheld${report.message_exists ? '' : '; the message is deleted'}.`
         : `Report on “${report.snapshot.subject}” dismissed.`,
     );
-    afterAction(['moderation', 'reports']);
+    afterAction(queryKeys.allReports);
   };
   const items = reports.data?.pages.flatMap((p) => p.items) ?? [];
   return (

@@ -17,8 +17,6 @@ export type DurationLabel = (typeof DURATIONS)[number]['label'];
 
 export const secondsOf = (label: DurationLabel) =>
   DURATIONS.find((d) => d.label === label)!.seconds;
-export const userPath = (username: string, action: string) =>
-  `/api/moderation/users/${encodeURIComponent(username.trim())}/${action}/`;
 
 function DurationSelect({
   value,

@@ -1,0 +1,25 @@
+// Accounts: registering (the recovery key is in the answer, shown once), logging in and out, and
+// recovering an account with its recovery key. The session itself is kept by session.ts.
+import { api } from './client';
+import type {
+  LoginBody,
+  RecoverAnswer,
+  RecoverBody,
+  RegisterAnswer,
+  RegisterBody,
+  SessionAnswer,
+} from './types';
+
+export const registerAccount = (account: RegisterBody) =>
+  api<RegisterAnswer>('/api/auth/register/', { method: 'POST', body: account });
+
+export const logIn = (credentials: LoginBody) =>
+  api<SessionAnswer>('/api/auth/login/', { method: 'POST', body: credentials });
+
+export const recoverAccount = (recovery: RecoverBody) =>
+  api<RecoverAnswer>('/api/auth/recover/', { method: 'POST', body: recovery });
+
+/** Ends this session on the server. */
+export async function logOut(): Promise<void> {
+  await api('/api/auth/logout/', { method: 'POST' });
+}

@@ -1,0 +1,50 @@
+// Private messages: the inbox and the outbox a page at a time, the unread count, one message
+// (opening it marks it read), sending and deleting.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from './client';
+import { queryKeys } from './keys';
+import type { Box, BoxPage, PrivateMessage, PrivateMessagePost } from './types';
+
+export const BOX_PAGE_SIZE = 25;
+/** How often the navigation's unread count is read again. */
+const UNREAD_EVERY_MS = 60_000;
+
+export const fetchBox = (box: Box, cursor: string | undefined, limit = BOX_PAGE_SIZE) =>
+  api<BoxPage>('/api/private_messages/', { query: { box, cursor, limit } });
+
+export const fetchPrivateMessage = (id: string) =>
+  api<PrivateMessage>(`/api/private_messages/${id}/`);
+
+export const sendPrivateMessage = (message: PrivateMessagePost) =>
+  api<PrivateMessage>('/api/private_messages/', { method: 'POST', body: message });
+
+export async function deletePrivateMessage(id: string): Promise<void> {
+  await api(`/api/private_messages/${id}/`, { method: 'DELETE' });
+}
+
+export function useBox(box: Box, cursor: string | undefined) {
+  return useQuery({ queryKey: queryKeys.box(box, cursor), queryFn: () => fetchBox(box, cursor) });
+}
+
+/** How many received messages are unread (the smallest page of the inbox carries the count). */
+export function useUnreadCount(): number {
+  const query = useQuery({
+    queryKey: queryKeys.unread,
+    queryFn: () => fetchBox('inbox', undefined, 1),
+    refetchInterval: UNREAD_EVERY_MS,
+  });
+  return query.data?.unread ?? 0;
+}
+
+/** One message; reading it marks it read, so the unread count is read again. */
+export function usePrivateMessage(id: string) {
+  const queryClient = useQueryClient();
+  return useQuery({
+    queryKey: queryKeys.privateMessage(id),
+    queryFn: async () => {
+      const message = await fetchPrivateMessage(id);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.unread });
+      return message;
+    },
+  });
+}
