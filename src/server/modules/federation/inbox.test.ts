@@ -25,6 +25,7 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
   let a: TestApp;
   let b: TestApp;
   let alice: Account;
+  let rootA: Account;
   let sharedOnA: string;
   let localOnA: string;
   let sharedOnB: string;
@@ -35,10 +36,8 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
   beforeAll(async () => {
     [a, b] = await Promise.all([startTestApp(dialect), startTestApp(dialect)]);
     senderA = { fingerprint: a.ctx.identity.fingerprint, nickname: a.ctx.identity.nickname };
-    const [rootA, rootB] = await Promise.all([
-      registerUser(a.app, 'root'),
-      registerUser(b.app, 'root'),
-    ]);
+    let rootB: Account;
+    [rootA, rootB] = await Promise.all([registerUser(a.app, 'root'), registerUser(b.app, 'root')]);
     alice = await registerUser(a.app, 'alice');
     await Promise.all([promote(a, 'root', 'sysop'), promote(b, 'root', 'sysop')]);
     sharedOnA = await createBoard(a, rootA, {
@@ -190,7 +189,7 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     ]);
     expect([await countRows(b, 'messages'), await countRows(b, 'federation_log')]).toEqual(before);
     // A peer not among the board's trusted_peers is refused the very object B accepts from A.
-    const stranger = { fingerprint: carol.replace(/^./, '0'), nickname: 'stranger' };
+    const stranger = { fingerprint: '0'.repeat(64), nickname: 'stranger' };
     expect(await b.ctx.inbox.applyBatch(stranger, { objects: [original] })).toEqual([
       { id: original.id, status: 'refused', reason: 'board not shared with the sender' },
     ]);
@@ -271,5 +270,34 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
       payload: { nickname: `bob@${b.ctx.identity.nickname}` },
     });
     expect(res.statusCode).toBe(400);
+  });
+
+  it('moves a newly added peer’s push cursor back over the board’s history (backfill)', async () => {
+    const newcomer = fingerprintOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey);
+    const head = await a.ctx.federationLog.head();
+    await a.ctx.database.db
+      .insertInto('peer_delivery')
+      .values({ peer_fingerprint: newcomer, acked_seq: head })
+      .execute();
+    const res = await a.app.inject({
+      method: 'PATCH',
+      url: `/api/boards/${sharedOnA}/`,
+      headers: bearer(rootA.token),
+      payload: { trusted_peers: [b.ctx.identity.fingerprint, newcomer] },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const { first } = await a.ctx.database.db
+      .selectFrom('federation_log')
+      .select((eb) => eb.fn.min('seq').as('first'))
+      .where('room_id', '=', ROOM)
+      .executeTakeFirstOrThrow();
+    const { acked_seq } = await a.ctx.database.db
+      .selectFrom('peer_delivery')
+      .select('acked_seq')
+      .where('peer_fingerprint', '=', newcomer)
+      .executeTakeFirstOrThrow();
+    expect(Number(acked_seq)).toBe(Number(first) - 1);
+    const page = await a.ctx.federationLog.readForPeer(newcomer, Number(acked_seq), BOUNDS);
+    expect(page.entries[0]!.seq).toBe(Number(first));
   });
 });
