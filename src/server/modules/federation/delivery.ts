@@ -202,6 +202,11 @@ export class PeerDelivery {
     return this.database.db;
   }
 
+  /** Whether this process delivers to the peer now. */
+  holdsLease(): boolean {
+    return this.leased;
+  }
+
   /** Renews (or takes) the lease; on taking it, reads the cursor, pulls, then pushes. */
   async tick(): Promise<void> {
     if (this.stopped) return;
