@@ -7,6 +7,7 @@ import path from 'node:path';
 import { WEB_CLIENT_SECTIONS } from '../src/shared/web-routes.js';
 import type { Actor, Fixtures } from './fixtures.js';
 import { multipart, send, type Probe } from './server.js';
+import { PeerIdentityServer } from './support/peer-identity-server.js';
 
 /** Own: the actor's own thing; other: another user's; restricted: beyond the actor's reach
  * (on a board only sysops read, or for moderation routes a sysop's account or a sysop's ban). */
@@ -94,6 +95,10 @@ const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<nu
 
 /** The rules, by "METHOD url" as the app registers them. `base` reaches the server under test. */
 export function routeRules(base: string): Record<string, RouteRule> {
+  // The peer routes act on a stand-in peer the sysop adds before each case (and re-keys for one).
+  const peer = new PeerIdentityServer();
+  const peerPresent = (fx: Fixtures) => peer.reset(base, fx.accounts.sysop!.token);
+  const peerUrl = (suffix = '') => `/api/federation/peers/${peer.fingerprints[0]}/${suffix}`;
   const rules: Record<string, RouteRule> = {
     // Pages, documents and figures that hold nothing private and read no token.
     'GET /': { on: { none: () => ({ url: '/' }) }, expect: everyone },
@@ -346,6 +351,50 @@ export function routeRules(base: string): Record<string, RouteRule> {
           json: { can_upload: true },
         }),
       },
+      expect: sysops,
+    },
+
+    // The peer registry (federation).
+    'GET /api/federation/peers/': {
+      on: { none: () => ({ url: '/api/federation/peers/' }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'POST /api/federation/peers/': {
+      on: {
+        none: () => ({
+          url: '/api/federation/peers/',
+          json: { base_url: peer.url, fingerprint: peer.fingerprints[0] },
+        }),
+      },
+      prepare: (fx) => peer.clear(base, fx.accounts.sysop!.token),
+      expect: sysops,
+    },
+    'GET /api/federation/peers/:fingerprint/': {
+      on: { other: () => ({ url: peerUrl() }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'PATCH /api/federation/peers/:fingerprint/': {
+      on: { other: () => ({ url: peerUrl(), json: { trusted_for_moderation: true } }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'POST /api/federation/peers/:fingerprint/refresh/': {
+      on: { other: () => ({ url: peerUrl('refresh/') }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'POST /api/federation/peers/:fingerprint/accept_key/': {
+      on: {
+        other: () => ({ url: peerUrl('accept_key/'), json: { fingerprint: peer.fingerprints[1] } }),
+      },
+      prepare: (fx) => peer.reset(base, fx.accounts.sysop!.token, true),
+      expect: sysops,
+    },
+    'DELETE /api/federation/peers/:fingerprint/': {
+      on: { other: () => ({ url: peerUrl() }) },
+      prepare: peerPresent,
       expect: sysops,
     },
 

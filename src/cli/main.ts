@@ -17,12 +17,9 @@ import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
 import { parseDuration } from './duration.js';
+import { CommandFailed, UsageError } from './errors.js';
+import { peerCommands } from './peer.js';
 import { torCommands } from './tor.js';
-
-class UsageError extends Error {}
-
-/** The command ran and found a problem it has already reported: exit 1. */
-class CommandFailed extends Error {}
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -302,6 +299,7 @@ export function buildProgram(): Command {
     });
 
   torCommands(program);
+  program.addCommand(peerCommands(withContext));
 
   return program;
 }

@@ -13,6 +13,9 @@ import { Inbox } from './modules/federation/inbox.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
+import { FederationHealth } from './modules/federation/health.js';
+import { fetcherOver } from './modules/federation/identity-fetch.js';
+import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
@@ -23,10 +26,11 @@ import { EventHub, postgresEventBridge } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
 import { RoomStateService } from './modules/applets/room-state.js';
-import { ChatService, PRESENCE_FLUSH_MS } from './modules/chat/service.js';
+import { ChatService } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
 import { parseChannel } from './modules/realtime/channels.js';
 import { RealtimeConnections } from './modules/realtime/connections.js';
+import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
@@ -60,6 +64,8 @@ export interface AppContext {
   federationClient: FederationClient;
   federationLog: FederationLog;
   inbox: Inbox;
+  peers: PeerRegistry;
+  federationHealth: FederationHealth;
 }
 
 export function createContext(
@@ -113,13 +119,18 @@ export function createContext(
   }
   const bannedPubkeys = new BannedPubkeys(database, hub);
   const boards = new BoardService(database, hub);
-  const realtime = new Realtime(
-    hub,
-    database,
-    new RealtimeConnections(hub, config.realtime, databaseRightsChecks(database, boards), (e) =>
-      onServiceError('realtime', e),
+  const ignoredPubkeys = new IgnoredPubkeys(database);
+  const onRealtimeError = (e: unknown) => onServiceError('realtime', e);
+  const realtime = new Realtime(hub, database, {
+    connections: new RealtimeConnections(
+      hub,
+      config.realtime,
+      databaseRightsChecks(database, boards),
+      onRealtimeError,
     ),
-  );
+    ignorersOf: (fingerprint) => ignoredPubkeys.ignorersOf(fingerprint),
+    onError: onRealtimeError,
+  });
   const content = new ContentService(
     database,
     identity,
@@ -147,12 +158,12 @@ export function createContext(
       (e) => onServiceError('retention', e),
     ),
   );
-  const chat = new ChatService(database, messages, boards, hub);
+  const chat = new ChatService(database, messages, boards, realtime);
   services.add(
     periodicService(
       'presence',
       PRESENCE_FLUSH_MS,
-      () => chat.flushPresence(),
+      () => realtime.presence.flush(),
       (e) => onServiceError('presence', e),
     ),
   );
@@ -187,7 +198,7 @@ export function createContext(
     sessions,
     services,
     accounts,
-    ignoredPubkeys: new IgnoredPubkeys(database),
+    ignoredPubkeys,
     bannedPubkeys,
     boards,
     messages,
@@ -204,5 +215,7 @@ export function createContext(
     federationClient,
     federationLog,
     inbox,
+    peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
+    federationHealth: new FederationHealth(database),
   };
 }

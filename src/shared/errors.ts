@@ -157,10 +157,25 @@ export const ERRORS = {
     message: 'this board holds as many rooms as it may; reuse one',
     when: 'a room-state write that would open a room past the per-board limit',
   },
-  FEDERATION_HOST: {
-    status: 421,
-    message: "the Host is not one of this instance's public hosts",
-    when: 'a federation request whose `Host` is not in `AXON_PUBLIC_HOSTS` (default: the host of `AXON_PUBLIC_URL` and the listen address)',
+  PEER_CONFIRMATION_REQUIRED: {
+    status: 409,
+    message: "confirm the peer's fingerprint: send it back as `fingerprint` to add the peer",
+    when: 'adding a peer without `fingerprint`: nothing is stored; `details` has the fingerprint, nickname and base URL the peer showed',
+  },
+  PEER_FINGERPRINT_MISMATCH: {
+    status: 409,
+    message: 'the fingerprint is not the one of the key the peer shows',
+    when: "adding a peer whose identity shows another fingerprint than the one given, or accepting a key change with another fingerprint than the pending one; `details` has the peer's",
+  },
+  PEER_EXISTS: {
+    status: 409,
+    message: 'this instance is in the peer registry already',
+    when: 'adding a peer whose key or base URL the registry holds already',
+  },
+  NO_KEY_CHANGE: {
+    status: 409,
+    message: 'this peer has no key change waiting',
+    when: '`accept_key` on a peer whose identity showed no new key',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,
@@ -181,6 +196,11 @@ export const ERRORS = {
     status: 416,
     message: 'the range lies outside the content',
     when: 'a `Range` outside the content (`Content-Range` gives its size)',
+  },
+  FEDERATION_HOST: {
+    status: 421,
+    message: "the Host is not one of this instance's public hosts",
+    when: 'a federation request whose `Host` is not in `AXON_PUBLIC_HOSTS` (default: the host of `AXON_PUBLIC_URL` and the listen address)',
   },
   CONTENT_HASH_MISMATCH: {
     status: 422,
@@ -206,6 +226,16 @@ export const ERRORS = {
     status: 500,
     message: 'something went wrong on the server; the request changed nothing',
     when: 'a server fault; `details.request_id` matches the `X-Request-Id` header and the log',
+  },
+  PEER_UNREACHABLE: {
+    status: 502,
+    message: 'the peer could not be reached',
+    when: "fetching a peer's identity failed (refused, timed out, redirected, too large, not JSON); `details.reason` says why",
+  },
+  PEER_IDENTITY_INVALID: {
+    status: 502,
+    message: "the peer's identity document is not valid",
+    when: 'an identity document without an RSA public key, or whose fingerprint is not the one of its key',
   },
   SERVICE_UNAVAILABLE: {
     status: 503,

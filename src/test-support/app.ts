@@ -118,6 +118,76 @@ export async function promote(
     .execute();
 }
 
+/** The usual cast of an API test: a sysop named "root", and members alice and bob. */
+export interface Cast {
+  sysop: Account;
+  alice: Account;
+  bob: Account;
+}
+
+/** Registers root (made a sysop), alice and bob through the API. */
+export async function registerCast(t: TestApp): Promise<Cast> {
+  const [sysop, alice, bob] = await Promise.all([
+    registerUser(t.app, 'root'),
+    registerUser(t.app, 'alice'),
+    registerUser(t.app, 'bob'),
+  ]);
+  await promote(t, sysop.username, 'sysop');
+  return { sysop, alice, bob };
+}
+
+/** POSTs through the API as `token`; throws unless it answers 201. The created record's id. */
+async function create(
+  t: TestApp,
+  url: string,
+  token: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
+  const res = await t.app.inject({ method: 'POST', url, headers: bearer(token), payload });
+  if (res.statusCode !== 201) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+  return (res.json().data as { id: string }).id;
+}
+
+/** Creates a board through the API with a sysop's token; throws unless it answers 201. */
+export const createBoard = (t: TestApp, sysopToken: string, payload: Record<string, unknown>) =>
+  create(t, '/api/boards/', sysopToken, payload);
+
+/** Posts a message through the API; throws unless it answers 201. Its id. */
+export const postMessage = (t: TestApp, token: string, payload: Record<string, unknown>) =>
+  create(t, '/api/messages/', token, payload);
+
+/** Bans the key of an account on this instance for good, as a moderator would. */
+export async function banKeyOf(t: TestApp, userId: string, reason = 'test'): Promise<void> {
+  const { pubkey } = await t.ctx.database.db
+    .selectFrom('users')
+    .select('pubkey')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  await t.ctx.bannedPubkeys.ban({
+    pubkey,
+    reason,
+    expiresAt: null,
+    actor: { id: null, name: 'test' },
+  });
+}
+
+/** Says something in AxonChat through the API; throws unless it answers 201. */
+export async function sayInChat<E = unknown>(t: TestApp, token: string, text: string): Promise<E> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/chat/post/',
+    headers: bearer(token),
+    payload: { text },
+  });
+  if (res.statusCode !== 201) throw new Error(`chat post: ${res.statusCode} ${res.body}`);
+  return (res.json() as { data: E }).data;
+}
+
+/** Starts the app listening on a loopback port, for tests over real sockets; its base URL. */
+export async function listen(t: TestApp): Promise<string> {
+  return t.app.listen({ port: 0, host: '127.0.0.1' });
+}
+
 /** How many rows a table holds: tests compare it before and after a refused request. */
 export async function countRows(t: TestApp, table: keyof DatabaseSchema): Promise<number> {
   const row = await t.ctx.database.db

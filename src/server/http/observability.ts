@@ -6,6 +6,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { torStatus, type TorStatus } from '../modules/federation/tor.js';
+import { FederationSummary } from '../modules/federation/peer-schema.js';
+import { registerFederationMetrics } from '../modules/federation/metrics.js';
 import { envelopeOf, ok } from './envelope.js';
 import { sendError } from './error-handler.js';
 import { forbidden, unauthorized } from './errors.js';
@@ -17,6 +19,7 @@ const HealthData = z.object({
   status: z.enum(['healthy', 'degraded']),
   database: z.object({ dialect: z.string(), status: z.enum(['connected', 'unreachable']) }),
   services: z.record(z.string(), z.string()),
+  federation: FederationSummary.nullable(),
   uptime_seconds: z.number(),
   /** The Tor onion service (AXON_TOR_DIR, AXON_TOR_SOCKS); nulls when not configured. */
   tor: z.object({ onion_address: z.string().nullable(), socks_ok: z.boolean().nullable() }),
@@ -38,6 +41,7 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  registerFederationMetrics(registry, ctx);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -72,6 +76,10 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         status: database === 'connected' ? ('healthy' as const) : ('degraded' as const),
         database: { dialect: ctx.database.dialect, status: database },
         services: ctx.services.status(),
+        federation:
+          database === 'connected'
+            ? await ctx.federationHealth.recentSummary(() => ctx.peers.all())
+            : null,
         uptime_seconds: Math.round(process.uptime()),
         tor: await tor(),
       };

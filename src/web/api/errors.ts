@@ -35,6 +35,11 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   FEDERATION_UNTRUSTED: 'This instance does not trust that peer.',
   FEDERATION_REPLAY: 'That federation request was received already.',
   FEDERATION_HOST: 'The federation request was addressed to another host.',
+  PEER_CONFIRMATION_REQUIRED: 'Check the fingerprint with the other sysop, then confirm it.',
+  PEER_FINGERPRINT_MISMATCH:
+    'The peer shows another key than the fingerprint given. Do not trust it.',
+  PEER_EXISTS: 'That instance is a peer already.',
+  NO_KEY_CHANGE: 'This peer has announced no new key.',
   PAYLOAD_TOO_LARGE: 'That is too large for this instance.',
   UPLOAD_QUOTA_EXCEEDED: 'You have reached your upload quota: delete old attachments first.',
   UNSUPPORTED_MEDIA_TYPE: 'That kind of file is not accepted here.',
@@ -44,6 +49,8 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   TOO_MANY_STREAMS: 'Too many live views are open in this session. Close a tab and try again.',
   INTEGRITY_ERROR: 'The stored file failed its integrity check.',
   INTERNAL_ERROR: 'Something went wrong on the server.',
+  PEER_UNREACHABLE: 'The peer could not be reached.',
+  PEER_IDENTITY_INVALID: 'The peer sent an identity that is not valid.',
   SERVICE_UNAVAILABLE: 'The server is not ready. Try again shortly.',
   SERVER_BUSY: 'The server is busy. Try again in a moment.',
 };

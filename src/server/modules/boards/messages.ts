@@ -233,8 +233,9 @@ export class MessageService {
   /**
    * Callers check assertMayPostOn first (before their own input checks, so refusals come first).
    * Signs a message (or an event) with the author's key and stores it in one transaction, taking
-   * the board's next event number while holding the board row, then hands the event to waiting
-   * readers. Returns the stored message and the event it is on the board's bus.
+   * the board's next event number while holding the board row, then publishes the event through
+   * the realtime module (which hands it to waiting readers, minus those who ignore the author).
+   * Returns the stored message and the event it is on the board's bus.
    */
   async insertSigned(
     session: Session,
@@ -363,14 +364,6 @@ export class MessageService {
         .executeTakeFirstOrThrow();
       await this.content.addRefs(trx, 'message', message.id, message.attachments);
       await this.realtime.notifyInTransaction(trx, channel, event_seq);
-      // Only worth a query when someone here waits for this board's next event.
-      const ignoredBy = this.realtime.hasListeners(channel)
-        ? await trx
-            .selectFrom('ignored_pubkeys')
-            .select('user_id')
-            .where('fingerprint', '=', message.authorFingerprint)
-            .execute()
-        : [];
       await extra?.(trx);
       // Last: on PostgreSQL the append holds the log's lock until the commit.
       const logSeq =
@@ -381,7 +374,7 @@ export class MessageService {
               manifests: options.log.manifests ?? (await manifestsOf(trx, message.attachments)),
               authorFingerprint: message.authorFingerprint,
             });
-      return { seq, event_seq, logSeq, ignoredBy: new Set(ignoredBy.map((r) => r.user_id)) };
+      return { seq, event_seq, logSeq };
     });
     if (committed.logSeq !== undefined) this.log.announce(committed.logSeq);
     const event: BoardEvent = {
@@ -398,7 +391,7 @@ export class MessageService {
       },
       createdAt: message.createdAt,
     };
-    this.realtime.publishEvent(event, committed.ignoredBy);
+    await this.realtime.publishEvent(event);
     // What was stored, without reading it back: the poster's answer does not queue for a database
     // connection behind the readers this very event just woke.
     return { message: { ...message, seq: committed.seq }, event };

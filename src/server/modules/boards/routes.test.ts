@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
-  promote,
+  countRows,
+  createBoard,
+  registerCast,
   registerUser,
   startTestApp,
   type TestApp,
@@ -25,43 +27,19 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
-    general = (await createBoard({ name: 'General', description: 'Anything goes' })).id;
-    members = (await createBoard({ name: 'Members', read_access: 'members' })).id;
-    staff = (
-      await createBoard({ name: 'Staff', read_access: 'members', post_access: 'moderators' })
-    ).id;
+    ({ sysop, alice, bob } = await registerCast(t));
+    general = await makeBoard({ name: 'General', description: 'Anything goes' });
+    members = await makeBoard({ name: 'Members', read_access: 'members' });
+    staff = await makeBoard({ name: 'Staff', read_access: 'members', post_access: 'moderators' });
   });
   afterAll(() => t.close());
 
-  async function createBoard(payload: Record<string, unknown>): Promise<{ id: string }> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data;
-  }
+  const makeBoard = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
 
   const post = (token: string, payload: Record<string, unknown>) =>
     t.app.inject({ method: 'POST', url: '/api/messages/', headers: bearer(token), payload });
 
-  const messageCount = async () =>
-    Number(
-      (
-        await t.ctx.database.db
-          .selectFrom('messages')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const messageCount = () => countRows(t, 'messages');
 
   describe('boards', () => {
     it('are created by sysops with defaults, and by nobody else', async () => {
@@ -113,7 +91,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
 
     it('refuses a taken name or federation room with 409', async () => {
-      await createBoard({ name: 'Chat', is_realtime: true, federation_room_id: 'axon-chat' });
+      await makeBoard({ name: 'Chat', is_realtime: true, federation_room_id: 'axon-chat' });
       const name = await t.app.inject({
         method: 'POST',
         url: '/api/boards/',
@@ -149,10 +127,10 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
 
     it('are edited and archived by sysops; archived boards leave the list and take no posts', async () => {
-      const board = await createBoard({ name: 'Old news' });
+      const board = await makeBoard({ name: 'Old news' });
       const patched = await t.app.inject({
         method: 'PATCH',
-        url: `/api/boards/${board.id}/`,
+        url: `/api/boards/${board}/`,
         headers: bearer(sysop.token),
         payload: { description: 'Closed', is_archived: true, message_retention_days: null },
       });
@@ -165,13 +143,13 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       const list = (await t.app.inject({ url: '/api/boards/' }))
         .json()
         .data.items.map((b: { id: string }) => b.id);
-      expect(list).not.toContain(board.id);
+      expect(list).not.toContain(board);
       const all = (await t.app.inject({ url: '/api/boards/?include_archived=true' }))
         .json()
         .data.items.map((b: { id: string }) => b.id);
-      expect(all).toContain(board.id);
+      expect(all).toContain(board);
       const res = await post(alice.token, {
-        board_id: board.id,
+        board_id: board,
         subject: 'late',
         body: 'too late',
       });
@@ -179,14 +157,14 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       expect(res.json().error.code).toBe('BOARD_ARCHIVED');
       const byUser = await t.app.inject({
         method: 'PATCH',
-        url: `/api/boards/${board.id}/`,
+        url: `/api/boards/${board}/`,
         headers: bearer(alice.token),
         payload: { is_archived: false },
       });
       expect(byUser.statusCode).toBe(403);
       const empty = await t.app.inject({
         method: 'PATCH',
-        url: `/api/boards/${board.id}/`,
+        url: `/api/boards/${board}/`,
         headers: bearer(sysop.token),
         payload: {},
       });
@@ -356,7 +334,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     const subjects: string[] = [];
 
     beforeAll(async () => {
-      board = (await createBoard({ name: 'Paging' })).id;
+      board = await makeBoard({ name: 'Paging' });
       for (let i = 0; i < 25; i++) {
         subjects.push(`m${i}`);
         expect(
@@ -425,7 +403,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
 
     it('serves repeated pages from a cache that drops them the moment the board changes', async () => {
-      const cached = (await createBoard({ name: 'Cached' })).id;
+      const cached = await makeBoard({ name: 'Cached' });
       for (let i = 0; i < 4; i++)
         await post(alice.token, { board_id: cached, subject: `c${i}`, body: 'x' });
       const url = `/api/boards/${cached}/messages/?limit=3`;
@@ -609,7 +587,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
 
   describe('ignoring', () => {
     it("hides an ignored author's messages from lists and threads until un-ignored", async () => {
-      const board = (await createBoard({ name: 'Ignore test' })).id;
+      const board = await makeBoard({ name: 'Ignore test' });
       const root = (
         await post(alice.token, { board_id: board, subject: 'from alice', body: 'hi' })
       ).json().data.id;
@@ -644,7 +622,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
 
   describe('user text', () => {
     it(`stores each of ${XSS_PAYLOADS.length} XSS payloads as plain text and renders it inert`, async () => {
-      const board = (await createBoard({ name: 'XSS' })).id;
+      const board = await makeBoard({ name: 'XSS' });
       let accepted = 0;
       for (const payload of XSS_PAYLOADS) {
         const subject = payload.slice(0, 255);

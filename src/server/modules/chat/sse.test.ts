@@ -4,16 +4,18 @@
 // that stops reading is dropped while the others keep receiving everything.
 import { EventSource, type EventSourceInit } from 'eventsource';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bearer,
-  registerUser,
-  startTestApp,
   type Account,
+  bearer,
+  listen,
+  registerUser,
+  sayInChat,
+  startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
 
 interface EventJson {
   cursor: string;
@@ -110,8 +112,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    base = await listen(t);
     [alice, bob, carol] = await Promise.all([
       registerUser(t.app),
       registerUser(t.app),
@@ -132,16 +133,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
     `${base}/api/chat/events/stream/?access_token=${encodeURIComponent(token)}` +
     (after === undefined ? '' : `&after=${after}`);
 
-  async function say(account: Account, text: string): Promise<EventJson> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/chat/post/',
-      headers: bearer(account.token),
-      payload: { text },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json<{ data: EventJson }>().data;
-  }
+  const say = (account: Account, text: string) => sayInChat<EventJson>(t, account.token, text);
 
   async function currentCursor(): Promise<string> {
     const res = await t.app.inject({
@@ -258,10 +250,11 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
         expect(res.status).toBe(200);
         return ((await res.json()) as { data: { events: EventJson[]; next_cursor: string } }).data;
       });
+    const parked = t.ctx.realtime.longPolls.parked;
     const alicePoll = poll(alice);
     const carolPoll = poll(carol);
-    // Give the polls a moment to be waiting (they answer correctly either way).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both polls waiting, so the posts reach them by hand-over (and carol's is not handed bob's).
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 2);
     const fromBob = await say(bob, 'carol does not see this');
     const fromAlice = await say(alice, 'everyone sees this');
 

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { logRoutes } from './log-routes.js';
+import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { transportRoutes } from './transport-routes.js';
 
@@ -27,4 +28,5 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   );
   transportRoutes(app, ctx);
   logRoutes(app, ctx);
+  await peerRoutes(app, ctx);
 }
