@@ -129,6 +129,14 @@ export function routeRules(base: string): Record<string, RouteRule> {
       },
       expect: () => 'login',
     },
+    'POST /api/federation/inbox/': {
+      on: { none: () => ({ url: '/api/federation/inbox/', json: { objects: [] } }) },
+      expect: () => 'login',
+    },
+    'GET /api/federation/sync/': {
+      on: { none: () => ({ url: '/api/federation/sync/?cursor=0&limit=10' }) },
+      expect: () => 'login',
+    },
     // The matrix sets AXON_METRICS_TOKEN; no account's session is that token.
     'GET /metrics': { on: { none: () => ({ url: '/metrics' }) }, expect: () => 'login' },
 

@@ -142,6 +142,7 @@ export async function signingReference() {
       authorId: 'u',
       authorFingerprint: 'f',
       authorNickname: 'bench',
+      authorInstance: null,
       subject: `throughput post number ${i}`,
       body: `${POST_BODY} (${i})`,
       attachments: [],

@@ -13,6 +13,13 @@ export type SignedObject = Record<string, unknown> & { signature: string };
 
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as const;
 
+/** RFC 8785 canonical JSON of a whole object (signature included): how signed objects are stored. */
+export function canonicalJson(object: Record<string, unknown>): string {
+  const text = canonicalize(object);
+  if (text === undefined) throw new TypeError('object cannot be canonicalised');
+  return text;
+}
+
 /** The exact bytes a signature covers. */
 export function signingBytes(object: Record<string, unknown>): Buffer {
   const { signature: _omitted, ...rest } = object;

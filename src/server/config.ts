@@ -88,6 +88,8 @@ const envSchema = z.object({
   AXON_PEER_MAX_ATTACHMENT_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
   AXON_PEER_BYTES_PER_DAY: positiveInt(Number.MAX_SAFE_INTEGER).default(4 * 1024 * 1024 * 1024),
   AXON_CHUNK_FETCHES: positiveInt(64).default(4),
+  AXON_FEDERATION_IN_FLIGHT: positiveInt(64).default(4),
+  AXON_FEDERATION_BACKFILL: positiveInt(100_000).default(500),
 });
 
 export type DatabaseConfig =
@@ -163,6 +165,10 @@ export interface FederationLimits {
   connectTimeoutMs: number;
   /** How long it waits for a peer's headers, and between two pieces of its body. */
   timeoutMs: number;
+  /** Batches of log entries in flight to one peer at once. */
+  inFlight: number;
+  /** Log entries of a board a peer receives when the board is newly shared with it. */
+  backfill: number;
 }
 
 /** This instance's Tor hidden service (`axon tor init`), when it has one. */
@@ -228,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       responseLimit: e.AXON_FEDERATION_RESPONSE_LIMIT,
       connectTimeoutMs: e.AXON_FEDERATION_CONNECT_TIMEOUT_MS,
       timeoutMs: e.AXON_FEDERATION_TIMEOUT_MS,
+      inFlight: e.AXON_FEDERATION_IN_FLIGHT,
+      backfill: e.AXON_FEDERATION_BACKFILL,
     },
     tor: {
       dir: e.AXON_TOR_DIR === undefined ? undefined : path.resolve(e.AXON_TOR_DIR),

@@ -10,6 +10,11 @@ import { PeerChunkSource } from './modules/federation/chunk-client.js';
 import { RemoteContent } from './modules/federation/remote-content.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
+import { FederationLog } from './modules/federation/log.js';
+import { Inbox } from './modules/federation/inbox.js';
+import { FederationDelivery } from './modules/federation/delivery.js';
+import { profileToLog } from './modules/federation/profiles.js';
+import { backfill } from './modules/federation/sync.js';
 import { FederationHealth } from './modules/federation/health.js';
 import { fetcherOver } from './modules/federation/identity-fetch.js';
 import { PeerRegistry } from './modules/federation/peers.js';
@@ -61,6 +66,8 @@ export interface AppContext {
   federationClient: FederationClient;
   /** Content announced by peers, fetched chunk by chunk (federation/remote-content.ts). */
   remoteContent: RemoteContent;
+  federationLog: FederationLog;
+  inbox: Inbox;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -107,7 +114,7 @@ export function createContext(
   hub.watchAll((name) => {
     const channel = parseChannel(name);
     if (channel?.kind === 'board') pageCache.invalidateBoard(channel.boardId);
-    else if (channel?.kind !== 'room') pageCache.clear();
+    else if (channel?.kind !== 'room' && channel?.kind !== 'federation') pageCache.clear();
   });
   if (config.database.dialect === 'postgres') {
     services.add(
@@ -135,7 +142,15 @@ export function createContext(
     config.chunkStoreDir,
     config.uploadQuota,
   );
-  const messages = new MessageService(database, boards, bannedPubkeys, realtime, content);
+  const federationLog = new FederationLog(database, realtime);
+  const messages = new MessageService(
+    database,
+    boards,
+    bannedPubkeys,
+    realtime,
+    content,
+    federationLog,
+  );
   services.add(
     periodicService(
       'retention',
@@ -156,6 +171,13 @@ export function createContext(
       (e) => onServiceError('presence', e),
     ),
   );
+  const accounts = new AccountService(database, sessions, new WorkBudget(config.work), realtime);
+  accounts.profileChanged = profileToLog(federationLog);
+  boards.sharingChanged = async (before, after) => {
+    const added = await backfill(database.db, before, after, config.federation.backfill);
+    // Number 0 on the federation channel: deliverers (in every process) look at peers and cursors.
+    if (added.length > 0) await realtime.announce({ kind: 'federation' });
+  };
   const federationClient = new FederationClient(identity, {
     proxy: config.proxy,
     ...config.federation,
@@ -171,6 +193,20 @@ export function createContext(
   services.add(remoteContent);
   const federationHealth = new FederationHealth(database);
   federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
+  const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>
+    remoteContent.enqueue(peer, manifests),
+  );
+  services.add(
+    new FederationDelivery(
+      database,
+      federationLog,
+      inbox,
+      realtime,
+      federationClient,
+      { inFlight: config.federation.inFlight, batchObjects: 100, batchBytes: 1024 * 1024 },
+      (e) => onServiceError('federation-delivery', e),
+    ),
+  );
   return {
     config,
     database,
@@ -178,7 +214,7 @@ export function createContext(
     identity,
     sessions,
     services,
-    accounts: new AccountService(database, sessions, new WorkBudget(config.work), realtime),
+    accounts,
     ignoredPubkeys,
     bannedPubkeys,
     boards,
@@ -195,6 +231,8 @@ export function createContext(
     reports: new ReportService(database, messages, boards),
     federationClient,
     remoteContent,
+    federationLog,
+    inbox,
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

@@ -12,6 +12,7 @@ import * as content from './migrations/0005_content.js';
 import * as attempts from './migrations/0006_attempts.js';
 import * as federation from './migrations/0007_federation.js';
 import * as remoteContent from './migrations/0011_remote_content.js';
+import * as federationLog from './migrations/0010_federation_log.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0006_attempts': attempts,
   '0007_federation': federation,
   '0011_remote_content': remoteContent,
+  '0010_federation_log': federationLog,
 };
 
 /** Every migration, in the order they apply. */

@@ -119,6 +119,8 @@ export interface MessagesTable {
   event_subject: string | null;
   /** This message's number on its board, in commit order: the event cursor. */
   board_seq: number | null;
+  /** null for a local author; else the instance (peer nickname) the message came from. */
+  author_instance: string | null;
   created_at: number;
 }
 
@@ -259,6 +261,20 @@ export interface FederationLogTable {
   manifests: string | null;
   size: number;
   created_at: number;
+  /** Fingerprint of the object's author (profile updates go where the author posted). */
+  author_fingerprint: string | null;
+}
+
+/** A remote author's latest signed profile (nickname, avatar). */
+export interface RemoteAuthorsTable {
+  fingerprint: string;
+  nickname: string;
+  instance: string;
+  avatar: Buffer | null;
+  avatar_mime: string | null;
+  avatar_hash: string | null;
+  profile_at: number;
+  updated_at: number;
 }
 
 export interface PeerDeliveryTable {
@@ -333,6 +349,7 @@ export interface DatabaseSchema {
   peer_delivery: PeerDeliveryTable;
   content_chunks: ContentChunksTable;
   remote_fetches: RemoteFetchesTable;
+  remote_authors: RemoteAuthorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

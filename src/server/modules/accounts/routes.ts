@@ -163,7 +163,11 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      return ok(toProfile(await ctx.accounts.updateProfile(session.user.id, request.body)));
+      return ok(
+        toProfile(
+          await ctx.accounts.updateProfile(session.user.id, request.body, session.privateKey()),
+        ),
+      );
     },
   );
 
@@ -215,7 +219,9 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
             `send the image with Content-Type ${AVATAR_TYPES.join(', ')}`,
           );
         }
-        return ok(toProfile(await ctx.accounts.setAvatar(session.user, request.body)));
+        return ok(
+          toProfile(await ctx.accounts.setAvatar(session.user, request.body, session.privateKey())),
+        );
       },
     );
   });
@@ -231,7 +237,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      return ok(toProfile(await ctx.accounts.clearAvatar(session.user.id)));
+      return ok(toProfile(await ctx.accounts.clearAvatar(session.user.id, session.privateKey())));
     },
   );
 

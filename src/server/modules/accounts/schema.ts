@@ -30,7 +30,9 @@ export const nickname = z
   .trim()
   .min(1, 'must not be empty')
   .max(50, 'must be at most 50 characters')
-  .refine((v) => !CONTROL.test(v), 'must not contain control characters');
+  .refine((v) => !CONTROL.test(v), 'must not contain control characters')
+  // Authors of other instances are shown as nickname@instance: a local name never looks like one.
+  .refine((v) => !v.includes('@'), 'must not contain @');
 
 export const timezone = z
   .string()

@@ -1,12 +1,14 @@
 // Accounts: registration, login, sessions, profiles, passwords, recovery, bans. Transport-neutral:
 // HTTP routes and the CLI call the same functions, and every command is one transaction.
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { IntegrityError } from '../../../crypto/aead.js';
 import { AVATAR_MAX_BYTES } from '../../../shared/accounts.js';
 import { generateRsaKeyPair } from '../../../crypto/keys.js';
 import type { AxonDatabase } from '../../db/database.js';
+import type { DatabaseSchema, UserUpdate } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import {
   AppError,
@@ -87,6 +89,12 @@ export interface Avatar {
 const INVALID_CREDENTIALS = () =>
   unauthorized('the username or password is wrong', 'INVALID_CREDENTIALS');
 
+export type ProfileListener = (
+  trx: Kysely<DatabaseSchema>,
+  userId: string,
+  signer: KeyObject,
+) => Promise<(() => void) | undefined>;
+
 export class AccountService {
   constructor(
     private readonly database: AxonDatabase,
@@ -96,6 +104,28 @@ export class AccountService {
     /** Told when sessions end, so open streams and long polls end with them. */
     private readonly realtime?: Realtime,
   ) {}
+
+  /**
+   * Told of a nickname or avatar change inside its transaction, with the key of the session that
+   * made it (the federation module signs a profile update with it); returns what to do after the
+   * commit.
+   */
+  profileChanged: ProfileListener | undefined;
+
+  /** One profile change and its listener in one transaction, then the user as it is now. */
+  private async changeProfile(
+    userId: string,
+    set: UserUpdate,
+    signer: KeyObject | undefined,
+  ): Promise<User> {
+    const after = await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set(set).where('id', '=', userId).execute();
+      if (signer === undefined || this.profileChanged === undefined) return undefined;
+      return this.profileChanged(trx, userId, signer);
+    });
+    after?.();
+    return this.getUser(userId);
+  }
 
   /** Expensive jobs running and waiting now (for tests and metrics). */
   get workLoad(): { running: number; waiting: number } {
@@ -300,21 +330,25 @@ export class AccountService {
     return toUser(row);
   }
 
-  async updateProfile(userId: string, input: z.input<typeof ProfilePatch>): Promise<User> {
+  /** `signer`: the session's key, so a nickname change reaches the peers that saw the author. */
+  async updateProfile(
+    userId: string,
+    input: z.input<typeof ProfilePatch>,
+    signer?: KeyObject,
+  ): Promise<User> {
     const patch = parse(ProfilePatch, input);
-    await this.db
-      .updateTable('users')
-      .set({
+    return this.changeProfile(
+      userId,
+      {
         ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }),
         ...(patch.timezone === undefined ? {} : { timezone: patch.timezone }),
         updated_at: Date.now(),
-      })
-      .where('id', '=', userId)
-      .execute();
-    return this.getUser(userId);
+      },
+      patch.nickname === undefined ? undefined : signer,
+    );
   }
 
-  async setAvatar(user: User, bytes: Buffer): Promise<User> {
+  async setAvatar(user: User, bytes: Buffer, signer?: KeyObject): Promise<User> {
     assertCan(await actorFor(this.db, user), 'set_avatar');
     const userId = user.id;
     const mime = imageType(bytes);
@@ -332,26 +366,24 @@ export class AccountService {
         'an avatar must be a PNG, JPEG, GIF or WebP image',
       );
     }
-    await this.db
-      .updateTable('users')
-      .set({
+    return this.changeProfile(
+      userId,
+      {
         avatar: bytes,
         avatar_mime: mime,
         avatar_hash: createHash('sha256').update(bytes).digest('hex'),
         updated_at: Date.now(),
-      })
-      .where('id', '=', userId)
-      .execute();
-    return this.getUser(userId);
+      },
+      signer,
+    );
   }
 
-  async clearAvatar(userId: string): Promise<User> {
-    await this.db
-      .updateTable('users')
-      .set({ avatar: null, avatar_mime: null, avatar_hash: null, updated_at: Date.now() })
-      .where('id', '=', userId)
-      .execute();
-    return this.getUser(userId);
+  async clearAvatar(userId: string, signer?: KeyObject): Promise<User> {
+    return this.changeProfile(
+      userId,
+      { avatar: null, avatar_mime: null, avatar_hash: null, updated_at: Date.now() },
+      signer,
+    );
   }
 
   async getAvatar(userId: string): Promise<Avatar> {
@@ -604,6 +636,6 @@ const IMAGE_SIGNATURES: Array<[string, (b: Buffer) => boolean]> = [
 ];
 
 /** The image type by its magic bytes: the declared Content-Type is never trusted. */
-function imageType(bytes: Buffer): string | undefined {
+export function imageType(bytes: Buffer): string | undefined {
   return IMAGE_SIGNATURES.find(([, matches]) => matches(bytes))?.[0];
 }

@@ -3,7 +3,7 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
-import { signObject, verifyObject } from '../../../crypto/signing.js';
+import { signObject, verifyObject, type SignedObject } from '../../../crypto/signing.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
 import { fieldError, forbidden, notFound } from '../../http/errors.js';
@@ -15,6 +15,7 @@ import type { User } from '../accounts/user.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import type { AttachmentRef, ContentService } from '../content/service.js';
 import { recordModAction, type Actor } from '../moderation/modlog.js';
+import type { FederationLog, NewLogEntry } from '../federation/log.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { BoardEvent } from '../realtime/events.js';
 import { boardRef, type Board } from './board.js';
@@ -30,7 +31,10 @@ export interface Message {
   threadId: string;
   authorId: string | null;
   authorFingerprint: string;
+  /** As shown: `nickname@instance` for a remote author (authorInstance set). */
   authorNickname: string;
+  /** null for a local author; else the instance (peer nickname) the message came through. */
+  authorInstance: string | null;
   subject: string;
   body: string;
   attachments: AttachmentRef[];
@@ -65,10 +69,21 @@ export function messageObject(
     subject: m.subject,
     body: m.body,
     attachments: m.attachments,
-    author: { pubkey: authorPem, nickname: m.authorNickname },
+    author: { pubkey: authorPem, nickname: signedNickname(m) },
     created_at: new Date(m.createdAt).toISOString(),
     signature: m.signature,
   };
+}
+
+/** How a remote author is shown: never like a local name (local nicknames hold no `@`). */
+export const remoteDisplayName = (nickname: string, instance: string) => `${nickname}@${instance}`;
+
+/** The nickname the author signed: the shown one without the `@instance` of a remote author. */
+function signedNickname(m: Pick<Message, 'authorNickname' | 'authorInstance'>): string {
+  const suffix = m.authorInstance == null ? '' : `@${m.authorInstance}`;
+  return suffix !== '' && m.authorNickname.endsWith(suffix)
+    ? m.authorNickname.slice(0, -suffix.length)
+    : m.authorNickname;
 }
 
 const MESSAGE_COLUMNS = [
@@ -81,6 +96,7 @@ const MESSAGE_COLUMNS = [
   'messages.author_id',
   'messages.author_fingerprint',
   'messages.author_nickname',
+  'messages.author_instance',
   'messages.subject',
   'messages.body',
   'messages.attachments',
@@ -98,6 +114,7 @@ type MessageRow = {
   author_id: string | null;
   author_fingerprint: string;
   author_nickname: string;
+  author_instance?: string | null;
   subject: string;
   body: string;
   attachments: string;
@@ -116,6 +133,7 @@ export function toMessage(row: MessageRow): Message {
     authorId: row.author_id,
     authorFingerprint: row.author_fingerprint,
     authorNickname: row.author_nickname,
+    authorInstance: row.author_instance ?? null,
     subject: row.subject,
     body: row.body,
     attachments: JSON.parse(row.attachments) as AttachmentRef[],
@@ -167,6 +185,7 @@ export class MessageService {
     private readonly bannedPubkeys: BannedPubkeys,
     private readonly realtime: Realtime,
     private readonly content: ContentService,
+    private readonly log: FederationLog,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -233,7 +252,6 @@ export class MessageService {
   ): Promise<{ message: Message; event: BoardEvent }> {
     const user = session.user;
     const id = input.id ?? uuidv7();
-    const createdAt = Date.now();
     const unsigned: Message = {
       seq: 0,
       id,
@@ -244,17 +262,77 @@ export class MessageService {
       authorId: user.id,
       authorFingerprint: user.fingerprint,
       authorNickname: user.nickname,
+      authorInstance: null,
       subject: input.subject,
       body: input.body,
       attachments: input.attachments ?? [],
       signature: '',
-      createdAt,
+      createdAt: Date.now(),
     };
     const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
-    const { signature } = signObject(object, session.privateKey());
+    const signed = signObject(object, session.privateKey());
+    const message = { ...unsigned, signature: signed.signature };
+    // A message on a shared board goes to the federation log in the same transaction (events of
+    // applets stay here: they are not messages of the board's conversation).
+    const federated = board.federationRoomId !== null && input.eventSubject == null;
+    return this.store(board, message, {
+      authorPem: user.pubkey,
+      avatarHash: user.avatarHash,
+      eventSubject: input.eventSubject ?? null,
+      log: federated
+        ? { object: signed, roomId: board.federationRoomId!, receivedFrom: null, manifests: null }
+        : undefined,
+    });
+  }
+
+  /**
+   * Stores a message received from a peer, already verified against its author's signature, with
+   * its log entry (relayed to the board's other peers) in one transaction, then hands it to
+   * waiting readers like a local post. `message.authorNickname` is the shown `nick@instance`.
+   */
+  async insertRemote(
+    board: Board,
+    message: Message,
+    entry: { object: SignedObject; authorPem: string; receivedFrom: string; manifests: unknown },
+    extra?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
+  ): Promise<{ message: Message; event: BoardEvent }> {
+    return this.store(
+      board,
+      message,
+      {
+        authorPem: entry.authorPem,
+        avatarHash: null,
+        eventSubject: null,
+        log: {
+          object: entry.object,
+          roomId: board.federationRoomId!,
+          receivedFrom: entry.receivedFrom,
+          manifests: entry.manifests as Record<string, unknown> | null,
+        },
+      },
+      extra,
+    );
+  }
+
+  /**
+   * One transaction: the board's next event number (holding the board row), the message, its
+   * attachment references and, for a shared board, its federation log entry; then the event goes
+   * to this process's waiters.
+   */
+  private async store(
+    board: Board,
+    message: Message,
+    options: {
+      authorPem: string;
+      avatarHash: string | null;
+      eventSubject: string | null;
+      log?: Omit<NewLogEntry, 'authorFingerprint'> | undefined;
+    },
+    extra?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
+  ): Promise<{ message: Message; event: BoardEvent }> {
     const channel = { kind: 'board', boardId: board.id } as const;
     const committed = await this.db.transaction().execute(async (trx) => {
-      await rememberPubkey(trx, user.fingerprint, user.pubkey);
+      await rememberPubkey(trx, message.authorFingerprint, options.authorPem);
       const { event_seq } = await trx
         .updateTable('boards')
         .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
@@ -264,47 +342,59 @@ export class MessageService {
       const { seq } = await trx
         .insertInto('messages')
         .values({
-          id,
+          id: message.id,
           board_id: board.id,
-          board_ref: unsigned.boardRef,
-          parent_id: unsigned.parentId,
-          thread_id: unsigned.threadId,
-          author_id: user.id,
-          author_fingerprint: user.fingerprint,
-          author_nickname: user.nickname,
-          subject: input.subject,
-          body: input.body,
-          attachments: JSON.stringify(unsigned.attachments),
-          signature,
-          is_event: input.eventSubject != null,
-          event_subject: input.eventSubject ?? null,
+          board_ref: message.boardRef,
+          parent_id: message.parentId,
+          thread_id: message.threadId,
+          author_id: message.authorId,
+          author_fingerprint: message.authorFingerprint,
+          author_nickname: message.authorNickname,
+          author_instance: message.authorInstance,
+          subject: message.subject,
+          body: message.body,
+          attachments: JSON.stringify(message.attachments),
+          signature: message.signature,
+          is_event: options.eventSubject != null,
+          event_subject: options.eventSubject,
           board_seq: event_seq,
-          created_at: createdAt,
+          created_at: message.createdAt,
         })
         .returning('seq')
         .executeTakeFirstOrThrow();
-      await this.content.addRefs(trx, 'message', id, unsigned.attachments);
+      await this.content.addRefs(trx, 'message', message.id, message.attachments);
       await this.realtime.notifyInTransaction(trx, channel, event_seq);
-      return { seq, event_seq };
+      await extra?.(trx);
+      // Last: on PostgreSQL the append holds the log's lock until the commit.
+      const logSeq =
+        options.log === undefined
+          ? undefined
+          : await this.log.append(trx, {
+              ...options.log,
+              manifests: options.log.manifests ?? (await manifestsOf(trx, message.attachments)),
+              authorFingerprint: message.authorFingerprint,
+            });
+      return { seq, event_seq, logSeq };
     });
+    if (committed.logSeq !== undefined) this.log.announce(committed.logSeq);
     const event: BoardEvent = {
       cursor: committed.event_seq,
-      id,
+      id: message.id,
       boardId: board.id,
-      subject: input.eventSubject ?? input.subject,
-      body: input.body,
+      subject: options.eventSubject ?? message.subject,
+      body: message.body,
       author: {
-        fingerprint: user.fingerprint,
-        nickname: user.nickname,
-        userId: user.id,
-        avatarHash: user.avatarHash,
+        fingerprint: message.authorFingerprint,
+        nickname: message.authorNickname,
+        userId: message.authorId,
+        avatarHash: options.avatarHash,
       },
-      createdAt,
+      createdAt: message.createdAt,
     };
     await this.realtime.publishEvent(event);
     // What was stored, without reading it back: the poster's answer does not queue for a database
     // connection behind the readers this very event just woke.
-    return { message: { ...unsigned, seq: committed.seq, signature }, event };
+    return { message: { ...message, seq: committed.seq }, event };
   }
 
   /** A message the reader may see, its thread (oldest first) and whether each signature verifies. */
@@ -421,8 +511,22 @@ export class MessageService {
     assertCan(user, 'delete_message', { board, author: { id: row.author_id, hidden: false } }, () =>
       forbidden('only the author or a moderator may delete this message'),
     );
-    await this.db.transaction().execute((trx) =>
-      this.remove(trx, row.id, board.id, {
+    // The author's own deletion of a message on a shared board travels to its peers, signed now.
+    const deletion =
+      own && board.federationRoomId !== null
+        ? signObject(
+            {
+              type: 'delete',
+              id: uuidv7(),
+              object_id: row.id,
+              author: { pubkey: user.pubkey, nickname: user.nickname },
+              created_at: new Date().toISOString(),
+            },
+            session.privateKey(),
+          )
+        : undefined;
+    const logSeq = await this.db.transaction().execute(async (trx) => {
+      await this.remove(trx, row.id, board.id, {
         ...(own
           ? {}
           : {
@@ -436,8 +540,17 @@ export class MessageService {
                 },
               },
             }),
-      }),
-    );
+      });
+      return deletion === undefined
+        ? undefined
+        : this.log.append(trx, {
+            object: deletion,
+            roomId: board.federationRoomId,
+            authorFingerprint: user.fingerprint,
+            receivedFrom: null,
+          });
+    });
+    if (logSeq !== undefined) this.log.announce(logSeq);
     this.realtime.publish({ kind: 'board', boardId: board.id }, 0);
   }
 
@@ -479,6 +592,24 @@ export class MessageService {
       .where('messages.id', '=', id)
       .executeTakeFirst();
   }
+}
+
+/** The manifests of a message's attachments, to travel beside its signed object. */
+async function manifestsOf(
+  trx: Kysely<DatabaseSchema>,
+  attachments: readonly AttachmentRef[],
+): Promise<Record<string, unknown> | null> {
+  if (attachments.length === 0) return null;
+  const rows = await trx
+    .selectFrom('manifests')
+    .select(['content_hash', 'manifest'])
+    .where(
+      'content_hash',
+      'in',
+      attachments.map((a) => a.content_hash),
+    )
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.content_hash, JSON.parse(r.manifest) as unknown]));
 }
 
 export function assertMayPost(user: User, board: Board): void {

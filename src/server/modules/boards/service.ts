@@ -27,6 +27,12 @@ export class BoardService {
     sizeOf: boardBytes,
   });
 
+  /**
+   * Told after a board was created or changed, with what it was before (undefined: created), so
+   * federation can send a newly shared board's history to its new peers.
+   */
+  sharingChanged: ((before: Board | undefined, after: Board) => Promise<void>) | undefined;
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly hub: EventHub,
@@ -108,11 +114,14 @@ export class BoardService {
     } catch (error) {
       throw translateUnique(error);
     }
-    return (await this.find(id))!;
+    const board = (await this.find(id))!;
+    await this.sharingChanged?.(undefined, board);
+    return board;
   }
 
   async update(id: string, patch: z.output<typeof BoardPatch>): Promise<Board> {
-    if ((await this.find(id)) === undefined) throw notFound('board');
+    const before = await this.find(id);
+    if (before === undefined) throw notFound('board');
     try {
       await this.db
         .updateTable('boards')
@@ -144,7 +153,9 @@ export class BoardService {
     }
     await notifyOtherProcesses(this.db, this.database.dialect, boardChannel(id), 0);
     this.hub.publish(boardChannel(id), 0);
-    return (await this.find(id))!;
+    const after = (await this.find(id))!;
+    await this.sharingChanged?.(before, after);
+    return after;
   }
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { logRoutes } from './log-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { chunkRoutes } from './chunk-routes.js';
@@ -28,5 +29,6 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   );
   transportRoutes(app, ctx);
   chunkRoutes(app, ctx);
+  logRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }

@@ -14,7 +14,9 @@ export type Channel =
   /** One session ended (logout). */
   | { kind: 'session'; idHash: string }
   /** Every session of a user ended, or the user was banned. */
-  | { kind: 'user'; userId: string };
+  | { kind: 'user'; userId: string }
+  /** The federation log grew to seq (delivery wakes on it; no page changes). */
+  | { kind: 'federation' };
 
 export function channelName(channel: Channel): string {
   switch (channel.kind) {
@@ -28,6 +30,7 @@ export function channelName(channel: Channel): string {
       return `user:${channel.userId}`;
     case 'bans':
     case 'retention':
+    case 'federation':
       return channel.kind;
   }
 }
@@ -35,7 +38,11 @@ export function channelName(channel: Channel): string {
 /** The channel a name spells; undefined for a name this version does not know ('*', wakeAll). */
 export function parseChannel(name: string): Channel | undefined {
   const colon = name.indexOf(':');
-  if (colon < 0) return name === 'bans' || name === 'retention' ? { kind: name } : undefined;
+  if (colon < 0) {
+    return name === 'bans' || name === 'retention' || name === 'federation'
+      ? { kind: name }
+      : undefined;
+  }
   const rest = name.slice(colon + 1);
   switch (name.slice(0, colon)) {
     case 'board':

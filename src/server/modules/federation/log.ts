@@ -1,0 +1,183 @@
+// The federation log (DESIGN.md §7): the append-only list of objects this instance originates or
+// relays, numbered by seq. Push and pull both read it; what a peer may see is decided here.
+import { sql, type Kysely } from 'kysely';
+import { canonicalJson, type SignedObject } from '../../../crypto/signing.js';
+import type { AxonDatabase } from '../../db/database.js';
+import type { DatabaseSchema } from '../../db/schema.js';
+import type { Realtime } from '../realtime/realtime.js';
+
+/** One log entry as it travels: the signed object and, beside it, its manifests. */
+export interface LogEntry {
+  seq: number;
+  objectId: string;
+  type: string;
+  object: SignedObject;
+  manifests: Record<string, unknown> | null;
+  size: number;
+}
+
+export interface NewLogEntry {
+  object: SignedObject;
+  /** The federation_room_id of the board it belongs to; null for profiles. */
+  roomId: string | null;
+  authorFingerprint: string;
+  /** The peer it came from (never sent back there); null when it was made here. */
+  receivedFrom: string | null;
+  manifests?: Record<string, unknown> | null;
+}
+
+export interface ReadBounds {
+  limit: number;
+  maxBytes: number;
+}
+
+/** A page of entries, and the cursor after the last of them. */
+export interface LogPage {
+  entries: LogEntry[];
+  /** The seq of the last entry returned; `after` itself when there is nothing to return. */
+  last: number;
+}
+
+// Any 64-bit number: taken by every appender on PostgreSQL until its commit, so entries commit in
+// seq order and a reader that saw seq n never later finds a smaller seq appear behind its cursor.
+const APPEND_LOCK = 0x4158_4f4e_4c4f;
+
+export class FederationLog {
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly realtime: Realtime,
+  ) {}
+
+  /**
+   * Appends inside the caller's transaction (the same one as the local write), unless an entry
+   * with this object id is already there. Returns the new seq, or undefined for a duplicate. Call
+   * it last in the transaction: on PostgreSQL it holds a lock until the commit.
+   */
+  async append(trx: Kysely<DatabaseSchema>, entry: NewLogEntry): Promise<number | undefined> {
+    if (this.database.dialect === 'postgres') {
+      await sql`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+    }
+    if (await this.has(trx, String(entry.object.id))) return undefined;
+    const object = canonicalJson(entry.object);
+    const manifests =
+      entry.manifests == null || Object.keys(entry.manifests).length === 0
+        ? null
+        : JSON.stringify(entry.manifests);
+    const { seq } = await trx
+      .insertInto('federation_log')
+      .values({
+        object_id: String(entry.object.id),
+        type: String(entry.object.type),
+        room_id: entry.roomId,
+        received_from: entry.receivedFrom,
+        author_fingerprint: entry.authorFingerprint,
+        object,
+        manifests,
+        size: Buffer.byteLength(object) + (manifests === null ? 0 : Buffer.byteLength(manifests)),
+        created_at: Date.now(),
+      })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    await this.realtime.notifyInTransaction(trx, { kind: 'federation' }, Number(seq));
+    return Number(seq);
+  }
+
+  /** After the commit of an append: wakes this process's delivery. */
+  announce(seq: number): void {
+    this.realtime.publish({ kind: 'federation' }, seq);
+  }
+
+  async has(db: Kysely<DatabaseSchema>, objectId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('federation_log')
+      .select('seq')
+      .where('object_id', '=', objectId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The highest seq given out so far (0 when the log is empty). */
+  async head(): Promise<number> {
+    const row = await this.database.db
+      .selectFrom('federation_log')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  /**
+   * The entries after `after` that the peer may see, oldest first: objects of the boards shared
+   * with it (their federation_room_id set and the peer in trusted_peers), and profile updates of
+   * authors who posted on those boards; never what came from the peer itself. At most `limit`
+   * entries and `maxBytes` bytes (but always at least one entry when there is one).
+   */
+  async readForPeer(peerFingerprint: string, after: number, bounds: ReadBounds): Promise<LogPage> {
+    const shared = await sharedBoardsOf(this.database.db, peerFingerprint);
+    if (shared.length === 0) return { entries: [], last: after };
+    const rooms = shared.map((b) => b.roomId);
+    const boardIds = shared.map((b) => b.id);
+    const rows = await this.database.db
+      .selectFrom('federation_log')
+      .select(['seq', 'object_id', 'type', 'object', 'manifests', 'size'])
+      .where('seq', '>', after)
+      .where((eb) =>
+        eb.or([eb('received_from', 'is', null), eb('received_from', '!=', peerFingerprint)]),
+      )
+      .where((eb) =>
+        eb.or([
+          eb('room_id', 'in', rooms),
+          eb.and([
+            eb('type', '=', 'profile'),
+            eb(
+              'author_fingerprint',
+              'in',
+              eb
+                .selectFrom('messages')
+                .select('messages.author_fingerprint')
+                .where('messages.board_id', 'in', boardIds),
+            ),
+          ]),
+        ]),
+      )
+      .orderBy('seq')
+      .limit(bounds.limit)
+      .execute();
+    const entries: LogEntry[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      const size = Number(r.size);
+      if (entries.length > 0 && bytes + size > bounds.maxBytes) break;
+      bytes += size;
+      entries.push({
+        seq: Number(r.seq),
+        objectId: r.object_id,
+        type: r.type,
+        object: JSON.parse(r.object) as SignedObject,
+        manifests:
+          r.manifests === null ? null : (JSON.parse(r.manifests) as Record<string, unknown>),
+        size,
+      });
+    }
+    return { entries, last: entries.at(-1)?.seq ?? after };
+  }
+}
+
+export interface SharedBoard {
+  id: string;
+  roomId: string;
+}
+
+/** The boards shared with a peer: a federation_room_id, and the peer among their trusted_peers. */
+export async function sharedBoardsOf(
+  db: Kysely<DatabaseSchema>,
+  peerFingerprint: string,
+): Promise<SharedBoard[]> {
+  const rows = await db
+    .selectFrom('boards')
+    .select(['id', 'federation_room_id', 'trusted_peers'])
+    .where('federation_room_id', 'is not', null)
+    .execute();
+  return rows
+    .filter((r) => (JSON.parse(r.trusted_peers) as string[]).includes(peerFingerprint))
+    .map((r) => ({ id: r.id, roomId: r.federation_room_id! }));
+}
