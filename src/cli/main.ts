@@ -17,6 +17,8 @@ import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
 import { parseDuration } from './duration.js';
+import { backupCommands } from './backup.js';
+import { readSecretFromStdin, StdinUsageError } from './stdin.js';
 import { torCommands } from './tor.js';
 
 class UsageError extends Error {}
@@ -41,20 +43,6 @@ async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> 
   } finally {
     await database.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new UsageError(
-      '--password-stdin reads the password from a pipe, e.g. printf %s "$PW" | axon …',
-    );
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // One trailing newline is the shell's, not the password's.
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -219,7 +207,7 @@ export function buildProgram(): Command {
           json?: boolean;
         },
       ) => {
-        const password = await readStdin();
+        const password = await readSecretFromStdin('--password-stdin');
         await withContext(async (ctx) => {
           const { user: u, recoveryKey } = await ctx.accounts.createAccount(
             {
@@ -302,6 +290,7 @@ export function buildProgram(): Command {
     });
 
   torCommands(program);
+  backupCommands(program);
 
   return program;
 }
@@ -319,7 +308,7 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`axon: ${error.message}`);
       return 1;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof StdinUsageError) {
       console.error(`axon: ${error.message}`);
       return 2;
     }
