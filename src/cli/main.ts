@@ -18,6 +18,7 @@ import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
 import { parseDuration } from './duration.js';
 import { backupCommands } from './backup.js';
+import { doctorCommand } from './doctor.js';
 import { readSecretFromStdin, StdinUsageError } from './stdin.js';
 import { torCommands } from './tor.js';
 
@@ -291,6 +292,7 @@ export function buildProgram(): Command {
 
   torCommands(program);
   backupCommands(program);
+  doctorCommand(program, (message) => new CommandFailed(message));
 
   return program;
 }
