@@ -16,6 +16,7 @@ import { loadInstanceKeys } from '../server/secrets.js';
 import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
+import { contentUsage } from '../server/modules/content/usage.js';
 import { parseDuration } from './duration.js';
 import { backupCommands } from './backup.js';
 import { doctorCommand } from './doctor.js';
@@ -182,6 +183,23 @@ export function buildProgram(): Command {
           `removed ${result.attachments} unreferenced attachment(s), ${result.manifests} manifest(s), ` +
             `${result.garbage.removedBlobs.length} blob(s), ${result.garbage.removedScratch.length} stale scratch file(s)`,
         );
+      });
+    });
+
+  content
+    .command('usage')
+    .description('disk used by content, by board, and local (uploaded here) versus remote')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const usage = await contentUsage(ctx.database);
+        if (options.json) return json(usage);
+        for (const line of usage.places)
+          console.log(
+            `${line.place.padEnd(32)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
+          );
+        console.log(`local:  ${usage.local.contents} content(s), ${usage.local.bytes} bytes`);
+        console.log(`remote: ${usage.remote.contents} content(s), ${usage.remote.bytes} bytes`);
       });
     });
 
