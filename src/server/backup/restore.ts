@@ -3,6 +3,7 @@
 // database appears last in one step (SQLite: a rename; PostgreSQL: one transaction). A restore
 // killed at any moment leaves the database empty, so it can simply be run again.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { open as openDirectory } from 'node:fs/promises';
 import path from 'node:path';
@@ -63,11 +64,7 @@ export class RestoreRefusedError extends Error {
 
 async function targetIsEmpty(config: Config): Promise<boolean> {
   if (config.database.dialect === 'sqlite') {
-    const exists = await readFile(config.database.path).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) return true;
+    if (!existsSync(config.database.path)) return true;
   }
   const database = openDatabase(config.database);
   try {
@@ -122,11 +119,7 @@ async function syncDirectory(dir: string): Promise<void> {
 
 /** Moves the restored SQLite file into place; the empty database it replaces goes with its WAL. */
 async function installSqlite(prepared: string, target: string): Promise<void> {
-  const exists = await readFile(target).then(
-    () => true,
-    () => false,
-  );
-  if (exists) {
+  if (existsSync(target)) {
     // Fold any WAL of the empty target into it, so no stale -wal could be replayed on the new file.
     const old = new Database(target);
     old.pragma('wal_checkpoint(TRUNCATE)');
