@@ -16,9 +16,13 @@ import { loadInstanceKeys } from '../server/secrets.js';
 import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
+import { contentUsage } from '../server/modules/content/usage.js';
 import { parseDuration } from './duration.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { peerCommands } from './peer.js';
+import { backupCommands } from './backup.js';
+import { doctorCommand } from './doctor.js';
+import { readSecretFromStdin, StdinUsageError } from './stdin.js';
 import { torCommands } from './tor.js';
 
 const VERSION = (
@@ -38,20 +42,6 @@ async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> 
   } finally {
     await database.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new UsageError(
-      '--password-stdin reads the password from a pipe, e.g. printf %s "$PW" | axon …',
-    );
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // One trailing newline is the shell's, not the password's.
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -193,6 +183,23 @@ export function buildProgram(): Command {
       });
     });
 
+  content
+    .command('usage')
+    .description('disk used by content, by board, and local (uploaded here) versus remote')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const usage = await contentUsage(ctx.database);
+        if (options.json) return json(usage);
+        for (const line of usage.places)
+          console.log(
+            `${line.place.padEnd(32)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
+          );
+        console.log(`local:  ${usage.local.contents} content(s), ${usage.local.bytes} bytes`);
+        console.log(`remote: ${usage.remote.contents} content(s), ${usage.remote.bytes} bytes`);
+      });
+    });
+
   const user = program.command('user').description('manage accounts');
 
   user
@@ -216,7 +223,7 @@ export function buildProgram(): Command {
           json?: boolean;
         },
       ) => {
-        const password = await readStdin();
+        const password = await readSecretFromStdin('--password-stdin');
         await withContext(async (ctx) => {
           const { user: u, recoveryKey } = await ctx.accounts.createAccount(
             {
@@ -300,6 +307,8 @@ export function buildProgram(): Command {
 
   torCommands(program);
   program.addCommand(peerCommands(withContext));
+  backupCommands(program);
+  doctorCommand(program, (message) => new CommandFailed(message));
 
   return program;
 }
@@ -317,7 +326,7 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`axon: ${error.message}`);
       return 1;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof StdinUsageError) {
       console.error(`axon: ${error.message}`);
       return 2;
     }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
+  LogController,
   type FastifyInstance,
   type FastifyServerOptions,
   type RouteOptions,
@@ -64,6 +65,8 @@ export async function buildApp(
     bodyLimit: JSON_BODY_LIMIT,
     ...serverTimeoutOptions(ctx.config.timeouts),
     genReqId: () => randomUUID(),
+    // observability.ts logs one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
