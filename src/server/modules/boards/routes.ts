@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize, optionalUser } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { toBoundedPage } from '../../http/pagination.js';
 import { can } from '../accounts/permissions.js';
@@ -131,10 +131,10 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       return reply
         .code(201)
-        .send(ok(presentBoard(await ctx.boards.create(request.body), session.user)));
+        .send(ok(presentBoard(await ctx.boards.create(request.body, session.user), session.user)));
     },
   );
 
@@ -150,9 +150,12 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       return ok(
-        presentBoard(await ctx.boards.update(request.params.id, request.body), session.user),
+        presentBoard(
+          await ctx.boards.update(request.params.id, request.body, session.user),
+          session.user,
+        ),
       );
     },
   );
