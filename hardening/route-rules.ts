@@ -584,6 +584,24 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: memberReaders,
     };
   }
+  // A stream token is the stream's read rule, for members only (it is tied to a session).
+  rules['POST /api/chat/events/stream_token/'] = {
+    on: { none: () => ({ url: '/api/chat/events/stream_token/' }) },
+    expect: memberReaders,
+  };
+  rules['POST /api/boards/:id/events/stream_token/'] = {
+    on: {
+      other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/events/stream_token/` }),
+      restricted: (fx) => ({
+        url: `/api/boards/${fx.restrictedRealtimeBoard}/events/stream_token/`,
+      }),
+    },
+    expect: readRule(members),
+  };
+  rules['POST /api/applets/:id/events/stream_token/'] = {
+    on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/events/stream_token/` }) },
+    expect: memberReaders,
+  };
   return rules;
 }
 
