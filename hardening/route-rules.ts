@@ -7,6 +7,7 @@ import path from 'node:path';
 import { WEB_CLIENT_SECTIONS } from '../src/shared/web-routes.js';
 import type { Actor, Fixtures } from './fixtures.js';
 import { multipart, send, type Probe } from './server.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 /** Own: the actor's own thing; other: another user's; restricted: beyond the actor's reach
  * (on a board only sysops read, or for moderation routes a sysop's account or a sysop's ban). */
@@ -114,11 +115,19 @@ export function routeRules(base: string): Record<string, RouteRule> {
     // Accounts.
     'POST /api/auth/register/': {
       on: {
-        none: (fx) => ({
+        none: async (fx) => ({
           url: '/api/auth/register/',
-          json: { username: `new${fx.unique()}`, password: 'correct horse battery' },
+          json: {
+            username: `new${fx.unique()}`,
+            password: 'correct horse battery',
+            ...(await registrationProof(base)),
+          },
         }),
       },
+      expect: everyone,
+    },
+    'GET /api/auth/register/challenge/': {
+      on: { none: () => ({ url: '/api/auth/register/challenge/' }) },
       expect: everyone,
     },
     'POST /api/auth/login/': {

@@ -15,6 +15,7 @@ import {
   type Env,
 } from '../src/test-support/axon-process.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-support/databases.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 const SECRET = 'realtime-processes-test-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
@@ -66,7 +67,7 @@ async function api<T>(
 async function register(server: ChildServer, username: string): Promise<string> {
   const { data } = await api<{ token: string }>(`${server.url}/api/auth/register/`, {
     method: 'POST',
-    body: { username, password: PASSWORD },
+    body: { username, password: PASSWORD, ...(await registrationProof(server.url)) },
   });
   return data.token;
 }

@@ -22,6 +22,11 @@ export const ERRORS = {
     message: 'Content-Length does not match the body',
     when: 'the body is shorter or longer than its Content-Length',
   },
+  CHALLENGE_INVALID: {
+    status: 400,
+    message: 'the registration challenge is not valid; ask for a new one',
+    when: 'a sign-up whose proof-of-work challenge is forged, expired or not solved',
+  },
   BAD_REQUEST: {
     status: 400,
     message: 'the request is malformed',
@@ -121,6 +126,11 @@ export const ERRORS = {
     status: 409,
     message: 'you have reported this message already',
     when: 'a second open report of the same message by the same reader',
+  },
+  CHALLENGE_USED: {
+    status: 409,
+    message: 'this registration challenge was used already',
+    when: 'a sign-up with a proof-of-work challenge spent by an earlier one (any process)',
   },
   REPORT_CLOSED: {
     status: 409,

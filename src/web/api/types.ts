@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type {
   Profile as ProfileSchema,
   RegisterAnswer as RegisterAnswerSchema,
+  RegisterChallenge as RegisterChallengeSchema,
   SessionAnswer as SessionAnswerSchema,
 } from '../../server/modules/accounts/schema';
 import type { AdminUser as AdminUserSchema } from '../../server/modules/admin/schema';
@@ -37,6 +38,7 @@ export type { Page } from '../../shared/page';
 
 export type SessionAnswer = z.output<typeof SessionAnswerSchema>;
 export type RegisterAnswer = z.output<typeof RegisterAnswerSchema>;
+export type RegisterChallenge = z.output<typeof RegisterChallengeSchema>;
 
 /** A message and one page of its thread, oldest first; next_cursor continues it. */
 export interface Thread {
