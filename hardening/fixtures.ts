@@ -4,6 +4,7 @@
 // never changes what the next actor is tried on.
 import { randomBytes } from 'node:crypto';
 import { multipart, send, type CheckServer, type Probe } from './server.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 export const ACTORS = [
   'anonymous',
@@ -89,7 +90,7 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
       {
         method: 'POST',
         url: '/api/auth/register/',
-        json: { username, password: PASSWORD },
+        json: { username, password: PASSWORD, ...(await registrationProof(server.base)) },
       },
       201,
     );

@@ -8,6 +8,7 @@ import { WEB_CLIENT_SECTIONS } from '../src/shared/web-routes.js';
 import type { Actor, Fixtures } from './fixtures.js';
 import { multipart, send, type Probe } from './server.js';
 import { PeerIdentityServer } from './support/peer-identity-server.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 /** Own: the actor's own thing; other: another user's; restricted: beyond the actor's reach
  * (on a board only sysops read, or for moderation routes a sysop's account or a sysop's ban). */
@@ -143,11 +144,19 @@ export function routeRules(base: string): Record<string, RouteRule> {
     // Accounts.
     'POST /api/auth/register/': {
       on: {
-        none: (fx) => ({
+        none: async (fx) => ({
           url: '/api/auth/register/',
-          json: { username: `new${fx.unique()}`, password: 'correct horse battery' },
+          json: {
+            username: `new${fx.unique()}`,
+            password: 'correct horse battery',
+            ...(await registrationProof(base)),
+          },
         }),
       },
+      expect: everyone,
+    },
+    'GET /api/auth/register/challenge/': {
+      on: { none: () => ({ url: '/api/auth/register/challenge/' }) },
       expect: everyone,
     },
     'POST /api/auth/login/': {
@@ -658,6 +667,24 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: memberReaders,
     };
   }
+  // A stream token is the stream's read rule, for members only (it is tied to a session).
+  rules['POST /api/chat/events/stream_token/'] = {
+    on: { none: () => ({ url: '/api/chat/events/stream_token/' }) },
+    expect: memberReaders,
+  };
+  rules['POST /api/boards/:id/events/stream_token/'] = {
+    on: {
+      other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/events/stream_token/` }),
+      restricted: (fx) => ({
+        url: `/api/boards/${fx.restrictedRealtimeBoard}/events/stream_token/`,
+      }),
+    },
+    expect: readRule(members),
+  };
+  rules['POST /api/applets/:id/events/stream_token/'] = {
+    on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/events/stream_token/` }) },
+    expect: memberReaders,
+  };
   return rules;
 }
 

@@ -2,6 +2,7 @@
 // writes is consistent; a restore into a fresh instance holds every row and every blob of the
 // source; a damaged backup is refused before anything is written; a restore killed with SIGKILL
 // can be run again; --new-identity re-keys every manifest for the new instance key.
+import { registrationProof } from '../src/test-support/registration.js';
 import { randomBytes } from 'node:crypto';
 import {
   cpSync,
@@ -148,7 +149,11 @@ describe.each(DIALECTS)('backup and restore on %s', (dialect) => {
     const res = await fetch(`${server.url}/api/auth/register/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: 'alice password' }),
+      body: JSON.stringify({
+        username: 'alice',
+        password: 'alice password',
+        ...(await registrationProof(server.url)),
+      }),
     });
     token = ((await res.json()) as { data: { token: string } }).data.token;
     // 60 chunks of 512 KiB and more: a restore has enough to do to be killed in the middle.
@@ -171,7 +176,11 @@ describe.each(DIALECTS)('backup and restore on %s', (dialect) => {
         await fetch(`${server.url}/api/auth/register/`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ username: `writer${written}`, password: 'writer password' }),
+          body: JSON.stringify({
+            username: `writer${written}`,
+            password: 'writer password',
+            ...(await registrationProof(server.url)),
+          }),
         });
         written++;
       }

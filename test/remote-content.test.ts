@@ -3,6 +3,7 @@
 // blob tampered with on A's disk and a manifest whose chunk list was changed are refused and
 // nothing of them kept; B killed with SIGKILL mid-fetch resumes after a restart without fetching
 // again the chunks it had stored; while A is down, B shows the content unreachable and backs off.
+import { registrationProof } from '../src/test-support/registration.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,7 +130,11 @@ describe('attachments across two instances', () => {
       (
         await api('/api/auth/register/', {
           method: 'POST',
-          json: { username, password: 'correct horse battery' },
+          json: {
+            username,
+            password: 'correct horse battery',
+            ...(await registrationProof(a.server.url)),
+          },
         })
       ).body.data.token as string;
     token = await register('root');

@@ -278,6 +278,25 @@ export function buildProgram(): Command {
     });
 
   user
+    .command('ban-key')
+    .description(
+      "ban a key instance-wide (PEM, base64 DER or fingerprint): its holder's streams end",
+    )
+    .argument('<pubkey>')
+    .option('--reason <text>', 'why (shown to moderators)', 'banned by the operator')
+    .action(async (pubkey: string, options: { reason: string }) => {
+      await withContext(async (ctx) => {
+        const ban = await ctx.bannedPubkeys.ban({
+          pubkey,
+          reason: options.reason,
+          expiresAt: null,
+          actor: OPERATOR,
+        });
+        console.log(`banned key ${ban.fingerprint}`);
+      });
+    });
+
+  user
     .command('list')
     .description('list accounts in sign-up order')
     .option('--json', 'print JSON')

@@ -69,6 +69,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
+  AXON_REGISTER_POW_BITS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of bits, 0 to 32')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(32))
+    .default(16),
   AXON_LOGIN_DELAYED_MAX: positiveInt(100_000).default(256),
   AXON_WORK_CONCURRENCY: positiveInt(1024).default(2),
   AXON_WORK_QUEUE: positiveInt(100_000).default(64),
@@ -112,7 +118,13 @@ export interface Config {
   federation: FederationLimits;
   tor: TorConfig;
   logLevel: (typeof LOG_LEVELS)[number];
-  rateLimits: { loginPerMinute: number; registerPerMinute: number; loginDelayedMax: number };
+  rateLimits: {
+    loginPerMinute: number;
+    registerPerMinute: number;
+    loginDelayedMax: number;
+    /** Zero bits a sign-up's proof of work needs at the quietest; the rate adds more. */
+    registerPowBits: number;
+  };
   /** The budget for Argon2id runs and RSA key generation (src/server/work-budget.ts). */
   work: WorkLimits;
   metricsToken: string | undefined;
@@ -246,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginPerMinute: e.AXON_LOGIN_RATE_LIMIT,
       registerPerMinute: e.AXON_REGISTER_RATE_LIMIT,
       loginDelayedMax: e.AXON_LOGIN_DELAYED_MAX,
+      registerPowBits: e.AXON_REGISTER_POW_BITS,
     },
     work: { running: e.AXON_WORK_CONCURRENCY, waiting: e.AXON_WORK_QUEUE },
     metricsToken: e.AXON_METRICS_TOKEN,

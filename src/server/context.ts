@@ -24,7 +24,7 @@ import { SearchService } from './modules/boards/search.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
-import { EventHub, postgresEventBridge } from './services/event-hub.js';
+import { EventHub, postgresEventBridge, revocationGeneration } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
 import { RoomStateService } from './modules/applets/room-state.js';
@@ -39,6 +39,9 @@ import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
 import { WorkBudget } from './work-budget.js';
 import { ATTEMPT_WINDOW_MS, AttemptCounters } from './http/rate-limits.js';
+
+/** How often a SQLite server looks for rights changed by another process (the CLI). */
+export const REVOCATION_POLL_MS = 1000;
 
 export interface AppContext {
   config: Config;
@@ -135,6 +138,22 @@ export function createContext(
     ignorersOf: (fingerprint) => ignoredPubkeys.ignorersOf(fingerprint),
     onError: onRealtimeError,
   });
+  if (config.database.dialect === 'sqlite') {
+    // No NOTIFY on SQLite: the CLI's bans and logouts move a generation counter that this polls.
+    let seen: number | undefined;
+    services.add(
+      periodicService(
+        'revocation-poll',
+        REVOCATION_POLL_MS,
+        async () => {
+          const now = await revocationGeneration(database.db);
+          if (seen !== undefined && now !== seen) await realtime.connections.recheckAll();
+          seen = now;
+        },
+        (e) => onServiceError('revocation-poll', e),
+      ),
+    );
+  }
   const content = new ContentService(
     database,
     identity,

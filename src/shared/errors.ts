@@ -22,6 +22,11 @@ export const ERRORS = {
     message: 'Content-Length does not match the body',
     when: 'the body is shorter or longer than its Content-Length',
   },
+  CHALLENGE_INVALID: {
+    status: 400,
+    message: 'the registration challenge is not valid; ask for a new one',
+    when: 'a sign-up whose proof-of-work challenge is forged, expired or not solved',
+  },
   BAD_REQUEST: {
     status: 400,
     message: 'the request is malformed',
@@ -147,6 +152,11 @@ export const ERRORS = {
     message: 'you have reported this message already',
     when: 'a second open report of the same message by the same reader',
   },
+  CHALLENGE_USED: {
+    status: 409,
+    message: 'this registration challenge was used already',
+    when: 'a sign-up with a proof-of-work challenge spent by an earlier one (any process)',
+  },
   REPORT_CLOSED: {
     status: 409,
     message: 'this report is closed already',
@@ -202,11 +212,6 @@ export const ERRORS = {
     message: 'the range lies outside the content',
     when: 'a `Range` outside the content (`Content-Range` gives its size)',
   },
-  HEADERS_TOO_LARGE: {
-    status: 431,
-    message: 'the request line and headers are larger than the server accepts',
-    when: "a request line and headers over 16 KiB (the limit of Node's HTTP parser), answered before routing; the connection closes",
-  },
   FEDERATION_HOST: {
     status: 421,
     message: "the Host is not one of this instance's public hosts",
@@ -226,6 +231,11 @@ export const ERRORS = {
     status: 429,
     message: 'this session has as many streams and long polls open as it may',
     when: 'an SSE stream or long poll past `AXON_STREAMS_PER_SESSION` for one session',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'the request line and headers are larger than the server accepts',
+    when: "a request line and headers over 16 KiB (the limit of Node's HTTP parser), answered before routing; the connection closes",
   },
   INTEGRITY_ERROR: {
     status: 500,

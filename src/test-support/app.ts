@@ -6,11 +6,12 @@ import { pino } from 'pino';
 import { buildApp, requestSerializers, type BuildOptions } from '../server/app.js';
 import { loadConfig, type Config } from '../server/config.js';
 import { createContext, type AppContext } from '../server/context.js';
-import type { Dialect } from '../server/db/database.js';
+import { openDatabase, type Dialect } from '../server/db/database.js';
 import type { DatabaseSchema } from '../server/db/schema.js';
 import { ensureInstanceIdentity } from '../server/modules/federation/identity.js';
 import { loadInstanceKeys } from '../server/secrets.js';
 import { openTestDatabase, type TestDatabase } from './databases.js';
+import { solveChallenge, type RegistrationProof } from './registration.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -24,14 +25,22 @@ export interface TestApp {
 export async function startTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
-  options: Pick<BuildOptions, 'onRoute'> = {},
+  options: Pick<BuildOptions, 'onRoute'> & {
+    /** Another process of that app's instance: its database and data directory, shared. */
+    sharing?: TestApp;
+  } = {},
 ): Promise<TestApp> {
-  const { test, database } = await openTestDatabase(dialect);
+  const { test, database } =
+    options.sharing === undefined
+      ? await openTestDatabase(dialect)
+      : { test: options.sharing.db, database: openDatabase(options.sharing.db.config) };
   const config: Config = {
     ...loadConfig({
       AXON_DATA_DIR: test.dir,
       AXON_LOGIN_RATE_LIMIT: '1000',
       AXON_REGISTER_RATE_LIMIT: '1000',
+      // Low, so tests stay fast; the rate still adds bits as a test registers accounts.
+      AXON_REGISTER_POW_BITS: '2',
       ...env,
     }),
     database: test.config,
@@ -52,7 +61,7 @@ export async function startTestApp(
     },
   });
   const app = await buildApp(ctx, {
-    ...options,
+    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
     logger: pino({ level: 'trace', serializers: requestSerializers }, sink),
   });
   return {
@@ -64,7 +73,7 @@ export async function startTestApp(
       await app.close();
       await ctx.federationClient.close();
       await database.close();
-      await test.drop();
+      if (options.sharing === undefined) await test.drop();
     },
   };
 }
@@ -89,7 +98,7 @@ export async function registerUser(
   const res = await app.inject({
     method: 'POST',
     url: '/api/auth/register/',
-    payload: { username, password },
+    payload: { username, password, ...(await injectedProof(app)) },
   });
   if (res.statusCode !== 201)
     throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
@@ -101,6 +110,11 @@ export async function registerUser(
     password,
     recoveryKey: data.recovery_key,
   };
+}
+
+/** A solved registration challenge from an app under `inject`. */
+export async function injectedProof(app: FastifyInstance): Promise<RegistrationProof> {
+  return solveChallenge((await app.inject({ url: '/api/auth/register/challenge/' })).json());
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -3,7 +3,13 @@
 // OpenAPI, health and metrics.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, registerUser, startTestApp, type TestApp } from '../../test-support/app.js';
+import {
+  bearer,
+  injectedProof,
+  registerUser,
+  startTestApp,
+  type TestApp,
+} from '../../test-support/app.js';
 import { DIALECTS } from '../../test-support/databases.js';
 
 function expectErrorEnvelope(body: unknown, code: string): void {
@@ -271,12 +277,16 @@ describe('registration budget', () => {
   afterAll(() => t.close());
 
   it('holds for the whole instance, whatever Authorization header each request makes up', async () => {
-    const register = (i: number) =>
+    const register = async (i: number) =>
       t.app.inject({
         method: 'POST',
         url: '/api/auth/register/',
         headers: { authorization: `Bearer made-up-${i}` },
-        payload: { username: `newcomer${i}`, password: 'a long enough password' },
+        payload: {
+          username: `newcomer${i}`,
+          password: 'a long enough password',
+          ...(await injectedProof(t.app)),
+        },
       });
     expect((await register(1)).statusCode).toBe(201);
     expect((await register(2)).statusCode).toBe(201);

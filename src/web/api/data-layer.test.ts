@@ -4,6 +4,7 @@
 // The layer runs in a browser; the few browser globals it touches (window events, localStorage,
 // fetch of a path relative to the page) are given here, and the real fetch does the rest.
 // The server's database is not what is tested here, so one dialect (SQLite) is enough.
+import { solveProofOfWork } from '../../shared/proof-of-work.js';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -129,16 +130,34 @@ describe('the web data layer', () => {
     return answer.user;
   };
 
+  /** A sign-up's proof of work, through the layer's own challenge call. */
+  const solvedChallenge = async () => {
+    const { challenge, difficulty } = expectShape(
+      accountsSchema.RegisterChallenge,
+      await accounts.registerChallenge(),
+    );
+    return { challenge, solution: await solveProofOfWork(challenge, difficulty) };
+  };
+
   it('reads and changes every resource through typed functions whose answers match their schemas', async () => {
     const password = PASSWORD;
     const registered = expectShape(
       accountsSchema.RegisterAnswer,
-      await accounts.registerAccount({ username: 'sysop', password, nickname: 'The Sysop' }),
+      await accounts.registerAccount({
+        username: 'sysop',
+        password,
+        nickname: 'The Sysop',
+        ...(await solvedChallenge()),
+      }),
     );
     expect(registered.recovery_key).not.toBe('');
     memberRecoveryKey = expectShape(
       accountsSchema.RegisterAnswer,
-      await accounts.registerAccount({ username: 'member', password }),
+      await accounts.registerAccount({
+        username: 'member',
+        password,
+        ...(await solvedChallenge()),
+      }),
     ).recovery_key;
     await promote(t, 'sysop', 'sysop');
     await signIn('sysop', password);

@@ -25,11 +25,12 @@ export type RegisterAnswer = Out<typeof accounts.RegisterAnswer>;
 export type RecoverAnswer = Out<typeof accounts.RecoverAnswer>;
 /** What a password change answers: the new token of this session (the others end). */
 export type RenewedSession = Pick<SessionAnswer, 'token' | 'expires_at'>;
-export type RegisterBody = In<typeof accounts.RegisterBody>;
+export type RegisterBody = In<typeof accounts.RegisterRequest>;
 export type LoginBody = In<typeof accounts.LoginBody>;
 export type RecoverBody = In<typeof accounts.RecoverBody>;
 export type PasswordChangeBody = In<typeof accounts.PasswordChangeBody>;
 export type ProfilePatch = In<typeof accounts.ProfilePatch>;
+export type RegisterChallenge = Out<typeof accounts.RegisterChallenge>;
 
 // Boards, messages and search.
 export type Board = Out<typeof boards.BoardSchema>;

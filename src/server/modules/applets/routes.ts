@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize } from '../../http/auth.js';
+import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { notFound } from '../../http/errors.js';
 import { can } from '../accounts/permissions.js';
@@ -59,8 +59,11 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'admin');
-      const applet = await ctx.applets.create({ ...request.body, ownerId: session.user.id });
+      const session = await authenticate(ctx, request);
+      const applet = await ctx.applets.create(
+        { ...request.body, ownerId: session.user.id },
+        session.user,
+      );
       return reply.code(201).send(ok(presentApplet(applet)));
     },
   );

@@ -7,6 +7,8 @@ import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { toBoard, type Board } from '../boards/board.js';
+import { assertCan } from '../accounts/permissions.js';
+import type { User } from '../accounts/user.js';
 
 export interface Applet {
   id: string;
@@ -31,11 +33,12 @@ function toApplet(row: Selectable<AppletsTable>): Applet {
 export class AppletService {
   constructor(private readonly database: AxonDatabase) {}
 
-  async create(input: {
-    name: string;
-    description: string;
-    ownerId: string | null;
-  }): Promise<Applet> {
+  /** Registers an applet and its event board; `by`: the user asking (absent: the operator). */
+  async create(
+    input: { name: string; description: string; ownerId: string | null },
+    by?: User,
+  ): Promise<Applet> {
+    if (by !== undefined) assertCan(by, 'admin');
     const id = uuidv7();
     const boardId = uuidv7();
     const now = Date.now();

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize, optionalUser } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
@@ -91,10 +91,10 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       return reply
         .code(201)
-        .send(ok(presentBoard(await ctx.boards.create(request.body), session.user)));
+        .send(ok(presentBoard(await ctx.boards.create(request.body, session.user), session.user)));
     },
   );
 
@@ -110,9 +110,12 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       return ok(
-        presentBoard(await ctx.boards.update(request.params.id, request.body), session.user),
+        presentBoard(
+          await ctx.boards.update(request.params.id, request.body, session.user),
+          session.user,
+        ),
       );
     },
   );

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { conflict, notFound } from '../../http/errors.js';
-import { can } from '../accounts/permissions.js';
+import { assertCan, can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import { ByteCache } from '../../services/byte-cache.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
@@ -89,7 +89,9 @@ export class BoardService {
     return (await this.list(user, true)).map((b) => b.id);
   }
 
-  async create(input: z.output<typeof BoardInput>): Promise<Board> {
+  /** Creates a board; `by`: the user asking (absent: the operator, through the CLI). */
+  async create(input: z.output<typeof BoardInput>, by?: User): Promise<Board> {
+    if (by !== undefined) assertCan(by, 'admin_board');
     const id = uuidv7();
     const now = Date.now();
     try {
@@ -119,7 +121,9 @@ export class BoardService {
     return board;
   }
 
-  async update(id: string, patch: z.output<typeof BoardPatch>): Promise<Board> {
+  /** Edits or archives a board; `by`: the user asking (absent: the operator). */
+  async update(id: string, patch: z.output<typeof BoardPatch>, by?: User): Promise<Board> {
+    if (by !== undefined) assertCan(by, 'admin_board');
     const before = await this.find(id);
     if (before === undefined) throw notFound('board');
     try {

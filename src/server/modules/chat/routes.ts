@@ -10,11 +10,13 @@ import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { notFound } from '../../http/errors.js';
 import { streamEvents } from '../realtime/sse.js';
+import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
 import { presentBoard } from '../boards/present.js';
 import { BoardSchema } from '../boards/schema.js';
 import { handedOver, type EventBatch } from '../realtime/events.js';
 import { closeIfClosing, holdOpen, sessionOf } from '../realtime/http.js';
+import { streamTokens } from '../realtime/stream-tokens.js';
 import { answerBytes, presentEvent } from './present.js';
 import {
   BoardEventPost,
@@ -25,6 +27,7 @@ import {
   PresenceSchema,
   ReadQuery,
   StreamQuery,
+  StreamToken,
 } from './schema.js';
 import { MAX_EVENTS_PER_READ } from './service.js';
 
@@ -36,6 +39,11 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
   // Long polls and event streams would hold app.close() (a restart) until they end by themselves:
   // when it begins, long polls answer what they have and streams end (clients resume by cursor).
   app.addHook('preClose', async () => ctx.realtime.connections.close());
+  const tokens = streamTokens(ctx.keys.tokenKey);
+
+  /** A 404 for a reader who may not read the board's events (the read rule of ChatService). */
+  const assertReadable = (reader: User | null, board: Board) =>
+    ctx.chat.read(reader, board, { after: Number.MAX_SAFE_INTEGER, limit: 1 });
 
   /** Answers a read (poll or long poll) of a board's events. */
   async function answerRead(
@@ -107,17 +115,15 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         },
       },
       async (request, reply) => {
-        if (
-          request.headers.authorization === undefined &&
-          request.query.access_token !== undefined
-        ) {
-          request.headers.authorization = `Bearer ${request.query.access_token}`;
-        }
-        const session = await sessionOf(ctx, request);
-        const reader = session?.user ?? null;
+        const token = request.query.stream_token;
         const board = await resolve(request.params as z.output<P>);
+        const session =
+          token === undefined
+            ? await sessionOf(ctx, request)
+            : await tokens.resolve(ctx.database.db, token, board.id);
+        const reader = session?.user ?? null;
         // Visitors who may not read the board get a 404 before the stream opens.
-        await ctx.chat.read(reader, board, { after: Number.MAX_SAFE_INTEGER, limit: 1 });
+        await assertReadable(reader, board);
         const lastEventId = request.headers['last-event-id'];
         const from =
           typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId)
@@ -146,6 +152,31 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         } finally {
           held.release();
         }
+      },
+    );
+
+    r.post(
+      `${prefix}events/stream_token/`,
+      {
+        schema: {
+          tags: [tag],
+          summary:
+            'A five-minute token that opens this stream (?stream_token=) for EventSource, ' +
+            'which cannot send headers; it ends with the session',
+          params,
+          response: { 200: envelopeOf(StreamToken) },
+        },
+      },
+      async (request) => {
+        const session = await authenticate(ctx, request);
+        const board = await resolve(request.params as z.output<P>);
+        // The stream's own read rule: no token for a board the account may not read (404).
+        await assertReadable(session.user, board);
+        const issued = await tokens.issue(session, board.id);
+        return ok({
+          stream_token: issued.token,
+          expires_at: new Date(issued.expiresAt).toISOString(),
+        });
       },
     );
 

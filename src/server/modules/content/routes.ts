@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize, optionalUser } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError, fieldError } from '../../http/errors.js';
 import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
@@ -141,7 +141,9 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         config: { upload: true },
       },
       async (request, reply) => {
-        const session = await authorize(ctx, request, 'upload');
+        const session = await authenticate(ctx, request);
+        // The service's rule, asked before a byte of the file is read.
+        await ctx.content.assertMayUpload(session.user);
         if (!request.isMultipart()) {
           throw new AppError(
             415,

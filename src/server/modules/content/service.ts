@@ -87,12 +87,17 @@ export class ContentService {
    * without, each chunk's ciphertext is written as it arrives and its tag added once the whole is
    * hashed.
    */
+  /** Refuses an account that may not upload (a banned key included): the rule `upload` applies. */
+  async assertMayUpload(uploader: User): Promise<void> {
+    assertCan(await actorFor(this.db, uploader), 'upload');
+  }
+
   async upload(
     uploader: User,
     source: AsyncIterable<Uint8Array>,
     meta: { filename: string; mimeType: string; declaredContentHash?: string | undefined },
   ): Promise<Attachment> {
-    assertCan(await actorFor(this.db, uploader), 'upload');
+    await this.assertMayUpload(uploader);
     const allowance = await this.quotaLeft(uploader);
     const store = await this.chunkStore();
     const { manifest } = await createContent({

