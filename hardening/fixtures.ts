@@ -143,18 +143,6 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
   const restrictedRealtimeBoard = (
     await board({ name: `restricted rt ${unique()}`, is_realtime: true, ...restricted })
   ).id;
-  const applet = (
-    (await call(
-      {
-        method: 'POST',
-        url: '/api/applets/',
-        token: sysop.token,
-        json: { name: `app ${unique()}` },
-      },
-      201,
-    )) as { id: string }
-  ).id;
-
   const upload = async (account: Account): Promise<string> => {
     const bytes = Buffer.concat([PNG, randomBytes(16)]);
     const data = await call(
@@ -168,6 +156,17 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
     );
     return data.content_hash as string;
   };
+  const applet = (
+    (await call(
+      {
+        method: 'POST',
+        url: '/api/applets/',
+        token: sysop.token,
+        json: { name: `app ${unique()}`, code_hash: await upload(sysop) },
+      },
+      201,
+    )) as { id: string }
+  ).id;
   const post = async (account: Account, boardId: string, attachments: string[] = []) =>
     (
       (await call(

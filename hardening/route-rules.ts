@@ -472,9 +472,20 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: sysops,
     },
     'GET /api/applets/': { on: { none: () => ({ url: '/api/applets/' }) }, expect: everyone },
+    'POST /api/applets/:id/review/': {
+      on: {
+        other: (fx) => ({ url: `/api/applets/${fx.applet}/review/`, json: { status: 'approved' } }),
+      },
+      expect: sysops,
+    },
+    'GET /api/applets/:id/code/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/code/` }) },
+      expect: readers,
+    },
+    'GET /applet-frame/': { on: { none: () => ({ url: '/applet-frame/' }) }, expect: everyone },
     'GET /api/applets/:id/': {
       on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/` }) },
-      expect: everyone,
+      expect: readers,
     },
     'POST /api/applets/:id/post_event/': {
       on: {

@@ -171,7 +171,16 @@ export interface AppletsTable {
   event_board_id: string;
   owner_id: string | null;
   created_at: number;
+  code_hash: string | null;
+  /** JSON object. */
+  parameters: Generated<string>;
+  is_debug_mode: Generated<Bool>;
+  /** JSON array of media types. */
+  handles_mime_types: Generated<string>;
+  status: Generated<AppletStatus>;
 }
+
+export type AppletStatus = 'pending' | 'approved' | 'rejected';
 
 export interface RoomPresenceTable {
   board_id: string;

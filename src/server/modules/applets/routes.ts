@@ -1,14 +1,14 @@
 // Applets over HTTP: registering them, posting on their event bus, and the shared state of rooms
 // (an applet's rooms, or any board's). Rooms are read by the board's read rule and written by its
 // post rule (key bans included). The bus's read, stream and presence routes are the chat module's.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { notFound } from '../../http/errors.js';
-import { can } from '../accounts/permissions.js';
+import { fieldError, notFound } from '../../http/errors.js';
+import { assertCan, can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
 import { presentEvent } from '../chat/present.js';
@@ -19,6 +19,8 @@ import {
   AppletEventPost,
   AppletInput,
   AppletList,
+  AppletListQuery,
+  AppletReview,
   AppletSchema,
   RoomParams,
   RoomStateQuery,
@@ -26,6 +28,7 @@ import {
   RoomStateWrite,
 } from './schema.js';
 import type { Applet } from './service.js';
+import { FRAME_CSP, FRAME_HTML } from './frame.js';
 
 const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   id: a.id,
@@ -33,7 +36,16 @@ const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   description: a.description,
   event_board_id: a.eventBoardId,
   created_at: new Date(a.createdAt).toISOString(),
+  author_pubkey: a.authorPubkey,
+  code_manifest: a.codeHash === null ? null : { content_hash: a.codeHash },
+  parameters: a.parameters,
+  is_debug_mode: a.isDebugMode,
+  handles_mime_types: a.handlesMimeTypes,
+  status: a.status,
 });
+
+/** The largest applet code the instance runs (asset packages are attachments of their own). */
+export const APPLET_CODE_MAX_BYTES = 2 * 1024 * 1024;
 
 const presentState = (s: RoomState): z.output<typeof RoomStateSchema> => ({
   room_id: s.roomId,
@@ -45,7 +57,25 @@ const presentState = (s: RoomState): z.output<typeof RoomStateSchema> => ({
 
 export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const appletBoard = async (id: string) => ctx.applets.eventBoard(await ctx.applets.get(id));
+  const authenticatedUser = async (request: FastifyRequest) =>
+    (await authenticate(ctx, request)).user;
+  // An applet's event bus and rooms are there once it is approved.
+  const appletBoard = async (id: string) => {
+    const applet = await ctx.applets.get(id);
+    if (applet.status !== 'approved') throw notFound('applet');
+    return ctx.applets.eventBoard(applet);
+  };
+
+  /** The applet, if `user` may see it: approved ones by all; others by their owner and approvers. */
+  const visible = async (id: string, user: User | null): Promise<Applet> => {
+    const applet = await ctx.applets.get(id);
+    if (
+      applet.status !== 'approved' &&
+      !(user !== null && (applet.ownerId === user.id || can(user, 'approve_applet')))
+    )
+      throw notFound('applet');
+    return applet;
+  };
 
   r.post(
     '/api/applets/',
@@ -53,14 +83,37 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
       schema: {
         tags: ['applets'],
         summary:
-          'Register an applet and its event board (sysops; the applets capability adds uploads)',
+          "Upload an applet (the upload right and enough karma); a sysop's is approved at once, " +
+          "anyone else's waits for a sysop's approval",
         body: AppletInput,
         response: { 201: envelopeOf(AppletSchema) },
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'admin');
-      const applet = await ctx.applets.create({ ...request.body, ownerId: session.user.id });
+      const session = await authenticate(ctx, request);
+      assertCan(session.user, 'upload_applet');
+      const body = request.body;
+      if (body.code_hash !== undefined) {
+        // The code is content this account may read (its own upload), and small enough to run.
+        const { manifest } = await ctx.content.readable(session.user, body.code_hash).catch(() => {
+          throw fieldError('body.code_hash', 'is no content you uploaded');
+        });
+        if (manifest.size > APPLET_CODE_MAX_BYTES)
+          throw fieldError(
+            'body.code_hash',
+            `the code must be at most ${APPLET_CODE_MAX_BYTES} bytes`,
+          );
+      }
+      const applet = await ctx.applets.create({
+        name: body.name,
+        description: body.description,
+        ownerId: session.user.id,
+        codeHash: body.code_hash ?? null,
+        parameters: body.parameters as Record<string, unknown>,
+        isDebugMode: body.is_debug_mode,
+        handlesMimeTypes: body.handles_mime_types,
+        status: can(session.user, 'approve_applet') ? 'approved' : 'pending',
+      });
       return reply.code(201).send(ok(presentApplet(applet)));
     },
   );
@@ -70,11 +123,16 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: {
         tags: ['applets'],
-        summary: 'Applets',
+        summary: 'Approved applets; pending or rejected ones for those who approve applets',
+        querystring: AppletListQuery,
         response: { 200: envelopeOf(AppletList) },
       },
     },
-    async () => ok({ items: (await ctx.applets.list()).map(presentApplet) }),
+    async (request) => {
+      const { status } = request.query;
+      if (status !== 'approved') assertCan(await authenticatedUser(request), 'approve_applet');
+      return ok({ items: (await ctx.applets.list(status)).map(presentApplet) });
+    },
   );
 
   r.get(
@@ -82,12 +140,77 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: {
         tags: ['applets'],
-        summary: 'One applet',
+        summary: 'One applet (a pending one: its owner and those who approve applets)',
         params: IdParam,
         response: { 200: envelopeOf(AppletSchema) },
       },
     },
-    async (request) => ok(presentApplet(await ctx.applets.get(request.params.id))),
+    async (request) =>
+      ok(presentApplet(await visible(request.params.id, await optionalUser(ctx, request)))),
+  );
+
+  r.post(
+    '/api/applets/:id/review/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: 'Approve or reject an applet (sysops)',
+        params: IdParam,
+        body: AppletReview,
+        response: { 200: envelopeOf(AppletSchema) },
+      },
+    },
+    async (request) => {
+      assertCan(await authenticatedUser(request), 'approve_applet');
+      await ctx.applets.get(request.params.id);
+      return ok(presentApplet(await ctx.applets.setStatus(request.params.id, request.body.status)));
+    },
+  );
+
+  r.get(
+    '/api/applets/:id/code/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary:
+          "The applet's code, exactly the bytes whose SHA-256 is its code_manifest.content_hash " +
+          '(the runner checks that before it runs anything)',
+        params: IdParam,
+      },
+    },
+    async (request, reply) => {
+      const applet = await visible(request.params.id, await optionalUser(ctx, request));
+      if (applet.codeHash === null) throw notFound('applet code');
+      const manifest = await ctx.content.manifest(applet.codeHash);
+      if (manifest === undefined) throw notFound('applet code');
+      const parts: Buffer[] = [];
+      for await (const part of await ctx.content.open(manifest)) parts.push(part as Buffer);
+      return reply
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Disposition', 'attachment; filename="applet.js"')
+        .type('application/octet-stream')
+        .send(Buffer.concat(parts));
+    },
+  );
+
+  r.get(
+    '/applet-frame/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary:
+          'The sandboxed document applets run in: no network, scripts only from the code the ' +
+          'host verified and hands it',
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .header('Content-Security-Policy', FRAME_CSP)
+        .header('X-Frame-Options', 'SAMEORIGIN')
+        .header('Cache-Control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(FRAME_HTML),
   );
 
   r.post(
