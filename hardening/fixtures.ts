@@ -58,6 +58,8 @@ export interface Fixtures {
   restrictedBoard: string;
   restrictedRealtimeBoard: string;
   applet: string;
+  /** A new high-score entry on the applet (a new account's), for a case that removes one. */
+  highScoreEntry(): Promise<string>;
   per: Record<Actor, ActorResources>;
   /** A unique suffix for names created during the run. */
   unique(): string;
@@ -281,6 +283,19 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
     restrictedBoard,
     restrictedRealtimeBoard,
     applet,
+    highScoreEntry: async () => {
+      const player = await register('player');
+      const entry = await call(
+        {
+          method: 'POST',
+          url: `/api/applets/${applet}/high_scores/`,
+          token: player.token,
+          json: { score: 1 },
+        },
+        200,
+      );
+      return entry.id as string;
+    },
     per,
     unique,
     freshToken: async (actor) => {

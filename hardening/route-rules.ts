@@ -482,6 +482,32 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/code/` }) },
       expect: readers,
     },
+    'GET /api/applets/:id/data/': {
+      on: { own: (fx) => ({ url: `/api/applets/${fx.applet}/data/` }) },
+      expect: members,
+    },
+    'PUT /api/applets/:id/data/': {
+      on: { own: (fx) => ({ url: `/api/applets/${fx.applet}/data/`, json: { data: { n: 1 } } }) },
+      expect: members,
+    },
+    'GET /api/applets/:id/high_scores/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/` }) },
+      expect: memberReaders,
+    },
+    'POST /api/applets/:id/high_scores/': {
+      on: {
+        own: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/`, json: { score: 10 } }),
+      },
+      expect: writers,
+    },
+    'DELETE /api/applets/:id/high_scores/:entry_id/': {
+      on: {
+        other: async (fx) => ({
+          url: `/api/applets/${fx.applet}/high_scores/${await fx.highScoreEntry()}/`,
+        }),
+      },
+      expect: moderators,
+    },
     'GET /applet-frame/': { on: { none: () => ({ url: '/applet-frame/' }) }, expect: everyone },
     'GET /api/applets/:id/': {
       on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/` }) },

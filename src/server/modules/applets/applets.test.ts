@@ -125,6 +125,70 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(res.json().data.status).toBe('approved');
   });
 
+  it("keeps each user's data as an encrypted BitSync object only they read", async () => {
+    const applet = (await create(sysop, { name: 'Saves' })).json().data;
+    const url = `/api/applets/${applet.id}/data/`;
+    const read = (who: Account) => t.app.inject({ url, headers: bearer(who.token) });
+    const save = (who: Account, data: unknown) =>
+      t.app.inject({ method: 'PUT', url, headers: bearer(who.token), payload: { data } });
+    expect((await read(alice)).json().data).toEqual({ data: null, updated_at: null });
+    expect((await save(alice, { level: 2, secret: 'alice-only' })).statusCode).toBe(200);
+    expect((await save(bob, { level: 9 })).statusCode).toBe(200);
+    expect((await read(alice)).json().data.data).toEqual({ level: 2, secret: 'alice-only' });
+    expect((await read(bob)).json().data.data).toEqual({ level: 9 });
+    expect((await t.app.inject({ url })).statusCode).toBe(401);
+    // Stored through BitSync: the plaintext is nowhere in the chunk store, and the object is kept
+    // by a content ref of the applet; a replaced object's ref goes.
+    const row = await t.ctx.database.db
+      .selectFrom('applet_data')
+      .selectAll()
+      .where('user_id', '=', alice.id)
+      .executeTakeFirstOrThrow();
+    const refs = () =>
+      t.ctx.database.db
+        .selectFrom('content_refs')
+        .select('content_hash')
+        .where('ref_id', '=', applet.id)
+        .execute();
+    expect((await refs()).map((r) => r.content_hash)).toContain(row.content_hash);
+    expect((await save(alice, { level: 3 })).statusCode).toBe(200);
+    expect((await refs()).map((r) => r.content_hash)).not.toContain(row.content_hash);
+    expect((await refs()).length).toBe(2);
+    const before = (await read(alice)).json().data.data;
+    const big = await save(alice, 'x'.repeat(64 * 1024));
+    expect(big.statusCode).toBe(400);
+    expect((await read(alice)).json().data.data).toEqual(before);
+  });
+
+  it('lists self-reported high scores, rate-limits submissions, moderators remove entries', async () => {
+    const applet = (await create(sysop, { name: 'Scores' })).json().data;
+    const url = `/api/applets/${applet.id}/high_scores/`;
+    const submit = (who: Account, payload: object) =>
+      t.app.inject({ method: 'POST', url, headers: bearer(who.token), payload });
+    const first = await submit(alice, { score: 120, wins: 1 });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json().data).toMatchObject({ score: 120, wins: 1, self_reported: true });
+    expect((await submit(alice, { score: 500 })).statusCode).toBe(429);
+    expect((await submit(bob, { score: 300, losses: 2 })).statusCode).toBe(200);
+    expect((await submit(bob, { score: -1 })).statusCode).toBe(400);
+    const list = (await t.app.inject({ url, headers: bearer(bob.token) })).json().data.items;
+    expect(list.map((e: { nickname: string; score: number }) => [e.nickname, e.score])).toEqual([
+      [bob.username, 300],
+      [alice.username, 120],
+    ]);
+    const remove = (who: Account) =>
+      t.app.inject({
+        method: 'DELETE',
+        url: `${url}${list[0].id}/`,
+        headers: bearer(who.token),
+      });
+    expect((await remove(alice)).statusCode).toBe(403);
+    expect((await remove(sysop)).json().data).toEqual({ removed: true });
+    expect(
+      (await t.app.inject({ url, headers: bearer(bob.token) })).json().data.items,
+    ).toHaveLength(1);
+  });
+
   it('serves the frame document with its own sandboxing CSP', async () => {
     const res = await t.app.inject({ url: '/applet-frame/' });
     expect(res.statusCode).toBe(200);

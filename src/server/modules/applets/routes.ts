@@ -16,7 +16,13 @@ import { EventSchema, IdParam } from '../chat/schema.js';
 import { closeIfClosing, holdOpen, sessionOf } from '../realtime/http.js';
 import type { RoomState } from './room-state.js';
 import {
+  AppletDataSchema,
+  AppletDataWrite,
   AppletEventPost,
+  HighScoreList,
+  HighScoreSchema,
+  ScoreInput,
+  ScoreParams,
   AppletInput,
   AppletList,
   AppletListQuery,
@@ -29,6 +35,7 @@ import {
 } from './schema.js';
 import type { Applet } from './service.js';
 import { FRAME_CSP, FRAME_HTML } from './frame.js';
+import { APPLET_DATA_MAX_BYTES, SCORE_INTERVAL_MS, type HighScore } from './data.js';
 
 const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   id: a.id,
@@ -42,6 +49,19 @@ const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   is_debug_mode: a.isDebugMode,
   handles_mime_types: a.handlesMimeTypes,
   status: a.status,
+});
+
+const presentScore = (s: HighScore): z.output<typeof HighScoreSchema> => ({
+  id: s.id,
+  nickname: s.nickname,
+  pubkey: s.pubkey,
+  score: s.score,
+  wins: s.wins,
+  losses: s.losses,
+  draws: s.draws,
+  level: s.level,
+  updated_at: new Date(s.updatedAt).toISOString(),
+  self_reported: true,
 });
 
 /** The largest applet code the instance runs (asset packages are attachments of their own). */
@@ -59,12 +79,13 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
   const r = app.withTypeProvider<ZodTypeProvider>();
   const authenticatedUser = async (request: FastifyRequest) =>
     (await authenticate(ctx, request)).user;
-  // An applet's event bus and rooms are there once it is approved.
-  const appletBoard = async (id: string) => {
+  // An applet's event bus, rooms, data and scores are there once it is approved.
+  const approved = async (id: string) => {
     const applet = await ctx.applets.get(id);
     if (applet.status !== 'approved') throw notFound('applet');
-    return ctx.applets.eventBoard(applet);
+    return applet;
   };
+  const appletBoard = async (id: string) => ctx.applets.eventBoard(await approved(id));
 
   /** The applet, if `user` may see it: approved ones by all; others by their owner and approvers. */
   const visible = async (id: string, user: User | null): Promise<Applet> => {
@@ -211,6 +232,101 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
         .header('Cache-Control', 'no-store')
         .type('text/html; charset=utf-8')
         .send(FRAME_HTML),
+  );
+
+  r.get(
+    '/api/applets/:id/data/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: "The caller's own data for the applet (each user reads only their own)",
+        params: IdParam,
+        response: { 200: envelopeOf(AppletDataSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(ctx, request);
+      const { data, updatedAt } = await ctx.appletData.get(await approved(request.params.id), user);
+      return ok({
+        data,
+        updated_at: updatedAt === null ? null : new Date(updatedAt).toISOString(),
+      });
+    },
+  );
+
+  r.put(
+    '/api/applets/:id/data/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: `Replaces the caller's data for the applet (JSON, at most ${APPLET_DATA_MAX_BYTES} bytes)`,
+        params: IdParam,
+        body: AppletDataWrite,
+        response: { 200: envelopeOf(AppletDataSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(ctx, request);
+      const applet = await approved(request.params.id);
+      const { updatedAt } = await ctx.appletData.save(applet, user, request.body.data);
+      return ok({ data: request.body.data, updated_at: new Date(updatedAt).toISOString() });
+    },
+  );
+
+  r.get(
+    '/api/applets/:id/high_scores/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: 'The best scores (self-reported by the applet)',
+        params: IdParam,
+        response: { 200: envelopeOf(HighScoreList) },
+      },
+    },
+    async (request) => {
+      const applet = await approved(request.params.id);
+      readable(await ctx.applets.eventBoard(applet), await optionalUser(ctx, request));
+      const scores = await ctx.appletData.highScores(applet);
+      return ok({ items: scores.map(presentScore) });
+    },
+  );
+
+  r.post(
+    '/api/applets/:id/high_scores/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: `Submits the caller's score (one every ${SCORE_INTERVAL_MS / 1000} seconds; the best stays)`,
+        params: IdParam,
+        body: ScoreInput,
+        response: { 200: envelopeOf(HighScoreSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(ctx, request);
+      const applet = await approved(request.params.id);
+      await ctx.messages.assertMayPostOn(user, await ctx.applets.eventBoard(applet));
+      return ok(presentScore(await ctx.appletData.submitScore(applet, user, request.body)));
+    },
+  );
+
+  r.delete(
+    '/api/applets/:id/high_scores/:entry_id/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: 'Removes a high-score entry (moderators)',
+        params: ScoreParams,
+        response: { 200: envelopeOf(z.object({ removed: z.boolean() })) },
+      },
+    },
+    async (request) => {
+      assertCan(await authenticatedUser(request), 'moderate');
+      const applet = await ctx.applets.get(request.params.id);
+      if (!(await ctx.appletData.removeScore(applet, request.params.entry_id)))
+        throw notFound('high score');
+      return ok({ removed: true });
+    },
   );
 
   r.post(

@@ -94,3 +94,43 @@ export const RoomStateSchema = z
     updated_at: z.string().nullable(),
   })
   .meta({ id: 'RoomState' });
+
+export const AppletDataSchema = z
+  .object({
+    data: z.unknown().describe('what the applet saved for this user (null before the first save)'),
+    updated_at: z.string().nullable(),
+  })
+  .meta({ id: 'AppletData' });
+
+export const AppletDataWrite = z.strictObject({ data: z.json() });
+
+const count = z.number().int().min(0).max(1_000_000_000);
+export const ScoreInput = z.strictObject({
+  score: z.number().int().min(0).max(1_000_000_000_000),
+  wins: count.default(0),
+  losses: count.default(0),
+  draws: count.default(0),
+  level: count.default(0),
+});
+
+export const HighScoreSchema = z
+  .object({
+    id: z.string(),
+    nickname: z.string(),
+    pubkey: z.string(),
+    score: z.number(),
+    wins: z.number(),
+    losses: z.number(),
+    draws: z.number(),
+    level: z.number(),
+    updated_at: z.string(),
+    self_reported: z.literal(true).describe('reported by the applet in the player’s browser'),
+  })
+  .meta({ id: 'HighScore' });
+
+export const HighScoreList = z.object({ items: z.array(HighScoreSchema) });
+
+export const ScoreParams = z.strictObject({
+  id: z.string().min(1).max(64),
+  entry_id: z.string().max(64),
+});

@@ -105,6 +105,12 @@ export class AppletService {
             status: input.status ?? 'approved',
           })
           .execute();
+        // The code stays stored while the applet exists (content GC keeps what a ref names).
+        if (input.codeHash)
+          await trx
+            .insertInto('content_refs')
+            .values({ content_hash: input.codeHash, kind: 'applet', ref_id: id, created_at: now })
+            .execute();
       });
     } catch (error) {
       if (isUniqueViolation(error))
@@ -154,6 +160,11 @@ export class AppletService {
   async remove(id: string): Promise<void> {
     const applet = await this.get(id);
     await this.database.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('content_refs')
+        .where('kind', '=', 'applet')
+        .where('ref_id', '=', id)
+        .execute();
       await trx.deleteFrom('applets').where('id', '=', id).execute();
       await trx
         .deleteFrom('room_state')
