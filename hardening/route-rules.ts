@@ -46,6 +46,9 @@ export interface RouteRule {
   prepare?(fx: Fixtures, actor: Actor, resource: Resource): Promise<void>;
 }
 
+/** The high-score entry the current removal case targets (made by its prepare). */
+let scoreEntry = '';
+
 // The policies the rules are made of.
 /** Public things served without reading a token (a banned account could omit it anyway). */
 const everyone = (): Expect => 'allow';
@@ -501,11 +504,11 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: writers,
     },
     'DELETE /api/applets/:id/high_scores/:entry_id/': {
-      on: {
-        other: async (fx) => ({
-          url: `/api/applets/${fx.applet}/high_scores/${await fx.highScoreEntry()}/`,
-        }),
+      // Each case removes a fresh entry, made before the rows are counted.
+      prepare: async (fx) => {
+        scoreEntry = await fx.highScoreEntry();
       },
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/${scoreEntry}/` }) },
       expect: moderators,
     },
     'GET /applet-frame/': { on: { none: () => ({ url: '/applet-frame/' }) }, expect: everyone },
