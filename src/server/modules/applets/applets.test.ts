@@ -14,6 +14,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { runAxon } from '../../../test-support/axon-process.js';
 
 const CODE = Buffer.from("document.getElementById('applet-root').textContent = 'hello';\n");
 
@@ -187,6 +188,25 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(
       (await t.app.inject({ url, headers: bearer(bob.token) })).json().data.items,
     ).toHaveLength(1);
+  });
+
+  it('lists, approves, rejects and removes applets with `axon applet`', async () => {
+    await setKarma(bob, 50);
+    const pending = (await create(bob, { name: `Cli ${dialect}` })).json().data;
+    const env = { DATABASE_URL: t.db.url, AXON_DATA_DIR: t.db.dir, LOG_LEVEL: 'warn' };
+    const listed = await runAxon(['applet', 'list', '--json'], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toContainEqual(
+      expect.objectContaining({ id: pending.id, status: 'pending' }),
+    );
+    expect((await runAxon(['applet', 'reject', pending.id], { env })).code).toBe(0);
+    expect((await get(pending.id, sysop)).json().data.status).toBe('rejected');
+    expect((await runAxon(['applet', 'approve', pending.id], { env })).code).toBe(0);
+    expect((await get(pending.id, alice)).json().data.status).toBe('approved');
+    expect((await runAxon(['applet', 'remove', pending.id], { env })).code).toBe(0);
+    expect((await get(pending.id, sysop)).statusCode).toBe(404);
+    const missing = await runAxon(['applet', 'approve', 'nope'], { env });
+    expect(missing.code).not.toBe(0);
   });
 
   it('serves the frame document with its own sandboxing CSP', async () => {
