@@ -3,7 +3,8 @@
 // anything runs; a hostile applet tries every way out and each attempt is shown to have run and
 // failed, while the host keeps answering it.
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { buildSync } from 'esbuild';
+import { expect, test, type FrameLocator, type Page } from '@playwright/test';
 import {
   SYSOP,
   baseUrl,
@@ -251,4 +252,35 @@ test('a hostile applet tries every way out and each attempt fails', async ({ pag
   expect(watch.pageErrors).toEqual([]);
   expect(page.url()).toBe(`${base}/applets/${id}`);
   await expect(page.getByText('Signed in as')).toBeVisible();
+});
+
+/** A shipped applet bundled with the SDK, as its author would upload it. */
+function bundle(entry: string): string {
+  const out = buildSync({ entryPoints: [entry], bundle: true, format: 'iife', write: false });
+  return out.outputFiles[0]!.text;
+}
+
+test('the shared counter (SDK, shared room state) keeps two players in step', async ({
+  browser,
+}) => {
+  const name = `Counter ${unique}`;
+  const id = await installApplet(name, bundle('applets/shared-counter/main.ts'));
+  const pages = [];
+  for (const who of ['ann', 'ben']) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await registerViaApi(baseUrl(), `${who}${unique}`);
+    await logInThroughForm(page, `${who}${unique}`);
+    await page.goto(`/applets/${id}`);
+    pages.push(page.frameLocator(`iframe[title="${name}"]`));
+  }
+  const [ann, ben] = pages as [FrameLocator, FrameLocator];
+  await expect(ann.locator('#count')).toHaveText('0');
+  await expect(ben.locator('#count')).toHaveText('0');
+  await ann.getByRole('button', { name: 'Press' }).click();
+  await expect(ben.locator('#count')).toHaveText('1');
+  await ben.getByRole('button', { name: 'Press' }).click();
+  await ben.getByRole('button', { name: 'Press' }).click();
+  await expect(ann.locator('#count')).toHaveText('3');
+  await expect(ben.locator('#count')).toHaveText('3');
 });
