@@ -284,3 +284,31 @@ test('the shared counter (SDK, shared room state) keeps two players in step', as
   await expect(ann.locator('#count')).toHaveText('3');
   await expect(ben.locator('#count')).toHaveText('3');
 });
+
+test('the template greets and counts visits; the game keeps progress and high scores', async ({
+  page,
+}) => {
+  const template = `Template ${unique}`;
+  const templateId = await installApplet(template, bundle('applets/template/main.ts'));
+  const game = `Clicker ${unique}`;
+  const gameId = await installApplet(game, bundle('applets/clicker/main.ts'));
+  const player = `gamer${unique}`;
+  await registerViaApi(baseUrl(), player);
+  await logInThroughForm(page, player);
+
+  await page.goto(`/applets/${templateId}`);
+  const greeting = page.frameLocator(`iframe[title="${template}"]`).locator('#greeting');
+  await expect(greeting).toHaveText(`Hello ${player}, welcome to ${template} (visit 1).`);
+  await page.reload();
+  await expect(greeting).toContainText('(visit 2)');
+
+  await page.goto(`/applets/${gameId}`);
+  const frame = page.frameLocator(`iframe[title="${game}"]`);
+  await expect(frame.locator('#status')).toHaveText('Level 1 · rounds 0 · presses 0/10');
+  for (let i = 0; i < 10; i++) await frame.getByRole('button', { name: 'Press' }).click();
+  await expect(frame.locator('#scores li')).toHaveText([`${player}: 200`]);
+  // Progress survives a reload: it lives in the user's applet data, not in the frame.
+  await page.reload();
+  await expect(frame.locator('#status')).toHaveText('Level 2 · rounds 1 · presses 0/10');
+  await expect(frame.locator('#scores li')).toHaveText([`${player}: 200`]);
+});
