@@ -48,6 +48,9 @@ export interface RouteRule {
   prepare?(fx: Fixtures, actor: Actor, resource: Resource): Promise<void>;
 }
 
+/** The high-score entry the current removal case targets (made by its prepare). */
+let scoreEntry = '';
+
 // The policies the rules are made of.
 /** Public things served without reading a token (a banned account could omit it anyway). */
 const everyone = (): Expect => 'allow';
@@ -554,9 +557,46 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: sysops,
     },
     'GET /api/applets/': { on: { none: () => ({ url: '/api/applets/' }) }, expect: everyone },
+    'POST /api/applets/:id/review/': {
+      on: {
+        other: (fx) => ({ url: `/api/applets/${fx.applet}/review/`, json: { status: 'approved' } }),
+      },
+      expect: sysops,
+    },
+    'GET /api/applets/:id/code/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/code/` }) },
+      expect: readers,
+    },
+    'GET /api/applets/:id/data/': {
+      on: { own: (fx) => ({ url: `/api/applets/${fx.applet}/data/` }) },
+      expect: members,
+    },
+    'PUT /api/applets/:id/data/': {
+      on: { own: (fx) => ({ url: `/api/applets/${fx.applet}/data/`, json: { data: { n: 1 } } }) },
+      expect: members,
+    },
+    'GET /api/applets/:id/high_scores/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/` }) },
+      expect: memberReaders,
+    },
+    'POST /api/applets/:id/high_scores/': {
+      on: {
+        own: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/`, json: { score: 10 } }),
+      },
+      expect: writers,
+    },
+    'DELETE /api/applets/:id/high_scores/:entry_id/': {
+      // Each case removes a fresh entry, made before the rows are counted.
+      prepare: async (fx) => {
+        scoreEntry = await fx.highScoreEntry();
+      },
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/${scoreEntry}/` }) },
+      expect: moderators,
+    },
+    'GET /applet-frame/': { on: { none: () => ({ url: '/applet-frame/' }) }, expect: everyone },
     'GET /api/applets/:id/': {
       on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/` }) },
-      expect: everyone,
+      expect: readers,
     },
     'POST /api/applets/:id/post_event/': {
       on: {

@@ -200,6 +200,59 @@ export function buildProgram(): Command {
       });
     });
 
+  const applet = program.command('applet').description('review and remove applets');
+
+  applet
+    .command('list')
+    .description('applets in one status (default: pending, the ones waiting for review)')
+    .option('--status <status>', 'pending, approved or rejected', 'pending')
+    .option('--json', 'print JSON')
+    .action(async (options: { status: string; json?: boolean }) => {
+      const status = options.status;
+      if (status !== 'pending' && status !== 'approved' && status !== 'rejected')
+        throw new InvalidArgumentError('--status is pending, approved or rejected');
+      await withContext(async (ctx) => {
+        const applets = await ctx.applets.list(status);
+        if (options.json)
+          return json(
+            applets.map((a) => ({
+              id: a.id,
+              name: a.name,
+              status: a.status,
+              code_hash: a.codeHash,
+            })),
+          );
+        for (const a of applets) console.log(`${a.id}  ${a.name}  code ${a.codeHash ?? '(none)'}`);
+        console.log(`${applets.length} ${status} applet(s)`);
+      });
+    });
+
+  for (const [verb, status] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const)
+    applet
+      .command(verb)
+      .description(`${verb} an applet by its id`)
+      .argument('<id>')
+      .action(async (id: string) => {
+        await withContext(async (ctx) => {
+          const a = await ctx.applets.setStatus(id, status);
+          console.log(`${status} ${a.name}`);
+        });
+      });
+
+  applet
+    .command('remove')
+    .description('remove an applet, its event board, rooms, data and scores')
+    .argument('<id>')
+    .action(async (id: string) => {
+      await withContext(async (ctx) => {
+        await ctx.applets.remove(id);
+        console.log(`removed ${id}`);
+      });
+    });
+
   const user = program.command('user').description('manage accounts');
 
   user

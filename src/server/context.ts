@@ -27,6 +27,7 @@ import { PrivateMessageService } from './modules/private-messages/service.js';
 import { EventHub, postgresEventBridge, revocationGeneration } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
+import { AppletDataService } from './modules/applets/data.js';
 import { RoomStateService } from './modules/applets/room-state.js';
 import { ChatService } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
@@ -61,6 +62,7 @@ export interface AppContext {
   content: ContentService;
   chat: ChatService;
   applets: AppletService;
+  appletData: AppletDataService;
   roomState: RoomStateService;
   search: SearchService;
   privateMessages: PrivateMessageService;
@@ -244,6 +246,7 @@ export function createContext(
     content,
     chat,
     applets: new AppletService(database),
+    appletData: new AppletDataService(database, content),
     roomState: new RoomStateService(database, realtime),
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),

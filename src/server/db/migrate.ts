@@ -13,6 +13,7 @@ import * as attempts from './migrations/0006_attempts.js';
 import * as federation from './migrations/0007_federation.js';
 import * as remoteContent from './migrations/0011_remote_content.js';
 import * as federationLog from './migrations/0010_federation_log.js';
+import * as applets from './migrations/0012_applets.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0007_federation': federation,
   '0011_remote_content': remoteContent,
   '0010_federation_log': federationLog,
+  '0012_applets': applets,
 };
 
 /** Every migration, in the order they apply. */

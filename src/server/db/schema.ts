@@ -173,6 +173,37 @@ export interface AppletsTable {
   event_board_id: string;
   owner_id: string | null;
   created_at: number;
+  code_hash: string | null;
+  /** JSON object. */
+  parameters: Generated<string>;
+  is_debug_mode: Generated<Bool>;
+  /** JSON array of media types. */
+  handles_mime_types: Generated<string>;
+  status: Generated<AppletStatus>;
+}
+
+export type AppletStatus = 'pending' | 'approved' | 'rejected';
+
+/** One (applet, user)'s data: a BitSync object, encrypted like every stored content. */
+export interface AppletDataTable {
+  applet_id: string;
+  user_id: string;
+  content_hash: string;
+  size: number;
+  updated_at: number;
+}
+
+/** One (applet, user)'s high-score entry, as the applet reported it (self-reported). */
+export interface HighScoresTable {
+  id: string;
+  applet_id: string;
+  user_id: string;
+  score: number;
+  wins: number;
+  losses: number;
+  draws: number;
+  level: number;
+  updated_at: number;
 }
 
 export interface RoomPresenceTable {
@@ -337,6 +368,8 @@ export interface DatabaseSchema {
   reports: ReportsTable;
   modlog: ModlogTable;
   applets: AppletsTable;
+  applet_data: AppletDataTable;
+  high_scores: HighScoresTable;
   room_presence: RoomPresenceTable;
   room_state: RoomStateTable;
   manifests: ManifestsTable;

@@ -91,6 +91,11 @@ export type AppletInput = In<typeof applets.AppletInput>;
 export type AppletEventPost = In<typeof applets.AppletEventPost>;
 export type RoomState = Out<typeof applets.RoomStateSchema>;
 export type RoomStateWrite = In<typeof applets.RoomStateWrite>;
+export type AppletData = Out<typeof applets.AppletDataSchema>;
+export type HighScore = Out<typeof applets.HighScoreSchema>;
+export type HighScoreList = Out<typeof applets.HighScoreList>;
+export type ScoreInput = In<typeof applets.ScoreInput>;
+export type AppletReview = In<typeof applets.AppletReview>;
 
 // Federation.
 export type Identity = Out<typeof federation.InstanceIdentity>;

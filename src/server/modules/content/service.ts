@@ -149,6 +149,44 @@ export class ContentService {
   }
 
   /**
+   * Stores bytes the instance keeps for itself (an applet's data for one user): a BitSync object
+   * like any upload, with no attachment row — the caller then records a content ref that keeps it
+   * (until then, garbage collection may take it: nothing names it).
+   */
+  async storeInternal(
+    bytes: Uint8Array,
+    metadata: { filename: string; mime_type: string },
+  ): Promise<Manifest> {
+    const { manifest } = await createContent({
+      store: await this.chunkStore(),
+      source: (async function* () {
+        yield bytes;
+      })(),
+      metadata,
+      instanceKey: this.identity.pubkey,
+      findManifest: (hash) => this.manifest(hash),
+    });
+    await this.db
+      .insertInto('manifests')
+      .values({
+        content_hash: manifest.content_hash,
+        manifest: serializeManifest(manifest),
+        size: manifest.size,
+        created_at: Date.now(),
+      })
+      .onConflict((oc) => oc.column('content_hash').doNothing())
+      .execute();
+    return manifest;
+  }
+
+  /** The whole of a (small) content, verified. */
+  async readAll(manifest: Manifest): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of await this.open(manifest)) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /**
    * The bytes the user may still upload; a 413 UPLOAD_QUOTA_EXCEEDED when no file or byte is left.
    * (Uploads running at once each see the same remainder: the quota can be passed by at most
    * those uploads, never by a stream of them.)
