@@ -11,6 +11,7 @@ import * as realtime from './migrations/0004_realtime.js';
 import * as content from './migrations/0005_content.js';
 import * as attempts from './migrations/0006_attempts.js';
 import * as federation from './migrations/0007_federation.js';
+import * as forum from './migrations/0012_forum.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005_content': content,
   '0006_attempts': attempts,
   '0007_federation': federation,
+  '0012_forum': forum,
 };
 
 /** Every migration, in the order they apply. */

@@ -1,6 +1,6 @@
 // Row types of every table, as Kysely sees them. Times are Unix milliseconds (int8 parsed to
 // number on PostgreSQL), booleans read back as 0/1 on SQLite: rows go through the modules' mappers.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type Bool = boolean | number;
 
@@ -120,6 +120,17 @@ export interface MessagesTable {
   /** This message's number on its board, in commit order: the event cursor. */
   board_seq: number | null;
   created_at: number;
+  /** Set when an opening post with replies was deleted: it stays as a tombstone. */
+  deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
+  deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ReadPositionsTable {
+  user_id: string;
+  thread_id: string;
+  /** The seq of the last message of the thread the user has seen. */
+  seq: number;
+  updated_at: number;
 }
 
 export interface PrivateMessagesTable {
@@ -288,6 +299,7 @@ export interface DatabaseSchema {
   boards: BoardsTable;
   pubkeys: PubkeysTable;
   messages: MessagesTable;
+  read_positions: ReadPositionsTable;
   private_messages: PrivateMessagesTable;
   reports: ReportsTable;
   modlog: ModlogTable;

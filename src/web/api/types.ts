@@ -44,6 +44,7 @@ export type Attachment = Message['attachments'][number];
 export type MessagePost = In<typeof boards.MessagePost>;
 /** A message and one page of its thread, oldest first; next_cursor continues it. */
 export type Thread = Out<typeof boards.ThreadPage>;
+export type DeletedMessage = Out<typeof boards.DeletedMessage>;
 export type Snippet = Out<typeof boards.SnippetSchema>;
 export type SearchHit = Out<typeof boards.SearchHitSchema>;
 

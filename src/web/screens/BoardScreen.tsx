@@ -65,8 +65,16 @@ export function BoardScreen() {
               <span className="ml-2 text-xs text-amber">📎 {m.attachments.length}</span>
             )}
             <p className="text-sm text-phosphor-dim">
-              <Author nickname={m.author.nickname} fingerprint={m.author.fingerprint} /> ·{' '}
-              <Time iso={m.created_at} />
+              {m.deleted === null ? (
+                <Author nickname={m.author.nickname} fingerprint={m.author.fingerprint} />
+              ) : (
+                <span className="italic">
+                  {m.deleted.by === 'moderator'
+                    ? 'removed by a moderator'
+                    : 'deleted by its author'}
+                </span>
+              )}{' '}
+              · <Time iso={m.created_at} />
               {m.reply_count !== undefined &&
                 ` · ${m.reply_count} ${m.reply_count === 1 ? 'reply' : 'replies'}`}
             </p>

@@ -37,6 +37,14 @@ export interface Message {
   signature: string;
   createdAt: number;
   replyCount?: number;
+  /** Set on a tombstone: an opening post deleted while its thread had replies. */
+  deleted: Tombstone | null;
+}
+
+/** Who deleted an opening post that stays in place for its replies, and when. */
+export interface Tombstone {
+  by: 'author' | 'moderator';
+  at: number;
 }
 
 // Where the realtime path's event types lived before it had a module of its own.
@@ -86,6 +94,8 @@ const MESSAGE_COLUMNS = [
   'messages.attachments',
   'messages.signature',
   'messages.created_at',
+  'messages.deleted_at',
+  'messages.deleted_by',
 ] as const;
 
 type MessageRow = {
@@ -103,6 +113,8 @@ type MessageRow = {
   attachments: string;
   signature: string;
   created_at: number;
+  deleted_at: number | null;
+  deleted_by: string | null;
 };
 
 export function toMessage(row: MessageRow): Message {
@@ -121,7 +133,19 @@ export function toMessage(row: MessageRow): Message {
     attachments: JSON.parse(row.attachments) as AttachmentRef[],
     signature: row.signature,
     createdAt: row.created_at,
+    deleted:
+      row.deleted_at === null
+        ? null
+        : { by: row.deleted_by === 'moderator' ? 'moderator' : 'author', at: row.deleted_at },
   };
+}
+
+/**
+ * Whether the author's key signed exactly this message. A tombstone no longer holds what was
+ * signed, so it never verifies (clients show the tombstone instead).
+ */
+function verifies(m: Message, pem: string): boolean {
+  return m.deleted === null && verifyObject(messageObject(m, pem), pem);
 }
 
 /**
@@ -248,6 +272,7 @@ export class MessageService {
       attachments: input.attachments ?? [],
       signature: '',
       createdAt,
+      deleted: null,
     };
     const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
     const { signature } = signObject(object, session.privateKey());
@@ -343,12 +368,12 @@ export class MessageService {
     }
     const thread = (await query.execute()).map((r) => {
       const m = toMessage(r);
-      return { ...m, signatureValid: verifyObject(messageObject(m, r.pem), r.pem) };
+      return { ...m, signatureValid: verifies(m, r.pem) };
     });
     const message = toMessage(row);
     return {
       message,
-      signatureValid: verifyObject(messageObject(message, row.pem), row.pem),
+      signatureValid: verifies(message, row.pem),
       thread,
     };
   }
@@ -418,17 +443,20 @@ export class MessageService {
     );
   }
 
-  /** Authors delete their own messages; moderators any message on a board they can read (logged). */
-  async delete(session: Session, id: string, reason: string | undefined): Promise<void> {
+  /**
+   * Authors delete their own messages; moderators any message on a board they can read (logged).
+   * An opening post with replies becomes a tombstone (see remove); a tombstone is already deleted.
+   */
+  async delete(session: Session, id: string, reason: string | undefined): Promise<Removal> {
     const user = session.user;
     const row = await this.findRow(id);
-    if (row === undefined) throw notFound('message');
+    if (row === undefined || row.deleted_at !== null) throw notFound('message');
     const board = await this.boards.getReadable(user, row.board_id);
     const own = row.author_id === user.id;
     assertCan(user, 'delete_message', { board, author: { id: row.author_id, hidden: false } }, () =>
       forbidden('only the author or a moderator may delete this message'),
     );
-    await this.db.transaction().execute((trx) =>
+    const removal = await this.db.transaction().execute((trx) =>
       this.remove(trx, row.id, board.id, {
         ...(own
           ? {}
@@ -446,19 +474,61 @@ export class MessageService {
       }),
     );
     this.realtime.publish({ kind: 'board', boardId: board.id }, 0);
+    return removal;
   }
 
   /**
-   * Deletes a message inside the caller's transaction: logs it when a moderator does it, and tells
-   * other processes (whose page caches must drop it). The caller publishes locally after commit.
+   * Deletes a message inside the caller's transaction: logs it when a moderator does it (with a
+   * log, the deletion counts as a moderator's), and tells other processes (whose page caches must
+   * drop it). The caller publishes locally after commit.
+   *
+   * An opening post with replies is not removed, or its replies would lose their thread: its text
+   * and attachments go and a tombstone (who, when) keeps its place. When the last reply under a
+   * tombstone goes, the tombstone goes with it.
    */
   async remove(
     trx: Kysely<DatabaseSchema>,
     id: string,
     boardId: string,
     options: { log?: { actor: Actor; reason: string; details: Record<string, unknown> } },
-  ): Promise<void> {
-    await trx.deleteFrom('messages').where('id', '=', id).execute();
+  ): Promise<Removal> {
+    const row = await trx
+      .selectFrom('messages')
+      .select(['seq', 'parent_id', 'thread_id'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    const replies =
+      row === undefined || row.thread_id !== id
+        ? undefined
+        : await trx
+            .selectFrom('messages')
+            .select('id')
+            .where('thread_id', '=', id)
+            .where('seq', '!=', row.seq)
+            .limit(1)
+            .executeTakeFirst();
+    const tombstone = replies !== undefined;
+    if (tombstone) {
+      await trx
+        .updateTable('messages')
+        .set({
+          body: '',
+          attachments: '[]',
+          deleted_at: Date.now(),
+          deleted_by: options.log === undefined ? 'author' : 'moderator',
+        })
+        .where('id', '=', id)
+        .execute();
+      await trx
+        .deleteFrom('content_refs')
+        .where('kind', '=', 'message')
+        .where('ref_id', '=', id)
+        .execute();
+    } else {
+      await trx.deleteFrom('messages').where('id', '=', id).execute();
+      if (row !== undefined && row.thread_id !== id)
+        await this.dropBareTombstone(trx, row.thread_id);
+    }
     if (options.log !== undefined) {
       await recordModAction(trx, {
         actor: options.log.actor,
@@ -471,6 +541,24 @@ export class MessageService {
     }
     // Number 0 wakes no reader (cursors only move forward); it tells caches the board changed.
     await this.realtime.notifyInTransaction(trx, { kind: 'board', boardId }, 0);
+    return { tombstone };
+  }
+
+  /** Deletes a thread's tombstone once no reply is left under it. */
+  private async dropBareTombstone(trx: Kysely<DatabaseSchema>, threadId: string): Promise<void> {
+    const left = await trx
+      .selectFrom('messages')
+      .select('id')
+      .where('thread_id', '=', threadId)
+      .where('id', '!=', threadId)
+      .limit(1)
+      .executeTakeFirst();
+    if (left !== undefined) return;
+    await trx
+      .deleteFrom('messages')
+      .where('id', '=', threadId)
+      .where('deleted_at', 'is not', null)
+      .execute();
   }
 
   /** Tells this process's listeners that a board changed (after a commit elsewhere in the code). */
@@ -486,6 +574,11 @@ export class MessageService {
       .where('messages.id', '=', id)
       .executeTakeFirst();
   }
+}
+
+/** What a deletion did: removed the message, or left its tombstone for the thread's replies. */
+export interface Removal {
+  tombstone: boolean;
 }
 
 export function assertMayPost(user: User, board: Board): void {

@@ -605,6 +605,80 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       });
       expect(again.statusCode).toBe(404);
     });
+
+    const remove = (token: string, id: string, query = '') =>
+      t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${id}/${query}`,
+        headers: bearer(token),
+      });
+
+    it('leaves a tombstone for an opening post with replies, keeping the thread in place', async () => {
+      const board = (await createBoard({ name: 'Tombstones' })).id;
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'Kept', body: 'quokkaword here' })
+      ).json().data.id;
+      const reply = (
+        await post(bob.token, {
+          board_id: board,
+          subject: 'Re: Kept',
+          body: 'a reply',
+          parent_id: opener,
+        })
+      ).json().data.id;
+
+      const deleted = await remove(alice.token, opener);
+      expect(deleted.statusCode, deleted.body).toBe(200);
+      expect(deleted.json().data).toEqual({ deleted: opener, tombstone: true });
+
+      const thread = (await t.app.inject({ url: `/api/messages/${reply}/` })).json().data;
+      expect(thread.thread.map((m: { id: string }) => m.id)).toEqual([opener, reply]);
+      const tomb = thread.thread[0];
+      expect(tomb.deleted.by).toBe('author');
+      expect(Date.parse(tomb.deleted.at)).toBeGreaterThan(0);
+      expect(tomb.body).toBe('');
+      expect(tomb.subject).toBe('Kept');
+      expect(thread.thread[1].deleted).toBeNull();
+      expect(thread.thread[1].signature_valid).toBe(true);
+
+      const page = (
+        await t.app.inject({ url: `/api/boards/${board}/messages/?threads=true` })
+      ).json().data;
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0]).toMatchObject({
+        id: opener,
+        reply_count: 1,
+        deleted: { by: 'author' },
+      });
+      const search = (await t.app.inject({ url: '/api/search/?q=quokkaword' })).json().data;
+      expect(search.items).toEqual([]);
+      // A tombstone is already deleted.
+      expect((await remove(alice.token, opener)).statusCode).toBe(404);
+
+      // The last reply going takes the tombstone with it.
+      const last = await remove(bob.token, reply);
+      expect(last.json().data).toEqual({ deleted: reply, tombstone: false });
+      expect((await t.app.inject({ url: `/api/messages/${opener}/` })).statusCode).toBe(404);
+    });
+
+    it("marks a moderator's removal of an opening post as such", async () => {
+      const board = (await createBoard({ name: 'Moderated tombstones' })).id;
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'Rude', body: 'rude words' })
+      ).json().data.id;
+      await post(bob.token, {
+        board_id: board,
+        subject: 'Re: Rude',
+        body: 'hm',
+        parent_id: opener,
+      });
+      const removed = await remove(sysop.token, opener, '?reason=rude');
+      expect(removed.json().data.tombstone).toBe(true);
+      const thread = (await t.app.inject({ url: `/api/messages/${opener}/` })).json().data;
+      expect(thread.message.deleted.by).toBe('moderator');
+      expect(thread.message.body).toBe('');
+      expect(thread.thread).toHaveLength(2);
+    });
   });
 
   describe('ignoring', () => {

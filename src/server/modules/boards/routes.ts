@@ -16,6 +16,7 @@ import {
   BoardList,
   BoardPatch,
   BoardSchema,
+  DeletedMessage,
   MessageInPage,
   MessagePage,
   MessagePageQuery,
@@ -68,6 +69,7 @@ function presentInPage(m: Message): z.output<typeof MessageInPage> {
     attachments: m.attachments,
     ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
     created_at: iso(m.createdAt),
+    deleted: m.deleted === null ? null : { by: m.deleted.by, at: iso(m.deleted.at) },
   };
 }
 
@@ -260,16 +262,21 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['boards'],
-        summary: 'Delete your own message (moderators: any, with a reason in the modlog)',
+        summary:
+          'Delete your own message (moderators: any, with a reason in the modlog); an opening post with replies stays as a tombstone',
         params: IdParam,
         querystring: z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }),
-        response: { 200: envelopeOf(z.object({ deleted: z.string() })) },
+        response: { 200: envelopeOf(DeletedMessage) },
       },
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      await ctx.messages.delete(session, request.params.id, request.query.reason);
-      return ok({ deleted: request.params.id });
+      const { tombstone } = await ctx.messages.delete(
+        session,
+        request.params.id,
+        request.query.reason,
+      );
+      return ok({ deleted: request.params.id, tombstone });
     },
   );
 

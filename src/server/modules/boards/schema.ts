@@ -98,6 +98,12 @@ export const MessageSchema = z
     attachments: z.array(AttachmentRef),
     reply_count: z.number().optional(),
     created_at: z.string(),
+    deleted: z
+      .object({ by: z.enum(['author', 'moderator']), at: z.string() })
+      .nullable()
+      .describe(
+        'set on a tombstone: an opening post deleted while its thread had replies (body and attachments gone)',
+      ),
   })
   .meta({ id: 'Message' });
 
@@ -166,3 +172,10 @@ export const SearchHitSchema = z.object({
   snippet: SnippetSchema,
 });
 export const SearchPage = pageOf(SearchHitSchema);
+
+export const DeletedMessage = z.object({
+  deleted: z.string(),
+  tombstone: z
+    .boolean()
+    .describe('true: an opening post with replies, now a tombstone that keeps its thread'),
+});
