@@ -72,7 +72,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
         is_realtime: false,
         federation_room_id: null,
         trusted_peers: [],
-        message_retention_days: 90,
+        message_retention_days: null,
         read_access: 'public',
         post_access: 'members',
         is_archived: false,

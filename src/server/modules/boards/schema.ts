@@ -33,7 +33,8 @@ export const BoardInput = z.strictObject({
     .nullable()
     .default(null),
   trusted_peers: z.array(fingerprint).max(100).default([]),
-  message_retention_days: z.number().int().min(1).max(36500).nullable().default(90),
+  // Kept for good unless the sysop chooses a retention: posts never vanish by surprise.
+  message_retention_days: z.number().int().min(1).max(36500).nullable().default(null),
   read_access: z.enum(ACCESS_LEVELS).default('public'),
   post_access: z.enum(ACCESS_LEVELS).default('members'),
   position: z.number().int().min(-1_000_000).max(1_000_000).default(0),

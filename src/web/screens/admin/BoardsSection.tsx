@@ -27,7 +27,7 @@ const NEW_BOARD: BoardDraft = {
   is_realtime: false,
   read_access: 'public',
   post_access: 'members',
-  retention: '90',
+  retention: '',
   position: '0',
   is_archived: false,
 };
