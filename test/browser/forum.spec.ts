@@ -1,5 +1,6 @@
 // The forum as people who use Discourse or phpBB expect it, in a real browser: deleting an opening
-// post leaves a tombstone that keeps the thread and its replies in place.
+// post leaves a tombstone that keeps the thread and its replies in place; a reply bumps its thread
+// and the board list tells how busy each board is.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   MODERATOR,
@@ -96,5 +97,42 @@ test("a moderator's removal of an opening post says so", async ({ browser }) => 
   await first.getByRole('button', { name: 'Delete for good' }).click();
   await expect(page.getByText('Removed by a moderator')).toBeVisible();
   await expect(page.getByText('A reply that stays')).toBeVisible();
+  expectClean(watch);
+});
+
+test('a reply bumps its thread to the top, and the board list shows the latest post', async ({
+  browser,
+}) => {
+  const opener = await threadWithReply(`Bumped ${unique}`);
+  const d = await login(baseUrl(), dave);
+  const thread = await apiCall<{ message: { board_id: string } }>(
+    baseUrl(),
+    `/api/messages/${opener}/`,
+    { token: d.token },
+  );
+  const boardId = thread.message.board_id;
+  await apiCall(baseUrl(), '/api/messages/', {
+    token: d.token,
+    body: { board_id: boardId, subject: `Later ${unique}`, body: 'a newer thread' },
+  });
+  await apiCall(baseUrl(), '/api/messages/', {
+    token: d.token,
+    body: { board_id: boardId, subject: `Re: Bumped ${unique}`, body: 'bump', parent_id: opener },
+  });
+
+  const { page, watch } = await openAs(browser, carol);
+  await page.goto(`/boards/${boardId}`);
+  const first = page.getByRole('list', { name: 'Messages' }).getByRole('listitem').first();
+  await expect(first).toContainText(`Bumped ${unique}`);
+  await expect(first).toContainText('2 replies');
+  await expect(first).toContainText('last post by Dave');
+
+  await page.goto('/boards');
+  const board = page
+    .getByRole('listitem')
+    .filter({ has: page.locator(`a[href="/boards/${boardId}"]`) });
+  await expect(board).toContainText(/\d+ threads · \d+ posts · last post by Dave/);
+  await board.getByRole('link', { name: 'last post' }).click();
+  await expect(page.getByText('bump', { exact: true })).toBeVisible();
   expectClean(watch);
 });

@@ -89,6 +89,8 @@ export interface BoardsTable {
   position: Generated<number>;
   /** The last event number given out on this board. */
   event_seq: Generated<number>;
+  /** 'activity' (threads by latest post) or 'created'. */
+  thread_order: Generated<string>;
   created_at: number;
   updated_at: number;
 }
@@ -123,6 +125,8 @@ export interface MessagesTable {
   /** Set when an opening post with replies was deleted: it stays as a tombstone. */
   deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
   deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** On an opening post: the seq of its thread's latest message (kept by triggers). */
+  bumped_seq: ColumnType<number | null, never, never>;
 }
 
 export interface ReadPositionsTable {

@@ -34,6 +34,7 @@ export type ProfilePatch = In<typeof accounts.ProfilePatch>;
 // Boards, messages and search.
 export type Board = Out<typeof boards.BoardSchema>;
 export type BoardList = Out<typeof boards.BoardList>;
+export type BoardListItem = BoardList['items'][number];
 export type AccessLevel = Board['read_access'];
 export type BoardInput = In<typeof boards.BoardInput>;
 export type BoardPatch = In<typeof boards.BoardPatch>;

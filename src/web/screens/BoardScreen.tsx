@@ -1,4 +1,5 @@
-// A board: its threads (or every message), newest first, a page at a time by cursor.
+// A board: its threads (by latest post, or as started when the board says so) or every message,
+// newest first, a page at a time by cursor.
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useBoard, useBoardPage } from '../api/boards';
 import { useSession } from '../api/session';
@@ -77,6 +78,13 @@ export function BoardScreen() {
               · <Time iso={m.created_at} />
               {m.reply_count !== undefined &&
                 ` · ${m.reply_count} ${m.reply_count === 1 ? 'reply' : 'replies'}`}
+              {m.last_post !== undefined && m.last_post.id !== m.id && (
+                <>
+                  {' '}
+                  · <Link to={`/messages/${m.last_post.id}`}>last post</Link> by{' '}
+                  {m.last_post.nickname} at <Time iso={m.last_post.created_at} />
+                </>
+              )}
             </p>
           </li>
         ))}

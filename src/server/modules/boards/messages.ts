@@ -1,6 +1,6 @@
 // Messages on boards: post (signed by the author's key as a federated object), read with the
 // thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { signObject, verifyObject } from '../../../crypto/signing.js';
@@ -37,6 +37,8 @@ export interface Message {
   signature: string;
   createdAt: number;
   replyCount?: number;
+  /** On a board's thread list: the thread's latest message. */
+  lastPost?: { id: string; nickname: string; at: number };
   /** Set on a tombstone: an opening post deleted while its thread had replies. */
   deleted: Tombstone | null;
 }
@@ -115,6 +117,15 @@ type MessageRow = {
   created_at: number;
   deleted_at: number | null;
   deleted_by: string | null;
+};
+
+/** What a board's thread list reads beside each thread starter. */
+type ThreadListColumns = {
+  reply_count?: number | string;
+  bumped_seq?: number | string | null;
+  last_id?: string | null;
+  last_nickname?: string | null;
+  last_at?: number | string | null;
 };
 
 export function toMessage(row: MessageRow): Message {
@@ -399,13 +410,19 @@ export class MessageService {
     return { row, board };
   }
 
-  /** A page of a board's messages by keyset on seq: no skips or repeats while others post. */
+  /**
+   * A page of a board's messages by keyset on seq: no skips or repeats while others post. Thread
+   * starters (`threads`), newest first, come by their latest post on boards ordered by activity,
+   * each with its reply count and latest post.
+   */
   async list(
     reader: User | null,
     boardId: string,
     query: z.output<typeof MessagePageQuery>,
   ): Promise<Page<Message>> {
     const board = await this.boards.getReadable(reader, boardId);
+    const bumped = query.threads && query.order === 'newest' && board.threadOrder === 'activity';
+    const key = bumped ? 'messages.bumped_seq' : 'messages.seq';
     let q = visibleTo(
       this.db
         .selectFrom('messages')
@@ -415,30 +432,45 @@ export class MessageService {
       reader,
       Date.now(),
     )
-      .orderBy('messages.seq', query.order === 'newest' ? 'desc' : 'asc')
+      .orderBy(key, query.order === 'newest' ? 'desc' : 'asc')
       .limit(query.limit + 1);
     if (query.threads) {
-      q = q.where('messages.parent_id', 'is', null).select((eb) =>
+      const latest = <C extends 'id' | 'author_nickname' | 'created_at'>(column: C) =>
+        this.db
+          .selectFrom('messages as lp')
+          .select(`lp.${column}` as `lp.${C}`)
+          // A correlated reference to the outer row, which the subquery's own types cannot name.
+          .where(sql<boolean>`lp.seq = messages.bumped_seq`);
+      q = q.where('messages.parent_id', 'is', null).select((eb) => [
         eb
           .selectFrom('messages as r')
           .select((c) => c.fn.countAll<number>().as('n'))
           .whereRef('r.thread_id', '=', 'messages.id')
           .whereRef('r.seq', '!=', 'messages.seq')
           .as('reply_count'),
-      ) as typeof q;
+        'messages.bumped_seq',
+        latest('id').as('last_id'),
+        latest('author_nickname').as('last_nickname'),
+        latest('created_at').as('last_at'),
+      ]) as unknown as typeof q;
     }
     if (query.cursor !== undefined) {
       const [seq] = decodeCursor(query.cursor, ['n']);
-      q = q.where('messages.seq', query.order === 'newest' ? '<' : '>', seq as number);
+      q = q.where(key, query.order === 'newest' ? '<' : '>', seq as number);
     }
-    const rows = (await q.execute()) as Array<MessageRow & { reply_count?: number | string }>;
+    const rows = (await q.execute()) as Array<MessageRow & ThreadListColumns>;
     return toPage(
       rows,
       query.limit,
-      (r) => [r.seq],
+      (r) => [bumped ? Number(r.bumped_seq) : r.seq],
       (r) => ({
         ...toMessage(r),
         ...(r.reply_count === undefined ? {} : { replyCount: Number(r.reply_count) }),
+        ...(r.last_id == null
+          ? {}
+          : {
+              lastPost: { id: r.last_id, nickname: r.last_nickname!, at: Number(r.last_at) },
+            }),
       }),
     );
   }

@@ -681,6 +681,92 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
   });
 
+  describe('activity', () => {
+    const threadsOf = async (board: string) =>
+      (await t.app.inject({ url: `/api/boards/${board}/messages/?threads=true&limit=2` })).json()
+        .data;
+
+    it('lists threads by their latest post, or by when they started on a chronological board', async () => {
+      const board = (await createBoard({ name: 'Bumps' })).id;
+      const say = async (subject: string, parent_id?: string) =>
+        (await post(alice.token, { board_id: board, subject, body: 'x', parent_id })).json().data
+          .id as string;
+      const first = await say('first');
+      const second = await say('second');
+      const third = await say('third');
+      const reply = (
+        await post(bob.token, {
+          board_id: board,
+          subject: 'Re: first',
+          body: 'up',
+          parent_id: first,
+        })
+      ).json().data.id;
+
+      const page = await threadsOf(board);
+      expect(page.items.map((m: { id: string }) => m.id)).toEqual([first, third]);
+      expect(page.items[0].last_post).toMatchObject({ id: reply, nickname: 'bob' });
+      expect(page.items[1].last_post.id).toBe(third);
+      const next = (
+        await t.app.inject({
+          url: `/api/boards/${board}/messages/?threads=true&limit=2&cursor=${page.next_cursor}`,
+        })
+      ).json().data;
+      expect(next.items.map((m: { id: string }) => m.id)).toEqual([second]);
+      expect(next.next_cursor).toBeNull();
+
+      // Deleting the latest reply puts the thread back where its own latest post is.
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${reply}/`,
+        headers: bearer(bob.token),
+      });
+      expect((await threadsOf(board)).items.map((m: { id: string }) => m.id)).toEqual([
+        third,
+        second,
+      ]);
+
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/boards/${board}/`,
+        headers: bearer(sysop.token),
+        payload: { thread_order: 'created' },
+      });
+      expect(patched.json().data.thread_order).toBe('created');
+      await post(bob.token, {
+        board_id: board,
+        subject: 'Re: first',
+        body: 'again',
+        parent_id: first,
+      });
+      expect((await threadsOf(board)).items.map((m: { id: string }) => m.id)).toEqual([
+        third,
+        second,
+      ]);
+    });
+
+    it('shows thread and post counts and the latest post on the board list', async () => {
+      const board = (await createBoard({ name: 'Counted' })).id;
+      const listed = async () =>
+        (await t.app.inject({ url: '/api/boards/' }))
+          .json()
+          .data.items.find((b: { id: string }) => b.id === board).activity;
+      expect(await listed()).toEqual({ thread_count: 0, post_count: 0, last_post: null });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'One', body: 'x' })
+      ).json().data.id;
+      await post(alice.token, { board_id: board, subject: 'Two', body: 'x' });
+      const reply = (
+        await post(bob.token, { board_id: board, subject: 'Re: One', body: 'y', parent_id: opener })
+      ).json().data;
+      expect(await listed()).toMatchObject({
+        thread_count: 2,
+        post_count: 3,
+        last_post: { id: reply.id, thread_id: opener, author: { nickname: 'bob' } },
+      });
+    });
+  });
+
   describe('ignoring', () => {
     it("hides an ignored author's messages from lists and threads until un-ignored", async () => {
       const board = (await createBoard({ name: 'Ignore test' })).id;

@@ -11,7 +11,9 @@ import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from './board.js';
 import type { Message } from './messages.js';
+import { boardActivity, type BoardActivity } from './activity.js';
 import {
+  BoardActivity as BoardActivitySchema,
   BoardInput,
   BoardList,
   BoardPatch,
@@ -50,8 +52,26 @@ export function presentBoard(board: Board, viewer: User | null): z.output<typeof
     post_access: board.postAccess,
     is_archived: board.isArchived,
     position: board.position,
+    thread_order: board.threadOrder,
     can_post: can(viewer, 'post_to_board', { board }),
     created_at: iso(board.createdAt),
+  };
+}
+
+function presentActivity(a: BoardActivity): z.output<typeof BoardActivitySchema> {
+  return {
+    thread_count: a.threadCount,
+    post_count: a.postCount,
+    last_post:
+      a.lastPost === null
+        ? null
+        : {
+            id: a.lastPost.id,
+            thread_id: a.lastPost.threadId,
+            subject: a.lastPost.subject,
+            author: { nickname: a.lastPost.nickname, fingerprint: a.lastPost.fingerprint },
+            created_at: iso(a.lastPost.createdAt),
+          },
   };
 }
 
@@ -68,6 +88,15 @@ function presentInPage(m: Message): z.output<typeof MessageInPage> {
     author: { fingerprint: m.authorFingerprint, nickname: m.authorNickname, user_id: m.authorId },
     attachments: m.attachments,
     ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
+    ...(m.lastPost === undefined
+      ? {}
+      : {
+          last_post: {
+            id: m.lastPost.id,
+            nickname: m.lastPost.nickname,
+            created_at: iso(m.lastPost.at),
+          },
+        }),
     created_at: iso(m.createdAt),
     deleted: m.deleted === null ? null : { by: m.deleted.by, at: iso(m.deleted.at) },
   };
@@ -101,7 +130,16 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const boards = await ctx.boards.list(viewer, request.query.include_archived);
-      return ok({ items: boards.map((b) => presentBoard(b, viewer)) });
+      const activity = await boardActivity(
+        ctx.database.db,
+        boards.map((b) => b.id),
+      );
+      return ok({
+        items: boards.map((b) => ({
+          ...presentBoard(b, viewer),
+          activity: presentActivity(activity.get(b.id)!),
+        })),
+      });
     },
   );
 

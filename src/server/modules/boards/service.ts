@@ -101,6 +101,7 @@ export class BoardService {
           read_access: input.read_access,
           post_access: input.post_access,
           position: input.position,
+          thread_order: input.thread_order,
           created_at: now,
           updated_at: now,
         })
@@ -135,6 +136,7 @@ export class BoardService {
           ...(patch.post_access === undefined ? {} : { post_access: patch.post_access }),
           ...(patch.position === undefined ? {} : { position: patch.position }),
           ...(patch.is_archived === undefined ? {} : { is_archived: patch.is_archived }),
+          ...(patch.thread_order === undefined ? {} : { thread_order: patch.thread_order }),
           updated_at: Date.now(),
         })
         .where('id', '=', id)
