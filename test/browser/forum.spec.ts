@@ -126,6 +126,10 @@ test('a reply bumps its thread to the top, and the board list shows the latest p
   await expect(first).toContainText(`Bumped ${unique}`);
   await expect(first).toContainText('2 replies');
   await expect(first).toContainText('last post by Dave');
+  // Times read relative ("just now"), the absolute time on hover.
+  const time = first.locator('time').first();
+  await expect(time).toHaveText(/just now|minute/);
+  await expect(time).toHaveAttribute('title', /\d{4}/);
 
   await page.goto('/boards');
   const board = page

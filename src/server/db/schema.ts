@@ -129,14 +129,6 @@ export interface MessagesTable {
   bumped_seq: ColumnType<number | null, never, never>;
 }
 
-export interface ReadPositionsTable {
-  user_id: string;
-  thread_id: string;
-  /** The seq of the last message of the thread the user has seen. */
-  seq: number;
-  updated_at: number;
-}
-
 export interface PrivateMessagesTable {
   id: string;
   sender_id: string | null;
@@ -303,7 +295,6 @@ export interface DatabaseSchema {
   boards: BoardsTable;
   pubkeys: PubkeysTable;
   messages: MessagesTable;
-  read_positions: ReadPositionsTable;
   private_messages: PrivateMessagesTable;
   reports: ReportsTable;
   modlog: ModlogTable;

@@ -59,7 +59,7 @@ export function BoardScreen() {
       <ol aria-label="Messages" className="divide-y divide-line">
         {page.data?.items.map((m) => (
           <li key={m.id} className="py-2">
-            <Link to={`/messages/${m.id}`} className="font-bold">
+            <Link to={`/messages/${m.id}`} className="font-bold wrap-anywhere">
               {m.subject}
             </Link>
             {m.attachments.length > 0 && (

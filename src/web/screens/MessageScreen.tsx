@@ -103,7 +103,7 @@ function Tombstone({ message, current }: { message: VerifiedMessage; current: bo
       aria-labelledby={`m-${message.id}`}
       className={`border border-dashed p-3 ${current ? 'border-phosphor' : 'border-line'}`}
     >
-      <h2 id={`m-${message.id}`} className="font-bold text-amber">
+      <h2 id={`m-${message.id}`} className="font-bold text-amber wrap-anywhere">
         {message.subject}
       </h2>
       <p className="text-sm italic text-phosphor-dim">
@@ -136,7 +136,7 @@ function Post({
       aria-labelledby={`m-${message.id}`}
       className={`border p-3 ${current ? 'border-phosphor' : 'border-line'}`}
     >
-      <h2 id={`m-${message.id}`} className="font-bold text-amber">
+      <h2 id={`m-${message.id}`} className="font-bold text-amber wrap-anywhere">
         {message.subject}
       </h2>
       <p className="mb-2 text-sm text-phosphor-dim">
