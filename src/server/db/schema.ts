@@ -1,6 +1,6 @@
 // Row types of every table, as Kysely sees them. Times are Unix milliseconds (int8 parsed to
 // number on PostgreSQL), booleans read back as 0/1 on SQLite: rows go through the modules' mappers.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type Bool = boolean | number;
 
@@ -89,6 +89,8 @@ export interface BoardsTable {
   position: Generated<number>;
   /** The last event number given out on this board. */
   event_seq: Generated<number>;
+  /** 'activity' (threads by latest post) or 'created'. */
+  thread_order: Generated<string>;
   created_at: number;
   updated_at: number;
 }
@@ -122,6 +124,11 @@ export interface MessagesTable {
   /** null for a local author; else the instance (peer nickname) the message came from. */
   author_instance: string | null;
   created_at: number;
+  /** Set when an opening post with replies was deleted: it stays as a tombstone. */
+  deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
+  deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** On an opening post: the seq of its thread's latest message (kept by triggers). */
+  bumped_seq: ColumnType<number | null, never, never>;
 }
 
 export interface PrivateMessagesTable {

@@ -35,6 +35,7 @@ export type RegisterChallenge = Out<typeof accounts.RegisterChallenge>;
 // Boards, messages and search.
 export type Board = Out<typeof boards.BoardSchema>;
 export type BoardList = Out<typeof boards.BoardList>;
+export type BoardListItem = BoardList['items'][number];
 export type AccessLevel = Board['read_access'];
 export type BoardInput = In<typeof boards.BoardInput>;
 export type BoardPatch = In<typeof boards.BoardPatch>;
@@ -45,6 +46,7 @@ export type Attachment = Message['attachments'][number];
 export type MessagePost = In<typeof boards.MessagePost>;
 /** A message and one page of its thread, oldest first; next_cursor continues it. */
 export type Thread = Out<typeof boards.ThreadPage>;
+export type DeletedMessage = Out<typeof boards.DeletedMessage>;
 export type Snippet = Out<typeof boards.SnippetSchema>;
 export type SearchHit = Out<typeof boards.SearchHitSchema>;
 

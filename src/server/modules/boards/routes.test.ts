@@ -50,7 +50,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
         is_realtime: false,
         federation_room_id: null,
         trusted_peers: [],
-        message_retention_days: 90,
+        message_retention_days: null,
         read_access: 'public',
         post_access: 'members',
         is_archived: false,
@@ -582,6 +582,166 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
         headers: bearer(alice.token),
       });
       expect(again.statusCode).toBe(404);
+    });
+
+    const remove = (token: string, id: string, query = '') =>
+      t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${id}/${query}`,
+        headers: bearer(token),
+      });
+
+    it('leaves a tombstone for an opening post with replies, keeping the thread in place', async () => {
+      const board = await makeBoard({ name: 'Tombstones' });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'Kept', body: 'quokkaword here' })
+      ).json().data.id;
+      const reply = (
+        await post(bob.token, {
+          board_id: board,
+          subject: 'Re: Kept',
+          body: 'a reply',
+          parent_id: opener,
+        })
+      ).json().data.id;
+
+      const deleted = await remove(alice.token, opener);
+      expect(deleted.statusCode, deleted.body).toBe(200);
+      expect(deleted.json().data).toEqual({ deleted: opener, tombstone: true });
+
+      const thread = (await t.app.inject({ url: `/api/messages/${reply}/` })).json().data;
+      expect(thread.thread.map((m: { id: string }) => m.id)).toEqual([opener, reply]);
+      const tomb = thread.thread[0];
+      expect(tomb.deleted.by).toBe('author');
+      expect(Date.parse(tomb.deleted.at)).toBeGreaterThan(0);
+      expect(tomb.body).toBe('');
+      expect(tomb.subject).toBe('Kept');
+      expect(thread.thread[1].deleted).toBeNull();
+      expect(thread.thread[1].signature_valid).toBe(true);
+
+      const page = (
+        await t.app.inject({ url: `/api/boards/${board}/messages/?threads=true` })
+      ).json().data;
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0]).toMatchObject({
+        id: opener,
+        reply_count: 1,
+        deleted: { by: 'author' },
+      });
+      const search = (await t.app.inject({ url: '/api/search/?q=quokkaword' })).json().data;
+      expect(search.items).toEqual([]);
+      // A tombstone is already deleted.
+      expect((await remove(alice.token, opener)).statusCode).toBe(404);
+
+      // The last reply going takes the tombstone with it.
+      const last = await remove(bob.token, reply);
+      expect(last.json().data).toEqual({ deleted: reply, tombstone: false });
+      expect((await t.app.inject({ url: `/api/messages/${opener}/` })).statusCode).toBe(404);
+    });
+
+    it("marks a moderator's removal of an opening post as such", async () => {
+      const board = await makeBoard({ name: 'Moderated tombstones' });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'Rude', body: 'rude words' })
+      ).json().data.id;
+      await post(bob.token, {
+        board_id: board,
+        subject: 'Re: Rude',
+        body: 'hm',
+        parent_id: opener,
+      });
+      const removed = await remove(sysop.token, opener, '?reason=rude');
+      expect(removed.json().data.tombstone).toBe(true);
+      const thread = (await t.app.inject({ url: `/api/messages/${opener}/` })).json().data;
+      expect(thread.message.deleted.by).toBe('moderator');
+      expect(thread.message.body).toBe('');
+      expect(thread.thread).toHaveLength(2);
+    });
+  });
+
+  describe('activity', () => {
+    const threadsOf = async (board: string) =>
+      (await t.app.inject({ url: `/api/boards/${board}/messages/?threads=true&limit=2` })).json()
+        .data;
+
+    it('lists threads by their latest post, or by when they started on a chronological board', async () => {
+      const board = await makeBoard({ name: 'Bumps' });
+      const say = async (subject: string, parent_id?: string) =>
+        (await post(alice.token, { board_id: board, subject, body: 'x', parent_id })).json().data
+          .id as string;
+      const first = await say('first');
+      const second = await say('second');
+      const third = await say('third');
+      const reply = (
+        await post(bob.token, {
+          board_id: board,
+          subject: 'Re: first',
+          body: 'up',
+          parent_id: first,
+        })
+      ).json().data.id;
+
+      const page = await threadsOf(board);
+      expect(page.items.map((m: { id: string }) => m.id)).toEqual([first, third]);
+      expect(page.items[0].last_post).toMatchObject({ id: reply, nickname: 'bob' });
+      expect(page.items[1].last_post.id).toBe(third);
+      const next = (
+        await t.app.inject({
+          url: `/api/boards/${board}/messages/?threads=true&limit=2&cursor=${page.next_cursor}`,
+        })
+      ).json().data;
+      expect(next.items.map((m: { id: string }) => m.id)).toEqual([second]);
+      expect(next.next_cursor).toBeNull();
+
+      // Deleting the latest reply puts the thread back where its own latest post is.
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${reply}/`,
+        headers: bearer(bob.token),
+      });
+      expect((await threadsOf(board)).items.map((m: { id: string }) => m.id)).toEqual([
+        third,
+        second,
+      ]);
+
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/boards/${board}/`,
+        headers: bearer(sysop.token),
+        payload: { thread_order: 'created' },
+      });
+      expect(patched.json().data.thread_order).toBe('created');
+      await post(bob.token, {
+        board_id: board,
+        subject: 'Re: first',
+        body: 'again',
+        parent_id: first,
+      });
+      expect((await threadsOf(board)).items.map((m: { id: string }) => m.id)).toEqual([
+        third,
+        second,
+      ]);
+    });
+
+    it('shows thread and post counts and the latest post on the board list', async () => {
+      const board = await makeBoard({ name: 'Counted' });
+      const listed = async () =>
+        (await t.app.inject({ url: '/api/boards/' }))
+          .json()
+          .data.items.find((b: { id: string }) => b.id === board).activity;
+      expect(await listed()).toEqual({ thread_count: 0, post_count: 0, last_post: null });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'One', body: 'x' })
+      ).json().data.id;
+      await post(alice.token, { board_id: board, subject: 'Two', body: 'x' });
+      const reply = (
+        await post(bob.token, { board_id: board, subject: 'Re: One', body: 'y', parent_id: opener })
+      ).json().data;
+      expect(await listed()).toMatchObject({
+        thread_count: 2,
+        post_count: 3,
+        last_post: { id: reply.id, thread_id: opener, author: { nickname: 'bob' } },
+      });
     });
   });
 

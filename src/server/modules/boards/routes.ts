@@ -7,12 +7,14 @@ import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
-import { presentBoard, presentInPage, presentMessage } from './present.js';
+import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
+import { boardActivity } from './activity.js';
 import {
   BoardInput,
   BoardList,
   BoardPatch,
   BoardSchema,
+  DeletedMessage,
   MessagePage,
   MessagePageQuery,
   MessagePost,
@@ -60,7 +62,16 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const boards = await ctx.boards.list(viewer, request.query.include_archived);
-      return ok({ items: boards.map((b) => presentBoard(b, viewer)) });
+      const activity = await boardActivity(
+        ctx.database.db,
+        boards.map((b) => b.id),
+      );
+      return ok({
+        items: boards.map((b) => ({
+          ...presentBoard(b, viewer),
+          activity: presentActivity(activity.get(b.id)!),
+        })),
+      });
     },
   );
 
@@ -220,16 +231,21 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['boards'],
-        summary: 'Delete your own message (moderators: any, with a reason in the modlog)',
+        summary:
+          'Delete your own message (moderators: any, with a reason in the modlog); an opening post with replies stays as a tombstone',
         params: IdParam,
         querystring: z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }),
-        response: { 200: envelopeOf(z.object({ deleted: z.string() })) },
+        response: { 200: envelopeOf(DeletedMessage) },
       },
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      await ctx.messages.delete(session, request.params.id, request.query.reason);
-      return ok({ deleted: request.params.id });
+      const { tombstone } = await ctx.messages.delete(
+        session,
+        request.params.id,
+        request.query.reason,
+      );
+      return ok({ deleted: request.params.id, tombstone });
     },
   );
 

@@ -90,7 +90,12 @@ export class BoardService {
   }
 
   /** Creates a board; `by`: the user asking (absent: the operator, through the CLI). */
-  async create(input: z.output<typeof BoardInput>, by?: User): Promise<Board> {
+  /** Creates a board; `thread_order` defaults to `activity` (threads bumped by replies). */
+  async create(
+    input: Omit<z.output<typeof BoardInput>, 'thread_order'> &
+      Partial<Pick<z.output<typeof BoardInput>, 'thread_order'>>,
+    by?: User,
+  ): Promise<Board> {
     if (by !== undefined) assertCan(by, 'admin_board');
     const id = uuidv7();
     const now = Date.now();
@@ -109,6 +114,7 @@ export class BoardService {
           read_access: input.read_access,
           post_access: input.post_access,
           position: input.position,
+          thread_order: input.thread_order ?? 'activity',
           created_at: now,
           updated_at: now,
         })
@@ -148,6 +154,7 @@ export class BoardService {
           ...(patch.post_access === undefined ? {} : { post_access: patch.post_access }),
           ...(patch.position === undefined ? {} : { position: patch.position }),
           ...(patch.is_archived === undefined ? {} : { is_archived: patch.is_archived }),
+          ...(patch.thread_order === undefined ? {} : { thread_order: patch.thread_order }),
           updated_at: Date.now(),
         })
         .where('id', '=', id)

@@ -50,6 +50,7 @@ describe.each(DIALECTS)('federation health on %s', (dialect) => {
         read_access: 'public',
         post_access: 'members',
         position: 0,
+        thread_order: 'activity',
       });
     }
     const entry = (i: number, room: string, from: string | null, age: number) => ({

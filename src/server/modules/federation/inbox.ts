@@ -252,6 +252,7 @@ export class Inbox {
         attachments: object.attachments,
         signature: object.signature,
         createdAt: Date.parse(object.created_at),
+        deleted: null,
       },
       { object, authorPem, receivedFrom: peer.fingerprint, manifests },
       async (trx) => {

@@ -16,6 +16,7 @@ interface BoardDraft {
   is_realtime: boolean;
   read_access: AccessLevel;
   post_access: AccessLevel;
+  thread_order: Board['thread_order'];
   /** Days as typed; empty keeps messages forever. */
   retention: string;
   position: string;
@@ -31,7 +32,8 @@ const NEW_BOARD: BoardDraft = {
   is_realtime: false,
   read_access: 'public',
   post_access: 'members',
-  retention: '90',
+  thread_order: 'activity',
+  retention: '',
   position: '0',
   is_archived: false,
   federation_room_id: '',
@@ -45,6 +47,7 @@ function draftOf(board: Board): BoardDraft {
     is_realtime: board.is_realtime,
     read_access: board.read_access,
     post_access: board.post_access,
+    thread_order: board.thread_order,
     retention: board.message_retention_days === null ? '' : String(board.message_retention_days),
     position: String(board.position),
     is_archived: board.is_archived,
@@ -70,6 +73,7 @@ function fieldsOf(draft: BoardDraft): BoardFields | ApiError {
     is_realtime: draft.is_realtime,
     read_access: draft.read_access,
     post_access: draft.post_access,
+    thread_order: draft.thread_order,
     message_retention_days: retention,
     position,
     is_archived: draft.is_archived,
@@ -221,6 +225,18 @@ function BoardFields({
           value={draft.post_access}
           onChange={(v) => set('post_access', v)}
         />
+        <Field label="Threads listed">
+          {(ids) => (
+            <select
+              {...ids}
+              value={draft.thread_order}
+              onChange={(e) => set('thread_order', e.target.value as Board['thread_order'])}
+            >
+              <option value="activity">by latest post</option>
+              <option value="created">by when they were started</option>
+            </select>
+          )}
+        </Field>
         <div className="min-w-0 basis-56">
           <TextInput
             label="Keep messages for (days)"
