@@ -94,14 +94,12 @@ describe('attachments across two instances', () => {
     }
   }
 
-  /** How many times A served this chunk (its request log). */
+  /** How many times A served this chunk (its log line for each blob it sends). */
   const servedByA = (chunkHash: string) =>
     a.server
       .stdout()
       .split('\n')
-      .filter(
-        (l) => l.includes('incoming request') && l.includes(`/api/federation/chunks/${chunkHash}`),
-      ).length;
+      .filter((l) => l.includes('"chunk served"') && l.includes(`"chunk":"${chunkHash}"`)).length;
 
   beforeAll(async () => {
     const dirA = mkdtempSync(path.join(tmpdir(), 'axon-fetch-a-'));

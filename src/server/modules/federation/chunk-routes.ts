@@ -50,6 +50,8 @@ export function chunkRoutes(app: FastifyInstance, ctx: AppContext): void {
         void reply
           .code(206)
           .header('Content-Range', `bytes ${range.start}-${range.end}/${chunk.size}`);
+      // Which blobs went to which peer: the request line names only the route's pattern.
+      request.log.info({ chunk: hash, peer: signed.peer.fingerprint.slice(0, 16) }, 'chunk served');
       return reply.send(Buffer.concat(parts));
     },
   );

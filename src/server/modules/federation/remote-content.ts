@@ -421,7 +421,7 @@ export class RemoteContent implements BackgroundService {
         throw new FetchStopped('failed', 'no peer that announced it is trusted any more');
       let manifest = parseManifest(job.manifest);
       if (manifest.encrypted_aes_keys[this.identity.fingerprint] === undefined) {
-        manifest = await this.rekeyed(manifest, sources);
+        manifest = await this.rekeyed(manifest, sources, job.attempts);
         await this.db
           .updateTable('remote_fetches')
           .set({ manifest: serializeManifest(manifest), updated_at: Date.now() })
@@ -494,9 +494,14 @@ export class RemoteContent implements BackgroundService {
    * The manifest with an envelope for this instance's key, asked of each source in turn. A peer's
    * answer counts only for the same content (hash, size, chunks); its envelopes are added to ours.
    */
-  private async rekeyed(manifest: Manifest, sources: PeerRow[]): Promise<Manifest> {
+  private async rekeyed(
+    manifest: Manifest,
+    sources: PeerRow[],
+    attempts: number,
+  ): Promise<Manifest> {
     const problems: string[] = [];
     let reached = false;
+    let refused = false;
     for (const peer of sources) {
       let answer: unknown;
       try {
@@ -520,6 +525,7 @@ export class RemoteContent implements BackgroundService {
         given.encrypted_aes_keys[this.identity.fingerprint] === undefined
       ) {
         problems.push(`${peer.nickname} answered a re-key with another manifest`);
+        refused = true;
         await this.countRefusal(
           peer.fingerprint,
           `re-key of ${short(manifest.content_hash)}: another manifest`,
@@ -531,10 +537,16 @@ export class RemoteContent implements BackgroundService {
         encrypted_aes_keys: { ...given.encrypted_aes_keys, ...manifest.encrypted_aes_keys },
       };
     }
-    throw new FetchStopped(
-      reached ? 'failed' : 'unreachable',
-      `no envelope for this instance's key (${problems.join('; ')})`,
-    );
+    // A relaying peer may not hold the content yet itself (it is still fetching it): asked again
+    // later, as for a chunk nobody has, before giving up.
+    const state = refused
+      ? 'failed'
+      : !reached
+        ? 'unreachable'
+        : attempts + 1 >= ABSENT_ATTEMPTS
+          ? 'failed'
+          : 'pending';
+    throw new FetchStopped(state, `no envelope for this instance's key (${problems.join('; ')})`);
   }
 
   /**
