@@ -6,7 +6,7 @@
 // bench/federation/. --quick runs small sizes that only check the bench itself.
 import { fmt, loadAverage, markdownTable, ratio, say } from './support.js';
 import { FEDERATED_ATTACHMENTS, runAttachments } from './federation/attachments.js';
-import { runCatchUp } from './federation/catch-up.js';
+import { behindSlowLink, runCatchUp } from './federation/catch-up.js';
 import { runFanOut } from './federation/fan-out.js';
 import { launchInstance } from './federation/instances.js';
 import {
@@ -26,9 +26,14 @@ async function main(): Promise<void> {
     `sizes: ${MESSAGES} messages, ${ATTACHMENT_BYTES / MiB} MiB attachment, ` +
       `${FANOUT_POSTS} posts to ${FANOUT_PEERS} peers${QUICK ? ' (--quick: figures mean nothing)' : ''}`,
   );
-  const a = await launchInstance('a', { AXON_UPLOAD_LIMIT: String(ATTACHMENT_BYTES + MiB) });
+  const toA = await behindSlowLink();
+  const a = await launchInstance(
+    'a',
+    { ...toA.env, AXON_UPLOAD_LIMIT: String(ATTACHMENT_BYTES + MiB) },
+    toA.port,
+  );
   try {
-    const catchUp = await runCatchUp(a);
+    const catchUp = await runCatchUp(a, toA.link);
     say('attachment references');
     const attachments = await runAttachments(a);
     say('fan-out');
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await a.close();
+    await toA.link.close();
   }
   say(`load average at start ${loadAtStart}, at end ${loadAverage()}`);
 }

@@ -13,6 +13,7 @@ import {
 import { inboxFloorMs, loggedObjects } from './floor.js';
 import { MESSAGES, POSTING_CONCURRENCY, ROOM, SLOW_LINK } from './options.js';
 import { say } from '../support.js';
+import { freePort } from '../../src/test-support/socks.js';
 
 export interface CatchUp {
   /** Messages/s: B over loopback, S over the slow link, and the in-process inbox floor. */
@@ -29,6 +30,20 @@ const carriedBy = (links: SlowLink[]) =>
     (sum, link) => ({ up: sum.up + link.carried().up, down: sum.down + link.carried().down }),
     { up: 0, down: 0 },
   );
+
+export interface BehindLink {
+  port: number;
+  link: SlowLink;
+  /** For the instance on `port`: signed requests through the link name the link's host. */
+  env: Record<string, string>;
+}
+
+/** A port for an instance to come, and a slow link to it. */
+export async function behindSlowLink(): Promise<BehindLink> {
+  const port = await freePort();
+  const link = await startSlowLink({ target: { host: '127.0.0.1', port }, ...SLOW_LINK });
+  return { port, link, env: { AXON_PUBLIC_HOSTS: `127.0.0.1:${port},127.0.0.1:${link.port}` } };
+}
 
 const perSecond = (count: number, ms: number) => count / (ms / 1000);
 
@@ -55,16 +70,20 @@ async function postMany(a: BenchInstance, token: string, boardId: string, count:
   await Promise.all(Array.from({ length: POSTING_CONCURRENCY }, lane));
 }
 
-/** A is the sender; returns the figures and leaves A running (B and S are closed). */
-export async function runCatchUp(a: BenchInstance): Promise<CatchUp> {
+/**
+ * A is the sender, `toA` the slow link to it; returns the figures and leaves A running (B and S
+ * are closed).
+ */
+export async function runCatchUp(a: BenchInstance, toA: SlowLink): Promise<CatchUp> {
   const b = await launchInstance('b');
-  const s = await launchInstance('s');
-  const links: SlowLink[] = [];
+  const behind = await behindSlowLink();
+  const toS = behind.link;
+  const links = [toA, toS];
+  const s = await launchInstance('s', behind.env, behind.port).catch(async (error: unknown) => {
+    await toS.close();
+    throw error;
+  });
   try {
-    const toA = await startSlowLink({ target: { host: '127.0.0.1', port: a.port }, ...SLOW_LINK });
-    links.push(toA);
-    const toS = await startSlowLink({ target: { host: '127.0.0.1', port: s.port }, ...SLOW_LINK });
-    links.push(toS);
     await trust(a, b);
     await trust(b, a);
     await trust(a, s, `http://127.0.0.1:${toS.port}`);
@@ -98,7 +117,7 @@ export async function runCatchUp(a: BenchInstance): Promise<CatchUp> {
       carried,
     };
   } finally {
-    for (const link of links) await link.close();
+    await toS.close();
     await Promise.all([b.close(), s.close()]);
   }
 }

@@ -54,18 +54,20 @@ export async function call<T>(
   return (JSON.parse(text) as { data: T }).data;
 }
 
+/** `port`: where it listens (default a free one), e.g. the target of a slow link made first. */
 export async function launchInstance(
   name: string,
   env: Record<string, string> = {},
+  port?: number,
 ): Promise<BenchInstance> {
   const db = await createTestDatabase('sqlite');
   const removeData = () => void db.drop();
   cleanUpOnExit().add(removeData);
-  const port = await freePort();
+  const listenPort = port ?? (await freePort());
   const serverEnv = {
     LOG_LEVEL: 'warn',
     DATABASE_URL: db.url,
-    PORT: String(port),
+    PORT: String(listenPort),
     AXON_SECRET: randomBytes(32).toString('base64'),
     AXON_REGISTER_RATE_LIMIT: '1000',
     AXON_LOGIN_RATE_LIMIT: '1000',
@@ -93,7 +95,7 @@ export async function launchInstance(
   return {
     name,
     url,
-    port,
+    port: listenPort,
     identity,
     database,
     sysopToken: token,
