@@ -75,6 +75,11 @@ export async function launchInstance(
   };
   let server: RunningServer | undefined = await startAxon(serverEnv, { dataDir: db.dir });
   let lastOutput = server.output;
+  // On a hard exit (Ctrl-C) the running server goes too, before its data directory.
+  const killServer = () => {
+    if (server !== undefined) process.kill(server.pid, 'SIGKILL');
+  };
+  cleanUpOnExit().add(killServer);
   const url = server.url;
   const database = openDatabase(db.config);
   const identity = await call<Identity>(url, '/api/federation/identity/');
@@ -110,6 +115,7 @@ export async function launchInstance(
       await database.close();
       await db.drop();
       cleanUpOnExit().delete(removeData);
+      cleanUpOnExit().delete(killServer);
     },
   };
 }
