@@ -36,6 +36,11 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Applets written for the original system run in a browser frame as plain scripts.
+  {
+    files: ['test/browser/applets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly' } },
+  },
   {
     files: ['src/web/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

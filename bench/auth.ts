@@ -20,6 +20,7 @@ import {
   startAxon,
   type RunningServer,
 } from './support.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 const LOGIN_CONNECTIONS = 16;
 const LOGIN_SECONDS = 10;
@@ -137,7 +138,8 @@ async function register(
   const answer = await httpRequest({
     url: `${url}/api/auth/register/`,
     method: 'POST',
-    json: { username, password: PASSWORD },
+    // The proof of work is the client's cost, solved here with the server's lowest difficulty.
+    json: { username, password: PASSWORD, ...(await registrationProof(url)) },
     agent,
     timeoutMs,
   });

@@ -34,6 +34,7 @@ import {
   say,
   startAxon,
 } from './support.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -234,7 +235,11 @@ async function httpRun(total: number): Promise<HttpRun> {
     const registered = await fetch(`${server.url}/api/auth/register/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'bench', password: 'bench password' }),
+      body: JSON.stringify({
+        username: 'bench',
+        password: 'bench password',
+        ...(await registrationProof(server.url)),
+      }),
     });
     const token = ((await registered.json()) as { data: { token: string } }).data.token;
     const boundary = 'axonbenchboundary';

@@ -4,6 +4,7 @@
 // never changes what the next actor is tried on.
 import { randomBytes } from 'node:crypto';
 import { multipart, send, type CheckServer, type Probe } from './server.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 export const ACTORS = [
   'anonymous',
@@ -58,6 +59,8 @@ export interface Fixtures {
   restrictedBoard: string;
   restrictedRealtimeBoard: string;
   applet: string;
+  /** A new high-score entry on the applet (a new account's), for a case that removes one. */
+  highScoreEntry(): Promise<string>;
   per: Record<Actor, ActorResources>;
   /** A unique suffix for names created during the run. */
   unique(): string;
@@ -89,7 +92,7 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
       {
         method: 'POST',
         url: '/api/auth/register/',
-        json: { username, password: PASSWORD },
+        json: { username, password: PASSWORD, ...(await registrationProof(server.base)) },
       },
       201,
     );
@@ -143,18 +146,6 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
   const restrictedRealtimeBoard = (
     await board({ name: `restricted rt ${unique()}`, is_realtime: true, ...restricted })
   ).id;
-  const applet = (
-    (await call(
-      {
-        method: 'POST',
-        url: '/api/applets/',
-        token: sysop.token,
-        json: { name: `app ${unique()}` },
-      },
-      201,
-    )) as { id: string }
-  ).id;
-
   const upload = async (account: Account): Promise<string> => {
     const bytes = Buffer.concat([PNG, randomBytes(16)]);
     const data = await call(
@@ -168,6 +159,17 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
     );
     return data.content_hash as string;
   };
+  const applet = (
+    (await call(
+      {
+        method: 'POST',
+        url: '/api/applets/',
+        token: sysop.token,
+        json: { name: `app ${unique()}`, code_hash: await upload(sysop) },
+      },
+      201,
+    )) as { id: string }
+  ).id;
   const post = async (account: Account, boardId: string, attachments: string[] = []) =>
     (
       (await call(
@@ -282,6 +284,19 @@ export async function setUpFixtures(server: CheckServer): Promise<Fixtures> {
     restrictedBoard,
     restrictedRealtimeBoard,
     applet,
+    highScoreEntry: async () => {
+      const player = await register('player');
+      const entry = await call(
+        {
+          method: 'POST',
+          url: `/api/applets/${applet}/high_scores/`,
+          token: player.token,
+          json: { score: 1 },
+        },
+        200,
+      );
+      return entry.id as string;
+    },
     per,
     unique,
     freshToken: async (actor) => {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { WEB_CLIENT_SECTIONS } from '../src/shared/web-routes.js';
 import type { Actor, Fixtures } from './fixtures.js';
 import { multipart, send, type Probe } from './server.js';
+import { PeerIdentityServer } from './support/peer-identity-server.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 /** Own: the actor's own thing; other: another user's; restricted: beyond the actor's reach
  * (on a board only sysops read, or for moderation routes a sysop's account or a sysop's ban). */
@@ -45,6 +47,9 @@ export interface RouteRule {
   /** Run just before each case: puts back the state the case changes (a ban it lifts). */
   prepare?(fx: Fixtures, actor: Actor, resource: Resource): Promise<void>;
 }
+
+/** The high-score entry the current removal case targets (made by its prepare). */
+let scoreEntry = '';
 
 // The policies the rules are made of.
 /** Public things served without reading a token (a banned account could omit it anyway). */
@@ -94,6 +99,10 @@ const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<nu
 
 /** The rules, by "METHOD url" as the app registers them. `base` reaches the server under test. */
 export function routeRules(base: string): Record<string, RouteRule> {
+  // The peer routes act on a stand-in peer the sysop adds before each case (and re-keys for one).
+  const peer = new PeerIdentityServer();
+  const peerPresent = (fx: Fixtures) => peer.reset(base, fx.accounts.sysop!.token);
+  const peerUrl = (suffix = '') => `/api/federation/peers/${peer.fingerprints[0]}/${suffix}`;
   const rules: Record<string, RouteRule> = {
     // Pages, documents and figures that hold nothing private and read no token.
     'GET /': { on: { none: () => ({ url: '/' }) }, expect: everyone },
@@ -114,6 +123,16 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: { none: () => ({ url: '/api/federation/ping/' }) },
       expect: () => 'login',
     },
+    'GET /api/federation/chunks/:hash': {
+      on: { none: () => ({ url: `/api/federation/chunks/${'0'.repeat(64)}` }) },
+      expect: () => 'login',
+    },
+    'POST /api/federation/rekey/': {
+      on: {
+        none: () => ({ url: '/api/federation/rekey/', json: { content_hash: '0'.repeat(64) } }),
+      },
+      expect: () => 'login',
+    },
     'POST /api/federation/inbox/': {
       on: { none: () => ({ url: '/api/federation/inbox/', json: { objects: [] } }) },
       expect: () => 'login',
@@ -128,11 +147,19 @@ export function routeRules(base: string): Record<string, RouteRule> {
     // Accounts.
     'POST /api/auth/register/': {
       on: {
-        none: (fx) => ({
+        none: async (fx) => ({
           url: '/api/auth/register/',
-          json: { username: `new${fx.unique()}`, password: 'correct horse battery' },
+          json: {
+            username: `new${fx.unique()}`,
+            password: 'correct horse battery',
+            ...(await registrationProof(base)),
+          },
         }),
       },
+      expect: everyone,
+    },
+    'GET /api/auth/register/challenge/': {
+      on: { none: () => ({ url: '/api/auth/register/challenge/' }) },
       expect: everyone,
     },
     'POST /api/auth/login/': {
@@ -349,6 +376,50 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: sysops,
     },
 
+    // The peer registry (federation).
+    'GET /api/federation/peers/': {
+      on: { none: () => ({ url: '/api/federation/peers/' }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'POST /api/federation/peers/': {
+      on: {
+        none: () => ({
+          url: '/api/federation/peers/',
+          json: { base_url: peer.url, fingerprint: peer.fingerprints[0] },
+        }),
+      },
+      prepare: (fx) => peer.clear(base, fx.accounts.sysop!.token),
+      expect: sysops,
+    },
+    'GET /api/federation/peers/:fingerprint/': {
+      on: { other: () => ({ url: peerUrl() }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'PATCH /api/federation/peers/:fingerprint/': {
+      on: { other: () => ({ url: peerUrl(), json: { trusted_for_moderation: true } }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'POST /api/federation/peers/:fingerprint/refresh/': {
+      on: { other: () => ({ url: peerUrl('refresh/') }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+    'POST /api/federation/peers/:fingerprint/accept_key/': {
+      on: {
+        other: () => ({ url: peerUrl('accept_key/'), json: { fingerprint: peer.fingerprints[1] } }),
+      },
+      prepare: (fx) => peer.reset(base, fx.accounts.sysop!.token, true),
+      expect: sysops,
+    },
+    'DELETE /api/federation/peers/:fingerprint/': {
+      on: { other: () => ({ url: peerUrl() }) },
+      prepare: peerPresent,
+      expect: sysops,
+    },
+
     // Boards and messages.
     'GET /api/boards/': { on: { none: () => ({ url: '/api/boards/' }) }, expect: readers },
     'GET /api/boards/:id/': {
@@ -486,9 +557,46 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: sysops,
     },
     'GET /api/applets/': { on: { none: () => ({ url: '/api/applets/' }) }, expect: everyone },
+    'POST /api/applets/:id/review/': {
+      on: {
+        other: (fx) => ({ url: `/api/applets/${fx.applet}/review/`, json: { status: 'approved' } }),
+      },
+      expect: sysops,
+    },
+    'GET /api/applets/:id/code/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/code/` }) },
+      expect: readers,
+    },
+    'GET /api/applets/:id/data/': {
+      on: { own: (fx) => ({ url: `/api/applets/${fx.applet}/data/` }) },
+      expect: members,
+    },
+    'PUT /api/applets/:id/data/': {
+      on: { own: (fx) => ({ url: `/api/applets/${fx.applet}/data/`, json: { data: { n: 1 } } }) },
+      expect: members,
+    },
+    'GET /api/applets/:id/high_scores/': {
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/` }) },
+      expect: memberReaders,
+    },
+    'POST /api/applets/:id/high_scores/': {
+      on: {
+        own: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/`, json: { score: 10 } }),
+      },
+      expect: writers,
+    },
+    'DELETE /api/applets/:id/high_scores/:entry_id/': {
+      // Each case removes a fresh entry, made before the rows are counted.
+      prepare: async (fx) => {
+        scoreEntry = await fx.highScoreEntry();
+      },
+      on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/high_scores/${scoreEntry}/` }) },
+      expect: moderators,
+    },
+    'GET /applet-frame/': { on: { none: () => ({ url: '/applet-frame/' }) }, expect: everyone },
     'GET /api/applets/:id/': {
       on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/` }) },
-      expect: everyone,
+      expect: readers,
     },
     'POST /api/applets/:id/post_event/': {
       on: {
@@ -577,6 +685,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'GET /api/content/stream/:hash/': contentRule('stream'),
     'GET /api/content/metadata/:hash/': contentRule('metadata'),
+    'GET /api/content/state/:hash/': contentRule('state'),
     'POST /api/content/media_token/:hash/': contentRule('media_token'),
   };
 
@@ -598,13 +707,31 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: memberReaders,
     };
   }
+  // A stream token is the stream's read rule, for members only (it is tied to a session).
+  rules['POST /api/chat/events/stream_token/'] = {
+    on: { none: () => ({ url: '/api/chat/events/stream_token/' }) },
+    expect: memberReaders,
+  };
+  rules['POST /api/boards/:id/events/stream_token/'] = {
+    on: {
+      other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/events/stream_token/` }),
+      restricted: (fx) => ({
+        url: `/api/boards/${fx.restrictedRealtimeBoard}/events/stream_token/`,
+      }),
+    },
+    expect: readRule(members),
+  };
+  rules['POST /api/applets/:id/events/stream_token/'] = {
+    on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/events/stream_token/` }) },
+    expect: memberReaders,
+  };
   return rules;
 }
 
 /** Own: attached to the actor's public message. Other: attached to a PM between two other users
  * (only those two may read it). Restricted: attached to a message on the sysops' board. A media
  * token is the same read rule, for members only (it is tied to a session). */
-function contentRule(kind: 'stream' | 'metadata' | 'media_token'): RouteRule {
+function contentRule(kind: 'stream' | 'metadata' | 'state' | 'media_token'): RouteRule {
   const url = (hash: string) => ({ url: `/api/content/${kind}/${hash}/` });
   return {
     on: {

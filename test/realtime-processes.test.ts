@@ -15,6 +15,7 @@ import {
   type Env,
 } from '../src/test-support/axon-process.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-support/databases.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 const SECRET = 'realtime-processes-test-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
@@ -66,9 +67,18 @@ async function api<T>(
 async function register(server: ChildServer, username: string): Promise<string> {
   const { data } = await api<{ token: string }>(`${server.url}/api/auth/register/`, {
     method: 'POST',
-    body: { username, password: PASSWORD },
+    body: { username, password: PASSWORD, ...(await registrationProof(server.url)) },
   });
   return data.token;
+}
+
+/** The chat stream's URL for EventSource: a stream token, never the session token, in the query. */
+async function chatStreamUrl(server: ChildServer, token: string, after: string): Promise<string> {
+  const { data } = await api<{ stream_token: string }>(
+    `${server.url}/api/chat/events/stream_token/`,
+    { method: 'POST', token },
+  );
+  return `${server.url}/api/chat/events/stream/?after=${after}&stream_token=${data.stream_token}`;
 }
 
 async function say(server: ChildServer, token: string, text: string): Promise<EventJson> {
@@ -175,9 +185,7 @@ describe('two server processes on one PostgreSQL database', () => {
 
   it('delivers an event posted through A to an SSE client of B', async () => {
     const after = await currentCursor(b, bob);
-    const source = new EventSource(
-      `${b.url}/api/chat/events/stream/?after=${after}&access_token=${encodeURIComponent(bob)}`,
-    );
+    const source = new EventSource(await chatStreamUrl(b, bob, after));
     try {
       await new Promise<void>((resolve) => source.addEventListener('open', () => resolve()));
       const received = new Promise<{ id: string; data: EventJson }>((resolve) =>
@@ -198,9 +206,7 @@ describe('two server processes on one PostgreSQL database', () => {
   it("gives B's readers 50 concurrent posts through both processes once each, in cursor order", async () => {
     const after = await currentCursor(b, bob);
     const PER_POSTER = 25;
-    const sse = new EventSource(
-      `${b.url}/api/chat/events/stream/?after=${after}&access_token=${encodeURIComponent(alice)}`,
-    );
+    const sse = new EventSource(await chatStreamUrl(b, alice, after));
     const streamed: EventJson[] = [];
     let streamDone: () => void = () => undefined;
     const streamedAll = new Promise<void>((resolve) => (streamDone = resolve));
@@ -307,9 +313,7 @@ describe('resume after a server restart on SQLite', () => {
           })
         ).data.users.some((u) => u.nickname === 'dave_rt');
       while (!(await present())) await new Promise((resolve) => setTimeout(resolve, 20));
-      const stream = await fetch(
-        `${server.url}/api/chat/events/stream/?after=${latest}&access_token=${token}`,
-      );
+      const stream = await fetch(await chatStreamUrl(server, token, latest));
       expect(stream.status).toBe(200);
       const streamEnded = (async () => {
         const reader = stream.body!.getReader();

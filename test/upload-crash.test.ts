@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAxon, startAxon, type ChildServer } from '../src/test-support/axon-process.js';
+import { registrationProof } from '../src/test-support/registration.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'axon-crash-'));
 const env = { AXON_DATA_DIR: dataDir, AXON_REGISTER_RATE_LIMIT: '1000' };
@@ -85,7 +86,11 @@ describe('a server killed mid-upload', () => {
     const res = await fetch(`${base}/api/auth/register/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'uploader', password: 'uploader password' }),
+      body: JSON.stringify({
+        username: 'uploader',
+        password: 'uploader password',
+        ...(await registrationProof(base)),
+      }),
     });
     token = ((await res.json()) as { data: { token: string } }).data.token;
     await kill();

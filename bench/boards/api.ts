@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { PAGE_LIMIT, PASSWORD, REQUEST_TIMEOUT_MS } from './options.js';
 import { httpRequest } from '../support.js';
+import { registrationProof } from '../../src/test-support/registration.js';
 export function field(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null && key in value
     ? (value as Record<string, unknown>)[key]
@@ -56,7 +57,7 @@ export async function api(url: string, call: ApiCall = {}): Promise<{ data: unkn
 export async function register(base: string, username: string): Promise<string> {
   const { data } = await api(`${base}/api/auth/register/`, {
     method: 'POST',
-    json: { username, password: PASSWORD },
+    json: { username, password: PASSWORD, ...(await registrationProof(base)) },
     expect: 201,
   });
   return asString(field(data, 'token'), 'register token');

@@ -148,6 +148,7 @@ export async function signingReference() {
       attachments: [],
       signature: '',
       createdAt: Date.now(),
+      deleted: null,
     };
     const { signature: _none, ...object } = messageObject(message, pem);
     signObject(object, der);

@@ -1,6 +1,7 @@
 // The poster's side: one node:http request, the envelope's data, registering a reader.
 import http from 'node:http';
 import { PASSWORD, REQUEST_TIMEOUT_MS } from './options.js';
+import { registrationProof } from '../../src/test-support/registration.js';
 export interface Answer {
   status: number;
   body: string;
@@ -56,7 +57,7 @@ export async function register(url: string, agent: http.Agent, username: string)
   const answer = await request(`${url}/api/auth/register/`, {
     agent,
     method: 'POST',
-    json: { username, password: PASSWORD },
+    json: { username, password: PASSWORD, ...(await registrationProof(url)) },
   });
   return dataOf<{ token: string }>(answer, 201, `register ${username}`).token;
 }

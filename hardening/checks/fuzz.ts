@@ -20,6 +20,7 @@ import {
   type RegisteredRoute,
 } from '../server.js';
 import { arbitraryFor, type Hints } from '../zod-arbitrary.js';
+import { registrationProof } from '../../src/test-support/registration.js';
 
 /** Cases per route and per identity (signed-in, visitor); --long multiplies them. */
 const RUNS = 8;
@@ -228,6 +229,7 @@ async function setUp(server: CheckServer): Promise<{ identities: Identity[]; hin
   const account = await post('/api/auth/register/', {
     username: 'fuzzer',
     password: 'correct horse battery',
+    ...(await registrationProof(server.base)),
   });
   const user = account.user as { id: string; fingerprint: string };
   const token = account.token as string;

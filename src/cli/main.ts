@@ -16,13 +16,14 @@ import { loadInstanceKeys } from '../server/secrets.js';
 import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
 import { OPERATOR } from '../server/modules/moderation/modlog.js';
+import { contentUsage } from '../server/modules/content/usage.js';
 import { parseDuration } from './duration.js';
+import { CommandFailed, UsageError } from './errors.js';
+import { peerCommands } from './peer.js';
+import { backupCommands } from './backup.js';
+import { doctorCommand } from './doctor.js';
+import { readSecretFromStdin, StdinUsageError } from './stdin.js';
 import { torCommands } from './tor.js';
-
-class UsageError extends Error {}
-
-/** The command ran and found a problem it has already reported: exit 1. */
-class CommandFailed extends Error {}
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -41,20 +42,6 @@ async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> 
   } finally {
     await database.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new UsageError(
-      '--password-stdin reads the password from a pipe, e.g. printf %s "$PW" | axon …',
-    );
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // One trailing newline is the shell's, not the password's.
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -196,6 +183,76 @@ export function buildProgram(): Command {
       });
     });
 
+  content
+    .command('usage')
+    .description('disk used by content, by board, and local (uploaded here) versus remote')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const usage = await contentUsage(ctx.database);
+        if (options.json) return json(usage);
+        for (const line of usage.places)
+          console.log(
+            `${line.place.padEnd(32)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
+          );
+        console.log(`local:  ${usage.local.contents} content(s), ${usage.local.bytes} bytes`);
+        console.log(`remote: ${usage.remote.contents} content(s), ${usage.remote.bytes} bytes`);
+      });
+    });
+
+  const applet = program.command('applet').description('review and remove applets');
+
+  applet
+    .command('list')
+    .description('applets in one status (default: pending, the ones waiting for review)')
+    .option('--status <status>', 'pending, approved or rejected', 'pending')
+    .option('--json', 'print JSON')
+    .action(async (options: { status: string; json?: boolean }) => {
+      const status = options.status;
+      if (status !== 'pending' && status !== 'approved' && status !== 'rejected')
+        throw new InvalidArgumentError('--status is pending, approved or rejected');
+      await withContext(async (ctx) => {
+        const applets = await ctx.applets.list(status);
+        if (options.json)
+          return json(
+            applets.map((a) => ({
+              id: a.id,
+              name: a.name,
+              status: a.status,
+              code_hash: a.codeHash,
+            })),
+          );
+        for (const a of applets) console.log(`${a.id}  ${a.name}  code ${a.codeHash ?? '(none)'}`);
+        console.log(`${applets.length} ${status} applet(s)`);
+      });
+    });
+
+  for (const [verb, status] of [
+    ['approve', 'approved'],
+    ['reject', 'rejected'],
+  ] as const)
+    applet
+      .command(verb)
+      .description(`${verb} an applet by its id`)
+      .argument('<id>')
+      .action(async (id: string) => {
+        await withContext(async (ctx) => {
+          const a = await ctx.applets.setStatus(id, status);
+          console.log(`${status} ${a.name}`);
+        });
+      });
+
+  applet
+    .command('remove')
+    .description('remove an applet, its event board, rooms, data and scores')
+    .argument('<id>')
+    .action(async (id: string) => {
+      await withContext(async (ctx) => {
+        await ctx.applets.remove(id);
+        console.log(`removed ${id}`);
+      });
+    });
+
   const user = program.command('user').description('manage accounts');
 
   user
@@ -219,7 +276,7 @@ export function buildProgram(): Command {
           json?: boolean;
         },
       ) => {
-        const password = await readStdin();
+        const password = await readSecretFromStdin('--password-stdin');
         await withContext(async (ctx) => {
           const { user: u, recoveryKey } = await ctx.accounts.createAccount(
             {
@@ -274,6 +331,25 @@ export function buildProgram(): Command {
     });
 
   user
+    .command('ban-key')
+    .description(
+      "ban a key instance-wide (PEM, base64 DER or fingerprint): its holder's streams end",
+    )
+    .argument('<pubkey>')
+    .option('--reason <text>', 'why (shown to moderators)', 'banned by the operator')
+    .action(async (pubkey: string, options: { reason: string }) => {
+      await withContext(async (ctx) => {
+        const ban = await ctx.bannedPubkeys.ban({
+          pubkey,
+          reason: options.reason,
+          expiresAt: null,
+          actor: OPERATOR,
+        });
+        console.log(`banned key ${ban.fingerprint}`);
+      });
+    });
+
+  user
     .command('list')
     .description('list accounts in sign-up order')
     .option('--json', 'print JSON')
@@ -302,6 +378,9 @@ export function buildProgram(): Command {
     });
 
   torCommands(program);
+  program.addCommand(peerCommands(withContext));
+  backupCommands(program);
+  doctorCommand(program, (message) => new CommandFailed(message));
 
   return program;
 }
@@ -319,7 +398,7 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`axon: ${error.message}`);
       return 1;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof StdinUsageError) {
       console.error(`axon: ${error.message}`);
       return 2;
     }

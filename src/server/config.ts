@@ -69,6 +69,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AXON_LOGIN_RATE_LIMIT: positiveInt(100_000).default(10),
   AXON_REGISTER_RATE_LIMIT: positiveInt(100_000).default(30),
+  AXON_REGISTER_POW_BITS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of bits, 0 to 32')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(32))
+    .default(16),
   AXON_LOGIN_DELAYED_MAX: positiveInt(100_000).default(256),
   AXON_WORK_CONCURRENCY: positiveInt(1024).default(2),
   AXON_WORK_QUEUE: positiveInt(100_000).default(64),
@@ -85,6 +91,9 @@ const envSchema = z.object({
   AXON_STREAM_MAX_SECONDS: positiveInt(7 * 24 * 3600).default(3600),
   AXON_STREAMS_PER_SESSION: positiveInt(100_000).default(8),
   AXON_STREAMS_TOTAL: positiveInt(10_000_000).default(2_048),
+  AXON_PEER_MAX_ATTACHMENT_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  AXON_PEER_BYTES_PER_DAY: positiveInt(Number.MAX_SAFE_INTEGER).default(4 * 1024 * 1024 * 1024),
+  AXON_CHUNK_FETCHES: positiveInt(64).default(4),
   AXON_FEDERATION_IN_FLIGHT: positiveInt(64).default(4),
   AXON_FEDERATION_BACKFILL: positiveInt(100_000).default(500),
 });
@@ -109,7 +118,13 @@ export interface Config {
   federation: FederationLimits;
   tor: TorConfig;
   logLevel: (typeof LOG_LEVELS)[number];
-  rateLimits: { loginPerMinute: number; registerPerMinute: number; loginDelayedMax: number };
+  rateLimits: {
+    loginPerMinute: number;
+    registerPerMinute: number;
+    loginDelayedMax: number;
+    /** Zero bits a sign-up's proof of work needs at the quietest; the rate adds more. */
+    registerPowBits: number;
+  };
   /** The budget for Argon2id runs and RSA key generation (src/server/work-budget.ts). */
   work: WorkLimits;
   metricsToken: string | undefined;
@@ -125,6 +140,17 @@ export interface Config {
   /** Bytes the board-page micro-cache may hold. */
   pageCacheBytes: number;
   realtime: RealtimeLimits;
+  remoteContent: RemoteContentLimits;
+}
+
+/** Content fetched from peers (docs/federation.md, Attachments). */
+export interface RemoteContentLimits {
+  /** Largest attachment taken from a peer whose row sets no max_attachment_bytes. */
+  maxAttachmentBytes: number;
+  /** Attachment bytes taken from one peer in 24 hours, when its row sets no bytes_per_day. */
+  bytesPerDay: number;
+  /** Chunk fetches in flight at once, per content being fetched. */
+  parallelFetches: number;
 }
 
 /** How long a client may take to send what it sends, in milliseconds. */
@@ -232,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginPerMinute: e.AXON_LOGIN_RATE_LIMIT,
       registerPerMinute: e.AXON_REGISTER_RATE_LIMIT,
       loginDelayedMax: e.AXON_LOGIN_DELAYED_MAX,
+      registerPowBits: e.AXON_REGISTER_POW_BITS,
     },
     work: { running: e.AXON_WORK_CONCURRENCY, waiting: e.AXON_WORK_QUEUE },
     metricsToken: e.AXON_METRICS_TOKEN,
@@ -250,6 +277,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStreamMs: e.AXON_STREAM_MAX_SECONDS * 1000,
       perSession: e.AXON_STREAMS_PER_SESSION,
       total: e.AXON_STREAMS_TOTAL,
+    },
+    remoteContent: {
+      maxAttachmentBytes: e.AXON_PEER_MAX_ATTACHMENT_BYTES,
+      bytesPerDay: e.AXON_PEER_BYTES_PER_DAY,
+      parallelFetches: e.AXON_CHUNK_FETCHES,
     },
   };
 }

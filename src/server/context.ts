@@ -6,6 +6,8 @@ import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import { FederationClient } from './modules/federation/client.js';
+import { PeerChunkSource } from './modules/federation/chunk-client.js';
+import { RemoteContent } from './modules/federation/remote-content.js';
 import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
@@ -13,26 +15,34 @@ import { Inbox } from './modules/federation/inbox.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
+import { FederationHealth } from './modules/federation/health.js';
+import { fetcherOver } from './modules/federation/identity-fetch.js';
+import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
-import { EventHub, postgresEventBridge } from './services/event-hub.js';
+import { EventHub, postgresEventBridge, revocationGeneration } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
+import { AppletDataService } from './modules/applets/data.js';
 import { RoomStateService } from './modules/applets/room-state.js';
-import { ChatService, PRESENCE_FLUSH_MS } from './modules/chat/service.js';
+import { ChatService } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
 import { parseChannel } from './modules/realtime/channels.js';
 import { RealtimeConnections } from './modules/realtime/connections.js';
+import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
 import { periodicService, ServiceRegistry } from './services/registry.js';
 import { WorkBudget } from './work-budget.js';
 import { ATTEMPT_WINDOW_MS, AttemptCounters } from './http/rate-limits.js';
+
+/** How often a SQLite server looks for rights changed by another process (the CLI). */
+export const REVOCATION_POLL_MS = 1000;
 
 export interface AppContext {
   config: Config;
@@ -52,14 +62,19 @@ export interface AppContext {
   content: ContentService;
   chat: ChatService;
   applets: AppletService;
+  appletData: AppletDataService;
   roomState: RoomStateService;
   search: SearchService;
   privateMessages: PrivateMessageService;
   reports: ReportService;
   /** The one outbound client for calls to peers (federation/client.ts). */
   federationClient: FederationClient;
+  /** Content announced by peers, fetched chunk by chunk (federation/remote-content.ts). */
+  remoteContent: RemoteContent;
   federationLog: FederationLog;
   inbox: Inbox;
+  peers: PeerRegistry;
+  federationHealth: FederationHealth;
 }
 
 export function createContext(
@@ -113,13 +128,34 @@ export function createContext(
   }
   const bannedPubkeys = new BannedPubkeys(database, hub);
   const boards = new BoardService(database, hub);
-  const realtime = new Realtime(
-    hub,
-    database,
-    new RealtimeConnections(hub, config.realtime, databaseRightsChecks(database, boards), (e) =>
-      onServiceError('realtime', e),
+  const ignoredPubkeys = new IgnoredPubkeys(database);
+  const onRealtimeError = (e: unknown) => onServiceError('realtime', e);
+  const realtime = new Realtime(hub, database, {
+    connections: new RealtimeConnections(
+      hub,
+      config.realtime,
+      databaseRightsChecks(database, boards),
+      onRealtimeError,
     ),
-  );
+    ignorersOf: (fingerprint) => ignoredPubkeys.ignorersOf(fingerprint),
+    onError: onRealtimeError,
+  });
+  if (config.database.dialect === 'sqlite') {
+    // No NOTIFY on SQLite: the CLI's bans and logouts move a generation counter that this polls.
+    let seen: number | undefined;
+    services.add(
+      periodicService(
+        'revocation-poll',
+        REVOCATION_POLL_MS,
+        async () => {
+          const now = await revocationGeneration(database.db);
+          if (seen !== undefined && now !== seen) await realtime.connections.recheckAll();
+          seen = now;
+        },
+        (e) => onServiceError('revocation-poll', e),
+      ),
+    );
+  }
   const content = new ContentService(
     database,
     identity,
@@ -147,12 +183,12 @@ export function createContext(
       (e) => onServiceError('retention', e),
     ),
   );
-  const chat = new ChatService(database, messages, boards, hub);
+  const chat = new ChatService(database, messages, boards, realtime);
   services.add(
     periodicService(
       'presence',
       PRESENCE_FLUSH_MS,
-      () => chat.flushPresence(),
+      () => realtime.presence.flush(),
       (e) => onServiceError('presence', e),
     ),
   );
@@ -167,7 +203,20 @@ export function createContext(
     proxy: config.proxy,
     ...config.federation,
   });
-  const inbox = new Inbox(database, messages, bannedPubkeys, federationLog);
+  const remoteContent = new RemoteContent(
+    database,
+    content,
+    identity,
+    new PeerChunkSource(federationClient),
+    config.remoteContent,
+    (e) => onServiceError('remote-content', e),
+  );
+  services.add(remoteContent);
+  const federationHealth = new FederationHealth(database);
+  federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
+  const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>
+    remoteContent.enqueue(peer, manifests),
+  );
   services.add(
     new FederationDelivery(
       database,
@@ -187,7 +236,7 @@ export function createContext(
     sessions,
     services,
     accounts,
-    ignoredPubkeys: new IgnoredPubkeys(database),
+    ignoredPubkeys,
     bannedPubkeys,
     boards,
     messages,
@@ -197,12 +246,16 @@ export function createContext(
     content,
     chat,
     applets: new AppletService(database),
+    appletData: new AppletDataService(database, content),
     roomState: new RoomStateService(database, realtime),
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
     federationClient,
+    remoteContent,
     federationLog,
     inbox,
+    peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
+    federationHealth,
   };
 }

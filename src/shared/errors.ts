@@ -22,6 +22,11 @@ export const ERRORS = {
     message: 'Content-Length does not match the body',
     when: 'the body is shorter or longer than its Content-Length',
   },
+  CHALLENGE_INVALID: {
+    status: 400,
+    message: 'the registration challenge is not valid; ask for a new one',
+    when: 'a sign-up whose proof-of-work challenge is forged, expired or not solved',
+  },
   BAD_REQUEST: {
     status: 400,
     message: 'the request is malformed',
@@ -112,6 +117,11 @@ export const ERRORS = {
     message: 'this method is not allowed here',
     when: 'the path exists with other methods (listed in `Allow`)',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request did not arrive in time',
+    when: 'a request whose headers or body arrive slower than the server waits (docs/security.md, timeouts); the connection closes',
+  },
   FEDERATION_REPLAY: {
     status: 409,
     message: 'this request was received already (same key and nonce)',
@@ -142,6 +152,11 @@ export const ERRORS = {
     message: 'you have reported this message already',
     when: 'a second open report of the same message by the same reader',
   },
+  CHALLENGE_USED: {
+    status: 409,
+    message: 'this registration challenge was used already',
+    when: 'a sign-up with a proof-of-work challenge spent by an earlier one (any process)',
+  },
   REPORT_CLOSED: {
     status: 409,
     message: 'this report is closed already',
@@ -157,10 +172,25 @@ export const ERRORS = {
     message: 'this board holds as many rooms as it may; reuse one',
     when: 'a room-state write that would open a room past the per-board limit',
   },
-  FEDERATION_HOST: {
-    status: 421,
-    message: "the Host is not one of this instance's public hosts",
-    when: 'a federation request whose `Host` is not in `AXON_PUBLIC_HOSTS` (default: the host of `AXON_PUBLIC_URL` and the listen address)',
+  PEER_CONFIRMATION_REQUIRED: {
+    status: 409,
+    message: "confirm the peer's fingerprint: send it back as `fingerprint` to add the peer",
+    when: 'adding a peer without `fingerprint`: nothing is stored; `details` has the fingerprint, nickname and base URL the peer showed',
+  },
+  PEER_FINGERPRINT_MISMATCH: {
+    status: 409,
+    message: 'the fingerprint is not the one of the key the peer shows',
+    when: "adding a peer whose identity shows another fingerprint than the one given, or accepting a key change with another fingerprint than the pending one; `details` has the peer's",
+  },
+  PEER_EXISTS: {
+    status: 409,
+    message: 'this instance is in the peer registry already',
+    when: 'adding a peer whose key or base URL the registry holds already',
+  },
+  NO_KEY_CHANGE: {
+    status: 409,
+    message: 'this peer has no key change waiting',
+    when: '`accept_key` on a peer whose identity showed no new key',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,
@@ -182,6 +212,11 @@ export const ERRORS = {
     message: 'the range lies outside the content',
     when: 'a `Range` outside the content (`Content-Range` gives its size)',
   },
+  FEDERATION_HOST: {
+    status: 421,
+    message: "the Host is not one of this instance's public hosts",
+    when: 'a federation request whose `Host` is not in `AXON_PUBLIC_HOSTS` (default: the host of `AXON_PUBLIC_URL` and the listen address)',
+  },
   CONTENT_HASH_MISMATCH: {
     status: 422,
     message: 'the uploaded file does not hash to the declared X-Content-SHA256; nothing was kept',
@@ -197,6 +232,11 @@ export const ERRORS = {
     message: 'this session has as many streams and long polls open as it may',
     when: 'an SSE stream or long poll past `AXON_STREAMS_PER_SESSION` for one session',
   },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'the request line and headers are larger than the server accepts',
+    when: "a request line and headers over 16 KiB (the limit of Node's HTTP parser), answered before routing; the connection closes",
+  },
   INTEGRITY_ERROR: {
     status: 500,
     message: 'the stored content failed its integrity check',
@@ -206,6 +246,16 @@ export const ERRORS = {
     status: 500,
     message: 'something went wrong on the server; the request changed nothing',
     when: 'a server fault; `details.request_id` matches the `X-Request-Id` header and the log',
+  },
+  PEER_UNREACHABLE: {
+    status: 502,
+    message: 'the peer could not be reached',
+    when: "fetching a peer's identity failed (refused, timed out, redirected, too large, not JSON); `details.reason` says why",
+  },
+  PEER_IDENTITY_INVALID: {
+    status: 502,
+    message: "the peer's identity document is not valid",
+    when: 'an identity document without an RSA public key, or whose fingerprint is not the one of its key',
   },
   SERVICE_UNAVAILABLE: {
     status: 503,

@@ -14,6 +14,8 @@ export const WEB_CLIENT_ROUTES = {
   sendPrivateMessage: '/pm/new',
   privateMessage: '/pm/:id',
   chat: '/chat',
+  applets: '/applets',
+  applet: '/applets/:appletId',
   profile: '/profile',
   moderation: '/moderation',
   admin: '/admin',

@@ -6,11 +6,12 @@ import { pino } from 'pino';
 import { buildApp, requestSerializers, type BuildOptions } from '../server/app.js';
 import { loadConfig, type Config } from '../server/config.js';
 import { createContext, type AppContext } from '../server/context.js';
-import type { Dialect } from '../server/db/database.js';
+import { openDatabase, type Dialect } from '../server/db/database.js';
 import type { DatabaseSchema } from '../server/db/schema.js';
 import { ensureInstanceIdentity } from '../server/modules/federation/identity.js';
 import { loadInstanceKeys } from '../server/secrets.js';
 import { openTestDatabase, type TestDatabase } from './databases.js';
+import { solveChallenge, type RegistrationProof } from './registration.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -24,14 +25,22 @@ export interface TestApp {
 export async function startTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
-  options: Pick<BuildOptions, 'onRoute'> = {},
+  options: Pick<BuildOptions, 'onRoute'> & {
+    /** Another process of that app's instance: its database and data directory, shared. */
+    sharing?: TestApp;
+  } = {},
 ): Promise<TestApp> {
-  const { test, database } = await openTestDatabase(dialect);
+  const { test, database } =
+    options.sharing === undefined
+      ? await openTestDatabase(dialect)
+      : { test: options.sharing.db, database: openDatabase(options.sharing.db.config) };
   const config: Config = {
     ...loadConfig({
       AXON_DATA_DIR: test.dir,
       AXON_LOGIN_RATE_LIMIT: '1000',
       AXON_REGISTER_RATE_LIMIT: '1000',
+      // Low, so tests stay fast; the rate still adds bits as a test registers accounts.
+      AXON_REGISTER_POW_BITS: '2',
       ...env,
     }),
     database: test.config,
@@ -52,7 +61,7 @@ export async function startTestApp(
     },
   });
   const app = await buildApp(ctx, {
-    ...options,
+    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
     logger: pino({ level: 'trace', serializers: requestSerializers }, sink),
   });
   return {
@@ -64,7 +73,7 @@ export async function startTestApp(
       await app.close();
       await ctx.federationClient.close();
       await database.close();
-      await test.drop();
+      if (options.sharing === undefined) await test.drop();
     },
   };
 }
@@ -89,7 +98,7 @@ export async function registerUser(
   const res = await app.inject({
     method: 'POST',
     url: '/api/auth/register/',
-    payload: { username, password },
+    payload: { username, password, ...(await injectedProof(app)) },
   });
   if (res.statusCode !== 201)
     throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
@@ -101,6 +110,11 @@ export async function registerUser(
     password,
     recoveryKey: data.recovery_key,
   };
+}
+
+/** A solved registration challenge from an app under `inject`. */
+export async function injectedProof(app: FastifyInstance): Promise<RegistrationProof> {
+  return solveChallenge((await app.inject({ url: '/api/auth/register/challenge/' })).json());
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -116,6 +130,76 @@ export async function promote(
     .set(role === 'sysop' ? { is_sysop: true } : { is_moderator: true })
     .where('username_lower', '=', username.toLowerCase())
     .execute();
+}
+
+/** The usual cast of an API test: a sysop named "root", and members alice and bob. */
+export interface Cast {
+  sysop: Account;
+  alice: Account;
+  bob: Account;
+}
+
+/** Registers root (made a sysop), alice and bob through the API. */
+export async function registerCast(t: TestApp): Promise<Cast> {
+  const [sysop, alice, bob] = await Promise.all([
+    registerUser(t.app, 'root'),
+    registerUser(t.app, 'alice'),
+    registerUser(t.app, 'bob'),
+  ]);
+  await promote(t, sysop.username, 'sysop');
+  return { sysop, alice, bob };
+}
+
+/** POSTs through the API as `token`; throws unless it answers 201. The created record's id. */
+async function create(
+  t: TestApp,
+  url: string,
+  token: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
+  const res = await t.app.inject({ method: 'POST', url, headers: bearer(token), payload });
+  if (res.statusCode !== 201) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+  return (res.json().data as { id: string }).id;
+}
+
+/** Creates a board through the API with a sysop's token; throws unless it answers 201. */
+export const createBoard = (t: TestApp, sysopToken: string, payload: Record<string, unknown>) =>
+  create(t, '/api/boards/', sysopToken, payload);
+
+/** Posts a message through the API; throws unless it answers 201. Its id. */
+export const postMessage = (t: TestApp, token: string, payload: Record<string, unknown>) =>
+  create(t, '/api/messages/', token, payload);
+
+/** Bans the key of an account on this instance for good, as a moderator would. */
+export async function banKeyOf(t: TestApp, userId: string, reason = 'test'): Promise<void> {
+  const { pubkey } = await t.ctx.database.db
+    .selectFrom('users')
+    .select('pubkey')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  await t.ctx.bannedPubkeys.ban({
+    pubkey,
+    reason,
+    expiresAt: null,
+    actor: { id: null, name: 'test' },
+  });
+}
+
+/** Says something in AxonChat through the API; throws unless it answers 201. */
+export async function sayInChat<E = unknown>(t: TestApp, token: string, text: string): Promise<E> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/chat/post/',
+    headers: bearer(token),
+    payload: { text },
+  });
+  if (res.statusCode !== 201) throw new Error(`chat post: ${res.statusCode} ${res.body}`);
+  return (res.json() as { data: E }).data;
+}
+
+/** Starts the app listening on a loopback port, for tests over real sockets; its base URL. */
+export async function listen(t: TestApp): Promise<string> {
+  return t.app.listen({ port: 0, host: '127.0.0.1' });
 }
 
 /** How many rows a table holds: tests compare it before and after a refused request. */

@@ -133,13 +133,20 @@ export interface StartOptions extends SpawnOptions {
 }
 
 /**
- * `axon start` on 127.0.0.1 and a port the system picks (PORT=0, LOG_LEVEL=warn unless `env`
- * says otherwise); resolves once it printed the line with its URL, rejects if it ends first.
+ * `axon start` on 127.0.0.1 and a port the system picks (PORT=0, LOG_LEVEL=warn, a 2-bit sign-up
+ * proof of work, unless `env` says otherwise); resolves once it printed the line with its URL, rejects if it ends first.
  */
 export function startAxon(options: StartOptions = {}): Promise<ChildServer> {
   const child = spawnAxon(options.args ?? ['start'], {
     ...options,
-    env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...options.env },
+    // A low sign-up proof of work keeps tests and benches fast (the rate still adds bits).
+    env: {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      AXON_REGISTER_POW_BITS: '2',
+      ...options.env,
+    },
   });
   return serverUp(child, AXON_UP_LINE);
 }

@@ -1,6 +1,7 @@
 // Several real Axon instances for federation tests: each `axon start` with its own data directory
 // and database (SQLite or PostgreSQL), made peers of each other by rows in their peers tables, a
 // board shared between chosen pairs, and waits that end on events (long polls), not on timers.
+import { registrationProof } from './registration.js';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { openDatabase, type AxonDatabase, type Dialect } from '../server/db/database.js';
@@ -72,7 +73,7 @@ export async function startInstance(name: string, dialect: Dialect): Promise<Ins
   const identity = await api<Identity>(server, '/api/federation/identity/');
   const { token } = await api<{ token: string }>(server, '/api/auth/register/', {
     method: 'POST',
-    body: { username: 'root', password: PASSWORD },
+    body: { username: 'root', password: PASSWORD, ...(await registrationProof(server.url)) },
   });
   await database.db
     .updateTable('users')
@@ -152,7 +153,7 @@ export async function shareBoard(
 export async function registerOn(instance: Instance, username: string): Promise<string> {
   const { token } = await api<{ token: string }>(instance, '/api/auth/register/', {
     method: 'POST',
-    body: { username, password: PASSWORD },
+    body: { username, password: PASSWORD, ...(await registrationProof(instance.url)) },
   });
   return token;
 }

@@ -8,6 +8,8 @@ import { SESSION_ENDED } from './api/client';
 import { useUnreadCount } from './api/private-messages';
 import { sessionStore, useSession } from './api/session';
 import { AdminScreen } from './screens/AdminScreen';
+import { AppletScreen } from './screens/AppletScreen';
+import { AppletsScreen } from './screens/AppletsScreen';
 import { BoardScreen } from './screens/BoardScreen';
 import { BoardsScreen } from './screens/BoardsScreen';
 import { ChatScreen } from './screens/ChatScreen';
@@ -39,6 +41,8 @@ const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> =
   sendPrivateMessage: { screen: <SendPrivateMessageScreen />, guarded: true },
   privateMessage: { screen: <PrivateMessageScreen />, guarded: true },
   chat: { screen: <ChatScreen />, guarded: true },
+  applets: { screen: <AppletsScreen />, guarded: true },
+  applet: { screen: <AppletScreen />, guarded: true },
   profile: { screen: <ProfileScreen />, guarded: true },
   moderation: { screen: <ModerationScreen />, guarded: true },
   admin: { screen: <AdminScreen />, guarded: true },
@@ -133,6 +137,9 @@ function Header() {
             <>
               <li>
                 <NavItem to="/chat">Chat</NavItem>
+              </li>
+              <li>
+                <NavItem to="/applets">Applets</NavItem>
               </li>
               <li>
                 <NavItem to="/pm">

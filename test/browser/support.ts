@@ -1,6 +1,7 @@
 // What the browser tests share: the API for setting the stage quickly, and checks that run in
 // every page (requests only to the app's own origin, no dialogs, no CSP violations).
 import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { registrationProof } from '../../src/test-support/registration.js';
 
 export const PASSWORD = 'correct horse battery staple';
 export const SYSOP = 'sysop';
@@ -42,12 +43,17 @@ export const login = (base: string, username: string) =>
     body: { username, password: PASSWORD },
   });
 
-export const registerViaApi = (base: string, username: string, nickname?: string) =>
+export const registerViaApi = async (base: string, username: string, nickname?: string) =>
   apiCall<{ token: string; recovery_key: string; user: { id: string; fingerprint: string } }>(
     base,
     '/api/auth/register/',
     {
-      body: { username, password: PASSWORD, ...(nickname === undefined ? {} : { nickname }) },
+      body: {
+        username,
+        password: PASSWORD,
+        ...(nickname === undefined ? {} : { nickname }),
+        ...(await registrationProof(base)),
+      },
     },
   );
 

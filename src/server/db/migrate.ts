@@ -11,7 +11,10 @@ import * as realtime from './migrations/0004_realtime.js';
 import * as content from './migrations/0005_content.js';
 import * as attempts from './migrations/0006_attempts.js';
 import * as federation from './migrations/0007_federation.js';
+import * as remoteContent from './migrations/0011_remote_content.js';
 import * as federationLog from './migrations/0010_federation_log.js';
+import * as applets from './migrations/0012_applets.js';
+import * as forum from './migrations/0013_forum.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -24,7 +27,10 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005_content': content,
   '0006_attempts': attempts,
   '0007_federation': federation,
+  '0011_remote_content': remoteContent,
   '0010_federation_log': federationLog,
+  '0012_applets': applets,
+  '0013_forum': forum,
 };
 
 /** Every migration, in the order they apply. */

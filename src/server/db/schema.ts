@@ -1,6 +1,6 @@
 // Row types of every table, as Kysely sees them. Times are Unix milliseconds (int8 parsed to
 // number on PostgreSQL), booleans read back as 0/1 on SQLite: rows go through the modules' mappers.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type Bool = boolean | number;
 
@@ -89,6 +89,8 @@ export interface BoardsTable {
   position: Generated<number>;
   /** The last event number given out on this board. */
   event_seq: Generated<number>;
+  /** 'activity' (threads by latest post) or 'created'. */
+  thread_order: Generated<string>;
   created_at: number;
   updated_at: number;
 }
@@ -122,6 +124,11 @@ export interface MessagesTable {
   /** null for a local author; else the instance (peer nickname) the message came from. */
   author_instance: string | null;
   created_at: number;
+  /** Set when an opening post with replies was deleted: it stays as a tombstone. */
+  deleted_at: ColumnType<number | null, number | null | undefined, number | null>;
+  deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** On an opening post: the seq of its thread's latest message (kept by triggers). */
+  bumped_seq: ColumnType<number | null, never, never>;
 }
 
 export interface PrivateMessagesTable {
@@ -173,6 +180,37 @@ export interface AppletsTable {
   event_board_id: string;
   owner_id: string | null;
   created_at: number;
+  code_hash: string | null;
+  /** JSON object. */
+  parameters: Generated<string>;
+  is_debug_mode: Generated<Bool>;
+  /** JSON array of media types. */
+  handles_mime_types: Generated<string>;
+  status: Generated<AppletStatus>;
+}
+
+export type AppletStatus = 'pending' | 'approved' | 'rejected';
+
+/** One (applet, user)'s data: a BitSync object, encrypted like every stored content. */
+export interface AppletDataTable {
+  applet_id: string;
+  user_id: string;
+  content_hash: string;
+  size: number;
+  updated_at: number;
+}
+
+/** One (applet, user)'s high-score entry, as the applet reported it (self-reported). */
+export interface HighScoresTable {
+  id: string;
+  applet_id: string;
+  user_id: string;
+  score: number;
+  wins: number;
+  losses: number;
+  draws: number;
+  level: number;
+  updated_at: number;
 }
 
 export interface RoomPresenceTable {
@@ -295,6 +333,35 @@ export interface PeerDeliveryTable {
   refused_in: Generated<number>;
 }
 
+/** Which content each chunk belongs to: a peer's chunk request is checked through it. */
+export interface ContentChunksTable {
+  chunk_hash: string;
+  content_hash: string;
+}
+
+export type RemoteFetchState = 'pending' | 'unreachable' | 'failed' | 'refused' | 'complete';
+
+/** A durable job fetching the chunks of content a peer announced (remote-content.ts). */
+export interface RemoteFetchesTable {
+  content_hash: string;
+  manifest: string;
+  size: number;
+  origin_peer: string;
+  /** JSON array of peer fingerprints. */
+  source_peers: string;
+  state: RemoteFetchState;
+  chunks_total: number;
+  chunks_done: Generated<number>;
+  bytes_fetched: Generated<number>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<number>;
+  last_error: string | null;
+  leased_by: string | null;
+  leased_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -308,6 +375,8 @@ export interface DatabaseSchema {
   reports: ReportsTable;
   modlog: ModlogTable;
   applets: AppletsTable;
+  applet_data: AppletDataTable;
+  high_scores: HighScoresTable;
   room_presence: RoomPresenceTable;
   room_state: RoomStateTable;
   manifests: ManifestsTable;
@@ -318,6 +387,8 @@ export interface DatabaseSchema {
   federation_nonces: FederationNoncesTable;
   federation_log: FederationLogTable;
   peer_delivery: PeerDeliveryTable;
+  content_chunks: ContentChunksTable;
+  remote_fetches: RemoteFetchesTable;
   remote_authors: RemoteAuthorsTable;
 }
 

@@ -1,7 +1,7 @@
-// Bearer-token authentication and the permission gate every route uses.
+// Bearer-token authentication: turns a request into the session (and so the actor) services check.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { can, isBanActive, type Action } from '../modules/accounts/permissions.js';
+import { isBanActive } from '../modules/accounts/permissions.js';
 import type { Session } from '../modules/accounts/sessions.js';
 import type { User } from '../modules/accounts/user.js';
 import { forbidden, unauthorized } from './errors.js';
@@ -38,18 +38,6 @@ async function resolve(ctx: AppContext, request: FastifyRequest): Promise<Sessio
 export async function optionalUser(ctx: AppContext, request: FastifyRequest): Promise<User | null> {
   if (request.headers.authorization === undefined) return null;
   return (await authenticate(ctx, request)).user;
-}
-
-/** Authenticates and checks one permission; the answer names the action refused. */
-export async function authorize(
-  ctx: AppContext,
-  request: FastifyRequest,
-  action: Action,
-): Promise<Session> {
-  const session = await authenticate(ctx, request);
-  if (!can(session.user, action))
-    throw forbidden(`this account may not ${action.replace('_', ' ')}`);
-  return session;
 }
 
 /** The largest body read from a client that has shown no session (register, login, recovery). */

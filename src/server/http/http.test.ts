@@ -1,8 +1,15 @@
 // The HTTP conventions every route shares: the envelope on every answer (404, 405, 413, 415, 500
 // and validation errors included), request ids, security headers, rate limits and login slowdowns,
 // OpenAPI, health and metrics.
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, registerUser, startTestApp, type TestApp } from '../../test-support/app.js';
+import {
+  bearer,
+  injectedProof,
+  registerUser,
+  startTestApp,
+  type TestApp,
+} from '../../test-support/app.js';
 import { DIALECTS } from '../../test-support/databases.js';
 
 function expectErrorEnvelope(body: unknown, code: string): void {
@@ -270,12 +277,16 @@ describe('registration budget', () => {
   afterAll(() => t.close());
 
   it('holds for the whole instance, whatever Authorization header each request makes up', async () => {
-    const register = (i: number) =>
+    const register = async (i: number) =>
       t.app.inject({
         method: 'POST',
         url: '/api/auth/register/',
         headers: { authorization: `Bearer made-up-${i}` },
-        payload: { username: `newcomer${i}`, password: 'a long enough password' },
+        payload: {
+          username: `newcomer${i}`,
+          password: 'a long enough password',
+          ...(await injectedProof(t.app)),
+        },
       });
     expect((await register(1)).statusCode).toBe(201);
     expect((await register(2)).statusCode).toBe(201);
@@ -318,14 +329,58 @@ describe.each(DIALECTS)('health on %s', (dialect) => {
   });
   afterAll(() => t.close());
 
-  it('reports the database and background services', async () => {
+  it('reports the database, background services, disk and chunk store', async () => {
     const res = await t.app.inject({ url: '/api/health' });
     expect(res.statusCode).toBe(200);
     expect(res.json().data).toMatchObject({
       status: 'healthy',
+      reasons: [],
       database: { dialect, status: 'connected' },
       services: { 'session-cleanup': 'stopped' },
+      chunk_store: 'ok',
     });
+    const { free_bytes: free, total_bytes: total } = res.json().data.disk;
+    expect(free).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(free);
+  });
+
+  it('logs one line per request: id, route, status, time, and no address or token', async () => {
+    const token = 'Bearer secret-token-that-must-not-be-logged';
+    const res = await t.app.inject({
+      url: '/api/health?probe=1',
+      headers: { authorization: token },
+    });
+    const lines = t.logs.filter((l) => l.includes(res.headers['x-request-id'] as string));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      route: '/api/health',
+      status: 200,
+      method: 'GET',
+      msg: 'request',
+    });
+    expect(typeof line.ms).toBe('number');
+    expect(lines[0]).not.toMatch(/127\.0\.0\.1|secret-token|probe/);
+  });
+
+  it('is degraded, with the reason, when the chunk store folder cannot be written', async () => {
+    // A file where the folder should be: no blob could be stored.
+    const folder = t.ctx.config.chunkStoreDir;
+    const existed = existsSync(folder);
+    if (existed) renameSync(folder, `${folder}.away`);
+    writeFileSync(folder, 'not a folder');
+    try {
+      const res = await t.app.inject({ url: '/api/health' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().data).toMatchObject({
+        status: 'degraded',
+        chunk_store: 'unwritable',
+        reasons: ['the chunk store folder is not a writable folder'],
+      });
+    } finally {
+      rmSync(folder);
+      if (existed) renameSync(`${folder}.away`, folder);
+    }
   });
 
   it('answers 503 once the database is gone', async () => {

@@ -6,20 +6,29 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { torStatus, type TorStatus } from '../modules/federation/tor.js';
+import { FederationSummary } from '../modules/federation/peer-schema.js';
+import { registerFederationMetrics } from '../modules/federation/metrics.js';
 import { envelopeOf, ok } from './envelope.js';
 import { sendError } from './error-handler.js';
 import { forbidden, unauthorized } from './errors.js';
+import { chunkStoreOf, degradedReasons, diskOf } from './health-checks.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 const HealthData = z.object({
   status: z.enum(['healthy', 'degraded']),
+  /** Why the status is `degraded`, in words; empty when healthy. */
+  reasons: z.array(z.string()),
   database: z.object({ dialect: z.string(), status: z.enum(['connected', 'unreachable']) }),
   services: z.record(z.string(), z.string()),
+  federation: FederationSummary.nullable(),
   uptime_seconds: z.number(),
   /** The Tor onion service (AXON_TOR_DIR, AXON_TOR_SOCKS); nulls when not configured. */
   tor: z.object({ onion_address: z.string().nullable(), socks_ok: z.boolean().nullable() }),
+  /** Free and total bytes of the data directory's file system (null when unreadable). */
+  disk: z.object({ free_bytes: z.number().nullable(), total_bytes: z.number().nullable() }),
+  chunk_store: z.enum(['ok', 'unwritable']),
 });
 
 export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -38,11 +47,22 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  registerFederationMetrics(registry, ctx);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    // The one log line per request (the logger adds reqId): never an address, a query or a header.
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
   });
 
   // Anyone may ask for /api/health: Tor's SOCKS port is probed at most every 10 s, not per request.
@@ -68,12 +88,32 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         () => 'connected' as const,
         () => 'unreachable' as const,
       );
+      const [torNow, disk, chunkStore] = await Promise.all([
+        tor(),
+        diskOf(ctx.config.dataDir),
+        chunkStoreOf(ctx.config),
+      ]);
+      const services = ctx.services.status();
+      const reasons = degradedReasons({
+        database,
+        disk,
+        chunkStore,
+        services,
+        socksOk: torNow.socks_ok,
+      });
       const data = {
-        status: database === 'connected' ? ('healthy' as const) : ('degraded' as const),
+        status: reasons.length === 0 ? ('healthy' as const) : ('degraded' as const),
+        reasons,
         database: { dialect: ctx.database.dialect, status: database },
-        services: ctx.services.status(),
+        services,
+        federation:
+          database === 'connected'
+            ? await ctx.federationHealth.recentSummary(() => ctx.peers.all())
+            : null,
         uptime_seconds: Math.round(process.uptime()),
-        tor: await tor(),
+        tor: torNow,
+        disk,
+        chunk_store: chunkStore,
       };
       if (database !== 'connected') {
         return sendError(reply, 503, {

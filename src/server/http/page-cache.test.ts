@@ -1,9 +1,11 @@
-// The board-page micro-cache stays within its byte bound however many distinct pages anonymous
-// visitors ask for (cursors past the newest message all show the same big page under new keys),
-// still answers repeats from memory, and drops a board's pages when the board changes.
+// The board-page micro-cache holds only the pages every reader shares (a board's first page): pages
+// after a cursor and pages that follow a reader's ignore list are served uncached, so nobody can
+// fill it with keys. It stays within its byte bound across every first page there is, still answers
+// repeats from memory, and drops a board's pages when the board changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
+  createBoard,
   promote,
   registerUser,
   startTestApp,
@@ -25,14 +27,8 @@ describe.each(DIALECTS)('the page cache on %s', (dialect) => {
     const sysop = await registerUser(t.app, 'cacheroot');
     await promote(t, sysop.username, 'sysop');
     token = sysop.token;
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(token),
-      payload: { name: 'Cached' },
-    });
-    board = res.json().data.id;
-    for (let i = 0; i < 20; i++) {
+    board = await createBoard(t, token, { name: 'Cached' });
+    for (let i = 0; i < 40; i++) {
       const posted = await t.app.inject({
         method: 'POST',
         url: '/api/messages/',
@@ -44,39 +40,65 @@ describe.each(DIALECTS)('the page cache on %s', (dialect) => {
   });
   afterAll(() => t.close());
 
-  const page = (seq: number) =>
-    t.app.inject({
-      url: `/api/boards/${board}/messages/?limit=100&cursor=${encodeCursor([seq])}`,
-    });
+  const first = (limit: number, order = 'newest', headers: Record<string, string> = {}) =>
+    t.app.inject({ url: `/api/boards/${board}/messages/?limit=${limit}&order=${order}`, headers });
 
-  it('holds no more than its byte bound for many distinct cursors, and still hits', async () => {
+  it('holds no more than its byte bound across every first page, and still hits', async () => {
     let served = 0;
-    for (let i = 0; i < 120; i++) {
-      const res = await page(1_000_000_000 + i);
-      expect(res.statusCode, res.body).toBe(200);
-      expect(res.json().data.items).toHaveLength(20);
-      served += res.rawPayload.length;
-    }
-    // Unbounded, the cache would hold every one of these pages (~60 KiB each).
+    for (const order of ['newest', 'oldest'])
+      for (let limit = 1; limit <= 100; limit++) {
+        const res = await first(limit, order);
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().data.items).toHaveLength(Math.min(limit, 40));
+        served += res.rawPayload.length;
+      }
+    // Unbounded, the cache would hold every one of these pages (up to ~120 KiB each).
     expect(served).toBeGreaterThan(20 * BOUND);
     expect(t.ctx.pageCache.bytes).toBeGreaterThan(0);
     expect(t.ctx.pageCache.bytes).toBeLessThanOrEqual(BOUND);
-    const again = await page(1_000_000_000 + 119);
-    expect(again.headers['x-cache']).toBe('hit');
-    const evicted = await page(1_000_000_000);
-    expect(evicted.headers['x-cache']).toBe('miss');
+    expect((await first(100, 'oldest')).headers['x-cache']).toBe('hit');
+    expect((await first(1, 'newest')).headers['x-cache']).toBe('miss');
+  });
+
+  it('serves pages after a cursor and pages following an ignore list uncached', async () => {
+    const bytes = t.ctx.pageCache.bytes;
+    for (let i = 0; i < 50; i++) {
+      const res = await t.app.inject({
+        url: `/api/boards/${board}/messages/?limit=100&cursor=${encodeCursor([1_000_000_000 + i])}`,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().data.items).toHaveLength(40);
+      expect(res.headers['x-cache']).toBeUndefined();
+    }
+    const reader = await registerUser(t.app);
+    const ignored = await t.app.inject({
+      method: 'POST',
+      url: '/api/user/ignored_pubkeys/',
+      headers: bearer(reader.token),
+      payload: { pubkey: '0'.repeat(64) },
+    });
+    expect(ignored.statusCode, ignored.body).toBe(201);
+    for (let i = 0; i < 2; i++) {
+      const res = await first(5, 'newest', bearer(reader.token));
+      expect(res.json().data.items).toHaveLength(5);
+      expect(res.headers['x-cache']).toBeUndefined();
+    }
+    // Any of these pages kept would add ~120 KiB (entries may also expire meanwhile).
+    expect(t.ctx.pageCache.bytes).toBeLessThanOrEqual(bytes);
   });
 
   it("drops a board's pages when something is posted there", async () => {
-    await page(5);
-    expect((await page(5)).headers['x-cache']).toBe('hit');
+    await first(5);
+    expect((await first(5)).headers['x-cache']).toBe('hit');
     await t.app.inject({
       method: 'POST',
       url: '/api/messages/',
       headers: bearer(token),
       payload: { board_id: board, subject: 'new', body: 'new' },
     });
-    expect((await page(5)).headers['x-cache']).toBe('miss');
+    const after = await first(5);
+    expect(after.headers['x-cache']).toBe('miss');
+    expect(after.json().data.items[0].subject).toBe('new');
   });
 });
 

@@ -1,8 +1,9 @@
 // A short-lived cache of serialized list pages (micro-caching). Entries are dropped the moment the
 // event hub announces a change on their board (posts and deletions, from this process or, through
 // PostgreSQL NOTIFY, from others), and expire after a few seconds as a backstop for changes that
-// are not announced across processes (bans, ignore lists, board settings). Bounded in bytes: keys
-// carry the client's cursor and limit, so anyone can ask for as many distinct pages as they like.
+// are not announced across processes (bans, ignore lists, board settings). It holds only what all
+// readers share (a board's first page per order, kind and limit; boards/routes.ts keys it), and is
+// bounded in bytes all the same.
 import { ByteCache } from '../services/byte-cache.js';
 
 export const PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024;

@@ -34,19 +34,25 @@ export function decodeCursor(
   return parsed as Array<string | number>;
 }
 
-/** Builds a page from limit+1 fetched rows: the extra row only proves there is a next page. */
+/**
+ * What one page of any list may hold, as JSON of its items: a list of large items (private
+ * messages, reports with their snapshots) stops before it and resumes by cursor.
+ */
+export const LIST_PAGE_BYTES = 1024 * 1024;
+
+/**
+ * Builds a page from limit+1 fetched rows: the extra row only proves there is a next page. Stops
+ * before the items pass LIST_PAGE_BYTES (see toBoundedPage); `sizeOf` weighs an item when its
+ * answer grows past its JSON (a body rendered to HTML as well).
+ */
 export function toPage<R, T>(
   rows: R[],
   limit: number,
   key: (row: R) => CursorKey,
   present: (row: R) => T,
+  sizeOf?: (item: T) => number,
 ): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map(present),
-    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
-  };
+  return toBoundedPage(rows, limit, LIST_PAGE_BYTES, key, present, sizeOf);
 }
 
 /** The zod form of a page, for a list route's response schema. */
@@ -63,13 +69,15 @@ export function toBoundedPage<R, T>(
   maxBytes: number,
   key: (row: R) => CursorKey,
   present: (row: R) => T,
+  sizeOf: (item: T) => number = (item) => Buffer.byteLength(JSON.stringify(item)),
 ): Page<T> {
   const items: T[] = [];
   let bytes = 0;
   let last: R | undefined;
+  // Presented one at a time: rows past the bound are never presented (decrypted, rendered).
   for (const row of rows.slice(0, limit)) {
     const item = present(row);
-    bytes += Buffer.byteLength(JSON.stringify(item));
+    bytes += sizeOf(item);
     if (items.length > 0 && bytes > maxBytes) break;
     items.push(item);
     last = row;

@@ -1,12 +1,12 @@
-// Per-route rate limits for the expensive or guessable endpoints (login, registration, recovery).
-// Keys are hashed: no IP address or username is kept in clear, even in memory. Behind Tor every
-// client shares one address, so no limit keys on the address, and none on anything a client may
-// change at will (a made-up Authorization header once gave unlimited registrations): registration
-// is limited for the whole instance; login and recovery are slowed down per account name, never
+// Rate limits for the expensive or guessable endpoints (login, registration, recovery, password
+// change), counted in the database so every process of an instance shares them. Keys are hashed:
+// no IP address or username is kept in clear. Behind Tor every client shares one address, so no
+// limit keys on the address, and none on anything a client may change at will (a made-up
+// Authorization header once gave unlimited registrations): registration is limited for the whole
+// instance and costs a proof of work; login and recovery are slowed down per account name, never
 // refused, so a stranger guessing cannot keep the owner out (docs/security.md, "Rate limits").
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { AxonDatabase } from '../db/database.js';
 import { serverBusy } from '../work-budget.js';
@@ -14,32 +14,6 @@ import { AppError } from './errors.js';
 
 const digest = (value: string) =>
   createHash('sha256').update(value).digest('base64url').slice(0, 22);
-
-/** The whole instance shares one budget: for work anyone may ask for with no name to key on. */
-export const INSTANCE_WIDE = () => 'instance';
-
-export function rateLimited(
-  perMinute: number,
-  name: string,
-  keyOf: (request: FastifyRequest) => string,
-) {
-  return {
-    rateLimit: {
-      max: perMinute,
-      timeWindow: 60_000,
-      hook: 'preHandler' as const,
-      keyGenerator: (request: FastifyRequest) => {
-        return `${name}:${digest(keyOf(request))}`;
-      },
-      errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-        new AppError(
-          429,
-          'RATE_LIMITED',
-          `too many ${name} attempts; try again in ${context.after}`,
-        ),
-    },
-  };
-}
 
 export interface AttemptDelays {
   /** Attempts per account name per minute answered without delay. */
@@ -76,6 +50,49 @@ export class AttemptCounters {
       .returning('attempts')
       .executeTakeFirstOrThrow();
     return Number(row.attempts);
+  }
+
+  /** The attempts the current window of `key` holds, without adding one (0 when it is over). */
+  async peek(key: string, now: number): Promise<number> {
+    const row = await this.database.db
+      .selectFrom('attempt_counters')
+      .select(['attempts', 'window_start'])
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row === undefined || Number(row.window_start) <= now - ATTEMPT_WINDOW_MS
+      ? 0
+      : Number(row.attempts);
+  }
+
+  /**
+   * Marks `key` as taken until `until` (it is pruned a window after): true for the first caller
+   * in any process, false for every later one. One statement, so two processes never both win.
+   */
+  async claimOnce(key: string, until: number): Promise<boolean> {
+    const row = await this.database.db
+      .insertInto('attempt_counters')
+      .values({ key, window_start: until, attempts: 1 })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * Adds an attempt on `key` and refuses (429 RATE_LIMITED) past `perMinute` in the window:
+   * a limit every process of the instance shares.
+   */
+  async limit(key: string, perMinute: number, what: string, now = Date.now()): Promise<void> {
+    if ((await this.add(key, now)) > perMinute)
+      throw new AppError(
+        429,
+        'RATE_LIMITED',
+        `too many ${what}; try again in a minute`,
+        undefined,
+        {
+          'Retry-After': '60',
+        },
+      );
   }
 
   async forget(key: string): Promise<void> {

@@ -84,9 +84,18 @@ export class EventHub {
 }
 
 /**
+ * The row of `attempt_counters` whose count is the SQLite revocation generation: its window never
+ * ends (so it is never reset or pruned), and each change of rights adds one.
+ */
+export const REVOCATION_GENERATION_KEY = 'revocation-generation';
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+/**
  * Announces a change to other app processes from inside the writing transaction: PostgreSQL sends
- * the notification only if the transaction commits. A no-op on SQLite (one process). The caller
- * publishes to its own hub after the commit.
+ * the notification only if the transaction commits. On SQLite the only other process is the CLI
+ * (`axon user ban`…): a change of rights (seq 0: a ban, a logout, a board's access) adds one to the
+ * revocation generation in the same transaction, which the server polls (sqliteRevocationPoller).
+ * The caller publishes to its own hub after the commit.
  */
 export async function notifyOtherProcesses(
   trx: QueryExecutorProvider,
@@ -94,8 +103,20 @@ export async function notifyOtherProcesses(
   channel: string,
   seq: number,
 ): Promise<void> {
-  if (dialect !== 'postgres') return;
-  await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(channel, seq)})`.execute(trx);
+  if (dialect === 'postgres') {
+    await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, ${EventHub.payload(channel, seq)})`.execute(trx);
+  } else if (seq === 0) {
+    await sql`INSERT INTO attempt_counters (key, window_start, attempts)
+      VALUES (${REVOCATION_GENERATION_KEY}, ${NEVER}, 1)
+      ON CONFLICT (key) DO UPDATE SET attempts = attempt_counters.attempts + 1`.execute(trx);
+  }
+}
+
+/** The SQLite revocation generation now (0 before any change). */
+export async function revocationGeneration(trx: QueryExecutorProvider): Promise<number> {
+  const { rows } = await sql<{ attempts: number }>`SELECT attempts FROM attempt_counters
+    WHERE key = ${REVOCATION_GENERATION_KEY}`.execute(trx);
+  return rows.length === 0 ? 0 : Number(rows[0]!.attempts);
 }
 
 /** LISTENs on PostgreSQL and republishes other processes' events locally; reconnects with backoff. */

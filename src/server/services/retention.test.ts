@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
-  bearer,
+  createBoard,
+  postMessage,
   promote,
   registerUser,
   startTestApp,
@@ -33,31 +34,19 @@ describe.each(DIALECTS)('message retention on %s', (dialect) => {
   });
   afterAll(() => t.close());
 
-  const createBoard = async (payload: object): Promise<string> => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data.id as string;
-  };
+  const makeBoard = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
   const post = async (
     boardId: string,
     subject: string,
     body: string,
     parentId?: string,
-  ): Promise<string> => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/messages/',
-      headers: bearer(sysop.token),
-      payload: { board_id: boardId, subject, body, ...(parentId ? { parent_id: parentId } : {}) },
+  ): Promise<string> =>
+    postMessage(t, sysop.token, {
+      board_id: boardId,
+      subject,
+      body,
+      ...(parentId ? { parent_id: parentId } : {}),
     });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data.id as string;
-  };
   /** Moves messages' created_at into the past, as if they had been posted then. */
   const age = (ids: string[], ms: number) =>
     t.ctx.database.db
@@ -84,8 +73,8 @@ describe.each(DIALECTS)('message retention on %s', (dialect) => {
       .sort();
 
   it('deletes exactly the expired messages of a board with a retention period', async () => {
-    shortBoard = await createBoard({ name: 'ephemeral', message_retention_days: 1 });
-    foreverBoard = await createBoard({ name: 'archive', message_retention_days: null });
+    shortBoard = await makeBoard({ name: 'ephemeral', message_retention_days: 1 });
+    foreverBoard = await makeBoard({ name: 'archive', message_retention_days: null });
     const boards = (await t.app.inject({ url: '/api/boards/' })).json().data.items as Array<{
       name: string;
       message_retention_days: number | null;

@@ -7,8 +7,12 @@ import type {
   RecoverBody,
   RegisterAnswer,
   RegisterBody,
+  RegisterChallenge,
   SessionAnswer,
 } from './types';
+
+/** A fresh proof-of-work challenge a sign-up must solve (src/shared/proof-of-work.ts). */
+export const registerChallenge = () => api<RegisterChallenge>('/api/auth/register/challenge/');
 
 export const registerAccount = (account: RegisterBody) =>
   api<RegisterAnswer>('/api/auth/register/', { method: 'POST', body: account });

@@ -1,14 +1,20 @@
-// Applets: small programs sysops install, each with its own event bus (read like AxonChat) and
-// rooms whose shared state is changed by compare-and-set on its version.
+// Applets: small programs users upload and sysops approve, each with its own event bus (read like
+// AxonChat), rooms whose shared state is changed by compare-and-set on its version, per-user data
+// and self-reported high scores. The applet runner's bridge calls these, one command each.
 import { useQuery } from '@tanstack/react-query';
-import { api } from './client';
+import { api, ApiError, authHeader, errorFrom } from './client';
 import { queryKeys } from './keys';
 import type {
   Applet,
   AppletEventPost,
   AppletInput,
+  AppletData,
   AppletList,
+  AppletReview,
   ChatEvent,
+  HighScore,
+  HighScoreList,
+  ScoreInput,
   ChatRead,
   EventBatch,
   RoomState,
@@ -18,7 +24,8 @@ import type {
 const roomPath = (appletId: string, roomId: string) =>
   `/api/applets/${appletId}/rooms/${encodeURIComponent(roomId)}/shared_state/`;
 
-export const fetchApplets = () => api<AppletList>('/api/applets/');
+export const fetchApplets = (status: 'approved' | 'pending' | 'rejected' = 'approved') =>
+  api<AppletList>('/api/applets/', { query: { status } });
 
 export const fetchApplet = (appletId: string) => api<Applet>(`/api/applets/${appletId}/`);
 
@@ -47,6 +54,46 @@ export const readRoomState = (
 export const writeRoomState = (appletId: string, roomId: string, write: RoomStateWrite) =>
   api<RoomState>(roomPath(appletId, roomId), { method: 'POST', body: write });
 
+/** The applet's code as bytes; the runner checks their SHA-256 before anything runs. */
+export async function fetchAppletCode(appletId: string): Promise<ArrayBuffer> {
+  const headers = authHeader();
+  let response: Response;
+  try {
+    response = await fetch(`/api/applets/${appletId}/code/`, { headers });
+  } catch {
+    throw new ApiError(0, 'NETWORK_ERROR', 'Cannot reach the server. Check your connection.');
+  }
+  if (!response.ok) throw await errorFrom(response, 'Authorization' in headers);
+  return response.arrayBuffer();
+}
+
+export const reviewApplet = (appletId: string, review: AppletReview) =>
+  api<Applet>(`/api/applets/${appletId}/review/`, { method: 'POST', body: review });
+
+export const fetchAppletData = (appletId: string) =>
+  api<AppletData>(`/api/applets/${appletId}/data/`);
+
+export const saveAppletData = (appletId: string, data: unknown) =>
+  api<AppletData>(`/api/applets/${appletId}/data/`, { method: 'PUT', body: { data } });
+
+export const fetchHighScores = (appletId: string) =>
+  api<HighScoreList>(`/api/applets/${appletId}/high_scores/`);
+
+export const submitScore = (appletId: string, score: ScoreInput) =>
+  api<HighScore>(`/api/applets/${appletId}/high_scores/`, { method: 'POST', body: score });
+
+export const removeHighScore = (appletId: string, entryId: string) =>
+  api<{ removed: boolean }>(`/api/applets/${appletId}/high_scores/${entryId}/`, {
+    method: 'DELETE',
+  });
+
+export function useApplet(appletId: string) {
+  return useQuery({
+    queryKey: [...queryKeys.applets, appletId],
+    queryFn: () => fetchApplet(appletId),
+  });
+}
+
 export function useApplets() {
-  return useQuery({ queryKey: queryKeys.applets, queryFn: fetchApplets });
+  return useQuery({ queryKey: queryKeys.applets, queryFn: () => fetchApplets() });
 }

@@ -4,6 +4,7 @@
 // The layer runs in a browser; the few browser globals it touches (window events, localStorage,
 // fetch of a path relative to the page) are given here, and the real fetch does the rest.
 // The server's database is not what is tested here, so one dialect (SQLite) is enough.
+import { solveProofOfWork } from '../../shared/proof-of-work.js';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -12,7 +13,7 @@ import { AdminUser } from '../../server/modules/admin/schema';
 import * as appletsSchema from '../../server/modules/applets/schema';
 import * as boardsSchema from '../../server/modules/boards/schema';
 import * as chatSchema from '../../server/modules/chat/schema';
-import { MediaToken, UploadLimits } from '../../server/modules/content/schema';
+import { ContentStateSchema, MediaToken, UploadLimits } from '../../server/modules/content/schema';
 import { InstanceIdentity } from '../../server/modules/federation/schema';
 import * as moderationSchema from '../../server/modules/moderation/schema';
 import * as pmSchema from '../../server/modules/private-messages/schema';
@@ -129,16 +130,34 @@ describe('the web data layer', () => {
     return answer.user;
   };
 
+  /** A sign-up's proof of work, through the layer's own challenge call. */
+  const solvedChallenge = async () => {
+    const { challenge, difficulty } = expectShape(
+      accountsSchema.RegisterChallenge,
+      await accounts.registerChallenge(),
+    );
+    return { challenge, solution: await solveProofOfWork(challenge, difficulty) };
+  };
+
   it('reads and changes every resource through typed functions whose answers match their schemas', async () => {
     const password = PASSWORD;
     const registered = expectShape(
       accountsSchema.RegisterAnswer,
-      await accounts.registerAccount({ username: 'sysop', password, nickname: 'The Sysop' }),
+      await accounts.registerAccount({
+        username: 'sysop',
+        password,
+        nickname: 'The Sysop',
+        ...(await solvedChallenge()),
+      }),
     );
     expect(registered.recovery_key).not.toBe('');
     memberRecoveryKey = expectShape(
       accountsSchema.RegisterAnswer,
-      await accounts.registerAccount({ username: 'member', password }),
+      await accounts.registerAccount({
+        username: 'member',
+        password,
+        ...(await solvedChallenge()),
+      }),
     ).recovery_key;
     await promote(t, 'sysop', 'sysop');
     await signIn('sysop', password);
@@ -171,6 +190,9 @@ describe('the web data layer', () => {
     expect(upload.statusCode).toBe(201);
     const hash: string = upload.json().data.content_hash;
     expectShape(MediaToken, await content.issueMediaToken(hash));
+    expect(expectShape(ContentStateSchema, await content.fetchContentState(hash)).state).toBe(
+      'complete',
+    );
 
     // Boards, messages, threads and search.
     const board = expectShape(

@@ -4,6 +4,7 @@ export const queryKeys = {
   profile: ['profile'],
   identity: ['identity'],
   contentLimits: ['content-limits'],
+  contentState: (hash: string) => ['content-state', hash],
   boards: ['boards'],
   allBoards: ['boards', 'all'],
   /** A board and, under it, its pages of messages. */

@@ -3,7 +3,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api } from './client';
 import { queryKeys } from './keys';
-import type { Message, MessagePost, Thread } from './types';
+import type { DeletedMessage, Message, MessagePost, Thread } from './types';
 
 /** A message with the page of its thread after `cursor` (undefined: the first page). */
 export const fetchThread = (messageId: string, cursor: string | undefined) =>
@@ -12,13 +12,15 @@ export const fetchThread = (messageId: string, cursor: string | undefined) =>
 export const postMessage = (message: MessagePost) =>
   api<Message>('/api/messages/', { method: 'POST', body: message });
 
-/** Deletes a message; a moderator deleting someone else's gives a reason for the modlog. */
-export async function deleteMessage(messageId: string, reason?: string): Promise<void> {
-  await api(`/api/messages/${messageId}/`, {
+/**
+ * Deletes a message; a moderator deleting someone else's gives a reason for the modlog. An opening
+ * post with replies stays as a tombstone (`tombstone: true`) and its thread stays in place.
+ */
+export const deleteMessage = (messageId: string, reason?: string) =>
+  api<DeletedMessage>(`/api/messages/${messageId}/`, {
     method: 'DELETE',
     query: reason === undefined ? {} : { reason },
   });
-}
 
 /** The thread of a message; each "load more" reads its next page. */
 export function useThread(messageId: string) {

@@ -25,15 +25,17 @@ export type RegisterAnswer = Out<typeof accounts.RegisterAnswer>;
 export type RecoverAnswer = Out<typeof accounts.RecoverAnswer>;
 /** What a password change answers: the new token of this session (the others end). */
 export type RenewedSession = Pick<SessionAnswer, 'token' | 'expires_at'>;
-export type RegisterBody = In<typeof accounts.RegisterBody>;
+export type RegisterBody = In<typeof accounts.RegisterRequest>;
 export type LoginBody = In<typeof accounts.LoginBody>;
 export type RecoverBody = In<typeof accounts.RecoverBody>;
 export type PasswordChangeBody = In<typeof accounts.PasswordChangeBody>;
 export type ProfilePatch = In<typeof accounts.ProfilePatch>;
+export type RegisterChallenge = Out<typeof accounts.RegisterChallenge>;
 
 // Boards, messages and search.
 export type Board = Out<typeof boards.BoardSchema>;
 export type BoardList = Out<typeof boards.BoardList>;
+export type BoardListItem = BoardList['items'][number];
 export type AccessLevel = Board['read_access'];
 export type BoardInput = In<typeof boards.BoardInput>;
 export type BoardPatch = In<typeof boards.BoardPatch>;
@@ -44,6 +46,7 @@ export type Attachment = Message['attachments'][number];
 export type MessagePost = In<typeof boards.MessagePost>;
 /** A message and one page of its thread, oldest first; next_cursor continues it. */
 export type Thread = Out<typeof boards.ThreadPage>;
+export type DeletedMessage = Out<typeof boards.DeletedMessage>;
 export type Snippet = Out<typeof boards.SnippetSchema>;
 export type SearchHit = Out<typeof boards.SearchHitSchema>;
 
@@ -81,6 +84,7 @@ export type UserFlagsPatch = In<typeof admin.UserFlagsPatch>;
 export type Upload = Out<typeof content.AttachmentSchema>;
 export type UploadLimits = Out<typeof content.UploadLimits>;
 export type MediaToken = Out<typeof content.MediaToken>;
+export type ContentState = Out<typeof content.ContentStateSchema>;
 
 // Applets and rooms' shared state.
 export type Applet = Out<typeof applets.AppletSchema>;
@@ -89,6 +93,11 @@ export type AppletInput = In<typeof applets.AppletInput>;
 export type AppletEventPost = In<typeof applets.AppletEventPost>;
 export type RoomState = Out<typeof applets.RoomStateSchema>;
 export type RoomStateWrite = In<typeof applets.RoomStateWrite>;
+export type AppletData = Out<typeof applets.AppletDataSchema>;
+export type HighScore = Out<typeof applets.HighScoreSchema>;
+export type HighScoreList = Out<typeof applets.HighScoreList>;
+export type ScoreInput = In<typeof applets.ScoreInput>;
+export type AppletReview = In<typeof applets.AppletReview>;
 
 // Federation.
 export type Identity = Out<typeof federation.InstanceIdentity>;

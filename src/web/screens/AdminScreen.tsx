@@ -1,11 +1,12 @@
-// The sysop's console: this instance's identity (to hand to peers), the boards and who they are
-// for, and every account with the roles and rights a sysop grants; each section lives in its own
+// The sysop's console: this instance's identity (to hand to peers), the peers it trusts, the boards
+// and who they are for, and every account with the roles and rights a sysop grants; each section lives in its own
 // file under admin/.
 import { useSession } from '../api/session';
 import { Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { useProfile } from '../api/profile';
 import { BoardsSection } from './admin/BoardsSection';
+import { FederationSection } from './admin/FederationSection';
 import { IdentitySection } from './admin/IdentitySection';
 import { UsersSection } from './admin/UsersSection';
 
@@ -28,6 +29,9 @@ export function AdminScreen() {
       </h1>
       <Panel title="Instance identity">
         <IdentitySection />
+      </Panel>
+      <Panel title="Federation">
+        <FederationSection />
       </Panel>
       <Panel title="Boards">
         <BoardsSection />

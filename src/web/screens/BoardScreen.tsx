@@ -1,4 +1,5 @@
-// A board: its threads (or every message), newest first, a page at a time by cursor.
+// A board: its threads (by latest post, or as started when the board says so) or every message,
+// newest first, a page at a time by cursor.
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useBoard, useBoardPage } from '../api/boards';
 import { useSession } from '../api/session';
@@ -58,17 +59,32 @@ export function BoardScreen() {
       <ol aria-label="Messages" className="divide-y divide-line">
         {page.data?.items.map((m) => (
           <li key={m.id} className="py-2">
-            <Link to={`/messages/${m.id}`} className="font-bold">
+            <Link to={`/messages/${m.id}`} className="font-bold wrap-anywhere">
               {m.subject}
             </Link>
             {m.attachments.length > 0 && (
               <span className="ml-2 text-xs text-amber">📎 {m.attachments.length}</span>
             )}
             <p className="text-sm text-phosphor-dim">
-              <Author nickname={m.author.nickname} fingerprint={m.author.fingerprint} /> ·{' '}
-              <Time iso={m.created_at} />
+              {m.deleted === null ? (
+                <Author nickname={m.author.nickname} fingerprint={m.author.fingerprint} />
+              ) : (
+                <span className="italic">
+                  {m.deleted.by === 'moderator'
+                    ? 'removed by a moderator'
+                    : 'deleted by its author'}
+                </span>
+              )}{' '}
+              · <Time iso={m.created_at} />
               {m.reply_count !== undefined &&
                 ` · ${m.reply_count} ${m.reply_count === 1 ? 'reply' : 'replies'}`}
+              {m.last_post !== undefined && m.last_post.id !== m.id && (
+                <>
+                  {' '}
+                  · <Link to={`/messages/${m.last_post.id}`}>last post</Link> by{' '}
+                  {m.last_post.nickname} at <Time iso={m.last_post.created_at} />
+                </>
+              )}
             </p>
           </li>
         ))}

@@ -2,7 +2,26 @@
 import { Link } from 'react-router';
 import { useBoards } from '../api/boards';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
+import type { BoardListItem } from '../api/types';
 import { Panel } from '../ui/Panel';
+import { Time } from '../ui/text';
+
+/** "3 threads · 12 posts · last post by Bob at …", linking to that post. */
+function BoardActivityLine({ activity }: { activity: BoardListItem['activity'] }) {
+  const { thread_count: threads, post_count: posts, last_post: last } = activity;
+  return (
+    <p className="text-sm text-phosphor-dim">
+      {threads} {threads === 1 ? 'thread' : 'threads'} · {posts} {posts === 1 ? 'post' : 'posts'}
+      {last !== null && (
+        <>
+          {' '}
+          · <Link to={`/messages/${last.id}`}>last post</Link> by {last.author.nickname} at{' '}
+          <Time iso={last.created_at} />
+        </>
+      )}
+    </p>
+  );
+}
 
 export function BoardsScreen() {
   const boards = useBoards();
@@ -31,6 +50,7 @@ export function BoardsScreen() {
             {board.description !== '' && (
               <p className="text-sm text-phosphor-dim">{board.description}</p>
             )}
+            <BoardActivityLine activity={board.activity} />
           </li>
         ))}
       </ul>

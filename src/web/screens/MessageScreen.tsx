@@ -48,19 +48,30 @@ function ReportForm({ message, onDone }: { message: VerifiedMessage; onDone: () 
   );
 }
 
+/** What deleting this message will do, said before the reader confirms. */
+function deletionOutcome(message: VerifiedMessage, hasReplies: boolean, asModerator: boolean) {
+  if (message.id === message.thread_id && hasReplies) {
+    return `This opens a thread with replies: its text and attachments go, the thread and its replies stay, and a note "${asModerator ? 'removed by a moderator' : 'deleted by its author'}" with the time takes its place.`;
+  }
+  if (message.id === message.thread_id) return 'The thread and this message are deleted for good.';
+  return 'This reply is deleted for good; the rest of the thread stays.';
+}
+
 function DeleteForm({
   message,
+  hasReplies,
   asModerator,
   onDeleted,
 }: {
   message: VerifiedMessage;
+  hasReplies: boolean;
   asModerator: boolean;
-  onDeleted: () => void;
+  onDeleted: (tombstone: boolean) => void;
 }) {
   const [reason, setReason] = useState('');
   const remove = useMutation({
     mutationFn: () => deleteMessage(message.id, asModerator ? reason : undefined),
-    onSuccess: onDeleted,
+    onSuccess: (answer) => onDeleted(answer.tombstone),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -68,6 +79,7 @@ function DeleteForm({
   };
   return (
     <form onSubmit={submit} aria-label="Delete this message" className="mt-2">
+      <p className="mb-2 text-sm">{deletionOutcome(message, hasReplies, asModerator)}</p>
       {asModerator && (
         <TextInput
           label="Reason (for the modlog)"
@@ -83,26 +95,48 @@ function DeleteForm({
   );
 }
 
+/** Where a deleted opening post stood: who deleted it and when; the thread goes on below. */
+function Tombstone({ message, current }: { message: VerifiedMessage; current: boolean }) {
+  const deleted = message.deleted!;
+  return (
+    <article
+      aria-labelledby={`m-${message.id}`}
+      className={`border border-dashed p-3 ${current ? 'border-phosphor' : 'border-line'}`}
+    >
+      <h2 id={`m-${message.id}`} className="font-bold text-amber wrap-anywhere">
+        {message.subject}
+      </h2>
+      <p className="text-sm italic text-phosphor-dim">
+        {deleted.by === 'moderator' ? 'Removed by a moderator' : 'Deleted by its author'}{' '}
+        <Time iso={deleted.at} />
+      </p>
+    </article>
+  );
+}
+
 function Post({
   message,
   current,
+  hasReplies,
   onDeleted,
 }: {
   message: VerifiedMessage;
   current: boolean;
-  onDeleted: () => void;
+  hasReplies: boolean;
+  onDeleted: (tombstone: boolean) => void;
 }) {
   const session = useSession();
   const [open, setOpen] = useState<'report' | 'delete' | null>(null);
   const user = session?.user;
   const mine = user !== undefined && message.author.user_id === user.id;
   const moderator = user !== undefined && (user.is_moderator || user.is_sysop);
+  if (message.deleted !== null) return <Tombstone message={message} current={current} />;
   return (
     <article
       aria-labelledby={`m-${message.id}`}
       className={`border p-3 ${current ? 'border-phosphor' : 'border-line'}`}
     >
-      <h2 id={`m-${message.id}`} className="font-bold text-amber">
+      <h2 id={`m-${message.id}`} className="font-bold text-amber wrap-anywhere">
         {message.subject}
       </h2>
       <p className="mb-2 text-sm text-phosphor-dim">
@@ -117,7 +151,8 @@ function Post({
         )}
       </p>
       <Markdown source={message.body} />
-      <AttachmentList attachments={message.attachments} />
+      {/* A message without a local author came from a peer: its attachments may be on their way. */}
+      <AttachmentList attachments={message.attachments} remote={message.author.user_id === null} />
       {user !== undefined && (
         <div className="mt-2 flex flex-wrap gap-2 text-xs">
           {!mine && (
@@ -149,7 +184,12 @@ function Post({
       )}
       {open === 'report' && <ReportForm message={message} onDone={() => setOpen(null)} />}
       {open === 'delete' && (
-        <DeleteForm message={message} asModerator={moderator && !mine} onDeleted={onDeleted} />
+        <DeleteForm
+          message={message}
+          hasReplies={hasReplies}
+          asModerator={moderator && !mine}
+          onDeleted={onDeleted}
+        />
       )}
     </article>
   );
@@ -167,9 +207,9 @@ export function MessageScreen() {
   const loaded = thread.data.pages.flatMap((page) => page.thread);
   const posts = loaded.length > 0 ? loaded : [message];
   const starter = posts[0] ?? message;
-  const onDeleted = () => {
+  const onDeleted = (tombstone: boolean) => {
     void queryClient.invalidateQueries({ queryKey: queryKeys.board(message.board_id) });
-    if (message.id === starter.id) navigate(`/boards/${message.board_id}`);
+    if (message.id === starter.id && !tombstone) navigate(`/boards/${message.board_id}`);
     else void thread.refetch();
   };
   return (
@@ -184,6 +224,7 @@ export function MessageScreen() {
             <Post
               message={m}
               current={m.id === message.id}
+              hasReplies={posts.length > 1}
               onDeleted={m.id === message.id ? onDeleted : () => void thread.refetch()}
             />
           </li>

@@ -1,9 +1,11 @@
-// Register: username, password (typed twice), nickname; then the recovery key, once.
+// Register: username, password (typed twice), nickname; the server's proof-of-work challenge,
+// solved here with visible progress; then the recovery key, once.
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { PASSWORD_MIN } from '../../shared/accounts';
-import { registerAccount } from '../api/accounts';
+import { solveProofOfWork } from '../../shared/proof-of-work';
+import { registerAccount, registerChallenge } from '../api/accounts';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice, Notice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
@@ -12,13 +14,29 @@ import { RecoveryKeyNotice } from './RecoveryKeyNotice';
 export function RegisterScreen() {
   const [form, setForm] = useState({ username: '', password: '', confirm: '', nickname: '' });
   const [mismatch, setMismatch] = useState(false);
+  /** Share of the expected proof-of-work done (0–1), null when not solving. */
+  const [proving, setProving] = useState<number | null>(null);
   const register = useMutation({
-    mutationFn: () =>
-      registerAccount({
+    mutationFn: async () => {
+      const { challenge, difficulty } = await registerChallenge();
+      setProving(0);
+      let solution: string;
+      try {
+        // An async loop in batches: the page stays responsive and the bar moves.
+        solution = await solveProofOfWork(challenge, difficulty, {
+          onProgress: ({ tried, expected }) => setProving(Math.min(0.99, tried / expected)),
+        });
+      } finally {
+        setProving(null);
+      }
+      return registerAccount({
         username: form.username,
         password: form.password,
         ...(form.nickname.trim() === '' ? {} : { nickname: form.nickname.trim() }),
-      }),
+        challenge,
+        solution,
+      });
+    },
   });
   const set = (field: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [field]: e.target.value }));
@@ -80,8 +98,17 @@ export function RegisterScreen() {
           error={mismatch ? 'The two passwords differ.' : undefined}
         />
         <ErrorNotice error={register.error} />
+        {proving !== null && (
+          <p role="status" className="mb-2 text-sm">
+            Proving this sign-up is not a flood (a short computation, so the server cannot be
+            swamped by bots)…{' '}
+            <progress max={1} value={proving} aria-label="Sign-up proof of work">
+              {Math.round(proving * 100)}%
+            </progress>
+          </p>
+        )}
         <Button type="submit" disabled={register.isPending}>
-          {register.isPending ? 'Creating your key…' : 'Register'}
+          {register.isPending ? (proving !== null ? 'Proving…' : 'Creating your key…') : 'Register'}
         </Button>
       </form>
       <p className="mt-4 text-sm">

@@ -1,8 +1,11 @@
-// A message's attachments: images and video inline, everything else a download with progress.
+// A message's attachments: images and video inline, everything else a download with progress. A
+// remote message's attachment is shown once this instance has fetched it from its peers; until then
+// its state (chunks so far, an unreachable peer, a failed check) is shown and asked for again.
 import { useState } from 'react';
+import { useContentState } from '../api/content';
 import { useMediaUrl } from '../api/media';
 import { downloadContent, formatBytes, type Progress } from '../api/transfers';
-import type { Attachment } from '../api/types';
+import type { Attachment, ContentState } from '../api/types';
 import { Button } from './controls';
 import { ErrorNotice, ProgressBar } from './feedback';
 
@@ -73,18 +76,58 @@ function Inline({ attachment }: { attachment: Attachment }) {
   );
 }
 
-export function AttachmentList({ attachments }: { attachments: Attachment[] }) {
+const STATE_TEXT: Record<Exclude<ContentState['state'], 'complete'>, string> = {
+  pending: 'fetching from the instance it came from',
+  absent: 'waiting for the instance it came from',
+  unreachable: 'the instance that has it cannot be reached; trying again',
+  failed: 'refused: it failed verification',
+  refused: 'refused: larger than this instance takes from that peer',
+};
+
+function FetchState({ state }: { state: ContentState }) {
+  if (state.state === 'complete') return null;
+  const progress =
+    state.chunks_total > 0 ? ` (${state.chunks_done}/${state.chunks_total} chunks)` : '';
+  return (
+    <p
+      role="status"
+      className={`text-xs ${state.state === 'failed' || state.state === 'refused' ? 'text-red-300' : 'text-amber'}`}
+      title={state.last_error ?? undefined}
+    >
+      {STATE_TEXT[state.state]}
+      {progress}
+    </p>
+  );
+}
+
+function AttachmentItem({ attachment, remote }: { attachment: Attachment; remote: boolean }) {
+  const state = useContentState(attachment.content_hash, remote);
+  const ready = !remote || state?.state === 'complete';
+  return (
+    <li>
+      <p className="text-sm text-phosphor-dim">
+        {attachment.filename} · {attachment.mime_type} · {formatBytes(attachment.size)}
+      </p>
+      {state !== undefined && <FetchState state={state} />}
+      {ready && <Inline attachment={attachment} />}
+      {ready && <Download attachment={attachment} />}
+    </li>
+  );
+}
+
+/** `remote`: the message came from a peer, so its attachments may still be on their way. */
+export function AttachmentList({
+  attachments,
+  remote = false,
+}: {
+  attachments: Attachment[];
+  remote?: boolean;
+}) {
   if (attachments.length === 0) return null;
   return (
     <ul aria-label="Attachments" className="mt-3 flex flex-col gap-3 border-t border-line pt-2">
       {attachments.map((a) => (
-        <li key={a.content_hash}>
-          <p className="text-sm text-phosphor-dim">
-            {a.filename} · {a.mime_type} · {formatBytes(a.size)}
-          </p>
-          <Inline attachment={a} />
-          <Download attachment={a} />
-        </li>
+        <AttachmentItem key={a.content_hash} attachment={a} remote={remote} />
       ))}
     </ul>
   );

@@ -16,7 +16,9 @@ export function Panel({
   return (
     <section className="mb-6 border border-line">
       <div className="flex flex-wrap items-center justify-between gap-2 border-b border-line bg-panel px-3 py-2">
-        <Heading className="text-lg font-bold uppercase tracking-wider text-amber">{title}</Heading>
+        <Heading className="min-w-0 text-lg font-bold uppercase tracking-wider text-amber wrap-anywhere">
+          {title}
+        </Heading>
         {actions !== undefined && <div className="flex flex-wrap gap-2">{actions}</div>}
       </div>
       <div className="p-3">{children}</div>

@@ -46,10 +46,35 @@ function formatter(timeZone: string | undefined): Intl.DateTimeFormat {
   return format;
 }
 
-/** A time in the reader's own time zone (their profile's), machine-readable in dateTime. */
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['minute', 60_000],
+  ['hour', 3_600_000],
+  ['day', 86_400_000],
+];
+
+/** "just now", "3 min ago", "yesterday" for times within a week; null for older ones. */
+export function relativeTime(iso: string, now = Date.now()): string | null {
+  const ago = now - Date.parse(iso);
+  if (!(ago >= 0) || ago >= 7 * 86_400_000) return null;
+  if (ago < 60_000) return 'just now';
+  const [unit, ms] = UNITS.findLast(([, size]) => ago >= size)!;
+  return relative.format(-Math.floor(ago / ms), unit);
+}
+
+/**
+ * A time as people read it on a forum: relative within the last week ("3 minutes ago"), else the
+ * date; the absolute time in the reader's own time zone (their profile's) on hover, and
+ * machine-readable in dateTime.
+ */
 export function Time({ iso }: { iso: string }) {
   const session = useSession();
-  return <time dateTime={iso}>{formatter(session?.user.timezone).format(new Date(iso))}</time>;
+  const absolute = formatter(session?.user.timezone).format(new Date(iso));
+  return (
+    <time dateTime={iso} title={absolute}>
+      {relativeTime(iso) ?? absolute}
+    </time>
+  );
 }
 
 /** A 64-hex key fingerprint in groups of four, so people can read it out and compare it. */

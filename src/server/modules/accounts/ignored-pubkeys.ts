@@ -43,6 +43,16 @@ export class IgnoredPubkeys {
     return n === 0 ? null : `${n}.${String(row.latest)}`;
   }
 
+  /** The users who ignore a key: a new event by it is not handed to them (they read it filtered). */
+  async ignorersOf(fingerprint: string): Promise<Set<string>> {
+    const rows = await this.database.db
+      .selectFrom('ignored_pubkeys')
+      .select('user_id')
+      .where('fingerprint', '=', fingerprint)
+      .execute();
+    return new Set(rows.map((r) => r.user_id));
+  }
+
   async unignore(userId: string, fingerprint: string): Promise<void> {
     const result = await this.database.db
       .deleteFrom('ignored_pubkeys')

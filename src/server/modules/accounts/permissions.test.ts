@@ -193,8 +193,8 @@ describe('can', () => {
     }
   });
 
-  it('keeps board administration and applet approval for sysops', () => {
-    for (const action of ['admin_board', 'approve_applet'] as const) {
+  it('keeps board administration, applet approval and the peer registry for sysops', () => {
+    for (const action of ['admin_board', 'approve_applet', 'manage_peers'] as const) {
       expect(can(user({ isModerator: true }), action)).toBe(false);
       expect(can(user({ isSysop: true }), action)).toBe(true);
     }

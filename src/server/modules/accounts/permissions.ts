@@ -35,7 +35,9 @@ export type Action =
   | 'unban_user'
   | 'ban_pubkey'
   | 'unban_pubkey'
-  | 'adjust_karma';
+  | 'adjust_karma'
+  // federation: the registry of trusted peer instances
+  | 'manage_peers';
 
 export const ACTIONS: readonly Action[] = [
   'read',
@@ -62,6 +64,7 @@ export const ACTIONS: readonly Action[] = [
   'ban_pubkey',
   'unban_pubkey',
   'adjust_karma',
+  'manage_peers',
 ];
 
 export { ACCESS_LEVELS, type AccessLevel } from '../../../shared/accounts.js';
@@ -192,6 +195,7 @@ export function can(
     case 'admin':
     case 'admin_board':
     case 'approve_applet':
+    case 'manage_peers':
       return user.isSysop;
     case 'post_to_board':
     case 'write_room':

@@ -4,6 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
+  injectedProof,
   registerUser,
   startTestApp,
   type Account,
@@ -41,7 +42,12 @@ describe.each(DIALECTS)('accounts API on %s', (dialect) => {
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/auth/register/',
-        payload: { username: 'Bob_1', password: 'bob password', nickname: 'Bobby' },
+        payload: {
+          username: 'Bob_1',
+          password: 'bob password',
+          nickname: 'Bobby',
+          ...(await injectedProof(t.app)),
+        },
       });
       expect(res.statusCode).toBe(201);
       const body = res.json();
@@ -74,7 +80,11 @@ describe.each(DIALECTS)('accounts API on %s', (dialect) => {
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/auth/register/',
-        payload: { username: 'ALICE', password: 'another password' },
+        payload: {
+          username: 'ALICE',
+          password: 'another password',
+          ...(await injectedProof(t.app)),
+        },
       });
       expect(res.statusCode).toBe(409);
       expect(res.json().error).toMatchObject({ code: 'USERNAME_TAKEN' });
@@ -83,11 +93,15 @@ describe.each(DIALECTS)('accounts API on %s', (dialect) => {
 
     it('gives exactly one of two simultaneous registrations of a name', async () => {
       const attempts = await Promise.all(
-        [1, 2].map(() =>
+        [1, 2].map(async () =>
           t.app.inject({
             method: 'POST',
             url: '/api/auth/register/',
-            payload: { username: 'twin', password: 'twin password' },
+            payload: {
+              username: 'twin',
+              password: 'twin password',
+              ...(await injectedProof(t.app)),
+            },
           }),
         ),
       );
@@ -108,7 +122,11 @@ describe.each(DIALECTS)('accounts API on %s', (dialect) => {
       [{ username: 'carol', password: 'long enough', is_sysop: true }, 'body.is_sysop'],
     ])('refuses %j naming %s, and writes nothing', async (payload, field) => {
       const before = await userCount();
-      const res = await t.app.inject({ method: 'POST', url: '/api/auth/register/', payload });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/register/',
+        payload: { ...payload, ...(await injectedProof(t.app)) },
+      });
       expect(res.statusCode).toBe(400);
       const body = res.json();
       expect(body).toMatchObject({

@@ -9,12 +9,8 @@ import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
 import { pageOf } from '../../http/pagination.js';
-import {
-  AttemptCounters,
-  AttemptThrottle,
-  INSTANCE_WIDE,
-  rateLimited,
-} from '../../http/rate-limits.js';
+import { AttemptCounters, AttemptThrottle } from '../../http/rate-limits.js';
+import { RegistrationChallenges } from './registration-challenge.js';
 import {
   FingerprintParam,
   IgnoredPubkey,
@@ -27,7 +23,8 @@ import {
   RecoverAnswer,
   RecoverBody,
   RegisterAnswer,
-  RegisterBody,
+  RegisterChallenge,
+  RegisterRequest,
   SessionAnswer,
 } from './schema.js';
 import type { IssuedSession } from './sessions.js';
@@ -64,29 +61,63 @@ const accountNameOf = (request: FastifyRequest) =>
 
 export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { loginPerMinute, registerPerMinute, loginDelayedMax } = ctx.config.rateLimits;
+  const { loginPerMinute, registerPerMinute, loginDelayedMax, registerPowBits } =
+    ctx.config.rateLimits;
+  // Every limit here counts in the database, so all processes of an instance share it.
+  const counters = new AttemptCounters(ctx.database);
   const throttle = new AttemptThrottle(
     { freePerMinute: loginPerMinute, maxDelayed: loginDelayedMax },
-    new AttemptCounters(ctx.database),
+    counters,
+  );
+  const challenges = new RegistrationChallenges(
+    ctx.keys.tokenKey,
+    counters,
+    registerPowBits,
+    registerPerMinute,
   );
   /** Login and recovery are slowed down per account name past the free attempts, never refused. */
   const slowedDown = (action: string) => ({
     preHandler: async (request: FastifyRequest) => throttle.pass(action, accountNameOf(request)),
   });
 
+  r.get(
+    '/api/auth/register/challenge/',
+    {
+      schema: {
+        tags: ['auth'],
+        summary:
+          'A proof-of-work challenge for one sign-up (ten minutes); harder the more sign-ups ' +
+          'the last minute saw',
+        response: { 200: envelopeOf(RegisterChallenge) },
+      },
+    },
+    async (_request, reply) => {
+      const issued = await challenges.issue();
+      void reply.header('Cache-Control', 'no-store');
+      return ok({
+        challenge: issued.challenge,
+        difficulty: issued.difficulty,
+        expires_at: new Date(issued.expiresAt).toISOString(),
+      });
+    },
+  );
+
   r.post(
     '/api/auth/register/',
     {
       schema: {
         tags: ['auth'],
-        summary: 'Create an account; the answer carries the recovery key, shown once',
-        body: RegisterBody,
+        summary:
+          'Create an account with a solved challenge; the answer carries the recovery key, shown once',
+        body: RegisterRequest,
         response: { 201: envelopeOf(RegisterAnswer) },
       },
-      config: rateLimited(registerPerMinute, 'registration', INSTANCE_WIDE),
     },
     async (request, reply) => {
-      const { user, session, recoveryKey } = await ctx.accounts.register(request.body);
+      const { challenge, solution, ...account } = request.body;
+      // Checked and spent before the key generation and the Argon2 run it would unlock.
+      await challenges.spend(challenge, solution);
+      const { user, session, recoveryKey } = await ctx.accounts.register(account);
       return reply
         .code(201)
         .send(ok({ ...sessionAnswer(user, session), recovery_key: recoveryKey }));
@@ -180,14 +211,16 @@ export async function accountRoutes(app: FastifyInstance, ctx: AppContext): Prom
         body: PasswordChangeBody,
         response: { 200: envelopeOf(z.object({ token: z.string(), expires_at: z.string() })) },
       },
-      // Only a valid session reaches the password check (the handler authenticates first), so a
-      // made-up token costs no Argon2 run; each session has its own budget.
-      config: rateLimited(loginPerMinute, 'password-change', (request) =>
-        String(request.headers.authorization),
-      ),
     },
     async (request) => {
+      // Only a valid session reaches the password check, so a made-up token costs no Argon2 run;
+      // each account has one budget, whatever its sessions and the process that answers.
       const session = await authenticate(ctx, request);
+      await counters.limit(
+        `password-change:${session.user.id}`,
+        loginPerMinute,
+        'password changes for this account',
+      );
       const issued = await ctx.accounts.changePassword(session, request.body);
       return ok({ token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() });
     },

@@ -40,6 +40,19 @@ export const timezone = z
   .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin');
 
 export const RegisterBody = z.strictObject({ username, password, nickname: nickname.optional() });
+/** A self-service sign-up: the account's fields and a solved challenge (src/shared/proof-of-work.ts). */
+export const RegisterRequest = RegisterBody.extend({
+  challenge: z.string().max(256).describe('from GET /api/auth/register/challenge/'),
+  solution: z
+    .string()
+    .regex(/^\d{1,20}$/, 'must be the decimal number that solves the challenge')
+    .describe('SHA-256("<challenge>:<solution>") starts with `difficulty` zero bits'),
+});
+export const RegisterChallenge = z.object({
+  challenge: z.string(),
+  difficulty: z.number().int(),
+  expires_at: z.string(),
+});
 export const LoginBody = z.strictObject({
   username: z.string().max(32),
   password: z.string().max(1024),

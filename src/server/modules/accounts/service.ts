@@ -406,6 +406,7 @@ export class AccountService {
     username: string,
     ban: { reason: string; until?: number | null; actor: Actor; by?: User },
   ): Promise<User> {
+    if (ban.by !== undefined) assertCan(ban.by, 'moderate');
     const user = await this.getUserByUsername(username);
     if (ban.by !== undefined) {
       const by = ban.by;
@@ -443,6 +444,7 @@ export class AccountService {
 
   /** Lifts a user's ban; `by` (absent: the operator) may lift only bans made by their rank or below. */
   async unban(username: string, actor: Actor, by?: User): Promise<User> {
+    if (by !== undefined) assertCan(by, 'moderate');
     const user = await this.getUserByUsername(username);
     if (by !== undefined) {
       const banned = await this.db
@@ -483,6 +485,7 @@ export class AccountService {
     username: string,
     change: { delta: number; reason: string; actor: Actor; by?: User },
   ): Promise<User> {
+    if (change.by !== undefined) assertCan(change.by, 'moderate');
     const user = await this.getUserByUsername(username);
     if (change.by !== undefined) {
       const by = change.by;
@@ -517,7 +520,11 @@ export class AccountService {
    * flags that actually change are written and recorded. Nobody changes their own, so a slip
    * cannot lock a sysop out and a sysop's rights only ever change by another sysop's hand.
    */
-  async setFlags(username: string, change: { flags: UserFlags; actor: Actor }): Promise<User> {
+  async setFlags(
+    username: string,
+    change: { flags: UserFlags; actor: Actor; by?: User },
+  ): Promise<User> {
+    if (change.by !== undefined) assertCan(change.by, 'admin');
     const target = await this.getUserByUsername(username);
     if (change.actor.id === target.id) {
       throw forbidden('you cannot change your own roles or rights; ask another sysop');
@@ -560,8 +567,15 @@ export class AccountService {
     return this.getUser(target.id);
   }
 
-  /** Users in sign-up order, keyset-paginated by id (UUIDv7 sorts by creation time). */
-  async listUsers(query: { cursor?: string | undefined; limit: number }): Promise<Page<User>> {
+  /**
+   * Users in sign-up order, keyset-paginated by id (UUIDv7 sorts by creation time). `by`: the user
+   * asking (absent: the operator); only sysops see the list.
+   */
+  async listUsers(
+    query: { cursor?: string | undefined; limit: number },
+    by?: User,
+  ): Promise<Page<User>> {
+    if (by !== undefined) assertCan(by, 'admin');
     let q = this.db
       .selectFrom('users')
       .select(USER_COLUMNS)

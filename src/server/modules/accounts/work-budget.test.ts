@@ -2,7 +2,12 @@
 // in line, a burst of sign-ups and logins is partly refused with 503 SERVER_BUSY before any work,
 // the refused requests change nothing, and the next request once the line is empty is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerUser, startTestApp, type TestApp } from '../../../test-support/app.js';
+import {
+  injectedProof,
+  registerUser,
+  startTestApp,
+  type TestApp,
+} from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
 
 describe.each(DIALECTS)('work budget on %s', (dialect) => {
@@ -27,11 +32,15 @@ describe.each(DIALECTS)('work budget on %s', (dialect) => {
     });
     expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
   };
-  const register = (name: string) =>
+  const register = async (name: string) =>
     t.app.inject({
       method: 'POST',
       url: '/api/auth/register/',
-      payload: { username: name, password: 'a long enough password' },
+      payload: {
+        username: name,
+        password: 'a long enough password',
+        ...(await injectedProof(t.app)),
+      },
     });
   const login = (password: string) =>
     t.app.inject({

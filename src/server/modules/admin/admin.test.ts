@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
+  createBoard,
   promote,
   registerUser,
   startTestApp,
@@ -90,19 +91,13 @@ describe.each(DIALECTS)('admin user flags API on %s', (dialect) => {
   });
 
   it('takes away and gives back the right to post', async () => {
-    const board = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'flags-general' },
-    });
-    expect(board.statusCode).toBe(201);
+    const board = await createBoard(t, sysop.token, { name: 'flags-general' });
     const post = () =>
       t.app.inject({
         method: 'POST',
         url: '/api/messages/',
         headers: bearer(alice.token),
-        payload: { board_id: board.json().data.id, subject: 'hello', body: 'hi all' },
+        payload: { board_id: board, subject: 'hello', body: 'hi all' },
       });
     expect((await post()).statusCode).toBe(201);
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authorize } from '../../http/auth.js';
+import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { pageOf } from '../../http/pagination.js';
 import { PageQuery } from '../accounts/schema.js';
@@ -34,8 +34,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'admin');
-      const page = await ctx.accounts.listUsers(request.query);
+      const session = await authenticate(ctx, request);
+      const page = await ctx.accounts.listUsers(request.query, session.user);
       return ok({ items: page.items.map(presentAdminUser), next_cursor: page.next_cursor });
     },
   );
@@ -52,8 +52,9 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       const user = await ctx.accounts.setFlags(request.params.username, {
+        by: session.user,
         flags: {
           isModerator: request.body.is_moderator,
           canPost: request.body.can_post,

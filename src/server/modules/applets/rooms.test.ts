@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
+  banKeyOf,
   bearer,
-  promote,
+  createBoard,
+  registerCast,
   registerUser,
   startTestApp,
   type TestApp,
@@ -27,22 +29,8 @@ describe.each(DIALECTS)('shared room state on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
-    const board = async (payload: object) => {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/boards/',
-        headers: bearer(sysop.token),
-        payload,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json().data.id as string;
-    };
+    ({ sysop, alice, bob } = await registerCast(t));
+    const board = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
     members = await board({ name: 'Games', read_access: 'members', post_access: 'members' });
     open = await board({ name: 'Lobby', read_access: 'public', post_access: 'members' });
     staff = await board({ name: 'Staff', read_access: 'moderators', post_access: 'moderators' });
@@ -138,17 +126,7 @@ describe.each(DIALECTS)('shared room state on %s', (dialect) => {
 
   it('refuses writes by a banned key, and changes nothing', async () => {
     const carol = await registerUser(t.app);
-    const { pubkey } = await t.ctx.database.db
-      .selectFrom('users')
-      .select('pubkey')
-      .where('id', '=', carol.id)
-      .executeTakeFirstOrThrow();
-    await t.ctx.bannedPubkeys.ban({
-      pubkey,
-      reason: 'spam',
-      expiresAt: null,
-      actor: { id: null, name: 'test' },
-    });
+    await banKeyOf(t, carol.id, 'spam');
     const res = await write('board-1', { version: 2, state: 'hijacked' }, carol.token);
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('PUBKEY_BANNED');

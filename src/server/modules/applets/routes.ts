@@ -1,14 +1,14 @@
 // Applets over HTTP: registering them, posting on their event bus, and the shared state of rooms
 // (an applet's rooms, or any board's). Rooms are read by the board's read rule and written by its
 // post rule (key bans included). The bus's read, stream and presence routes are the chat module's.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { notFound } from '../../http/errors.js';
-import { can } from '../accounts/permissions.js';
+import { fieldError, notFound } from '../../http/errors.js';
+import { assertCan, can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
 import { presentEvent } from '../chat/present.js';
@@ -16,9 +16,17 @@ import { EventSchema, IdParam } from '../chat/schema.js';
 import { closeIfClosing, holdOpen, sessionOf } from '../realtime/http.js';
 import type { RoomState } from './room-state.js';
 import {
+  AppletDataSchema,
+  AppletDataWrite,
   AppletEventPost,
+  HighScoreList,
+  HighScoreSchema,
+  ScoreInput,
+  ScoreParams,
   AppletInput,
   AppletList,
+  AppletListQuery,
+  AppletReview,
   AppletSchema,
   RoomParams,
   RoomStateQuery,
@@ -26,6 +34,8 @@ import {
   RoomStateWrite,
 } from './schema.js';
 import type { Applet } from './service.js';
+import { FRAME_CSP, FRAME_HTML } from './frame.js';
+import { APPLET_DATA_MAX_BYTES, SCORE_INTERVAL_MS, type HighScore } from './data.js';
 
 const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   id: a.id,
@@ -33,7 +43,29 @@ const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   description: a.description,
   event_board_id: a.eventBoardId,
   created_at: new Date(a.createdAt).toISOString(),
+  author_pubkey: a.authorPubkey,
+  code_manifest: a.codeHash === null ? null : { content_hash: a.codeHash },
+  parameters: a.parameters,
+  is_debug_mode: a.isDebugMode,
+  handles_mime_types: a.handlesMimeTypes,
+  status: a.status,
 });
+
+const presentScore = (s: HighScore): z.output<typeof HighScoreSchema> => ({
+  id: s.id,
+  nickname: s.nickname,
+  pubkey: s.pubkey,
+  score: s.score,
+  wins: s.wins,
+  losses: s.losses,
+  draws: s.draws,
+  level: s.level,
+  updated_at: new Date(s.updatedAt).toISOString(),
+  self_reported: true,
+});
+
+/** The largest applet code the instance runs (asset packages are attachments of their own). */
+export const APPLET_CODE_MAX_BYTES = 2 * 1024 * 1024;
 
 const presentState = (s: RoomState): z.output<typeof RoomStateSchema> => ({
   room_id: s.roomId,
@@ -45,7 +77,26 @@ const presentState = (s: RoomState): z.output<typeof RoomStateSchema> => ({
 
 export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const appletBoard = async (id: string) => ctx.applets.eventBoard(await ctx.applets.get(id));
+  const authenticatedUser = async (request: FastifyRequest) =>
+    (await authenticate(ctx, request)).user;
+  // An applet's event bus, rooms, data and scores are there once it is approved.
+  const approved = async (id: string) => {
+    const applet = await ctx.applets.get(id);
+    if (applet.status !== 'approved') throw notFound('applet');
+    return applet;
+  };
+  const appletBoard = async (id: string) => ctx.applets.eventBoard(await approved(id));
+
+  /** The applet, if `user` may see it: approved ones by all; others by their owner and approvers. */
+  const visible = async (id: string, user: User | null): Promise<Applet> => {
+    const applet = await ctx.applets.get(id);
+    if (
+      applet.status !== 'approved' &&
+      !(user !== null && (applet.ownerId === user.id || can(user, 'approve_applet')))
+    )
+      throw notFound('applet');
+    return applet;
+  };
 
   r.post(
     '/api/applets/',
@@ -53,14 +104,40 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
       schema: {
         tags: ['applets'],
         summary:
-          'Register an applet and its event board (sysops; the applets capability adds uploads)',
+          "Upload an applet (the upload right and enough karma); a sysop's is approved at once, " +
+          "anyone else's waits for a sysop's approval",
         body: AppletInput,
         response: { 201: envelopeOf(AppletSchema) },
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'admin');
-      const applet = await ctx.applets.create({ ...request.body, ownerId: session.user.id });
+      const session = await authenticate(ctx, request);
+      assertCan(session.user, 'upload_applet');
+      const body = request.body;
+      if (body.code_hash !== undefined) {
+        // The code is content this account may read (its own upload), and small enough to run.
+        const { manifest } = await ctx.content.readable(session.user, body.code_hash).catch(() => {
+          throw fieldError('body.code_hash', 'is no content you uploaded');
+        });
+        if (manifest.size > APPLET_CODE_MAX_BYTES)
+          throw fieldError(
+            'body.code_hash',
+            `the code must be at most ${APPLET_CODE_MAX_BYTES} bytes`,
+          );
+      }
+      const applet = await ctx.applets.create(
+        {
+          name: body.name,
+          description: body.description,
+          ownerId: session.user.id,
+          codeHash: body.code_hash ?? null,
+          parameters: body.parameters as Record<string, unknown>,
+          isDebugMode: body.is_debug_mode,
+          handlesMimeTypes: body.handles_mime_types,
+          status: can(session.user, 'approve_applet') ? 'approved' : 'pending',
+        },
+        session.user,
+      );
       return reply.code(201).send(ok(presentApplet(applet)));
     },
   );
@@ -70,11 +147,16 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: {
         tags: ['applets'],
-        summary: 'Applets',
+        summary: 'Approved applets; pending or rejected ones for those who approve applets',
+        querystring: AppletListQuery,
         response: { 200: envelopeOf(AppletList) },
       },
     },
-    async () => ok({ items: (await ctx.applets.list()).map(presentApplet) }),
+    async (request) => {
+      const { status } = request.query;
+      if (status !== 'approved') assertCan(await authenticatedUser(request), 'approve_applet');
+      return ok({ items: (await ctx.applets.list(status)).map(presentApplet) });
+    },
   );
 
   r.get(
@@ -82,12 +164,172 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: {
         tags: ['applets'],
-        summary: 'One applet',
+        summary: 'One applet (a pending one: its owner and those who approve applets)',
         params: IdParam,
         response: { 200: envelopeOf(AppletSchema) },
       },
     },
-    async (request) => ok(presentApplet(await ctx.applets.get(request.params.id))),
+    async (request) =>
+      ok(presentApplet(await visible(request.params.id, await optionalUser(ctx, request)))),
+  );
+
+  r.post(
+    '/api/applets/:id/review/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: 'Approve or reject an applet (sysops)',
+        params: IdParam,
+        body: AppletReview,
+        response: { 200: envelopeOf(AppletSchema) },
+      },
+    },
+    async (request) => {
+      assertCan(await authenticatedUser(request), 'approve_applet');
+      await ctx.applets.get(request.params.id);
+      return ok(presentApplet(await ctx.applets.setStatus(request.params.id, request.body.status)));
+    },
+  );
+
+  r.get(
+    '/api/applets/:id/code/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary:
+          "The applet's code, exactly the bytes whose SHA-256 is its code_manifest.content_hash " +
+          '(the runner checks that before it runs anything)',
+        params: IdParam,
+      },
+    },
+    async (request, reply) => {
+      const applet = await visible(request.params.id, await optionalUser(ctx, request));
+      if (applet.codeHash === null) throw notFound('applet code');
+      const manifest = await ctx.content.manifest(applet.codeHash);
+      if (manifest === undefined) throw notFound('applet code');
+      const parts: Buffer[] = [];
+      for await (const part of await ctx.content.open(manifest)) parts.push(part as Buffer);
+      return reply
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Disposition', 'attachment; filename="applet.js"')
+        .type('application/octet-stream')
+        .send(Buffer.concat(parts));
+    },
+  );
+
+  r.get(
+    '/applet-frame/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary:
+          'The sandboxed document applets run in: no network, scripts only from the code the ' +
+          'host verified and hands it',
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .header('Content-Security-Policy', FRAME_CSP)
+        .header('X-Frame-Options', 'SAMEORIGIN')
+        .header('Cache-Control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(FRAME_HTML),
+  );
+
+  r.get(
+    '/api/applets/:id/data/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: "The caller's own data for the applet (each user reads only their own)",
+        params: IdParam,
+        response: { 200: envelopeOf(AppletDataSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(ctx, request);
+      const { data, updatedAt } = await ctx.appletData.get(await approved(request.params.id), user);
+      return ok({
+        data,
+        updated_at: updatedAt === null ? null : new Date(updatedAt).toISOString(),
+      });
+    },
+  );
+
+  r.put(
+    '/api/applets/:id/data/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: `Replaces the caller's data for the applet (JSON, at most ${APPLET_DATA_MAX_BYTES} bytes)`,
+        params: IdParam,
+        body: AppletDataWrite,
+        response: { 200: envelopeOf(AppletDataSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(ctx, request);
+      const applet = await approved(request.params.id);
+      const { updatedAt } = await ctx.appletData.save(applet, user, request.body.data);
+      return ok({ data: request.body.data, updated_at: new Date(updatedAt).toISOString() });
+    },
+  );
+
+  r.get(
+    '/api/applets/:id/high_scores/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: 'The best scores (self-reported by the applet)',
+        params: IdParam,
+        response: { 200: envelopeOf(HighScoreList) },
+      },
+    },
+    async (request) => {
+      const applet = await approved(request.params.id);
+      readable(await ctx.applets.eventBoard(applet), await optionalUser(ctx, request));
+      const scores = await ctx.appletData.highScores(applet);
+      return ok({ items: scores.map(presentScore) });
+    },
+  );
+
+  r.post(
+    '/api/applets/:id/high_scores/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: `Submits the caller's score (one every ${SCORE_INTERVAL_MS / 1000} seconds; the best stays)`,
+        params: IdParam,
+        body: ScoreInput,
+        response: { 200: envelopeOf(HighScoreSchema) },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(ctx, request);
+      const applet = await approved(request.params.id);
+      await ctx.messages.assertMayPostOn(user, await ctx.applets.eventBoard(applet));
+      return ok(presentScore(await ctx.appletData.submitScore(applet, user, request.body)));
+    },
+  );
+
+  r.delete(
+    '/api/applets/:id/high_scores/:entry_id/',
+    {
+      schema: {
+        tags: ['applets'],
+        summary: 'Removes a high-score entry (moderators)',
+        params: ScoreParams,
+        response: { 200: envelopeOf(z.object({ removed: z.boolean() })) },
+      },
+    },
+    async (request) => {
+      assertCan(await authenticatedUser(request), 'moderate');
+      const applet = await ctx.applets.get(request.params.id);
+      if (!(await ctx.appletData.removeScore(applet, request.params.entry_id)))
+        throw notFound('high score');
+      return ok({ removed: true });
+    },
   );
 
   r.post(

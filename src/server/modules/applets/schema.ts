@@ -10,8 +10,28 @@ export const AppletSchema = z
     description: z.string(),
     event_board_id: z.string(),
     created_at: z.string(),
+    author_pubkey: z.string().nullable(),
+    code_manifest: z.object({ content_hash: z.string() }).nullable(),
+    parameters: z.record(z.string(), z.unknown()),
+    is_debug_mode: z.boolean(),
+    handles_mime_types: z.array(z.string()),
+    status: z.enum(['pending', 'approved', 'rejected']),
   })
   .meta({ id: 'AppletSummary' });
+
+export const AppletListQuery = z.strictObject({
+  status: z
+    .enum(['pending', 'approved', 'rejected'])
+    .default('approved')
+    .describe('pending and rejected: for those who approve applets'),
+});
+
+export const AppletReview = z.strictObject({
+  status: z.enum(['approved', 'rejected']),
+});
+
+const MEDIA_TYPE = /^[A-Za-z0-9][\w!#$&^.+-]*\/([A-Za-z0-9][\w!#$&^.+-]*|\*)$/;
+export const APPLET_PARAMETERS_MAX_BYTES = 16 * 1024;
 
 export const AppletList = z.object({ items: z.array(AppletSchema) });
 
@@ -23,6 +43,23 @@ export const AppletInput = z.strictObject({
     .max(100)
     .regex(/^[\p{L}\p{N} _.-]+$/u, 'may hold letters, digits, space and _ . -'),
   description: z.string().trim().max(2000).default(''),
+  code_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a content hash (64 lowercase hex digits)')
+    .optional()
+    .describe('the content hash of the code, uploaded first with POST /api/content/upload/'),
+  parameters: z
+    .record(z.string(), z.json())
+    .refine(
+      (p) => JSON.stringify(p).length <= APPLET_PARAMETERS_MAX_BYTES,
+      `must be at most ${APPLET_PARAMETERS_MAX_BYTES} bytes of JSON`,
+    )
+    .default({}),
+  is_debug_mode: z.boolean().default(false),
+  handles_mime_types: z
+    .array(z.string().max(100).regex(MEDIA_TYPE, 'must be a media type like text/csv'))
+    .max(20)
+    .default([]),
 });
 
 export const AppletEventPost = z.strictObject({
@@ -57,3 +94,43 @@ export const RoomStateSchema = z
     updated_at: z.string().nullable(),
   })
   .meta({ id: 'RoomState' });
+
+export const AppletDataSchema = z
+  .object({
+    data: z.unknown().describe('what the applet saved for this user (null before the first save)'),
+    updated_at: z.string().nullable(),
+  })
+  .meta({ id: 'AppletData' });
+
+export const AppletDataWrite = z.strictObject({ data: z.json() });
+
+const count = z.number().int().min(0).max(1_000_000_000);
+export const ScoreInput = z.strictObject({
+  score: z.number().int().min(0).max(1_000_000_000_000),
+  wins: count.default(0),
+  losses: count.default(0),
+  draws: count.default(0),
+  level: count.default(0),
+});
+
+export const HighScoreSchema = z
+  .object({
+    id: z.string(),
+    nickname: z.string(),
+    pubkey: z.string(),
+    score: z.number(),
+    wins: z.number(),
+    losses: z.number(),
+    draws: z.number(),
+    level: z.number(),
+    updated_at: z.string(),
+    self_reported: z.literal(true).describe('reported by the applet in the player’s browser'),
+  })
+  .meta({ id: 'HighScore' });
+
+export const HighScoreList = z.object({ items: z.array(HighScoreSchema) });
+
+export const ScoreParams = z.strictObject({
+  id: z.string().min(1).max(64),
+  entry_id: z.string().max(64),
+});

@@ -1,12 +1,15 @@
-// Applets, in the minimal form the event bus needs: a name and an event board (a realtime board
-// that is not listed with the others). The applets capability extends this table.
+// Applets: a name, an event board (a realtime board that is not listed with the others), the
+// BitSync content hash of their code, parameters, debug mode, the MIME types they open, and an
+// approval status. A sysop's applet is approved at once; anyone else's waits for a sysop.
 import type { Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { AppletsTable } from '../../db/schema.js';
+import type { AppletStatus, AppletsTable } from '../../db/schema.js';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { toBoard, type Board } from '../boards/board.js';
+import { assertCan } from '../accounts/permissions.js';
+import type { User } from '../accounts/user.js';
 
 export interface Applet {
   id: string;
@@ -15,9 +18,23 @@ export interface Applet {
   eventBoardId: string;
   ownerId: string | null;
   createdAt: number;
+  codeHash: string | null;
+  parameters: Record<string, unknown>;
+  isDebugMode: boolean;
+  handlesMimeTypes: string[];
+  status: AppletStatus;
+  /** The owner's public key (null for an instance's own applet). */
+  authorPubkey: string | null;
 }
 
-function toApplet(row: Selectable<AppletsTable>): Applet {
+export interface AppletConfig {
+  codeHash?: string | null | undefined;
+  parameters?: Record<string, unknown> | undefined;
+  isDebugMode?: boolean | undefined;
+  handlesMimeTypes?: string[] | undefined;
+}
+
+function toApplet(row: Selectable<AppletsTable> & { author_pubkey: string | null }): Applet {
   return {
     id: row.id,
     name: row.name,
@@ -25,17 +42,36 @@ function toApplet(row: Selectable<AppletsTable>): Applet {
     eventBoardId: row.event_board_id,
     ownerId: row.owner_id,
     createdAt: row.created_at,
+    codeHash: row.code_hash,
+    parameters: JSON.parse(row.parameters) as Record<string, unknown>,
+    isDebugMode: Boolean(row.is_debug_mode),
+    handlesMimeTypes: JSON.parse(row.handles_mime_types) as string[],
+    status: row.status,
+    authorPubkey: row.author_pubkey,
   };
 }
 
 export class AppletService {
   constructor(private readonly database: AxonDatabase) {}
 
-  async create(input: {
-    name: string;
-    description: string;
-    ownerId: string | null;
-  }): Promise<Applet> {
+  private rows() {
+    return this.database.db
+      .selectFrom('applets')
+      .leftJoin('users', 'users.id', 'applets.owner_id')
+      .selectAll('applets')
+      .select('users.pubkey as author_pubkey');
+  }
+
+  async create(
+    input: {
+      name: string;
+      description: string;
+      ownerId: string | null;
+      status?: AppletStatus;
+    } & AppletConfig,
+    by?: User,
+  ): Promise<Applet> {
+    if (by !== undefined) assertCan(by, 'upload_applet');
     const id = uuidv7();
     const boardId = uuidv7();
     const now = Date.now();
@@ -66,8 +102,19 @@ export class AppletService {
             event_board_id: boardId,
             owner_id: input.ownerId,
             created_at: now,
+            code_hash: input.codeHash ?? null,
+            parameters: JSON.stringify(input.parameters ?? {}),
+            is_debug_mode: input.isDebugMode ?? false,
+            handles_mime_types: JSON.stringify(input.handlesMimeTypes ?? []),
+            status: input.status ?? 'approved',
           })
           .execute();
+        // The code stays stored while the applet exists (content GC keeps what a ref names).
+        if (input.codeHash)
+          await trx
+            .insertInto('content_refs')
+            .values({ content_hash: input.codeHash, kind: 'applet', ref_id: id, created_at: now })
+            .execute();
       });
     } catch (error) {
       if (isUniqueViolation(error))
@@ -78,20 +125,16 @@ export class AppletService {
   }
 
   async get(id: string): Promise<Applet> {
-    const row = await this.database.db
-      .selectFrom('applets')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.rows().where('applets.id', '=', id).executeTakeFirst();
     if (row === undefined) throw notFound('applet');
     return toApplet(row);
   }
 
-  async list(): Promise<Applet[]> {
-    const rows = await this.database.db
-      .selectFrom('applets')
-      .selectAll()
-      .orderBy('name')
+  /** Applets in one status (approved by default), by name. */
+  async list(status: AppletStatus = 'approved'): Promise<Applet[]> {
+    const rows = await this.rows()
+      .where('applets.status', '=', status)
+      .orderBy('applets.name')
       .limit(500)
       .execute();
     return rows.map(toApplet);
@@ -104,5 +147,35 @@ export class AppletService {
       .where('id', '=', applet.eventBoardId)
       .executeTakeFirstOrThrow();
     return toBoard(row);
+  }
+
+  /** Sets an applet's status (approve or reject); answers the applet as it is now. */
+  async setStatus(id: string, status: AppletStatus): Promise<Applet> {
+    const result = await this.database.db
+      .updateTable('applets')
+      .set({ status })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw notFound('applet');
+    return this.get(id);
+  }
+
+  /** Removes an applet, its event board and everything on it. */
+  async remove(id: string): Promise<void> {
+    const applet = await this.get(id);
+    await this.database.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('content_refs')
+        .where('kind', '=', 'applet')
+        .where('ref_id', '=', id)
+        .execute();
+      await trx.deleteFrom('applets').where('id', '=', id).execute();
+      await trx
+        .deleteFrom('room_state')
+        .where('room_id', 'like', `${applet.eventBoardId}/%`)
+        .execute();
+      await trx.deleteFrom('messages').where('board_id', '=', applet.eventBoardId).execute();
+      await trx.deleteFrom('boards').where('id', '=', applet.eventBoardId).execute();
+    });
   }
 }

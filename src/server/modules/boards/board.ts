@@ -13,11 +13,15 @@ export interface Board extends BoardAccess {
   trustedPeers: string[];
   messageRetentionDays: number | null;
   position: number;
+  /** How its threads are listed: by latest post ('activity') or by opening post ('created'). */
+  threadOrder: ThreadOrder;
   /** The last event number given out on the board. */
   eventSeq: number;
   createdAt: number;
   updatedAt: number;
 }
+
+export type ThreadOrder = 'activity' | 'created';
 
 export function toBoard(row: Selectable<BoardsTable>): Board {
   return {
@@ -32,6 +36,7 @@ export function toBoard(row: Selectable<BoardsTable>): Board {
     postAccess: row.post_access as AccessLevel,
     isArchived: Boolean(row.is_archived),
     position: row.position,
+    threadOrder: row.thread_order === 'created' ? 'created' : 'activity',
     eventSeq: row.event_seq,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -1,6 +1,6 @@
 // Messages on boards: post (signed by the author's key as a federated object), read with the
 // thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { signObject, verifyObject, type SignedObject } from '../../../crypto/signing.js';
@@ -41,6 +41,16 @@ export interface Message {
   signature: string;
   createdAt: number;
   replyCount?: number;
+  /** On a board's thread list: the thread's latest message. */
+  lastPost?: { id: string; nickname: string; at: number };
+  /** Set on a tombstone: an opening post deleted while its thread had replies. */
+  deleted: Tombstone | null;
+}
+
+/** Who deleted an opening post that stays in place for its replies, and when. */
+export interface Tombstone {
+  by: 'author' | 'moderator';
+  at: number;
 }
 
 // Where the realtime path's event types lived before it had a module of its own.
@@ -102,6 +112,8 @@ const MESSAGE_COLUMNS = [
   'messages.attachments',
   'messages.signature',
   'messages.created_at',
+  'messages.deleted_at',
+  'messages.deleted_by',
 ] as const;
 
 type MessageRow = {
@@ -120,6 +132,17 @@ type MessageRow = {
   attachments: string;
   signature: string;
   created_at: number;
+  deleted_at: number | null;
+  deleted_by: string | null;
+};
+
+/** What a board's thread list reads beside each thread starter. */
+type ThreadListColumns = {
+  reply_count?: number | string;
+  bumped_seq?: number | string | null;
+  last_id?: string | null;
+  last_nickname?: string | null;
+  last_at?: number | string | null;
 };
 
 export function toMessage(row: MessageRow): Message {
@@ -139,7 +162,19 @@ export function toMessage(row: MessageRow): Message {
     attachments: JSON.parse(row.attachments) as AttachmentRef[],
     signature: row.signature,
     createdAt: row.created_at,
+    deleted:
+      row.deleted_at === null
+        ? null
+        : { by: row.deleted_by === 'moderator' ? 'moderator' : 'author', at: row.deleted_at },
   };
+}
+
+/**
+ * Whether the author's key signed exactly this message. A tombstone no longer holds what was
+ * signed, so it never verifies (clients show the tombstone instead).
+ */
+function verifies(m: Message, pem: string): boolean {
+  return m.deleted === null && verifyObject(messageObject(m, pem), pem);
 }
 
 /**
@@ -233,8 +268,9 @@ export class MessageService {
   /**
    * Callers check assertMayPostOn first (before their own input checks, so refusals come first).
    * Signs a message (or an event) with the author's key and stores it in one transaction, taking
-   * the board's next event number while holding the board row, then hands the event to waiting
-   * readers. Returns the stored message and the event it is on the board's bus.
+   * the board's next event number while holding the board row, then publishes the event through
+   * the realtime module (which hands it to waiting readers, minus those who ignore the author).
+   * Returns the stored message and the event it is on the board's bus.
    */
   async insertSigned(
     session: Session,
@@ -267,6 +303,7 @@ export class MessageService {
       attachments: input.attachments ?? [],
       signature: '',
       createdAt: Date.now(),
+      deleted: null,
     };
     const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
     const signed = signObject(object, session.privateKey());
@@ -363,14 +400,6 @@ export class MessageService {
         .executeTakeFirstOrThrow();
       await this.content.addRefs(trx, 'message', message.id, message.attachments);
       await this.realtime.notifyInTransaction(trx, channel, event_seq);
-      // Only worth a query when someone here waits for this board's next event.
-      const ignoredBy = this.realtime.hasListeners(channel)
-        ? await trx
-            .selectFrom('ignored_pubkeys')
-            .select('user_id')
-            .where('fingerprint', '=', message.authorFingerprint)
-            .execute()
-        : [];
       await extra?.(trx);
       // Last: on PostgreSQL the append holds the log's lock until the commit.
       const logSeq =
@@ -381,7 +410,7 @@ export class MessageService {
               manifests: options.log.manifests ?? (await manifestsOf(trx, message.attachments)),
               authorFingerprint: message.authorFingerprint,
             });
-      return { seq, event_seq, logSeq, ignoredBy: new Set(ignoredBy.map((r) => r.user_id)) };
+      return { seq, event_seq, logSeq };
     });
     if (committed.logSeq !== undefined) this.log.announce(committed.logSeq);
     const event: BoardEvent = {
@@ -398,7 +427,7 @@ export class MessageService {
       },
       createdAt: message.createdAt,
     };
-    this.realtime.publishEvent(event, committed.ignoredBy);
+    await this.realtime.publishEvent(event);
     // What was stored, without reading it back: the poster's answer does not queue for a database
     // connection behind the readers this very event just woke.
     return { message: { ...message, seq: committed.seq }, event };
@@ -433,12 +462,12 @@ export class MessageService {
     }
     const thread = (await query.execute()).map((r) => {
       const m = toMessage(r);
-      return { ...m, signatureValid: verifyObject(messageObject(m, r.pem), r.pem) };
+      return { ...m, signatureValid: verifies(m, r.pem) };
     });
     const message = toMessage(row);
     return {
       message,
-      signatureValid: verifyObject(messageObject(message, row.pem), row.pem),
+      signatureValid: verifies(message, row.pem),
       thread,
     };
   }
@@ -464,13 +493,19 @@ export class MessageService {
     return { row, board };
   }
 
-  /** A page of a board's messages by keyset on seq: no skips or repeats while others post. */
+  /**
+   * A page of a board's messages by keyset on seq: no skips or repeats while others post. Thread
+   * starters (`threads`), newest first, come by their latest post on boards ordered by activity,
+   * each with its reply count and latest post.
+   */
   async list(
     reader: User | null,
     boardId: string,
     query: z.output<typeof MessagePageQuery>,
   ): Promise<Page<Message>> {
     const board = await this.boards.getReadable(reader, boardId);
+    const bumped = query.threads && query.order === 'newest' && board.threadOrder === 'activity';
+    const key = bumped ? 'messages.bumped_seq' : 'messages.seq';
     let q = visibleTo(
       this.db
         .selectFrom('messages')
@@ -480,39 +515,57 @@ export class MessageService {
       reader,
       Date.now(),
     )
-      .orderBy('messages.seq', query.order === 'newest' ? 'desc' : 'asc')
+      .orderBy(key, query.order === 'newest' ? 'desc' : 'asc')
       .limit(query.limit + 1);
     if (query.threads) {
-      q = q.where('messages.parent_id', 'is', null).select((eb) =>
+      const latest = <C extends 'id' | 'author_nickname' | 'created_at'>(column: C) =>
+        this.db
+          .selectFrom('messages as lp')
+          .select(`lp.${column}` as `lp.${C}`)
+          // A correlated reference to the outer row, which the subquery's own types cannot name.
+          .where(sql<boolean>`lp.seq = messages.bumped_seq`);
+      q = q.where('messages.parent_id', 'is', null).select((eb) => [
         eb
           .selectFrom('messages as r')
           .select((c) => c.fn.countAll<number>().as('n'))
           .whereRef('r.thread_id', '=', 'messages.id')
           .whereRef('r.seq', '!=', 'messages.seq')
           .as('reply_count'),
-      ) as typeof q;
+        'messages.bumped_seq',
+        latest('id').as('last_id'),
+        latest('author_nickname').as('last_nickname'),
+        latest('created_at').as('last_at'),
+      ]) as unknown as typeof q;
     }
     if (query.cursor !== undefined) {
       const [seq] = decodeCursor(query.cursor, ['n']);
-      q = q.where('messages.seq', query.order === 'newest' ? '<' : '>', seq as number);
+      q = q.where(key, query.order === 'newest' ? '<' : '>', seq as number);
     }
-    const rows = (await q.execute()) as Array<MessageRow & { reply_count?: number | string }>;
+    const rows = (await q.execute()) as Array<MessageRow & ThreadListColumns>;
     return toPage(
       rows,
       query.limit,
-      (r) => [r.seq],
+      (r) => [bumped ? Number(r.bumped_seq) : r.seq],
       (r) => ({
         ...toMessage(r),
         ...(r.reply_count === undefined ? {} : { replyCount: Number(r.reply_count) }),
+        ...(r.last_id == null
+          ? {}
+          : {
+              lastPost: { id: r.last_id, nickname: r.last_nickname!, at: Number(r.last_at) },
+            }),
       }),
     );
   }
 
-  /** Authors delete their own messages; moderators any message on a board they can read (logged). */
-  async delete(session: Session, id: string, reason: string | undefined): Promise<void> {
+  /**
+   * Authors delete their own messages; moderators any message on a board they can read (logged).
+   * An opening post with replies becomes a tombstone (see remove); a tombstone is already deleted.
+   */
+  async delete(session: Session, id: string, reason: string | undefined): Promise<Removal> {
     const user = session.user;
     const row = await this.findRow(id);
-    if (row === undefined) throw notFound('message');
+    if (row === undefined || row.deleted_at !== null) throw notFound('message');
     const board = await this.boards.getReadable(user, row.board_id);
     const own = row.author_id === user.id;
     assertCan(user, 'delete_message', { board, author: { id: row.author_id, hidden: false } }, () =>
@@ -532,8 +585,8 @@ export class MessageService {
             session.privateKey(),
           )
         : undefined;
-    const logSeq = await this.db.transaction().execute(async (trx) => {
-      await this.remove(trx, row.id, board.id, {
+    const { removal, logSeq } = await this.db.transaction().execute(async (trx) => {
+      const removal = await this.remove(trx, row.id, board.id, {
         ...(own
           ? {}
           : {
@@ -548,30 +601,74 @@ export class MessageService {
               },
             }),
       });
-      return deletion === undefined
-        ? undefined
-        : this.log.append(trx, {
-            object: deletion,
-            roomId: board.federationRoomId,
-            authorFingerprint: user.fingerprint,
-            receivedFrom: null,
-          });
+      const logSeq =
+        deletion === undefined
+          ? undefined
+          : await this.log.append(trx, {
+              object: deletion,
+              roomId: board.federationRoomId,
+              authorFingerprint: user.fingerprint,
+              receivedFrom: null,
+            });
+      return { removal, logSeq };
     });
     if (logSeq !== undefined) this.log.announce(logSeq);
     this.realtime.publish({ kind: 'board', boardId: board.id }, 0);
+    return removal;
   }
 
   /**
-   * Deletes a message inside the caller's transaction: logs it when a moderator does it, and tells
-   * other processes (whose page caches must drop it). The caller publishes locally after commit.
+   * Deletes a message inside the caller's transaction: logs it when a moderator does it (with a
+   * log, the deletion counts as a moderator's), and tells other processes (whose page caches must
+   * drop it). The caller publishes locally after commit.
+   *
+   * An opening post with replies is not removed, or its replies would lose their thread: its text
+   * and attachments go and a tombstone (who, when) keeps its place. When the last reply under a
+   * tombstone goes, the tombstone goes with it.
    */
   async remove(
     trx: Kysely<DatabaseSchema>,
     id: string,
     boardId: string,
     options: { log?: { actor: Actor; reason: string; details: Record<string, unknown> } },
-  ): Promise<void> {
-    await trx.deleteFrom('messages').where('id', '=', id).execute();
+  ): Promise<Removal> {
+    const row = await trx
+      .selectFrom('messages')
+      .select(['seq', 'parent_id', 'thread_id'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    const replies =
+      row === undefined || row.thread_id !== id
+        ? undefined
+        : await trx
+            .selectFrom('messages')
+            .select('id')
+            .where('thread_id', '=', id)
+            .where('seq', '!=', row.seq)
+            .limit(1)
+            .executeTakeFirst();
+    const tombstone = replies !== undefined;
+    if (tombstone) {
+      await trx
+        .updateTable('messages')
+        .set({
+          body: '',
+          attachments: '[]',
+          deleted_at: Date.now(),
+          deleted_by: options.log === undefined ? 'author' : 'moderator',
+        })
+        .where('id', '=', id)
+        .execute();
+      await trx
+        .deleteFrom('content_refs')
+        .where('kind', '=', 'message')
+        .where('ref_id', '=', id)
+        .execute();
+    } else {
+      await trx.deleteFrom('messages').where('id', '=', id).execute();
+      if (row !== undefined && row.thread_id !== id)
+        await this.dropBareTombstone(trx, row.thread_id);
+    }
     if (options.log !== undefined) {
       await recordModAction(trx, {
         actor: options.log.actor,
@@ -584,6 +681,24 @@ export class MessageService {
     }
     // Number 0 wakes no reader (cursors only move forward); it tells caches the board changed.
     await this.realtime.notifyInTransaction(trx, { kind: 'board', boardId }, 0);
+    return { tombstone };
+  }
+
+  /** Deletes a thread's tombstone once no reply is left under it. */
+  private async dropBareTombstone(trx: Kysely<DatabaseSchema>, threadId: string): Promise<void> {
+    const left = await trx
+      .selectFrom('messages')
+      .select('id')
+      .where('thread_id', '=', threadId)
+      .where('id', '!=', threadId)
+      .limit(1)
+      .executeTakeFirst();
+    if (left !== undefined) return;
+    await trx
+      .deleteFrom('messages')
+      .where('id', '=', threadId)
+      .where('deleted_at', 'is not', null)
+      .execute();
   }
 
   /** Tells this process's listeners that a board changed (after a commit elsewhere in the code). */
@@ -617,6 +732,11 @@ async function manifestsOf(
     )
     .execute();
   return Object.fromEntries(rows.map((r) => [r.content_hash, JSON.parse(r.manifest) as unknown]));
+}
+
+/** What a deletion did: removed the message, or left its tombstone for the thread's replies. */
+export interface Removal {
+  tombstone: boolean;
 }
 
 export function assertMayPost(user: User, board: Board): void {

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
-  promote,
+  countRows,
+  createBoard,
+  registerCast,
   registerUser,
   startTestApp,
   type TestApp,
@@ -25,43 +27,19 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
-    general = (await createBoard({ name: 'General', description: 'Anything goes' })).id;
-    members = (await createBoard({ name: 'Members', read_access: 'members' })).id;
-    staff = (
-      await createBoard({ name: 'Staff', read_access: 'members', post_access: 'moderators' })
-    ).id;
+    ({ sysop, alice, bob } = await registerCast(t));
+    general = await makeBoard({ name: 'General', description: 'Anything goes' });
+    members = await makeBoard({ name: 'Members', read_access: 'members' });
+    staff = await makeBoard({ name: 'Staff', read_access: 'members', post_access: 'moderators' });
   });
   afterAll(() => t.close());
 
-  async function createBoard(payload: Record<string, unknown>): Promise<{ id: string }> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data;
-  }
+  const makeBoard = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
 
   const post = (token: string, payload: Record<string, unknown>) =>
     t.app.inject({ method: 'POST', url: '/api/messages/', headers: bearer(token), payload });
 
-  const messageCount = async () =>
-    Number(
-      (
-        await t.ctx.database.db
-          .selectFrom('messages')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const messageCount = () => countRows(t, 'messages');
 
   describe('boards', () => {
     it('are created by sysops with defaults, and by nobody else', async () => {
@@ -72,7 +50,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
         is_realtime: false,
         federation_room_id: null,
         trusted_peers: [],
-        message_retention_days: 90,
+        message_retention_days: null,
         read_access: 'public',
         post_access: 'members',
         is_archived: false,
@@ -113,7 +91,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
 
     it('refuses a taken name or federation room with 409', async () => {
-      await createBoard({ name: 'Chat', is_realtime: true, federation_room_id: 'axon-chat' });
+      await makeBoard({ name: 'Chat', is_realtime: true, federation_room_id: 'axon-chat' });
       const name = await t.app.inject({
         method: 'POST',
         url: '/api/boards/',
@@ -149,10 +127,10 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
 
     it('are edited and archived by sysops; archived boards leave the list and take no posts', async () => {
-      const board = await createBoard({ name: 'Old news' });
+      const board = await makeBoard({ name: 'Old news' });
       const patched = await t.app.inject({
         method: 'PATCH',
-        url: `/api/boards/${board.id}/`,
+        url: `/api/boards/${board}/`,
         headers: bearer(sysop.token),
         payload: { description: 'Closed', is_archived: true, message_retention_days: null },
       });
@@ -165,13 +143,13 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       const list = (await t.app.inject({ url: '/api/boards/' }))
         .json()
         .data.items.map((b: { id: string }) => b.id);
-      expect(list).not.toContain(board.id);
+      expect(list).not.toContain(board);
       const all = (await t.app.inject({ url: '/api/boards/?include_archived=true' }))
         .json()
         .data.items.map((b: { id: string }) => b.id);
-      expect(all).toContain(board.id);
+      expect(all).toContain(board);
       const res = await post(alice.token, {
-        board_id: board.id,
+        board_id: board,
         subject: 'late',
         body: 'too late',
       });
@@ -179,14 +157,14 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       expect(res.json().error.code).toBe('BOARD_ARCHIVED');
       const byUser = await t.app.inject({
         method: 'PATCH',
-        url: `/api/boards/${board.id}/`,
+        url: `/api/boards/${board}/`,
         headers: bearer(alice.token),
         payload: { is_archived: false },
       });
       expect(byUser.statusCode).toBe(403);
       const empty = await t.app.inject({
         method: 'PATCH',
-        url: `/api/boards/${board.id}/`,
+        url: `/api/boards/${board}/`,
         headers: bearer(sysop.token),
         payload: {},
       });
@@ -356,7 +334,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     const subjects: string[] = [];
 
     beforeAll(async () => {
-      board = (await createBoard({ name: 'Paging' })).id;
+      board = await makeBoard({ name: 'Paging' });
       for (let i = 0; i < 25; i++) {
         subjects.push(`m${i}`);
         expect(
@@ -425,7 +403,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
     });
 
     it('serves repeated pages from a cache that drops them the moment the board changes', async () => {
-      const cached = (await createBoard({ name: 'Cached' })).id;
+      const cached = await makeBoard({ name: 'Cached' });
       for (let i = 0; i < 4; i++)
         await post(alice.token, { board_id: cached, subject: `c${i}`, body: 'x' });
       const url = `/api/boards/${cached}/messages/?limit=3`;
@@ -605,11 +583,171 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       });
       expect(again.statusCode).toBe(404);
     });
+
+    const remove = (token: string, id: string, query = '') =>
+      t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${id}/${query}`,
+        headers: bearer(token),
+      });
+
+    it('leaves a tombstone for an opening post with replies, keeping the thread in place', async () => {
+      const board = await makeBoard({ name: 'Tombstones' });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'Kept', body: 'quokkaword here' })
+      ).json().data.id;
+      const reply = (
+        await post(bob.token, {
+          board_id: board,
+          subject: 'Re: Kept',
+          body: 'a reply',
+          parent_id: opener,
+        })
+      ).json().data.id;
+
+      const deleted = await remove(alice.token, opener);
+      expect(deleted.statusCode, deleted.body).toBe(200);
+      expect(deleted.json().data).toEqual({ deleted: opener, tombstone: true });
+
+      const thread = (await t.app.inject({ url: `/api/messages/${reply}/` })).json().data;
+      expect(thread.thread.map((m: { id: string }) => m.id)).toEqual([opener, reply]);
+      const tomb = thread.thread[0];
+      expect(tomb.deleted.by).toBe('author');
+      expect(Date.parse(tomb.deleted.at)).toBeGreaterThan(0);
+      expect(tomb.body).toBe('');
+      expect(tomb.subject).toBe('Kept');
+      expect(thread.thread[1].deleted).toBeNull();
+      expect(thread.thread[1].signature_valid).toBe(true);
+
+      const page = (
+        await t.app.inject({ url: `/api/boards/${board}/messages/?threads=true` })
+      ).json().data;
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0]).toMatchObject({
+        id: opener,
+        reply_count: 1,
+        deleted: { by: 'author' },
+      });
+      const search = (await t.app.inject({ url: '/api/search/?q=quokkaword' })).json().data;
+      expect(search.items).toEqual([]);
+      // A tombstone is already deleted.
+      expect((await remove(alice.token, opener)).statusCode).toBe(404);
+
+      // The last reply going takes the tombstone with it.
+      const last = await remove(bob.token, reply);
+      expect(last.json().data).toEqual({ deleted: reply, tombstone: false });
+      expect((await t.app.inject({ url: `/api/messages/${opener}/` })).statusCode).toBe(404);
+    });
+
+    it("marks a moderator's removal of an opening post as such", async () => {
+      const board = await makeBoard({ name: 'Moderated tombstones' });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'Rude', body: 'rude words' })
+      ).json().data.id;
+      await post(bob.token, {
+        board_id: board,
+        subject: 'Re: Rude',
+        body: 'hm',
+        parent_id: opener,
+      });
+      const removed = await remove(sysop.token, opener, '?reason=rude');
+      expect(removed.json().data.tombstone).toBe(true);
+      const thread = (await t.app.inject({ url: `/api/messages/${opener}/` })).json().data;
+      expect(thread.message.deleted.by).toBe('moderator');
+      expect(thread.message.body).toBe('');
+      expect(thread.thread).toHaveLength(2);
+    });
+  });
+
+  describe('activity', () => {
+    const threadsOf = async (board: string) =>
+      (await t.app.inject({ url: `/api/boards/${board}/messages/?threads=true&limit=2` })).json()
+        .data;
+
+    it('lists threads by their latest post, or by when they started on a chronological board', async () => {
+      const board = await makeBoard({ name: 'Bumps' });
+      const say = async (subject: string, parent_id?: string) =>
+        (await post(alice.token, { board_id: board, subject, body: 'x', parent_id })).json().data
+          .id as string;
+      const first = await say('first');
+      const second = await say('second');
+      const third = await say('third');
+      const reply = (
+        await post(bob.token, {
+          board_id: board,
+          subject: 'Re: first',
+          body: 'up',
+          parent_id: first,
+        })
+      ).json().data.id;
+
+      const page = await threadsOf(board);
+      expect(page.items.map((m: { id: string }) => m.id)).toEqual([first, third]);
+      expect(page.items[0].last_post).toMatchObject({ id: reply, nickname: 'bob' });
+      expect(page.items[1].last_post.id).toBe(third);
+      const next = (
+        await t.app.inject({
+          url: `/api/boards/${board}/messages/?threads=true&limit=2&cursor=${page.next_cursor}`,
+        })
+      ).json().data;
+      expect(next.items.map((m: { id: string }) => m.id)).toEqual([second]);
+      expect(next.next_cursor).toBeNull();
+
+      // Deleting the latest reply puts the thread back where its own latest post is.
+      await t.app.inject({
+        method: 'DELETE',
+        url: `/api/messages/${reply}/`,
+        headers: bearer(bob.token),
+      });
+      expect((await threadsOf(board)).items.map((m: { id: string }) => m.id)).toEqual([
+        third,
+        second,
+      ]);
+
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/boards/${board}/`,
+        headers: bearer(sysop.token),
+        payload: { thread_order: 'created' },
+      });
+      expect(patched.json().data.thread_order).toBe('created');
+      await post(bob.token, {
+        board_id: board,
+        subject: 'Re: first',
+        body: 'again',
+        parent_id: first,
+      });
+      expect((await threadsOf(board)).items.map((m: { id: string }) => m.id)).toEqual([
+        third,
+        second,
+      ]);
+    });
+
+    it('shows thread and post counts and the latest post on the board list', async () => {
+      const board = await makeBoard({ name: 'Counted' });
+      const listed = async () =>
+        (await t.app.inject({ url: '/api/boards/' }))
+          .json()
+          .data.items.find((b: { id: string }) => b.id === board).activity;
+      expect(await listed()).toEqual({ thread_count: 0, post_count: 0, last_post: null });
+      const opener = (
+        await post(alice.token, { board_id: board, subject: 'One', body: 'x' })
+      ).json().data.id;
+      await post(alice.token, { board_id: board, subject: 'Two', body: 'x' });
+      const reply = (
+        await post(bob.token, { board_id: board, subject: 'Re: One', body: 'y', parent_id: opener })
+      ).json().data;
+      expect(await listed()).toMatchObject({
+        thread_count: 2,
+        post_count: 3,
+        last_post: { id: reply.id, thread_id: opener, author: { nickname: 'bob' } },
+      });
+    });
   });
 
   describe('ignoring', () => {
     it("hides an ignored author's messages from lists and threads until un-ignored", async () => {
-      const board = (await createBoard({ name: 'Ignore test' })).id;
+      const board = await makeBoard({ name: 'Ignore test' });
       const root = (
         await post(alice.token, { board_id: board, subject: 'from alice', body: 'hi' })
       ).json().data.id;
@@ -644,7 +782,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
 
   describe('user text', () => {
     it(`stores each of ${XSS_PAYLOADS.length} XSS payloads as plain text and renders it inert`, async () => {
-      const board = (await createBoard({ name: 'XSS' })).id;
+      const board = await makeBoard({ name: 'XSS' });
       let accepted = 0;
       for (const payload of XSS_PAYLOADS) {
         const subject = payload.slice(0, 255);

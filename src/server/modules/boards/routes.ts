@@ -2,21 +2,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize, optionalUser } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { toBoundedPage } from '../../http/pagination.js';
-import { can } from '../accounts/permissions.js';
-import type { User } from '../accounts/user.js';
-import type { Board } from './board.js';
+import { toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
+import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
+import { boardActivity } from './activity.js';
 import {
   BoardInput,
   BoardList,
   BoardPatch,
   BoardSchema,
-  MessageInPage,
+  DeletedMessage,
   MessagePage,
   MessagePageQuery,
   MessagePost,
@@ -34,46 +32,11 @@ import {
  */
 const THREAD_PAGE_BYTES = 1024 * 1024;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-export function presentBoard(board: Board, viewer: User | null): z.output<typeof BoardSchema> {
-  return {
-    id: board.id,
-    name: board.name,
-    description: board.description,
-    is_realtime: board.isRealtime,
-    federation_room_id: board.federationRoomId,
-    trusted_peers: board.trustedPeers,
-    message_retention_days: board.messageRetentionDays,
-    read_access: board.readAccess,
-    post_access: board.postAccess,
-    is_archived: board.isArchived,
-    position: board.position,
-    can_post: can(viewer, 'post_to_board', { board }),
-    created_at: iso(board.createdAt),
-  };
-}
-
-/** A message as a board page lists it: the text as written (clients render it with the shared
- * safe renderer, src/shared/markdown.ts), which keeps pages half the size. */
-function presentInPage(m: Message): z.output<typeof MessageInPage> {
-  return {
-    id: m.id,
-    board_id: m.boardId,
-    parent_id: m.parentId,
-    thread_id: m.threadId,
-    subject: m.subject,
-    body: m.body,
-    author: { fingerprint: m.authorFingerprint, nickname: m.authorNickname, user_id: m.authorId },
-    attachments: m.attachments,
-    ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
-    created_at: iso(m.createdAt),
-  };
-}
-
-/** A message with its body also rendered to safe HTML. */
-export function presentMessage(m: Message): z.output<typeof MessageSchema> {
-  return { ...presentInPage(m), body_html: renderMarkdown(m.body) };
+/** A page of a board's messages as the JSON bytes of its answer. */
+function pageBytes(result: Page<Message>): Buffer {
+  return Buffer.from(
+    JSON.stringify(ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor })),
+  );
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
@@ -99,7 +62,16 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const boards = await ctx.boards.list(viewer, request.query.include_archived);
-      return ok({ items: boards.map((b) => presentBoard(b, viewer)) });
+      const activity = await boardActivity(
+        ctx.database.db,
+        boards.map((b) => b.id),
+      );
+      return ok({
+        items: boards.map((b) => ({
+          ...presentBoard(b, viewer),
+          activity: presentActivity(activity.get(b.id)!),
+        })),
+      });
     },
   );
 
@@ -130,10 +102,10 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       return reply
         .code(201)
-        .send(ok(presentBoard(await ctx.boards.create(request.body), session.user)));
+        .send(ok(presentBoard(await ctx.boards.create(request.body, session.user), session.user)));
     },
   );
 
@@ -149,9 +121,12 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'admin');
+      const session = await authenticate(ctx, request);
       return ok(
-        presentBoard(await ctx.boards.update(request.params.id, request.body), session.user),
+        presentBoard(
+          await ctx.boards.update(request.params.id, request.body, session.user),
+          session.user,
+        ),
       );
     },
   );
@@ -170,30 +145,26 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request, reply) => {
       const viewer = await optionalUser(ctx, request);
       const board = await ctx.boards.getReadable(viewer, request.params.id);
-      // Readers with no ignore list all see the same page, so they share one cached copy.
-      const ignores = viewer === null ? null : await ctx.ignoredPubkeys.listVersion(viewer.id);
+      // Only what every reader asks for is cached: a board's first page, for readers with no ignore
+      // list. Pages after a cursor (each reader's own walk) and pages that follow someone's ignore
+      // list are read from the database each time, so nobody can fill the cache with keys.
       const { order, threads, limit, cursor } = request.query;
-      const key = [
-        board.id,
-        ignores === null ? '' : `${viewer!.id}:${ignores}`,
-        order,
-        threads,
-        limit,
-        cursor ?? '',
-      ].join('\u0000');
+      const shared =
+        cursor === undefined &&
+        (viewer === null || (await ctx.ignoredPubkeys.listVersion(viewer.id)) === null);
+      const key = shared ? [board.id, order, threads, limit].join('\u0000') : undefined;
       // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
       void reply.type('application/json; charset=utf-8');
+      if (key === undefined) {
+        const result = await ctx.messages.list(viewer, board.id, request.query);
+        return reply.send(pageBytes(result) as never);
+      }
       if (!/no-cache/i.test(request.headers['cache-control'] ?? '')) {
         const cached = ctx.pageCache.get(key);
         if (cached !== undefined) return reply.header('X-Cache', 'hit').send(cached as never);
       }
       const stamp = ctx.pageCache.stamp();
-      const result = await ctx.messages.list(viewer, board.id, request.query);
-      const body = Buffer.from(
-        JSON.stringify(
-          ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor }),
-        ),
-      );
+      const body = pageBytes(await ctx.messages.list(viewer, board.id, request.query));
       ctx.pageCache.set(board.id, key, body, stamp);
       return reply.header('X-Cache', 'miss').send(body as never);
     },
@@ -260,16 +231,21 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['boards'],
-        summary: 'Delete your own message (moderators: any, with a reason in the modlog)',
+        summary:
+          'Delete your own message (moderators: any, with a reason in the modlog); an opening post with replies stays as a tombstone',
         params: IdParam,
         querystring: z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }),
-        response: { 200: envelopeOf(z.object({ deleted: z.string() })) },
+        response: { 200: envelopeOf(DeletedMessage) },
       },
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      await ctx.messages.delete(session, request.params.id, request.query.reason);
-      return ok({ deleted: request.params.id });
+      const { tombstone } = await ctx.messages.delete(
+        session,
+        request.params.id,
+        request.query.reason,
+      );
+      return ok({ deleted: request.params.id, tombstone });
     },
   );
 

@@ -21,6 +21,8 @@ const text = (max: number) =>
 const label = (max: number) =>
   text(max).refine((v) => !FORMAT_CHARACTERS.test(v), FORMAT_CHARACTERS_MESSAGE);
 
+const THREAD_ORDERS = ['activity', 'created'] as const;
+
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex key fingerprint');
 
 export const BoardInput = z.strictObject({
@@ -33,10 +35,15 @@ export const BoardInput = z.strictObject({
     .nullable()
     .default(null),
   trusted_peers: z.array(fingerprint).max(100).default([]),
-  message_retention_days: z.number().int().min(1).max(36500).nullable().default(90),
+  // Kept for good unless the sysop chooses a retention: posts never vanish by surprise.
+  message_retention_days: z.number().int().min(1).max(36500).nullable().default(null),
   read_access: z.enum(ACCESS_LEVELS).default('public'),
   post_access: z.enum(ACCESS_LEVELS).default('members'),
   position: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+  thread_order: z
+    .enum(THREAD_ORDERS)
+    .default('activity')
+    .describe('activity: threads bumped by their latest post; created: by their opening post'),
 });
 
 export const BoardPatch = z
@@ -51,6 +58,7 @@ export const BoardPatch = z
     post_access: z.enum(ACCESS_LEVELS).optional(),
     position: z.number().int().min(-1_000_000).max(1_000_000).optional(),
     is_archived: z.boolean().optional(),
+    thread_order: z.enum(THREAD_ORDERS).optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'give at least one field to change' });
 
@@ -67,12 +75,30 @@ export const BoardSchema = z
     post_access: z.enum(ACCESS_LEVELS),
     is_archived: z.boolean(),
     position: z.number(),
+    thread_order: z.enum(THREAD_ORDERS),
     can_post: z.boolean().describe('whether the caller may post here'),
     created_at: z.string(),
   })
   .meta({ id: 'Board' });
 
-export const BoardList = z.object({ items: z.array(BoardSchema) });
+/** A board's activity, on the board list: counts and its latest post. */
+export const BoardActivity = z.object({
+  thread_count: z.number(),
+  post_count: z.number(),
+  last_post: z
+    .object({
+      id: z.string(),
+      thread_id: z.string(),
+      subject: z.string(),
+      author: z.object({ nickname: z.string(), fingerprint: z.string() }),
+      created_at: z.string(),
+    })
+    .nullable(),
+});
+
+export const BoardList = z.object({
+  items: z.array(BoardSchema.extend({ activity: BoardActivity })),
+});
 
 export const AttachmentRef = z.object({
   content_hash: z.string(),
@@ -97,7 +123,17 @@ export const MessageSchema = z
     }),
     attachments: z.array(AttachmentRef),
     reply_count: z.number().optional(),
+    last_post: z
+      .object({ id: z.string(), nickname: z.string(), created_at: z.string() })
+      .optional()
+      .describe("on a board's thread list: the thread's latest message"),
     created_at: z.string(),
+    deleted: z
+      .object({ by: z.enum(['author', 'moderator']), at: z.string() })
+      .nullable()
+      .describe(
+        'set on a tombstone: an opening post deleted while its thread had replies (body and attachments gone)',
+      ),
   })
   .meta({ id: 'Message' });
 
@@ -166,3 +202,10 @@ export const SearchHitSchema = z.object({
   snippet: SnippetSchema,
 });
 export const SearchPage = pageOf(SearchHitSchema);
+
+export const DeletedMessage = z.object({
+  deleted: z.string(),
+  tombstone: z
+    .boolean()
+    .describe('true: an opening post with replies, now a tombstone that keeps its thread'),
+});

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
-  promote,
-  registerUser,
+  createBoard,
+  registerCast,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -53,21 +53,8 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
-    const board = async (payload: object) =>
-      (
-        await t.app.inject({
-          method: 'POST',
-          url: '/api/boards/',
-          headers: bearer(sysop.token),
-          payload,
-        })
-      ).json().data.id as string;
+    ({ sysop, alice, bob } = await registerCast(t));
+    const board = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
     general = await board({ name: 'General' });
     hidden = await board({ name: 'Hidden', read_access: 'moderators' });
     const post = async (

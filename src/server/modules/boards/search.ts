@@ -117,13 +117,14 @@ export class SearchService {
     const result = await sql<HitRow>`
       SELECT m.seq, m.id, m.board_id, m.board_ref, m.parent_id, m.thread_id, m.author_id,
              m.author_fingerprint, m.author_nickname, m.subject, m.body, m.attachments, m.signature,
-             m.created_at,
+             m.created_at, m.deleted_at, m.deleted_by,
              bm25(messages_fts, 2.0, 1.0) AS rank,
              highlight(messages_fts, 0, ${START}, ${STOP}) AS subject_hl,
              snippet(messages_fts, 1, ${START}, ${STOP}, '…', 24) AS body_hl
       FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
       WHERE messages_fts MATCH ${match}
         AND m.board_id IN (${sql.join(boardIds)})
+        AND m.deleted_at IS NULL
         AND m.is_event = 0
         AND ${hiddenAuthorsFilter(reader)}
       ORDER BY rank, m.seq DESC
@@ -152,6 +153,7 @@ export class SearchService {
         SELECT ranked.seq, ranked.rank
         FROM ranked CROSS JOIN messages m ON m.seq = ranked.seq
         WHERE m.board_id IN (${sql.join(boardIds)})
+          AND m.deleted_at IS NULL
           AND m.is_event = 0
           AND ${hiddenAuthorsFilter(reader)}
         ORDER BY ranked.rank, ranked.seq DESC
@@ -159,7 +161,7 @@ export class SearchService {
       )
       SELECT m.seq, m.id, m.board_id, m.board_ref, m.parent_id, m.thread_id, m.author_id,
              m.author_fingerprint, m.author_nickname, m.subject, m.body, m.attachments, m.signature,
-             m.created_at, page.rank,
+             m.created_at, m.deleted_at, m.deleted_by, page.rank,
              highlight(messages_fts, 0, ${START}, ${STOP}) AS subject_hl,
              snippet(messages_fts, 1, ${START}, ${STOP}, '…', 24) AS body_hl
       FROM page
@@ -189,6 +191,7 @@ export class SearchService {
         FROM messages m, query
         WHERE m.search @@ query.q
           AND m.board_id IN (${sql.join(boardIds)})
+          AND m.deleted_at IS NULL
           AND NOT m.is_event
           AND ${hiddenAuthorsFilter(reader)}
         ORDER BY rank DESC, m.seq DESC
@@ -196,7 +199,7 @@ export class SearchService {
       )
       SELECT m.seq, m.id, m.board_id, m.board_ref, m.parent_id, m.thread_id, m.author_id,
              m.author_fingerprint, m.author_nickname, m.subject, m.body, m.attachments, m.signature,
-             m.created_at, hits.rank,
+             m.created_at, m.deleted_at, m.deleted_by, hits.rank,
              ts_headline('simple', m.subject, query.q,
                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', HighlightAll=true') AS subject_hl,
              ts_headline('simple', m.body, query.q,

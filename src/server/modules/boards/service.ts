@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { conflict, notFound } from '../../http/errors.js';
-import { can } from '../accounts/permissions.js';
+import { assertCan, can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import { ByteCache } from '../../services/byte-cache.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
@@ -89,7 +89,14 @@ export class BoardService {
     return (await this.list(user, true)).map((b) => b.id);
   }
 
-  async create(input: z.output<typeof BoardInput>): Promise<Board> {
+  /** Creates a board; `by`: the user asking (absent: the operator, through the CLI). */
+  /** Creates a board; `thread_order` defaults to `activity` (threads bumped by replies). */
+  async create(
+    input: Omit<z.output<typeof BoardInput>, 'thread_order'> &
+      Partial<Pick<z.output<typeof BoardInput>, 'thread_order'>>,
+    by?: User,
+  ): Promise<Board> {
+    if (by !== undefined) assertCan(by, 'admin_board');
     const id = uuidv7();
     const now = Date.now();
     try {
@@ -107,6 +114,7 @@ export class BoardService {
           read_access: input.read_access,
           post_access: input.post_access,
           position: input.position,
+          thread_order: input.thread_order ?? 'activity',
           created_at: now,
           updated_at: now,
         })
@@ -119,7 +127,9 @@ export class BoardService {
     return board;
   }
 
-  async update(id: string, patch: z.output<typeof BoardPatch>): Promise<Board> {
+  /** Edits or archives a board; `by`: the user asking (absent: the operator). */
+  async update(id: string, patch: z.output<typeof BoardPatch>, by?: User): Promise<Board> {
+    if (by !== undefined) assertCan(by, 'admin_board');
     const before = await this.find(id);
     if (before === undefined) throw notFound('board');
     try {
@@ -144,6 +154,7 @@ export class BoardService {
           ...(patch.post_access === undefined ? {} : { post_access: patch.post_access }),
           ...(patch.position === undefined ? {} : { position: patch.position }),
           ...(patch.is_archived === undefined ? {} : { is_archived: patch.is_archived }),
+          ...(patch.thread_order === undefined ? {} : { thread_order: patch.thread_order }),
           updated_at: Date.now(),
         })
         .where('id', '=', id)

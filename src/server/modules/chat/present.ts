@@ -7,7 +7,7 @@ import { ByteCache } from '../../services/byte-cache.js';
 import type { User } from '../accounts/user.js';
 import type { BoardEvent } from '../realtime/events.js';
 import type { EventBatchSchema, EventSchema } from './schema.js';
-import type { EventBatch } from './service.js';
+import type { EventBatch } from '../realtime/events.js';
 
 // One formatter per time zone in use (zone names are validated on profiles, so few exist).
 const formatters = new ByteCache<Intl.DateTimeFormat>({
@@ -55,7 +55,8 @@ export function presentEvent(e: BoardEvent, reader: User | null): PresentedEvent
 }
 
 // The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
-// page object from ChatService, so it is serialised once for them all, not once per waiter.
+// page object (the handed-over page, or ChatService's shared read), so it is serialised once for
+// them all, not once per waiter.
 const answers = new WeakMap<readonly BoardEvent[], Map<string, Buffer>>();
 
 export function answerBytes(batch: EventBatch, reader: User | null): Buffer {

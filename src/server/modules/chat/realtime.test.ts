@@ -6,17 +6,20 @@ import { buildApp } from '../../app.js';
 import { createContext } from '../../context.js';
 import { openDatabase } from '../../db/database.js';
 import { runRetention } from '../../services/retention.js';
-import { boardChannel } from '../boards/board.js';
-import { PostedEvent } from '../boards/messages.js';
+import { PostedEvent } from '../realtime/events.js';
 import {
   type Account,
   bearer,
-  promote,
+  countRows,
+  createBoard,
+  registerCast,
   registerUser,
+  sayInChat,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
 
 interface Event {
   cursor: string;
@@ -36,25 +39,11 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
+    ({ sysop, alice, bob } = await registerCast(t));
   });
   afterAll(() => t.close());
 
-  const say = async (account: Account, text: string): Promise<Event> => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/chat/post/',
-      headers: bearer(account.token),
-      payload: { text },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data;
-  };
+  const say = (account: Account, text: string) => sayInChat<Event>(t, account.token, text);
   const read = async (query: string, token = alice.token) => {
     const res = await t.app.inject({
       url: `/api/chat/read_events/?${query}`,
@@ -86,11 +75,12 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
   it('answers a waiting long poll the moment an event exists', async () => {
     const { next_cursor } = await read('');
     const started = Date.now();
+    const parked = t.ctx.realtime.longPolls.parked;
     const waiting = t.app.inject({
       url: `/api/chat/read_events/?after=${next_cursor}&wait=30`,
       headers: bearer(bob.token),
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 1);
     await say(alice, 'wake up');
     const res = await waiting;
     expect(res.json().data.events.map((e: Event) => e.body)).toEqual(['wake up']);
@@ -100,7 +90,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
 
   it('answers a parked long poll inside the publish of a handed-over event, except to a reader who ignores its author', async () => {
     const board = await t.ctx.chat.chatBoard();
-    const channel = boardChannel(board.id);
+    const channel = { kind: 'board', boardId: board.id } as const;
     const after = Number((await read('')).next_cursor);
     const [aliceUser, bobUser] = await Promise.all([
       t.ctx.accounts.getUser(alice.id),
@@ -108,12 +98,15 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     ]);
     const delivered: string[] = [];
     const wait = (reader: typeof aliceUser) =>
-      t.ctx.chat.read(reader, board, {
+      t.ctx.realtime.longPolls.answer({
+        channel,
         after,
+        readerId: reader.id,
         waitMs: 30_000,
-        limit: 10,
+        read: () => t.ctx.chat.read(reader, board, { after, limit: 10 }),
         deliver: (batch) => delivered.push(`${reader.username}:${batch.events[0]!.id}`),
       });
+    const parked = t.ctx.realtime.longPolls.parked;
     const alicesRead = wait(aliceUser);
     const bobsRead = wait(bobUser);
     const event = {
@@ -125,16 +118,13 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
       author: { fingerprint: 'f'.repeat(64), nickname: 'x', userId: null, avatarHash: null },
       createdAt: Date.now(),
     };
-    // Published until alice's read has parked (before that, a wake-up only makes it read the
-    // database again, where this event is not): her answer must come out of the publish itself.
-    let inside = false;
-    for (let i = 0; i < 500 && delivered.length === 0; i++) {
-      t.ctx.hub.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
-      inside = delivered.length > 0;
-      if (!inside) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(inside).toBe(true);
+    // Published once both reads have parked (before that, a wake-up only makes a read go to the
+    // database again, where this event is not): alice's answer must come out of the publish itself.
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 2);
+    t.ctx.realtime.publish(channel, after + 1, new PostedEvent(event, new Set([bob.id])));
+    expect(delivered).toEqual(['alice:handed-over']);
     // Bob, who ignores the author, read the database instead (nothing was committed) and waits on.
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 1);
     expect(delivered).toEqual(['alice:handed-over']);
     expect(await alicesRead).toEqual({ events: [event], nextCursor: after + 1 });
     const fromBob = await say(alice, 'bob sees this one');
@@ -207,21 +197,13 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
         .where('board_id', '=', board.id)
         .where('user_id', '=', carol.id)
         .executeTakeFirst();
-    await t.ctx.chat.flushPresence();
+    await t.ctx.realtime.presence.flush();
     const row = await stored();
     expect(row?.last_seen).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('keeps the chat board to members and refuses bad input, writing nothing', async () => {
-    const count = async () =>
-      Number(
-        (
-          await t.ctx.database.db
-            .selectFrom('messages')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = () => countRows(t, 'messages');
     const before = await count();
     expect((await t.app.inject({ url: '/api/chat/read_events/' })).statusCode).toBe(404);
     expect(
@@ -326,19 +308,8 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
   });
 
   it('serves realtime boards by id and refuses others', async () => {
-    const board = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Lobby', is_realtime: true },
-    });
-    const plain = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Plain' },
-    });
-    const id = board.json().data.id;
+    const id = await createBoard(t, sysop.token, { name: 'Lobby', is_realtime: true });
+    const plain = await createBoard(t, sysop.token, { name: 'Plain' });
     const posted = await t.app.inject({
       method: 'POST',
       url: `/api/boards/${id}/post_event/`,
@@ -352,7 +323,7 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     });
     expect(events.json().data.events.map((e: Event) => e.body)).toEqual(['lobby line']);
     const notRealtime = await t.app.inject({
-      url: `/api/boards/${plain.json().data.id}/read_events/`,
+      url: `/api/boards/${plain}/read_events/`,
       headers: bearer(alice.token),
     });
     expect(notRealtime.statusCode).toBe(404);

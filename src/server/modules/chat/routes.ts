@@ -1,6 +1,7 @@
 // Event buses over HTTP: AxonChat, applets' buses and any realtime board, each readable by polling,
 // long polling (`wait`) and SSE, with presence; posting chat lines and realtime-board events.
-// Streams and parked long polls are held through the realtime module (caps, revocation, lifetime).
+// Waiting (parked long polls, streams), presence and the caps on open connections are the realtime
+// module's; these routes give it the chat service's reads.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -8,12 +9,14 @@ import type { AppContext } from '../../context.js';
 import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { notFound } from '../../http/errors.js';
-import { streamEvents } from '../../http/sse.js';
+import { streamEvents } from '../realtime/sse.js';
+import type { User } from '../accounts/user.js';
 import type { Board } from '../boards/board.js';
-import { boardChannel } from '../boards/board.js';
-import { presentBoard } from '../boards/routes.js';
+import { presentBoard } from '../boards/present.js';
 import { BoardSchema } from '../boards/schema.js';
+import { handedOver, type EventBatch } from '../realtime/events.js';
 import { closeIfClosing, holdOpen, sessionOf } from '../realtime/http.js';
+import { streamTokens } from '../realtime/stream-tokens.js';
 import { answerBytes, presentEvent } from './present.js';
 import {
   BoardEventPost,
@@ -24,8 +27,9 @@ import {
   PresenceSchema,
   ReadQuery,
   StreamQuery,
+  StreamToken,
 } from './schema.js';
-import { MAX_EVENTS_PER_READ, type EventBatch } from './service.js';
+import { MAX_EVENTS_PER_READ } from './service.js';
 
 // The web client's types (src/web/api/types.ts) still import it from here.
 export { EventSchema } from './schema.js';
@@ -35,6 +39,11 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
   // Long polls and event streams would hold app.close() (a restart) until they end by themselves:
   // when it begins, long polls answer what they have and streams end (clients resume by cursor).
   app.addHook('preClose', async () => ctx.realtime.connections.close());
+  const tokens = streamTokens(ctx.keys.tokenKey);
+
+  /** A 404 for a reader who may not read the board's events (the read rule of ChatService). */
+  const assertReadable = (reader: User | null, board: Board) =>
+    ctx.chat.read(reader, board, { after: Number.MAX_SAFE_INTEGER, limit: 1 });
 
   /** Answers a read (poll or long poll) of a board's events. */
   async function answerRead(
@@ -55,12 +64,15 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
     const target = await board();
     const held = query.wait > 0 ? holdOpen(ctx, request, session, target.id, 'long_poll') : null;
     try {
-      const batch = await ctx.chat.read(reader, target, {
-        ...(query.after === undefined ? {} : { after: Number(query.after) }),
+      const after = query.after === undefined ? undefined : Number(query.after);
+      const batch = await ctx.realtime.longPolls.answer({
+        channel: { kind: 'board', boardId: target.id },
+        after,
+        readerId: reader?.id ?? null,
         waitMs: query.wait * 1000,
-        limit: query.limit,
         ...(held === null ? {} : { signal: held.signal }),
-        // A handed-over event is answered inside its publish (see ChatService.read).
+        read: () => ctx.chat.read(reader, target, { after, limit: query.limit }),
+        // A handed-over event is answered inside its publish (see LongPolls).
         deliver: (handed) => void answer(handed),
       });
       return reply.sent ? reply : answer(batch);
@@ -103,17 +115,15 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         },
       },
       async (request, reply) => {
-        if (
-          request.headers.authorization === undefined &&
-          request.query.access_token !== undefined
-        ) {
-          request.headers.authorization = `Bearer ${request.query.access_token}`;
-        }
-        const session = await sessionOf(ctx, request);
-        const reader = session?.user ?? null;
+        const token = request.query.stream_token;
         const board = await resolve(request.params as z.output<P>);
+        const session =
+          token === undefined
+            ? await sessionOf(ctx, request)
+            : await tokens.resolve(ctx.database.db, token, board.id);
+        const reader = session?.user ?? null;
         // Visitors who may not read the board get a 404 before the stream opens.
-        await ctx.chat.read(reader, board, { after: Number.MAX_SAFE_INTEGER, waitMs: 0, limit: 1 });
+        await assertReadable(reader, board);
         const lastEventId = request.headers['last-event-id'];
         const from =
           typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId)
@@ -121,28 +131,52 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
             : request.query.after;
         const held = holdOpen(ctx, request, session, board.id, 'stream');
         try {
-          await streamEvents(request, reply, ctx.hub, {
-            channel: boardChannel(board.id),
+          await streamEvents(request, reply, ctx.realtime, {
+            channel: { kind: 'board', boardId: board.id },
             start: from === undefined ? undefined : Number(from),
             fetch: async (after) => {
               const batch = await ctx.chat.read(reader, board, {
-                ...(after === undefined ? {} : { after }),
-                waitMs: 0,
+                after,
                 limit: MAX_EVENTS_PER_READ,
               });
               return { events: batch.events, nextCursor: batch.nextCursor };
             },
-            handedOver: (payload, after) => ctx.chat.handedOver(payload, after, reader),
+            handedOver: (payload, after) => handedOver(payload, after, reader?.id ?? null),
             cursorOf: (e) => e.cursor,
             toJson: (e) => presentEvent(e, reader),
             onHeartbeat: async () => {
-              if (reader !== null) await ctx.chat.touchPresence(board, reader);
+              if (reader !== null) await ctx.realtime.presence.touch(board, reader);
             },
             stop: held.signal,
           });
         } finally {
           held.release();
         }
+      },
+    );
+
+    r.post(
+      `${prefix}events/stream_token/`,
+      {
+        schema: {
+          tags: [tag],
+          summary:
+            'A five-minute token that opens this stream (?stream_token=) for EventSource, ' +
+            'which cannot send headers; it ends with the session',
+          params,
+          response: { 200: envelopeOf(StreamToken) },
+        },
+      },
+      async (request) => {
+        const session = await authenticate(ctx, request);
+        const board = await resolve(request.params as z.output<P>);
+        // The stream's own read rule: no token for a board the account may not read (404).
+        await assertReadable(session.user, board);
+        const issued = await tokens.issue(session, board.id);
+        return ok({
+          stream_token: issued.token,
+          expires_at: new Date(issued.expiresAt).toISOString(),
+        });
       },
     );
 
@@ -159,7 +193,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       async (request) => {
         const reader = await optionalUser(ctx, request);
         const board = await resolve(request.params as z.output<P>);
-        const users = await ctx.chat.presence(reader, board);
+        const users = await ctx.realtime.presence.who(reader, board);
         return ok({
           users: users.map((u) => ({
             user_id: u.userId,

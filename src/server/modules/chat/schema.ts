@@ -41,12 +41,16 @@ export const ReadQuery = z.strictObject({
 });
 export const StreamQuery = z.strictObject({
   after: cursor.optional(),
-  access_token: z
+  stream_token: z
     .string()
     .max(2048)
     .optional()
-    .describe('for EventSource, which cannot send headers'),
+    .describe(
+      'for EventSource, which cannot send headers: a token from POST …/events/stream_token/ ' +
+        '(never the session token, which no URL takes)',
+    ),
 });
+export const StreamToken = z.object({ stream_token: z.string(), expires_at: z.string() });
 
 export const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
 

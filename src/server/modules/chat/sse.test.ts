@@ -4,16 +4,19 @@
 // that stops reading is dropped while the others keep receiving everything.
 import { EventSource, type EventSourceInit } from 'eventsource';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bearer,
-  registerUser,
-  startTestApp,
   type Account,
+  bearer,
+  listen,
+  registerUser,
+  sayInChat,
+  startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
+import { BoardInput } from '../boards/schema.js';
 
 interface EventJson {
   cursor: string;
@@ -110,8 +113,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    base = await listen(t);
     [alice, bob, carol] = await Promise.all([
       registerUser(t.app),
       registerUser(t.app),
@@ -128,20 +130,20 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
     readers.push(reader);
     return reader;
   };
-  const streamUrl = (token: string, after?: string) =>
-    `${base}/api/chat/events/stream/?access_token=${encodeURIComponent(token)}` +
-    (after === undefined ? '' : `&after=${after}`);
-
-  async function say(account: Account, text: string): Promise<EventJson> {
+  /** A stream's URL as EventSource needs it: with a stream token, never the session token. */
+  const streamUrl = async (token: string, after?: string, prefix = '/api/chat/') => {
     const res = await t.app.inject({
       method: 'POST',
-      url: '/api/chat/post/',
-      headers: bearer(account.token),
-      payload: { text },
+      url: `${prefix}events/stream_token/`,
+      headers: bearer(token),
     });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json<{ data: EventJson }>().data;
-  }
+    expect(res.statusCode).toBe(200);
+    const query = new URLSearchParams({ stream_token: res.json().data.stream_token });
+    if (after !== undefined) query.set('after', after);
+    return `${base}${prefix}events/stream/?${query}`;
+  };
+
+  const say = (account: Account, text: string) => sayInChat<EventJson>(t, account.token, text);
 
   async function currentCursor(): Promise<string> {
     const res = await t.app.inject({
@@ -155,7 +157,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
 
   it('streams events in order, with the cursor as the event id and the event as JSON data', async () => {
     const start = await currentCursor();
-    const reader = open(streamUrl(alice.token, start));
+    const reader = open(await streamUrl(alice.token, start));
     await reader.untilOpen();
     const posted: EventJson[] = [];
     for (let i = 0; i < 6; i++) posted.push(await say(i % 2 === 0 ? alice : bob, `in order ${i}`));
@@ -170,7 +172,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
 
   it('resumes after ?after= without repeating what came before it', async () => {
     const start = await currentCursor();
-    const first = open(streamUrl(alice.token, start));
+    const first = open(await streamUrl(alice.token, start));
     await first.untilOpen();
     for (const text of ['resume 1', 'resume 2', 'resume 3']) await say(alice, text);
     await first.untilCount(3);
@@ -178,7 +180,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
     const saved = first.received[1]!.lastEventId; // as if the client had only seen two of them
     for (const text of ['resume 4', 'resume 5']) await say(bob, text);
 
-    const second = open(streamUrl(alice.token, saved));
+    const second = open(await streamUrl(alice.token, saved));
     await second.untilOpen();
     await say(alice, 'resume 6');
     await second.untilCount(4);
@@ -213,7 +215,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
 
   it("resumes by itself after the server drops the connection, through EventSource's Last-Event-ID", async () => {
     const start = await currentCursor();
-    const reader = open(streamUrl(bob.token, start));
+    const reader = open(await streamUrl(bob.token, start));
     await reader.untilOpen();
     await say(alice, 'before the drop 1');
     await say(alice, 'before the drop 2');
@@ -248,8 +250,8 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
     expect(ignore.statusCode, ignore.body).toBe(201);
 
     const start = await currentCursor();
-    const aliceStream = open(streamUrl(alice.token, start));
-    const carolStream = open(streamUrl(carol.token, start));
+    const aliceStream = open(await streamUrl(alice.token, start));
+    const carolStream = open(await streamUrl(carol.token, start));
     await Promise.all([aliceStream.untilOpen(), carolStream.untilOpen()]);
     const poll = (account: Account) =>
       fetch(`${base}/api/chat/read_events/?after=${start}&wait=30`, {
@@ -258,10 +260,11 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
         expect(res.status).toBe(200);
         return ((await res.json()) as { data: { events: EventJson[]; next_cursor: string } }).data;
       });
+    const parked = t.ctx.realtime.longPolls.parked;
     const alicePoll = poll(alice);
     const carolPoll = poll(carol);
-    // Give the polls a moment to be waiting (they answer correctly either way).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both polls waiting, so the posts reach them by hand-over (and carol's is not handed bob's).
+    await until(() => t.ctx.realtime.longPolls.parked === parked + 2);
     const fromBob = await say(bob, 'carol does not see this');
     const fromAlice = await say(alice, 'everyone sees this');
 
@@ -290,10 +293,60 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
     };
     expect(body).toMatchObject({ success: false, data: null, error: { code: 'NOT_FOUND' } });
 
-    const badToken = await fetch(`${base}/api/chat/events/stream/?access_token=not-a-token`);
+    const badToken = await fetch(`${base}/api/chat/events/stream/?stream_token=not-a-token`);
     expect(badToken.status).not.toBe(200);
     expect(badToken.headers.get('content-type')).toMatch(/^application\/json/);
     await badToken.body?.cancel();
+  });
+
+  it('opens streams with stream tokens only: never the session token in a URL', async () => {
+    const chatStream = `${base}/api/chat/events/stream/`;
+    // The session token in the query is refused before anything opens (it would reach logs).
+    const inUrl = await fetch(`${chatStream}?access_token=${encodeURIComponent(alice.token)}`);
+    expect(inUrl.status).toBe(400);
+    expect(((await inUrl.json()) as { error: { code: string } }).error.code).toBe(
+      'VALIDATION_ERROR',
+    );
+    // Nor does a session token pass for a stream token.
+    const asStreamToken = await fetch(`${chatStream}?stream_token=${alice.token}`);
+    expect(asStreamToken.status).toBe(401);
+    await asStreamToken.body?.cancel();
+    // Visitors get none; a token is for one board's stream, and never a bearer token.
+    const visitor = await t.app.inject({ method: 'POST', url: '/api/chat/events/stream_token/' });
+    expect(visitor.statusCode).toBe(401);
+    const url = new URL(await streamUrl(carol.token));
+    const token = url.searchParams.get('stream_token')!;
+    const asBearer = await t.app.inject({ url: '/api/user/profile/', headers: bearer(token) });
+    expect(asBearer.statusCode).toBe(401);
+    const sysopsOnly = await t.ctx.boards.create(
+      BoardInput.parse({ name: 'sysop-stream', is_realtime: true, read_access: 'sysops' }),
+    );
+    const otherBoard = await fetch(
+      `${base}/api/boards/${sysopsOnly.id}/events/stream/?stream_token=${token}`,
+    );
+    expect(otherBoard.status).toBe(403);
+    await otherBoard.body?.cancel();
+    const forbiddenBoard = await t.app.inject({
+      method: 'POST',
+      url: `/api/boards/${sysopsOnly.id}/events/stream_token/`,
+      headers: bearer(carol.token),
+    });
+    expect(forbiddenBoard.statusCode).toBe(404);
+    // A live token opens the stream; after logout it no longer does.
+    const reader = open(url.toString());
+    await reader.untilOpen();
+    reader.close();
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout/',
+      headers: bearer(carol.token),
+    });
+    expect(out.statusCode).toBe(200);
+    const afterLogout = await fetch(url);
+    expect(afterLogout.status).toBe(401);
+    expect(((await afterLogout.json()) as { error: { code: string } }).error.code).toBe(
+      'SESSION_EXPIRED',
+    );
   });
 
   it('delivers one event larger than the drop bound to a client that reads, without dropping it', async () => {
@@ -302,9 +355,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
       description: '',
       ownerId: null,
     });
-    const reader = open(
-      `${base}/api/applets/${applet.id}/events/stream/?after=0&access_token=${bob.token}`,
-    );
+    const reader = open(await streamUrl(bob.token, '0', `/api/applets/${applet.id}/`));
     await reader.untilOpen();
     // 65,000 '<' is a valid body; as JSON with its HTML (&lt;) it is over 256 KiB on the wire.
     const res = await t.app.inject({
@@ -367,7 +418,7 @@ describe.each(DIALECTS)('chat event streams (SSE) on %s', (dialect) => {
       const poll = () => (slowResponse === undefined ? setImmediate(poll) : resolve());
       poll();
     });
-    const fast = open(`${base}${streamPath}?after=${start}&access_token=${alice.token}`);
+    const fast = open(await streamUrl(alice.token, start, `/api/applets/${applet.id}/`));
     await Promise.all([slowOpened, fast.untilOpen()]);
 
     const COUNT = 100;

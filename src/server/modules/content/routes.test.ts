@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
+  createBoard,
+  listen,
   promote,
   registerUser,
   startTestApp,
@@ -58,7 +60,7 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect, { AXON_UPLOAD_LIMIT: String(3 * 1024 * 1024) });
-    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = await listen(t);
     [alice, bob, carol, sysop] = await Promise.all([
       registerUser(t.app, 'alice'),
       registerUser(t.app, 'bob'),
@@ -66,17 +68,11 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
       registerUser(t.app, 'root'),
     ]);
     await promote(t, sysop.username, 'sysop');
-    const make = async (payload: object) =>
-      (
-        await t.app.inject({
-          method: 'POST',
-          url: '/api/boards/',
-          headers: bearer(sysop.token),
-          payload,
-        })
-      ).json().data.id as string;
-    board = await make({ name: 'Pictures' });
-    secretBoard = await make({ name: 'Staff only', read_access: 'moderators' });
+    board = await createBoard(t, sysop.token, { name: 'Pictures' });
+    secretBoard = await createBoard(t, sysop.token, {
+      name: 'Staff only',
+      read_access: 'moderators',
+    });
   });
   afterAll(() => t.close());
 

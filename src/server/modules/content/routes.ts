@@ -8,13 +8,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js';
 import type { AppContext } from '../../context.js';
-import { authenticate, authorize, optionalUser } from '../../http/auth.js';
+import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError, fieldError } from '../../http/errors.js';
 import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
 import {
   AttachmentSchema,
   ContentMetadata,
+  ContentStateSchema,
   HashParam,
   MediaToken,
   UploadHeaders,
@@ -140,7 +141,9 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         config: { upload: true },
       },
       async (request, reply) => {
-        const session = await authorize(ctx, request, 'upload');
+        const session = await authenticate(ctx, request);
+        // The service's rule, asked before a byte of the file is read.
+        await ctx.content.assertMayUpload(session.user);
         if (!request.isMultipart()) {
           throw new AppError(
             415,
@@ -277,6 +280,30 @@ export async function contentRoutes(app: FastifyInstance, ctx: AppContext): Prom
         .header('Content-Range', `bytes ${range.start}-${range.end}/${manifest.size}`)
         .header('Content-Length', String(range.end - range.start + 1));
       return reply.send(await firstThenRest(await ctx.content.open(manifest, range)));
+    },
+  );
+
+  r.get(
+    '/api/content/state/:hash/',
+    {
+      schema: {
+        tags: ['content'],
+        summary:
+          "Whether an attachment is here: complete, or the state of its fetch from peers (a remote message's attachment)",
+        params: HashParam,
+        response: { 200: envelopeOf(ContentStateSchema) },
+      },
+    },
+    async (request) => {
+      const user = await optionalUser(ctx, request);
+      const state = await ctx.content.stateFor(user, request.params.hash);
+      return ok({
+        content_hash: request.params.hash,
+        state: state.state,
+        chunks_done: state.chunksDone,
+        chunks_total: state.chunksTotal,
+        last_error: state.lastError,
+      });
     },
   );
 

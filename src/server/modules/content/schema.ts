@@ -36,3 +36,20 @@ export const ContentMetadata = z.object({
 });
 
 export const MediaToken = z.object({ media_token: z.string(), expires_at: z.string() });
+
+export const ContentStateSchema = z
+  .object({
+    content_hash: z.string(),
+    state: z
+      .enum(['complete', 'pending', 'unreachable', 'failed', 'refused', 'absent'])
+      .describe(
+        'complete: stored here and readable; pending: its chunks are being fetched from peers; ' +
+          'unreachable: no peer that has it answers (retried with backoff); failed: a chunk or ' +
+          "the whole failed verification; refused: past the sending peer's limits; absent: not " +
+          'announced here',
+      ),
+    chunks_done: z.number(),
+    chunks_total: z.number(),
+    last_error: z.string().nullable(),
+  })
+  .meta({ id: 'ContentState' });

@@ -23,7 +23,7 @@ import {
 } from '../../../bitsync/index.js';
 import type { UploadQuota } from '../../config.js';
 import type { AxonDatabase } from '../../db/database.js';
-import type { ContentRefKind, DatabaseSchema } from '../../db/schema.js';
+import type { ContentRefKind, DatabaseSchema, RemoteFetchState } from '../../db/schema.js';
 import { AppError, fieldError, notFound } from '../../http/errors.js';
 import { assertCan, can } from '../accounts/permissions.js';
 import { visibleTo } from '../boards/messages.js';
@@ -48,6 +48,14 @@ export interface AttachmentRef {
   size: number;
   filename: string;
   mime_type: string;
+}
+
+/** What a reader sees of an attachment; `absent` when no peer has announced it here. */
+export interface ContentState {
+  state: RemoteFetchState | 'complete' | 'absent';
+  chunksDone: number;
+  chunksTotal: number;
+  lastError: string | null;
 }
 
 /** Uploads nothing refers to are kept this long (time to write the message), then collected. */
@@ -79,12 +87,17 @@ export class ContentService {
    * without, each chunk's ciphertext is written as it arrives and its tag added once the whole is
    * hashed.
    */
+  /** Refuses an account that may not upload (a banned key included): the rule `upload` applies. */
+  async assertMayUpload(uploader: User): Promise<void> {
+    assertCan(await actorFor(this.db, uploader), 'upload');
+  }
+
   async upload(
     uploader: User,
     source: AsyncIterable<Uint8Array>,
     meta: { filename: string; mimeType: string; declaredContentHash?: string | undefined },
   ): Promise<Attachment> {
-    assertCan(await actorFor(this.db, uploader), 'upload');
+    await this.assertMayUpload(uploader);
     const allowance = await this.quotaLeft(uploader);
     const store = await this.chunkStore();
     const { manifest } = await createContent({
@@ -110,6 +123,7 @@ export class ContentService {
         })
         .onConflict((oc) => oc.column('content_hash').doNothing())
         .execute();
+      await recordChunks(trx, manifest);
       await trx
         .insertInto('attachments')
         .values({
@@ -132,6 +146,44 @@ export class ContentService {
       uploaderId: uploader.id,
       createdAt: now,
     };
+  }
+
+  /**
+   * Stores bytes the instance keeps for itself (an applet's data for one user): a BitSync object
+   * like any upload, with no attachment row — the caller then records a content ref that keeps it
+   * (until then, garbage collection may take it: nothing names it).
+   */
+  async storeInternal(
+    bytes: Uint8Array,
+    metadata: { filename: string; mime_type: string },
+  ): Promise<Manifest> {
+    const { manifest } = await createContent({
+      store: await this.chunkStore(),
+      source: (async function* () {
+        yield bytes;
+      })(),
+      metadata,
+      instanceKey: this.identity.pubkey,
+      findManifest: (hash) => this.manifest(hash),
+    });
+    await this.db
+      .insertInto('manifests')
+      .values({
+        content_hash: manifest.content_hash,
+        manifest: serializeManifest(manifest),
+        size: manifest.size,
+        created_at: Date.now(),
+      })
+      .onConflict((oc) => oc.column('content_hash').doNothing())
+      .execute();
+    return manifest;
+  }
+
+  /** The whole of a (small) content, verified. */
+  async readAll(manifest: Manifest): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of await this.open(manifest)) parts.push(part as Buffer);
+    return Buffer.concat(parts);
   }
 
   /**
@@ -338,6 +390,38 @@ export class ContentService {
     return undefined;
   }
 
+  /**
+   * How far content is: `complete` when stored here, else the state of its fetch from peers
+   * (remote_fetches), `absent` when nobody announced it. No rights are checked here.
+   */
+  async stateOf(contentHash: string): Promise<ContentState> {
+    const manifest = await this.manifest(contentHash);
+    if (manifest !== undefined) {
+      const total = manifest.chunks.length;
+      return { state: 'complete', chunksDone: total, chunksTotal: total, lastError: null };
+    }
+    const row = await this.db
+      .selectFrom('remote_fetches')
+      .select(['state', 'chunks_done', 'chunks_total', 'last_error'])
+      .where('content_hash', '=', contentHash)
+      .executeTakeFirst();
+    if (row === undefined)
+      return { state: 'absent', chunksDone: 0, chunksTotal: 0, lastError: null };
+    return {
+      state: row.state,
+      chunksDone: row.chunks_done,
+      chunksTotal: row.chunks_total,
+      lastError: row.last_error,
+    };
+  }
+
+  /** stateOf for a reader: 404 unless a message (or upload…) they may read carries the content. */
+  async stateFor(user: User | null, contentHash: string): Promise<ContentState> {
+    if (!/^[0-9a-f]{64}$/.test(contentHash) || !(await this.mayRead(user, contentHash)))
+      throw notFound('content');
+    return this.stateOf(contentHash);
+  }
+
   /** Decrypted bytes (all, or a range), verified as they stream. */
   async open(manifest: Manifest, range?: ByteRange): Promise<Readable> {
     const store = await this.chunkStore();
@@ -345,17 +429,48 @@ export class ContentService {
     return readContent({ store, manifest, dek, ...(range === undefined ? {} : { range }) });
   }
 
-  /** Adds an envelope for another key (a peer trusted later), keeping every existing one. */
+  /**
+   * Adds an envelope for another key (a peer trusted later), keeping every existing one. Two re-keys
+   * at once both land: the row is replaced only if nobody changed it meanwhile, else read again.
+   */
   async rekey(contentHash: string, publicKeyPem: string): Promise<Manifest> {
-    const manifest = await this.manifest(contentHash);
-    if (manifest === undefined) throw notFound('content');
-    const rekeyed = rekeyManifest(manifest, this.identity.privateKey, [publicKeyPem]);
-    await this.db
-      .updateTable('manifests')
-      .set({ manifest: serializeManifest(rekeyed) })
-      .where('content_hash', '=', contentHash)
+    for (;;) {
+      const row = await this.db
+        .selectFrom('manifests')
+        .select('manifest')
+        .where('content_hash', '=', contentHash)
+        .executeTakeFirst();
+      if (row === undefined) throw notFound('content');
+      const manifest = parseManifest(row.manifest);
+      const rekeyed = rekeyManifest(manifest, this.identity.privateKey, [publicKeyPem]);
+      const serialized = serializeManifest(rekeyed);
+      if (serialized === serializeManifest(manifest)) return manifest;
+      const updated = await this.db
+        .updateTable('manifests')
+        .set({ manifest: serialized })
+        .where('content_hash', '=', contentHash)
+        .where('manifest', '=', row.manifest)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) return rekeyed;
+    }
+  }
+
+  /**
+   * Records content fetched from peers, every blob stored and the whole verified, inside the
+   * caller's transaction: from now on it is read like an upload.
+   */
+  async addFetched(trx: Kysely<DatabaseSchema>, manifest: Manifest): Promise<void> {
+    await trx
+      .insertInto('manifests')
+      .values({
+        content_hash: manifest.content_hash,
+        manifest: serializeManifest(manifest),
+        size: manifest.size,
+        created_at: Date.now(),
+      })
+      .onConflict((oc) => oc.column('content_hash').doNothing())
       .execute();
-    return rekeyed;
+    await recordChunks(trx, manifest);
   }
 
   /** Checks every manifest's blobs (deep: decrypts and checks tags and content hashes too). */
@@ -405,9 +520,14 @@ export class ContentService {
       .where('content_hash', 'not in', (eb) => eb.selectFrom('attachments').select('content_hash'))
       .where('content_hash', 'not in', (eb) => eb.selectFrom('content_refs').select('content_hash'))
       .executeTakeFirst();
+    await this.db
+      .deleteFrom('content_chunks')
+      .where('content_hash', 'not in', (eb) => eb.selectFrom('manifests').select('content_hash'))
+      .execute();
     const garbage = await collectGarbage({
       store: await this.chunkStore(),
-      referenced: this.allManifests(),
+      // Content still being fetched from peers keeps the chunks it already has.
+      referenced: concat(this.allManifests(), this.manifestsBeingFetched()),
       ...(blobGraceMs === undefined ? {} : { blobGraceMs }),
       now: new Date(now),
     });
@@ -416,6 +536,15 @@ export class ContentService {
       manifests: Number(manifests.numDeletedRows),
       garbage,
     };
+  }
+
+  private async *manifestsBeingFetched(): AsyncGenerator<Manifest> {
+    const rows = await this.db
+      .selectFrom('remote_fetches')
+      .select('manifest')
+      .where('state', '!=', 'complete')
+      .execute();
+    for (const row of rows) yield parseManifest(row.manifest);
   }
 
   private async *allManifests(): AsyncGenerator<Manifest> {
@@ -455,4 +584,24 @@ async function* withinQuota(
     if (received > allowance) throw quotaExceeded(quota);
     yield chunk;
   }
+}
+
+/** Which content each chunk belongs to, so a peer's chunk request can be checked (chunks.ts). */
+async function recordChunks(trx: Kysely<DatabaseSchema>, manifest: Manifest): Promise<void> {
+  // A few hundred rows per statement keeps under every driver's parameter limit.
+  for (let i = 0; i < manifest.chunks.length; i += 400) {
+    await trx
+      .insertInto('content_chunks')
+      .values(
+        manifest.chunks
+          .slice(i, i + 400)
+          .map((chunk) => ({ chunk_hash: chunk, content_hash: manifest.content_hash })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
 }

@@ -45,11 +45,12 @@ describe('delivery lease on postgres', () => {
   });
 
   function deliverer(processId: string): PeerDelivery {
-    const realtime = new Realtime(
-      new EventHub(),
-      database,
-      undefined as unknown as RealtimeConnections,
-    );
+    // The log is only read here (no boards are shared): no realtime connections are needed.
+    const realtime = new Realtime(new EventHub(), database, {
+      connections: undefined as unknown as RealtimeConnections,
+      ignorersOf: () => Promise.resolve(new Set<string>()),
+      onError: () => undefined,
+    });
     return new PeerDelivery(
       peer,
       database,

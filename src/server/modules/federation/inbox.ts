@@ -55,6 +55,14 @@ export class Inbox {
     private readonly messages: MessageService,
     private readonly bannedPubkeys: BannedPubkeys,
     private readonly log: FederationLog,
+    /**
+     * Told of the manifests beside each accepted message (remote-content.ts records a fetch job
+     * per content); the message shows at once, its attachments pending until fetched.
+     */
+    private readonly onManifests: (
+      peerFingerprint: string,
+      manifests: Record<string, unknown>,
+    ) => Promise<unknown> = async () => undefined,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -244,6 +252,7 @@ export class Inbox {
         attachments: object.attachments,
         signature: object.signature,
         createdAt: Date.parse(object.created_at),
+        deleted: null,
       },
       { object, authorPem, receivedFrom: peer.fingerprint, manifests },
       async (trx) => {
@@ -256,6 +265,7 @@ export class Inbox {
           .execute();
       },
     );
+    if (Object.keys(manifests).length > 0) await this.onManifests(peer.fingerprint, manifests);
     return { id: object.id, status: 'accepted' };
   }
 

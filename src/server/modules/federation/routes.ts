@@ -4,7 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { logRoutes } from './log-routes.js';
+import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
+import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -26,5 +28,7 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
       }),
   );
   transportRoutes(app, ctx);
+  chunkRoutes(app, ctx);
   logRoutes(app, ctx);
+  await peerRoutes(app, ctx);
 }

@@ -96,6 +96,7 @@ export class BannedPubkeys {
     actor: Actor;
     by?: User;
   }): Promise<BannedPubkey> {
+    if (input.by !== undefined) assertCan(input.by, 'moderate');
     const { fingerprint, pem } = pubkeyInput(input.pubkey);
     if (input.by !== undefined) {
       const owner = (await rankedUser(this.database.db, ['fingerprint', fingerprint])) ?? null;
@@ -147,6 +148,7 @@ export class BannedPubkeys {
 
   /** Lifts a ban; `by` (absent: the operator) may lift only bans made by their rank or below. */
   async unban(fingerprint: string, actor: Actor, by?: User): Promise<void> {
+    if (by !== undefined) assertCan(by, 'moderate');
     if (by !== undefined) {
       const row = await this.database.db
         .selectFrom('banned_pubkeys')
@@ -184,7 +186,12 @@ export class BannedPubkeys {
     return isPubkeyBanned(this.database.db, fingerprint, now);
   }
 
-  async list(query: { cursor?: string | undefined; limit: number }): Promise<Page<BannedPubkey>> {
+  /** The banned keys, for staff (`by` absent: the operator). */
+  async list(
+    query: { cursor?: string | undefined; limit: number },
+    by?: User,
+  ): Promise<Page<BannedPubkey>> {
+    if (by !== undefined) assertCan(by, 'moderate');
     let q = this.database.db
       .selectFrom('banned_pubkeys')
       .selectAll()

@@ -9,6 +9,7 @@ import {
   bearer,
   countRows,
   multipartFile,
+  postMessage,
   promote,
   registerUser,
   startTestApp,
@@ -53,21 +54,13 @@ describe.each(DIALECTS)('bans and moderator limits on %s', (dialect) => {
 
   const count = (table: 'private_messages' | 'reports' | 'attachments' | 'modlog') =>
     countRows(t, table);
-  const post = async (who: Account, boardId: string, subject: string, attachments?: string[]) => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/messages/',
-      headers: bearer(who.token),
-      payload: {
-        board_id: boardId,
-        subject,
-        body: 'text',
-        ...(attachments ? { attachments } : {}),
-      },
+  const post = (who: Account, boardId: string, subject: string, attachments?: string[]) =>
+    postMessage(t, who.token, {
+      board_id: boardId,
+      subject,
+      body: 'text',
+      ...(attachments ? { attachments } : {}),
     });
-    expect(res.statusCode).toBe(201);
-    return res.json().data.id as string;
-  };
   const upload = (who: Account, bytes: Buffer, filename: string) => {
     const { payload, headers } = multipartFile(bytes, filename);
     return t.app.inject({

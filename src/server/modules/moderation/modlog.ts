@@ -4,6 +4,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
+import { assertCan } from '../accounts/permissions.js';
+import type { User } from '../accounts/user.js';
 
 export type ModAction =
   | 'delete_message'
@@ -64,11 +66,13 @@ export async function recordModAction(
     .execute();
 }
 
-/** Newest first. */
+/** Newest first; for staff (`by` absent: the operator). */
 export async function listModlog(
   database: AxonDatabase,
   query: { cursor?: string | undefined; limit: number },
+  by?: User,
 ): Promise<Page<ModlogEntry>> {
+  if (by !== undefined) assertCan(by, 'moderate');
   let q = database.db
     .selectFrom('modlog')
     .selectAll()

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
+  countRows,
+  postMessage,
   promote,
   registerUser,
   startTestApp,
@@ -70,30 +72,14 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
   afterAll(() => t.close());
 
   const db = () => t.ctx.database.db;
-  const count = async (table: 'reports' | 'modlog' | 'messages') =>
-    Number(
-      (
-        await db()
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = (table: 'reports' | 'modlog' | 'messages') => countRows(t, table);
   const karma = async (account: Account): Promise<number> => {
     const res = await t.app.inject({ url: '/api/user/profile/', headers: bearer(account.token) });
     expect(res.statusCode).toBe(200);
     return res.json().data.karma as number;
   };
-  const post = async (account: Account, subject: string, body: string): Promise<string> => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/messages/',
-      headers: bearer(account.token),
-      payload: { board_id: boardId, subject, body },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data.id as string;
-  };
+  const post = (account: Account, subject: string, body: string) =>
+    postMessage(t, account.token, { board_id: boardId, subject, body });
   const getMessage = (id: string) => t.app.inject({ url: `/api/messages/${id}/` });
   const report = (account: Account | null, messageId: string, payload: object) =>
     t.app.inject({

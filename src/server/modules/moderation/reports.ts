@@ -122,6 +122,7 @@ export class ReportService {
     reportId: string,
     decision: { action: 'uphold' | 'dismiss'; deleteMessage: boolean; note: string | null },
   ): Promise<Report> {
+    assertCan(moderator, 'moderate');
     const report = await this.findRow(reportId);
     if (report === undefined) throw notFound('report');
     // A report on a board the moderator cannot read is not theirs to see: 404, as if absent.

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { authorize } from '../../http/auth.js';
+import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { pageOf } from '../../http/pagination.js';
 import { FingerprintParam, PageQuery, Profile } from '../accounts/schema.js';
@@ -55,7 +55,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       const banned = await ctx.accounts.ban(request.params.username, {
         reason: request.body.reason,
         until: until(request.body.duration_seconds),
@@ -82,7 +82,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       return ok(
         toProfile(
           await ctx.accounts.unban(request.params.username, actorOf(session.user), session.user),
@@ -102,8 +102,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'moderate');
-      const page = await ctx.bannedPubkeys.list(request.query);
+      const session = await authenticate(ctx, request);
+      const page = await ctx.bannedPubkeys.list(request.query, session.user);
       return ok({ items: page.items.map(presentBan), next_cursor: page.next_cursor });
     },
   );
@@ -119,7 +119,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       const ban = await ctx.bannedPubkeys.ban({
         pubkey: request.body.pubkey,
         reason: request.body.reason,
@@ -142,7 +142,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       await ctx.bannedPubkeys.unban(
         request.params.fingerprint,
         actorOf(session.user),
@@ -164,7 +164,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       const user = await ctx.accounts.adjustKarma(request.params.username, {
         delta: request.body.delta,
         reason: request.body.reason,
@@ -187,7 +187,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request, reply) => {
-      const session = await authorize(ctx, request, 'read');
+      const session = await authenticate(ctx, request);
       const report = await ctx.reports.report(session.user, request.params.id, request.body.reason);
       return reply.code(201).send(ok(presentReport(report)));
     },
@@ -204,7 +204,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       const page = await ctx.reports.list(session.user, request.query);
       return ok({ items: page.items.map(presentReport), next_cursor: page.next_cursor });
     },
@@ -223,7 +223,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      const session = await authorize(ctx, request, 'moderate');
+      const session = await authenticate(ctx, request);
       const report = await ctx.reports.resolve(session.user, request.params.id, {
         action: request.body.action,
         deleteMessage: request.body.delete_message,
@@ -244,8 +244,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
       },
     },
     async (request) => {
-      await authorize(ctx, request, 'moderate');
-      const page = await listModlog(ctx.database, request.query);
+      const session = await authenticate(ctx, request);
+      const page = await listModlog(ctx.database, request.query, session.user);
       return ok({
         items: page.items.map((e) => ({
           id: e.id,

@@ -178,6 +178,8 @@ export class PrivateMessageService {
       query.limit,
       (r) => [r.id],
       (r) => this.present(session, r),
+      // The answer carries the body rendered to HTML too: escaping grows a character to 6 at most.
+      (m) => Buffer.byteLength(JSON.stringify(m)) + 6 * m.body.length,
     );
   }
 

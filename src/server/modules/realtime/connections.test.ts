@@ -3,17 +3,20 @@
 // access changing) while others' keep flowing; a stream ends at its maximum lifetime; and streams
 // plus long polls are capped per session (429) and in total (503).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
+  banKeyOf,
   bearer,
+  createBoard,
+  listen,
   promote,
   registerUser,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { until } from '../../../test-support/wait.js';
 
 interface Held {
   status: number;
@@ -58,16 +61,6 @@ const hold = async (base: string, path: string, token?: string) => {
   return { ...(await holding.response), close: holding.close };
 };
 
-/** Waits (yielding to I/O) until the condition holds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
-
-async function listening(t: TestApp): Promise<string> {
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-}
-
 describe.each(DIALECTS)('streams and long polls losing their rights on %s', (dialect) => {
   let t: TestApp;
   let base: string;
@@ -77,16 +70,14 @@ describe.each(DIALECTS)('streams and long polls losing their rights on %s', (dia
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    base = await listening(t);
+    base = await listen(t);
     sysop = await registerUser(t.app, 'root');
     await promote(t, sysop.username, 'sysop');
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Live', is_realtime: true, read_access: 'public' },
+    board = await createBoard(t, sysop.token, {
+      name: 'Live',
+      is_realtime: true,
+      read_access: 'public',
     });
-    board = res.json().data.id;
   });
   afterAll(() => t.close());
 
@@ -132,17 +123,7 @@ describe.each(DIALECTS)('streams and long polls losing their rights on %s', (dia
     await bobs.ended;
     // Banning ends the account's sessions too.
     expect((await hold(base, path, bob.token)).status).toBe(401);
-    const { pubkey } = await t.ctx.database.db
-      .selectFrom('users')
-      .select('pubkey')
-      .where('id', '=', carol.id)
-      .executeTakeFirstOrThrow();
-    await t.ctx.bannedPubkeys.ban({
-      pubkey,
-      reason: 'test',
-      expiresAt: null,
-      actor: { id: null, name: 'test' },
-    });
+    await banKeyOf(t, carol.id);
     await carols.ended;
     // Dave's rights did not change: his stream still gets events.
     await t.app.inject({
@@ -196,17 +177,15 @@ describe.each(DIALECTS)('stream limits on %s', (dialect) => {
       AXON_STREAMS_TOTAL: '3',
       AXON_STREAM_MAX_SECONDS: '1',
     });
-    base = await listening(t);
+    base = await listen(t);
     const sysop = await registerUser(t.app, 'root');
     await promote(t, sysop.username, 'sysop');
     alice = await registerUser(t.app);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/boards/',
-      headers: bearer(sysop.token),
-      payload: { name: 'Live', is_realtime: true, read_access: 'public' },
+    board = await createBoard(t, sysop.token, {
+      name: 'Live',
+      is_realtime: true,
+      read_access: 'public',
     });
-    board = res.json().data.id;
   });
   afterAll(() => t.close());
 

@@ -28,6 +28,8 @@ export interface RightsChecks {
   mayRead(boardId: string, user: User | null): Promise<boolean>;
   /** Which of these key fingerprints are banned now. */
   bannedAmong(fingerprints: string[]): Promise<Set<string>>;
+  /** Which of these sessions still exist and belong to an account not banned now. */
+  liveSessions(idHashes: string[]): Promise<Set<string>>;
 }
 
 /** Why a connection's signal aborted. */
@@ -156,6 +158,25 @@ export class RealtimeConnections {
   close(): void {
     this.closed = true;
     for (const connection of [...this.open]) connection.abort(CLOSING);
+  }
+
+  /**
+   * Checks every open connection's rights again: its session, its key, its board. For a change
+   * announced with no channel (the SQLite revocation generation moved: the CLI changed something).
+   */
+  async recheckAll(): Promise<void> {
+    const sessions = new Set<string>();
+    const boards = new Set<string>();
+    for (const { holder } of this.open) {
+      if (holder.sessionId !== null) sessions.add(holder.sessionId);
+      boards.add(holder.boardId);
+    }
+    if (sessions.size > 0) {
+      const live = await this.checks.liveSessions([...sessions]);
+      this.revokeWhere((h) => h.sessionId !== null && !live.has(h.sessionId));
+    }
+    await this.revokeBannedKeys();
+    for (const boardId of boards) await this.revokeUnreadable(boardId);
   }
 
   private revokeWhere(test: (holder: Holder) => boolean): void {

@@ -17,6 +17,13 @@ export interface BoardEvent {
   createdAt: number;
 }
 
+/** A read's answer: events in cursor order and where to continue from. */
+export interface EventBatch {
+  events: readonly BoardEvent[];
+  /** Where to continue from: the last event's cursor, or the one given when nothing came. */
+  nextCursor: number;
+}
+
 /**
  * What a commit hands to this process's waiters on the board (EventHub payload): the new event, as
  * a one-event page that every waiter shares (so it is serialised once), and who must not get it
@@ -41,4 +48,16 @@ export class PostedEvent {
     if (readerId !== null && this.ignoredBy.has(readerId)) return undefined;
     return this.page;
   }
+}
+
+/**
+ * The events a waiter woken by `payload` reads next, when the payload is the whole answer (see
+ * PostedEvent.pageFor); undefined when the waiter must read the database.
+ */
+export function handedOver(
+  payload: unknown,
+  after: number,
+  readerId: string | null,
+): readonly BoardEvent[] | undefined {
+  return payload instanceof PostedEvent ? payload.pageFor(after, readerId) : undefined;
 }

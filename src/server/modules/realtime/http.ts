@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
+import type { ScopedSession } from '../accounts/scoped-tokens.js';
 import type { Session } from '../accounts/sessions.js';
 import type { ConnectionKind, OpenConnection } from './connections.js';
 
@@ -15,7 +16,7 @@ export async function sessionOf(ctx: AppContext, request: FastifyRequest): Promi
 export function holdOpen(
   ctx: AppContext,
   request: FastifyRequest,
-  session: Session | null,
+  session: ScopedSession | null,
   boardId: string,
   kind: ConnectionKind,
 ): OpenConnection {

@@ -1,20 +1,39 @@
 // The one entry point of the fast delivery path. Writers announce on typed channels: inside their
 // transaction for other processes (sent only if it commits), then in this process once committed,
 // with the committed event itself when there is one. An event received from a federation peer is
-// stored by its own transaction and handed to publishEvent exactly like one posted here.
+// stored by its own transaction and handed to publishEvent exactly like one posted here. Readers
+// wait through it too: parked long polls, SSE streams (sse.ts) and presence.
 import type { QueryExecutorProvider } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
 import { notifyOtherProcesses, type EventHub, type Listener } from '../../services/event-hub.js';
 import { channelName, type Channel } from './channels.js';
-import { PostedEvent, type BoardEvent } from './events.js';
 import type { RealtimeConnections } from './connections.js';
+import { PostedEvent, type BoardEvent } from './events.js';
+import { LongPolls } from './long-polls.js';
+import { Presence } from './presence.js';
+
+export interface RealtimeParts {
+  connections: RealtimeConnections;
+  /** The users who ignore a key (accounts' ignore lists). */
+  ignorersOf: (fingerprint: string) => Promise<ReadonlySet<string>>;
+  /** Failures after a commit that must not fail the writer (logged by the caller). */
+  onError: (error: unknown) => void;
+}
 
 export class Realtime {
+  readonly connections: RealtimeConnections;
+  readonly longPolls: LongPolls;
+  readonly presence: Presence;
+
   constructor(
     readonly hub: EventHub,
     private readonly database: AxonDatabase,
-    readonly connections: RealtimeConnections,
-  ) {}
+    private readonly parts: RealtimeParts,
+  ) {
+    this.connections = parts.connections;
+    this.longPolls = new LongPolls((channel, listener) => this.subscribe(channel, listener));
+    this.presence = new Presence(database);
+  }
 
   /** Inside the writing transaction: other processes hear of it only if it commits. */
   notifyInTransaction(trx: QueryExecutorProvider, channel: Channel, seq: number): Promise<void> {
@@ -28,14 +47,26 @@ export class Realtime {
 
   /**
    * A committed event on its board's bus, posted here or received from a peer: its waiters here
-   * get it without reading it back, except those in `ignoredBy` (they ignore its author).
+   * get it without reading it back, except those who ignore its author (looked up here, once per
+   * event, and only when someone waits); they read it, filtered, from the database. Never throws:
+   * the event is committed whatever happens here.
    */
-  publishEvent(event: BoardEvent, ignoredBy: ReadonlySet<string>): void {
-    this.publish(
-      { kind: 'board', boardId: event.boardId },
-      event.cursor,
-      new PostedEvent(event, ignoredBy),
-    );
+  async publishEvent(event: BoardEvent): Promise<void> {
+    const channel = { kind: 'board', boardId: event.boardId } as const;
+    if (!this.hasListeners(channel)) {
+      this.publish(channel, event.cursor);
+      return;
+    }
+    let ignoredBy: ReadonlySet<string>;
+    try {
+      ignoredBy = await this.parts.ignorersOf(event.author.fingerprint);
+    } catch (error) {
+      this.parts.onError(error);
+      // Without the hand-over every waiter reads the event from the database, filtered.
+      this.publish(channel, event.cursor);
+      return;
+    }
+    this.publish(channel, event.cursor, new PostedEvent(event, ignoredBy));
   }
 
   /** A change outside any transaction (a logout, a ban already committed): everyone hears it. */

@@ -8,6 +8,7 @@ import type { AccessLevel, Board, BoardInput, BoardPatch } from '../../api/types
 import { Button, Field, TextArea, TextInput } from '../../ui/controls';
 import { Empty, ErrorNotice, Loading, Notice, refusal } from '../../ui/feedback';
 import { queryKeys } from '../../api/keys';
+import { usePeers } from '../../api/federation';
 
 interface BoardDraft {
   name: string;
@@ -15,10 +16,14 @@ interface BoardDraft {
   is_realtime: boolean;
   read_access: AccessLevel;
   post_access: AccessLevel;
+  thread_order: Board['thread_order'];
   /** Days as typed; empty keeps messages forever. */
   retention: string;
   position: string;
   is_archived: boolean;
+  /** Empty: the board is not shared with other instances. */
+  federation_room_id: string;
+  trusted_peers: string[];
 }
 
 const NEW_BOARD: BoardDraft = {
@@ -27,9 +32,12 @@ const NEW_BOARD: BoardDraft = {
   is_realtime: false,
   read_access: 'public',
   post_access: 'members',
-  retention: '90',
+  thread_order: 'activity',
+  retention: '',
   position: '0',
   is_archived: false,
+  federation_room_id: '',
+  trusted_peers: [],
 };
 
 function draftOf(board: Board): BoardDraft {
@@ -39,14 +47,17 @@ function draftOf(board: Board): BoardDraft {
     is_realtime: board.is_realtime,
     read_access: board.read_access,
     post_access: board.post_access,
+    thread_order: board.thread_order,
     retention: board.message_retention_days === null ? '' : String(board.message_retention_days),
     position: String(board.position),
     is_archived: board.is_archived,
+    federation_room_id: board.federation_room_id ?? '',
+    trusted_peers: board.trusted_peers,
   };
 }
 
 /** Every field the form edits, as the API takes it. */
-type BoardFields = Required<Omit<BoardPatch, 'federation_room_id' | 'trusted_peers'>>;
+type BoardFields = Required<BoardPatch>;
 
 /** The draft as the API's fields, or the first problem a person should fix. */
 function fieldsOf(draft: BoardDraft): BoardFields | ApiError {
@@ -62,9 +73,13 @@ function fieldsOf(draft: BoardDraft): BoardFields | ApiError {
     is_realtime: draft.is_realtime,
     read_access: draft.read_access,
     post_access: draft.post_access,
+    thread_order: draft.thread_order,
     message_retention_days: retention,
     position,
     is_archived: draft.is_archived,
+    federation_room_id:
+      draft.federation_room_id.trim() === '' ? null : draft.federation_room_id.trim(),
+    trusted_peers: draft.trusted_peers,
   };
 }
 
@@ -106,6 +121,56 @@ function Checkbox({
       <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
       {label}
     </label>
+  );
+}
+
+/**
+ * Sharing a board with peers: the room id the instances agree on, and which peers of the registry
+ * it is shared with (a fingerprint no longer in the registry stays listed until unticked).
+ */
+function SharingFields({
+  draft,
+  set,
+}: {
+  draft: BoardDraft;
+  set: <K extends keyof BoardDraft>(key: K, value: BoardDraft[K]) => void;
+}) {
+  const peers = usePeers();
+  const known = new Map((peers.data?.items ?? []).map((p) => [p.fingerprint, p.nickname]));
+  const listed = [...new Set([...known.keys(), ...draft.trusted_peers])];
+  const toggle = (fingerprint: string, on: boolean) =>
+    set(
+      'trusted_peers',
+      on
+        ? [...draft.trusted_peers, fingerprint]
+        : draft.trusted_peers.filter((f) => f !== fingerprint),
+    );
+  return (
+    <fieldset className="mb-3 border border-line p-2">
+      <legend className="px-1 text-sm uppercase tracking-wide text-amber">Federation</legend>
+      <TextInput
+        label="Federation room id"
+        maxLength={100}
+        value={draft.federation_room_id}
+        onChange={(e) => set('federation_room_id', e.target.value)}
+        hint="The same id on every instance sharing this board (letters, digits, _ . : -). Empty: not shared."
+      />
+      <ErrorNotice error={peers.error} />
+      {listed.length === 0 ? (
+        <p className="text-xs text-phosphor-dim">No peers yet: add them under Federation.</p>
+      ) : (
+        <div role="group" aria-label="Shared with peers" className="flex flex-wrap gap-x-6">
+          {listed.map((fingerprint) => (
+            <Checkbox
+              key={fingerprint}
+              label={`Shared with ${known.get(fingerprint) ?? `${fingerprint.slice(0, 16)}… (not in the registry)`}`}
+              checked={draft.trusted_peers.includes(fingerprint)}
+              onChange={(on) => toggle(fingerprint, on)}
+            />
+          ))}
+        </div>
+      )}
+    </fieldset>
   );
 }
 
@@ -160,6 +225,18 @@ function BoardFields({
           value={draft.post_access}
           onChange={(v) => set('post_access', v)}
         />
+        <Field label="Threads listed">
+          {(ids) => (
+            <select
+              {...ids}
+              value={draft.thread_order}
+              onChange={(e) => set('thread_order', e.target.value as Board['thread_order'])}
+            >
+              <option value="activity">by latest post</option>
+              <option value="created">by when they were started</option>
+            </select>
+          )}
+        </Field>
         <div className="min-w-0 basis-56">
           <TextInput
             label="Keep messages for (days)"
@@ -187,6 +264,7 @@ function BoardFields({
           />
         )}
       </div>
+      <SharingFields draft={draft} set={set} />
     </>
   );
 }
@@ -258,7 +336,9 @@ function EditBoardForm({ board, onDone }: { board: Board; onDone: (message: stri
     // Only what changed is sent: an untouched field is never overwritten by a stale copy.
     const patch = Object.fromEntries(
       Object.entries(fields).filter(
-        ([key, value]) => before instanceof ApiError || before[key as keyof BoardFields] !== value,
+        ([key, value]) =>
+          before instanceof ApiError ||
+          JSON.stringify(before[key as keyof BoardFields]) !== JSON.stringify(value),
       ),
     ) as BoardPatch;
     if (Object.keys(patch).length === 0) return setProblem(refusal('Nothing has changed.'));

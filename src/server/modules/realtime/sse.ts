@@ -3,10 +3,11 @@
 // is dropped; it reconnects and resumes from its last event id, so nothing is lost and nobody else
 // waits for it. An event larger than the bound alone is sent whole, then the stream waits to drain.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { EventHub } from '../services/event-hub.js';
+import type { Channel } from './channels.js';
+import type { Realtime } from './realtime.js';
 
 export interface EventFeed<E> {
-  channel: string;
+  channel: Channel;
   /** Resume after this cursor; undefined starts with the latest events. */
   start: number | undefined;
   fetch(after: number | undefined): Promise<{ events: readonly E[]; nextCursor: number }>;
@@ -53,7 +54,7 @@ function frameOf(id: number, json: unknown): Buffer {
 export async function streamEvents<E>(
   request: FastifyRequest,
   reply: FastifyReply,
-  hub: EventHub,
+  realtime: Pick<Realtime, 'subscribe'>,
   feed: EventFeed<E>,
   options: StreamOptions = DEFAULT_STREAM_OPTIONS,
 ): Promise<void> {
@@ -116,7 +117,7 @@ export async function streamEvents<E>(
   // this process is written right here, inside the publish: a thousand streams get it in one
   // synchronous loop, and the first does not wait for the others' turns. Anything else (another
   // process's event, a gap, a reader who ignores the author) sends the loop to the database.
-  const unsubscribe = hub.subscribe(feed.channel, (seq, payload) => {
+  const unsubscribe = realtime.subscribe(feed.channel, (seq, payload) => {
     if (closed || raw.destroyed || (cursor !== undefined && seq <= cursor)) return;
     // Before the first read there is no cursor to hand over after: read again.
     if (cursor === undefined) {
