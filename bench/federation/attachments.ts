@@ -1,24 +1,31 @@
-// Attachment replication. Fetching an attachment's bytes from another instance is not on this
-// branch (fed-attach builds it), so the federated figure is reported as not available, and only
-// its references are measured: one HTTP download of the same bytes from A's own content route,
-// straight over loopback and through a microsocks SOCKS5 proxy (the path a federated fetch over
-// a proxy takes), each read as a lean client reads it (one socket, one reused buffer).
+// Attachment replication: a post on A carrying the attachment, timed until B has fetched every
+// chunk from A, verified it and stored it (its content state is `complete`), directly and with B
+// reaching A through a microsocks SOCKS5 proxy. Beside each, its reference: one HTTP download of
+// the same bytes from A's own content route over the same path (loopback, or the same proxy), read
+// as a lean client reads it (one socket, one reused buffer).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { parseSocksUrl, socksConnect } from '../../src/server/modules/federation/socks5.js';
 import { startMicrosocks } from '../../src/test-support/socks.js';
-import { register, type BenchInstance } from './instances.js';
+import {
+  call,
+  launchInstance,
+  register,
+  shareStar,
+  trust,
+  type BenchInstance,
+} from './instances.js';
 import { ATTACHMENT_BYTES, MiB } from './options.js';
 
-export const FEDERATED_ATTACHMENTS =
-  'not available: fetching attachments from another instance is not on this branch (fed-attach)';
-
 export interface AttachmentFigures {
-  /** MiB/s. */
+  /** MiB/s of the raw downloads. */
   direct: number;
   socks: number;
+  /** MiB/s from the post on A until B holds the verified content. */
+  federatedDirect: number;
+  federatedSocks: number;
 }
 
 /** `total` bytes in 1 MiB pieces, each a random MiB with its index stamped in (never all in memory). */
@@ -102,6 +109,53 @@ function download(socket: net.Socket, url: URL, token: string, total: number): P
   });
 }
 
+/**
+ * Starts B, makes A and B peers (B reaching A through `proxyUrl` when given), shares a board, posts
+ * the attachment on A and resolves with MiB/s from the post until B's copy is complete.
+ */
+async function federatedFetch(
+  a: BenchInstance,
+  token: string,
+  hash: string,
+  room: string,
+  proxyUrl?: string,
+): Promise<number> {
+  const b = await launchInstance(`b-${room}`, {
+    AXON_PEER_MAX_ATTACHMENT_BYTES: String(ATTACHMENT_BYTES + MiB),
+    AXON_PEER_BYTES_PER_DAY: String(4 * ATTACHMENT_BYTES),
+  });
+  try {
+    await trust(a, b);
+    await trust(b, a);
+    if (proxyUrl !== undefined)
+      await b.database.db
+        .updateTable('peers')
+        .set({ transport: 'socks5', proxy_url: proxyUrl })
+        .where('fingerprint', '=', a.identity.fingerprint)
+        .execute();
+    const boards = await shareStar(room, a, [b]);
+    const started = performance.now();
+    await call(a.url, '/api/messages/', {
+      method: 'POST',
+      token,
+      body: { board_id: boards.get(a), subject: room, body: 'an attachment', attachments: [hash] },
+    });
+    for (;;) {
+      const { state, last_error } = await call<{ state: string; last_error: string | null }>(
+        b.url,
+        `/api/content/state/${hash}/`,
+      );
+      if (state === 'complete') break;
+      if (state !== 'pending' && state !== 'absent')
+        throw new Error(`B's fetch ended ${state}: ${last_error ?? ''}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return ATTACHMENT_BYTES / MiB / ((performance.now() - started) / 1000);
+  } finally {
+    await b.close();
+  }
+}
+
 export async function runAttachments(a: BenchInstance): Promise<AttachmentFigures> {
   const token = await register(a, 'uploader');
   const hash = await upload(a, token, ATTACHMENT_BYTES);
@@ -112,7 +166,9 @@ export async function runAttachments(a: BenchInstance): Promise<AttachmentFigure
   try {
     const tunnel = await socksConnect(parseSocksUrl(proxy.url), target, 30_000);
     const socks = await download(tunnel, url, token, ATTACHMENT_BYTES);
-    return { direct, socks };
+    const federatedDirect = await federatedFetch(a, token, hash, 'files-direct');
+    const federatedSocks = await federatedFetch(a, token, hash, 'files-socks', proxy.url);
+    return { direct, socks, federatedDirect, federatedSocks };
   } finally {
     await proxy.stop();
   }

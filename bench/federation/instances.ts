@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { startAxon, type RunningServer, cleanUpOnExit } from '../support.js';
 import { openDatabase, type AxonDatabase } from '../../src/server/db/database.js';
 import { createTestDatabase } from '../../src/test-support/databases.js';
+import { registrationProof } from '../../src/test-support/registration.js';
 import { freePort } from '../../src/test-support/socks.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -172,7 +173,7 @@ export async function shareStar(
 export async function register(instance: BenchInstance, username: string): Promise<string> {
   const { token } = await call<{ token: string }>(instance.url, '/api/auth/register/', {
     method: 'POST',
-    body: { username, password: PASSWORD },
+    body: { username, password: PASSWORD, ...(await registrationProof(instance.url)) },
   });
   return token;
 }
