@@ -1,0 +1,102 @@
+// The federation benchmark: real `axon start` instances on loopback (SQLite), printing one table
+// with each figure beside a reference measured in the same run (one cited constant, labelled):
+// catch-up of a peer that was away (over loopback against the receiver's in-process inbox, and
+// over a simulated Tor link against Lemmy's sequential delivery), attachment replication against
+// raw HTTP downloads of the same bytes, and fan-out of one post to 5 peers. The parts live in
+// bench/federation/. --quick runs small sizes that only check the bench itself.
+import { fmt, loadAverage, markdownTable, ratio, say } from './support.js';
+import { runAttachments } from './federation/attachments.js';
+import { behindSlowLink, runCatchUp } from './federation/catch-up.js';
+import { runFanOut } from './federation/fan-out.js';
+import { launchInstance } from './federation/instances.js';
+import {
+  ATTACHMENT_BYTES,
+  FANOUT_PEERS,
+  FANOUT_POSTS,
+  LEMMY_ACTIVITIES_PER_S,
+  MESSAGES,
+  MiB,
+  QUICK,
+  SLOW_LINK,
+} from './federation/options.js';
+
+async function main(): Promise<void> {
+  const loadAtStart = loadAverage();
+  say(
+    `sizes: ${MESSAGES} messages, ${ATTACHMENT_BYTES / MiB} MiB attachment, ` +
+      `${FANOUT_POSTS} posts to ${FANOUT_PEERS} peers${QUICK ? ' (--quick: figures mean nothing)' : ''}`,
+  );
+  const toA = await behindSlowLink();
+  const a = await launchInstance(
+    'a',
+    { ...toA.env, AXON_UPLOAD_LIMIT: String(ATTACHMENT_BYTES + MiB) },
+    toA.port,
+  );
+  try {
+    const catchUp = await runCatchUp(a, toA.link);
+    say('attachment references');
+    const attachments = await runAttachments(a);
+    say('fan-out');
+    const fanOut = await runFanOut(a);
+    const link = `${SLOW_LINK.roundTripMs} ms round trip, ${SLOW_LINK.bytesPerSecond / MiB} MiB/s`;
+    const rows = [
+      [
+        `Catch-up, ${MESSAGES} messages, loopback`,
+        `${fmt(catchUp.direct)} msg/s`,
+        `${fmt(catchUp.floor)} msg/s: the receiver's inbox service applying the same objects in-process`,
+        ratio(catchUp.direct, catchUp.floor),
+        '≥ 0.5',
+      ],
+      [
+        `Catch-up, ${MESSAGES} messages, slow link (${link})`,
+        `${fmt(catchUp.slow)} msg/s`,
+        `${LEMMY_ACTIVITIES_PER_S} activities/s: Lemmy's sequential delivery at 556 ms RTT (cited, LemmyNet/lemmy#4529, not measured)`,
+        ratio(catchUp.slow, LEMMY_ACTIVITIES_PER_S),
+        '',
+      ],
+      [
+        `Attachment, ${ATTACHMENT_BYTES / MiB} MiB, A → B federated, direct`,
+        `${fmt(attachments.federatedDirect)} MiB/s from the post until B holds it verified`,
+        `${fmt(attachments.direct)} MiB/s: raw HTTP download from A, direct`,
+        ratio(attachments.federatedDirect, attachments.direct),
+        '≥ 0.5',
+      ],
+      [
+        `Attachment, ${ATTACHMENT_BYTES / MiB} MiB, A → B federated, through microsocks`,
+        `${fmt(attachments.federatedSocks)} MiB/s from the post until B holds it verified`,
+        `${fmt(attachments.socks)} MiB/s: raw HTTP download from A through microsocks`,
+        ratio(attachments.federatedSocks, attachments.socks),
+        '≥ 0.5',
+      ],
+      [
+        `Attachment, ${ATTACHMENT_BYTES / MiB} MiB, raw HTTP through microsocks`,
+        `${fmt(attachments.socks)} MiB/s`,
+        `${fmt(attachments.direct)} MiB/s: the same download, direct`,
+        ratio(attachments.socks, attachments.direct),
+        '',
+      ],
+      [
+        `Fan-out, 1 post to ${FANOUT_PEERS} peers (p50 of ${FANOUT_POSTS})`,
+        `${fmt(fanOut.last)} ms until the last has it`,
+        `${fmt(fanOut.first)} ms until the first has it`,
+        ratio(fanOut.last, fanOut.first),
+        '',
+      ],
+    ];
+    console.log();
+    console.log(
+      markdownTable(['Measure', 'Axon', 'Reference (same run)', 'Ratio', 'Target'], rows),
+    );
+    console.log();
+    say(
+      `the slow link carried ${fmt(catchUp.carried.up / MiB, 2)} MiB up, ` +
+        `${fmt(catchUp.carried.down / MiB, 2)} MiB down during the catch-up over it`,
+    );
+  } finally {
+    await a.close();
+    await toA.link.close();
+  }
+  say(`load average at start ${loadAtStart}, at end ${loadAverage()}`);
+}
+
+await main();
