@@ -108,9 +108,15 @@ export function isErrorEnvelope(answer: Answer): boolean {
 
 // Refused logins and recoveries are counted on purpose (the rate limit's own rows): not a change.
 const BOOKKEEPING = ['attempt_counters'];
-/** The database's rows as one text, to compare before and after a refused request. */
-export const snapshot = (server: CheckServer): Promise<string> =>
-  dumpDatabase(server.t, BOOKKEEPING);
+/**
+ * The database's rows as one text, to compare before and after a refused request. Presence that
+ * accepted reads recorded is written first: its periodic flush would otherwise land in the middle
+ * of a later, refused request, and a refused request that recorded presence still shows.
+ */
+export async function snapshot(server: CheckServer): Promise<string> {
+  await server.t.ctx.realtime.presence.flush();
+  return dumpDatabase(server.t, BOOKKEEPING);
+}
 
 /** A multipart/form-data body built by hand, so names and filenames can be anything. */
 export function multipart(

@@ -47,8 +47,13 @@ export class ScopedTokens {
   /**
    * The session a token speaks for when used on `scope`: a 401 for a token that is not a live one
    * of this kind from a live session, a 403 for one made for another scope or a banned account.
+   * `scope` may be given lazily: it is only worked out for a token that verifies.
    */
-  async resolve(db: Kysely<DatabaseSchema>, token: string, scope: string): Promise<ScopedSession> {
+  async resolve(
+    db: Kysely<DatabaseSchema>,
+    token: string,
+    scope: string | (() => Promise<string>),
+  ): Promise<ScopedSession> {
     const check = verifyHs256(token, this.tokenKey);
     if (!check.valid) {
       if (check.reason === 'expired')
@@ -58,7 +63,8 @@ export class ScopedTokens {
     const { typ, sh: idHash, h: tokenScope, sub: subject } = check.payload;
     if (typ !== this.kind || typeof idHash !== 'string' || typeof subject !== 'string')
       throw unauthorized(`the ${this.noun} is not valid`, 'INVALID_TOKEN');
-    if (tokenScope !== scope) throw forbidden(`this ${this.noun} is for something else`);
+    const wanted = typeof scope === 'string' ? scope : await scope();
+    if (tokenScope !== wanted) throw forbidden(`this ${this.noun} is for something else`);
     const row = await db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')

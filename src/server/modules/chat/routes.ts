@@ -116,11 +116,14 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       },
       async (request, reply) => {
         const token = request.query.stream_token;
-        const board = await resolve(request.params as z.output<P>);
+        const params = request.params as z.output<P>;
+        // The token is checked before the board is looked up: AxonChat's board is made on first
+        // use, and a refused request must change nothing.
         const session =
           token === undefined
             ? await sessionOf(ctx, request)
-            : await tokens.resolve(ctx.database.db, token, board.id);
+            : await tokens.resolve(ctx.database.db, token, async () => (await resolve(params)).id);
+        const board = await resolve(params);
         const reader = session?.user ?? null;
         // Visitors who may not read the board get a 404 before the stream opens.
         await assertReadable(reader, board);
