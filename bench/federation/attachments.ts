@@ -141,13 +141,20 @@ async function federatedFetch(
       body: { board_id: boards.get(a), subject: room, body: 'an attachment', attachments: [hash] },
     });
     for (;;) {
-      const { state, last_error } = await call<{ state: string; last_error: string | null }>(
-        b.url,
-        `/api/content/state/${hash}/`,
-      );
-      if (state === 'complete') break;
-      if (state !== 'pending' && state !== 'absent')
-        throw new Error(`B's fetch ended ${state}: ${last_error ?? ''}`);
+      // 404 until the message carrying it has reached B.
+      const answer = await fetch(`${b.url}/api/content/state/${hash}/`);
+      if (answer.status === 200) {
+        const { data } = (await answer.json()) as {
+          data: { state: string; last_error: string | null };
+        };
+        if (data.state === 'complete') break;
+        if (data.state !== 'pending' && data.state !== 'absent')
+          throw new Error(`B's fetch ended ${data.state}: ${data.last_error ?? ''}`);
+      } else if (answer.status !== 404) {
+        throw new Error(`content state on B: ${answer.status} ${await answer.text()}`);
+      } else {
+        await answer.arrayBuffer();
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return ATTACHMENT_BYTES / MiB / ((performance.now() - started) / 1000);

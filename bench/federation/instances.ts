@@ -86,7 +86,7 @@ export async function launchInstance(
   const identity = await call<Identity>(url, '/api/federation/identity/');
   const { token } = await call<{ token: string }>(url, '/api/auth/register/', {
     method: 'POST',
-    body: { username: 'root', password: PASSWORD },
+    body: { username: 'root', password: PASSWORD, ...(await registrationProof(url)) },
   });
   await database.db
     .updateTable('users')
