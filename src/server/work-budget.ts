@@ -23,7 +23,11 @@ export class WorkBudget {
   private active = 0;
   private readonly line: Array<() => void> = [];
 
-  constructor(readonly limits: WorkLimits) {}
+  constructor(
+    readonly limits: WorkLimits,
+    /** What a refused client is told. */
+    private readonly busyMessage = 'the server is busy with other logins and sign-ups; retry shortly',
+  ) {}
 
   /** Jobs running now and jobs waiting (for tests and metrics). */
   get load(): { running: number; waiting: number } {
@@ -34,7 +38,7 @@ export class WorkBudget {
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.active < this.limits.running) this.active++;
     else if (this.line.length >= this.limits.waiting) {
-      throw serverBusy('the server is busy with other logins and sign-ups; retry shortly');
+      throw serverBusy(this.busyMessage);
     }
     // A finishing job hands its slot straight to the next in line (active stays the same), so a
     // newcomer can never slip in between and exceed the bound.

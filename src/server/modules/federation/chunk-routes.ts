@@ -1,6 +1,7 @@
 // Content for peers (DESIGN.md §7): GET /api/federation/chunks/<chunk hash> answers a raw blob and
 // POST /api/federation/rekey/ an envelope for the asking peer, both signed, both only for content
 // on a board shared with that peer (chunks.ts holds the rule).
+import { WorkBudget } from '../../work-budget.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
@@ -17,7 +18,18 @@ export const RekeyAnswer = z
   .object({ manifest: z.record(z.string(), z.unknown()) })
   .meta({ id: 'RekeyAnswer' });
 
+/**
+ * Blobs read into memory at once for peers (each at most 512 KiB + 28, read whole so the answer
+ * can be signed): 16 in flight and 64 waiting bound a flood from a trusted but broken peer at about
+ * 8 MiB; past that it is told 503 SERVER_BUSY, and its fetcher backs off.
+ */
+const BLOBS_IN_FLIGHT = { running: 16, waiting: 64 };
+
 export function chunkRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const serving = new WorkBudget(
+    BLOBS_IN_FLIGHT,
+    'this instance is serving other blobs to peers; retry shortly',
+  );
   registerSignedRoute(
     app,
     ctx,
@@ -44,15 +56,18 @@ export function chunkRoutes(app: FastifyInstance, ctx: AppContext): void {
         void reply.header('Content-Range', `bytes */${chunk.size}`);
         throw new AppError(416, 'RANGE_NOT_SATISFIABLE', `the blob is ${chunk.size} bytes long`);
       }
-      const parts: Buffer[] = [];
-      for await (const part of chunk.open(range)) parts.push(part as Buffer);
+      const body = await serving.run(async () => {
+        const parts: Buffer[] = [];
+        for await (const part of chunk.open(range)) parts.push(part as Buffer);
+        return Buffer.concat(parts);
+      });
       if (range !== undefined)
         void reply
           .code(206)
           .header('Content-Range', `bytes ${range.start}-${range.end}/${chunk.size}`);
       // Which blobs went to which peer: the request line names only the route's pattern.
       request.log.info({ chunk: hash, peer: signed.peer.fingerprint.slice(0, 16) }, 'chunk served');
-      return reply.send(Buffer.concat(parts));
+      return reply.send(body);
     },
   );
 
