@@ -58,6 +58,14 @@ export class FederationError extends Error {
   }
 }
 
+/** A peer answered with an identity whose key is not RSA, or not the one its fingerprint names. */
+export class IdentityInvalidError extends FederationError {
+  constructor(message: string) {
+    super(message, 200);
+    this.name = 'IdentityInvalidError';
+  }
+}
+
 const IDENTITY_LIMIT = 64 * 1024;
 
 export class FederationClient {
@@ -136,22 +144,20 @@ export class FederationClient {
     } catch {
       throw new FederationError(`${url.href} did not answer with an identity document`, 200);
     }
-    let fingerprint: string;
+    let key: { pem: string; fingerprint: string };
     try {
-      fingerprint = parsePublicKey(identity.pubkey).fingerprint;
+      key = parsePublicKey(identity.pubkey);
     } catch {
-      throw new FederationError(
+      throw new IdentityInvalidError(
         `${url.href} answered with a key that is not an RSA public key`,
-        200,
       );
     }
-    if (fingerprint !== identity.fingerprint) {
-      throw new FederationError(
+    if (key.fingerprint !== identity.fingerprint) {
+      throw new IdentityInvalidError(
         `${url.href} answered with a fingerprint that is not its key's`,
-        200,
       );
     }
-    return identity;
+    return { ...identity, pubkey: key.pem };
   }
 
   async close(): Promise<void> {
