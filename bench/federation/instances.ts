@@ -8,16 +8,11 @@ import { openDatabase, type AxonDatabase } from '../../src/server/db/database.js
 import { createTestDatabase } from '../../src/test-support/databases.js';
 import { registrationProof } from '../../src/test-support/registration.js';
 import { freePort } from '../../src/test-support/socks.js';
+import { api, type Identity } from '../../src/test-support/federation.js';
 
 const PASSWORD = 'correct horse battery staple';
 /** The most events one read answers (the chat service's MAX_EVENTS_PER_READ). */
 const READ_LIMIT = 100;
-
-export interface Identity {
-  pubkey: string;
-  fingerprint: string;
-  nickname: string;
-}
 
 export interface BenchInstance {
   name: string;
@@ -36,24 +31,12 @@ export interface BenchInstance {
   close(): Promise<void>;
 }
 
-/** A JSON call; throws on anything but 2xx, with the answer in the message. */
-export async function call<T>(
+/** A JSON call (the tests' helper); throws on anything but 2xx, with the answer in the message. */
+export const call = <T>(
   base: string,
   path: string,
   init: { method?: string; body?: unknown; token?: string } = {},
-): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
-  const response = await fetch(`${base}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${text.slice(0, 500)}`);
-  return (JSON.parse(text) as { data: T }).data;
-}
+): Promise<T> => api<T>({ url: base }, path, init);
 
 /** `port`: where it listens (default a free one), e.g. the target of a slow link made first. */
 export async function launchInstance(

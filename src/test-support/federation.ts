@@ -1,12 +1,11 @@
 // Several real Axon instances for federation tests: each `axon start` with its own data directory
 // and database (SQLite or PostgreSQL), made peers of each other by rows in their peers tables, a
 // board shared between chosen pairs, and waits that end on events (long polls), not on timers.
-import { registrationProof } from './registration.js';
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
 import { openDatabase, type AxonDatabase, type Dialect } from '../server/db/database.js';
 import { startAxon, type ChildServer } from './axon-process.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
+import { registrationProof } from './registration.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -186,6 +185,7 @@ export async function waitForEvents(
     events.push(...page.events);
     cursor = page.next_cursor;
   }
-  expect(events.length).toBe(count);
+  // More than asked for is a fault of the sender (an object twice), not a reason to wait less.
+  if (events.length !== count) throw new Error(`expected ${count} events, got ${events.length}`);
   return events;
 }
