@@ -4,11 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  type Chain,
   type Instance,
-  makePeers,
   registerOn,
-  shareBoard,
-  startInstance,
+  startChain,
   waitForEvents,
 } from '../src/test-support/federation.js';
 
@@ -40,21 +39,12 @@ describe('attachments across a chain of instances', () => {
   let c: Instance;
   let boards: Record<string, string>;
 
+  let chain: Chain | undefined;
   beforeAll(async () => {
-    [a, b, c] = await Promise.all([
-      startInstance('a', 'sqlite'),
-      startInstance('b', 'postgres'),
-      startInstance('c', 'sqlite'),
-    ]);
-    await makePeers(a, b);
-    await makePeers(b, c);
-    boards = await shareBoard(ROOM, [
-      [a, [b]],
-      [b, [a, c]],
-      [c, [b]],
-    ]);
+    chain = await startChain(ROOM);
+    ({ a, b, c, boards } = chain);
   });
-  afterAll(() => Promise.all([a?.close(), b?.close(), c?.close()]));
+  afterAll(() => chain?.close());
 
   it('shows the message on B and C at once, then its attachment, verified, with the same bytes', async () => {
     const alice = await registerOn(a, 'alice');

@@ -11,11 +11,10 @@ import { FederationClient } from '../src/server/modules/federation/client.js';
 import {
   api,
   type BoardEventJson,
+  type Chain,
   type Instance,
-  makePeers,
   registerOn,
-  shareBoard,
-  startInstance,
+  startChain,
   waitForEvents,
 } from '../src/test-support/federation.js';
 
@@ -30,22 +29,13 @@ describe('federation log between three instances', () => {
   /** Each instance's board cursor up to which a test has read. */
   const seen: Record<string, string> = { a: '0', b: '0', c: '0' };
 
+  let chain: Chain | undefined;
   beforeAll(async () => {
-    [a, b, c] = await Promise.all([
-      startInstance('a', 'sqlite'),
-      startInstance('b', 'postgres'),
-      startInstance('c', 'sqlite'),
-    ]);
-    await makePeers(a, b);
-    await makePeers(b, c);
-    boards = await shareBoard(ROOM, [
-      [a, [b]],
-      [b, [a, c]],
-      [c, [b]],
-    ]);
+    chain = await startChain(ROOM);
+    ({ a, b, c, boards } = chain);
     alice = await registerOn(a, 'alice');
   });
-  afterAll(() => Promise.all([a?.close(), b?.close(), c?.close()]));
+  afterAll(() => chain?.close());
 
   const post = (subject: string) =>
     api<{ id: string }>(a, '/api/messages/', {

@@ -189,3 +189,35 @@ export async function waitForEvents(
   if (events.length !== count) throw new Error(`expected ${count} events, got ${events.length}`);
   return events;
 }
+
+/** A chain A (SQLite) – B (PostgreSQL) – C (SQLite): A and C are not peers; `room` is shared along it. */
+export interface Chain {
+  a: Instance;
+  b: Instance;
+  c: Instance;
+  /** Each instance's board id for the room, by instance name. */
+  boards: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startChain(room: string): Promise<Chain> {
+  const [a, b, c] = await Promise.all([
+    startInstance('a', 'sqlite'),
+    startInstance('b', 'postgres'),
+    startInstance('c', 'sqlite'),
+  ]);
+  await makePeers(a, b);
+  await makePeers(b, c);
+  const boards = await shareBoard(room, [
+    [a, [b]],
+    [b, [a, c]],
+    [c, [b]],
+  ]);
+  return {
+    a,
+    b,
+    c,
+    boards,
+    close: async () => void (await Promise.all([a, b, c].map((i) => i.close()))),
+  };
+}
