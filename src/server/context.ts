@@ -37,7 +37,8 @@ import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
-import { periodicService, ServiceRegistry } from './services/registry.js';
+import { JobClaims } from './services/job-claims.js';
+import { periodicService, ServiceRegistry, sharedPeriodicService } from './services/registry.js';
 import { WorkBudget } from './work-budget.js';
 import { ATTEMPT_WINDOW_MS, AttemptCounters } from './http/rate-limits.js';
 
@@ -54,6 +55,8 @@ export interface AppContext {
   bannedPubkeys: BannedPubkeys;
   sessions: SessionTokens;
   services: ServiceRegistry;
+  /** Background jobs shared by the processes: their claims, runs and failures. */
+  jobs: JobClaims;
   boards: BoardService;
   messages: MessageService;
   hub: EventHub;
@@ -86,30 +89,34 @@ export function createContext(
 ): AppContext {
   const sessions = new SessionTokens(keys.tokenKey);
   const services = new ServiceRegistry();
+  const jobs = new JobClaims(database);
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'session-cleanup',
       60 * 60 * 1000,
       () => deleteExpiredSessions(database.db),
       (e) => onServiceError('session-cleanup', e),
+      jobs,
     ),
   );
   const attempts = new AttemptCounters(database);
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'attempt-cleanup',
       ATTEMPT_WINDOW_MS,
       () => attempts.prune(),
       (e) => onServiceError('attempt-cleanup', e),
+      jobs,
     ),
   );
   const replays = new ReplayCache(database);
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'federation-nonce-cleanup',
       60 * 1000,
       () => replays.prune(),
       (e) => onServiceError('federation-nonce-cleanup', e),
+      jobs,
     ),
   );
   const hub = new EventHub();
@@ -173,14 +180,16 @@ export function createContext(
     federationLog,
   );
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'retention',
       60 * 60 * 1000,
       async () => {
         const result = await runRetention(database, Date.now(), { content });
-        if (result.messagesDeleted > 0) realtime.publish({ kind: 'retention' }, 0);
+        // Every process's page caches hear it (announce crosses processes; this runs in one).
+        if (result.messagesDeleted > 0) await realtime.announce({ kind: 'retention' });
       },
       (e) => onServiceError('retention', e),
+      jobs,
     ),
   );
   const chat = new ChatService(database, messages, boards, realtime);
@@ -235,6 +244,7 @@ export function createContext(
     identity,
     sessions,
     services,
+    jobs,
     accounts,
     ignoredPubkeys,
     bannedPubkeys,

@@ -255,6 +255,17 @@ export interface ContentRefsTable {
   created_at: number;
 }
 
+/** A background job run once across processes (services/job-claims.ts). */
+export interface BackgroundJobsTable {
+  name: string;
+  due_at: Generated<number>;
+  runs: Generated<number>;
+  failures: Generated<number>;
+  last_started_at: number | null;
+  last_finished_at: number | null;
+  last_error: string | null;
+}
+
 /** Login or recovery attempts on one account name in the current minute; the key is hashed. */
 export interface AttemptCountersTable {
   key: string;
@@ -383,6 +394,7 @@ export interface DatabaseSchema {
   attachments: AttachmentsTable;
   content_refs: ContentRefsTable;
   attempt_counters: AttemptCountersTable;
+  background_jobs: BackgroundJobsTable;
   peers: PeersTable;
   federation_nonces: FederationNoncesTable;
   federation_log: FederationLogTable;

@@ -29,6 +29,17 @@ const HealthData = z.object({
   /** Free and total bytes of the data directory's file system (null when unreadable). */
   disk: z.object({ free_bytes: z.number().nullable(), total_bytes: z.number().nullable() }),
   chunk_store: z.enum(['ok', 'unwritable']),
+  /** Jobs run once across processes (retention, clean-ups): counts and the last run. */
+  background_jobs: z.array(
+    z.object({
+      name: z.string(),
+      runs: z.number(),
+      failures: z.number(),
+      last_started_at: z.number().nullable(),
+      last_finished_at: z.number().nullable(),
+      last_error: z.string().nullable(),
+    }),
+  ),
 });
 
 export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -94,7 +105,9 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         chunkStoreOf(ctx.config),
       ]);
       const services = ctx.services.status();
+      const jobs = database === 'connected' ? await ctx.jobs.list() : [];
       const reasons = degradedReasons({
+        jobs,
         database,
         disk,
         chunkStore,
@@ -114,6 +127,7 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         tor: torNow,
         disk,
         chunk_store: chunkStore,
+        background_jobs: jobs,
       };
       if (database !== 'connected') {
         return sendError(reply, 503, {
