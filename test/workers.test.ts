@@ -192,9 +192,11 @@ describe('two processes behind a round-robin proxy, one PostgreSQL and one data 
         .select(['name', 'runs', 'failures'])
         .orderBy('name')
         .execute();
-      // Both processes asked at start; the hourly jobs ran once, by whichever claimed them.
+      // Both processes asked at start; the jobs of an hour (or 5 minutes) ran once, by whichever
+      // claimed them.
       expect(jobs.filter((j) => j.name !== 'federation-nonce-cleanup')).toEqual([
         { name: 'attempt-cleanup', runs: 1, failures: 0 },
+        { name: 'remote-cache-eviction', runs: 1, failures: 0 },
         { name: 'retention', runs: 1, failures: 0 },
         { name: 'session-cleanup', runs: 1, failures: 0 },
       ]);

@@ -204,6 +204,10 @@ export function buildProgram(): Command {
           console.log(
             `${line.place.padEnd(32)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
           );
+        for (const line of usage.peers)
+          console.log(
+            `from ${line.place.padEnd(27)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
+          );
         console.log(`local:  ${usage.local.contents} content(s), ${usage.local.bytes} bytes`);
         console.log(`remote: ${usage.remote.contents} content(s), ${usage.remote.bytes} bytes`);
       });

@@ -38,6 +38,7 @@ import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
 import { JobClaims } from './services/job-claims.js';
+import { RemoteCache } from './modules/federation/remote-cache.js';
 import { periodicService, ServiceRegistry, sharedPeriodicService } from './services/registry.js';
 import { WorkBudget } from './work-budget.js';
 import { ATTEMPT_WINDOW_MS, AttemptCounters } from './http/rate-limits.js';
@@ -221,6 +222,19 @@ export function createContext(
     (e) => onServiceError('remote-content', e),
   );
   services.add(remoteContent);
+  const remoteCache = new RemoteCache(database, content, config.remoteContent, () =>
+    remoteContent.wake(),
+  );
+  content.remoteReads = remoteCache;
+  services.add(
+    sharedPeriodicService(
+      'remote-cache-eviction',
+      5 * 60 * 1000,
+      () => remoteCache.evict(),
+      (e) => onServiceError('remote-cache-eviction', e),
+      jobs,
+    ),
+  );
   const federationHealth = new FederationHealth(database);
   federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
   const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>

@@ -350,7 +350,15 @@ export interface ContentChunksTable {
   content_hash: string;
 }
 
-export type RemoteFetchState = 'pending' | 'unreachable' | 'failed' | 'refused' | 'complete';
+// 'evicted': was complete, its blobs dropped from the cache of remote content; fetched again when
+// someone asks for it.
+export type RemoteFetchState =
+  | 'pending'
+  | 'unreachable'
+  | 'failed'
+  | 'refused'
+  | 'complete'
+  | 'evicted';
 
 /** A durable job fetching the chunks of content a peer announced (remote-content.ts). */
 export interface RemoteFetchesTable {
@@ -371,6 +379,8 @@ export interface RemoteFetchesTable {
   leased_until: number | null;
   created_at: number;
   updated_at: number;
+  /** When a reader last opened the content (Unix ms; null: never since it arrived). */
+  last_read_at: Generated<number | null>;
 }
 
 export interface DatabaseSchema {

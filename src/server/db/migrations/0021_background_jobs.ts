@@ -1,6 +1,7 @@
 // Background jobs that must run once per interval across every process of an instance (retention,
 // clean-ups): a row per job that a process claims by moving `due_at` forward, plus the run and
-// failure counts that /api/health and /metrics report.
+// failure counts that /api/health and /metrics report. And when remote content was last read, so
+// the cache of remote content evicts the least recently read first.
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -16,4 +17,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // The last failure's message, cut to 500 characters; null once a run succeeds.
     .addColumn('last_error', 'text')
     .execute();
+  await db.schema.alterTable('remote_fetches').addColumn('last_read_at', 'bigint').execute();
 }
