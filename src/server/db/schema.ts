@@ -353,12 +353,7 @@ export interface ContentChunksTable {
 // 'evicted': was complete, its blobs dropped from the cache of remote content; fetched again when
 // someone asks for it.
 export type RemoteFetchState =
-  | 'pending'
-  | 'unreachable'
-  | 'failed'
-  | 'refused'
-  | 'complete'
-  | 'evicted';
+  'pending' | 'unreachable' | 'failed' | 'refused' | 'complete' | 'evicted';
 
 /** A durable job fetching the chunks of content a peer announced (remote-content.ts). */
 export interface RemoteFetchesTable {
