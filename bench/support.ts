@@ -101,6 +101,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Node options before the script, e.g. ['--cpu-prof']. */
   nodeArgs?: string[];
+  /** Arguments after bin/axon.js; default ['start']. */
+  args?: string[];
 }
 
 /**
@@ -124,6 +126,7 @@ export async function startAxon(
     server = await startAxonProcess({
       env: { ...env, AXON_DATA_DIR: dataDir },
       nodeArgs: options.nodeArgs,
+      args: options.args,
     });
   } catch (error) {
     removeDir();

@@ -11,12 +11,16 @@ export const ONLY_MODE = argValue('mode');
 export const ONLY_CLIENTS = argValue('clients');
 
 export type Dialect = 'sqlite' | 'postgres';
-/** Axon on a database, or the bare floor server (see FLOOR_SERVER_SOURCE). */
-export type Backend = Dialect | 'floor';
+/**
+ * Axon on a database, Axon as two worker processes on PostgreSQL (`axon start --workers 2`, for
+ * bench:scale), or the bare floor server (see FLOOR_SERVER_SOURCE).
+ */
+export type Backend = Dialect | 'postgres-2' | 'floor';
 export type Mode = 'long-poll' | 'sse';
 export const BACKEND_NAME: Record<Backend, string> = {
   sqlite: 'SQLite',
   postgres: 'PostgreSQL',
+  'postgres-2': 'PostgreSQL, 2 processes',
   floor: 'floor: bare node:http',
 };
 export const MODE_NAME: Record<Mode, string> = { 'long-poll': 'long poll', sse: 'SSE' };

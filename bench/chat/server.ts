@@ -1,6 +1,6 @@
 // The server child of one run: Axon on SQLite or PostgreSQL, or the bare fan-out floor; and a
 // process's memory and CPU time from /proc.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startNodeServer } from '../../src/test-support/axon-process.js';
 import { type Backend, SERVER_ENV } from './options.js';
 import { type RunningServer, startAxon, throwawayPostgres } from '../support.js';
@@ -23,12 +23,15 @@ export async function startServer(dialect: Backend): Promise<Server> {
       stop: async () => void (await floor.stop()),
     };
   }
-  const database = dialect === 'postgres' ? await throwawayPostgres('axon_bench_chat') : undefined;
+  const database = dialect === 'sqlite' ? undefined : await throwawayPostgres('axon_bench_chat');
   const profileDir = process.env.AXON_BENCH_CPU_PROF;
   try {
     const server = await startAxon(
       { ...SERVER_ENV, ...(database === undefined ? {} : { DATABASE_URL: database.url }) },
-      { nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir] },
+      {
+        nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+        args: dialect === 'postgres-2' ? ['start', '--workers', '2'] : ['start'],
+      },
     );
     return {
       ...server,
@@ -107,8 +110,32 @@ const server = http.createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('Axon BBS is up at http://127.0.0.1:' + server.address().port));
 `;
 
-/** Resident memory of a process in bytes (VmRSS), or NaN once it is gone. */
+/** The process and its child processes (the workers of `axon start --workers`), looked up at most once a second. */
+const trees = new Map<number, { at: number; pids: number[] }>();
+function processTree(pid: number): number[] {
+  const known = trees.get(pid);
+  if (known !== undefined && performance.now() - known.at < 1000) return known.pids;
+  const tree = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid)
+        tree.push(Number(entry));
+    } catch {
+      // it ended while we looked
+    }
+  }
+  trees.set(pid, { at: performance.now(), pids: tree });
+  return tree;
+}
+
+/** Resident memory of a process and its children in bytes (VmRSS), or NaN once it is gone. */
 export function rssBytes(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + oneRssBytes(p), 0);
+}
+
+function oneRssBytes(pid: number): number {
   try {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match === null ? Number.NaN : Number(match[1]) * 1024;
@@ -117,8 +144,13 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** User + system CPU seconds of a process so far (clock ticks of 1/100 s). */
+/** User + system CPU seconds of a process and its children so far. */
 export function cpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + oneCpuSeconds(p), 0);
+}
+
+/** User + system CPU seconds of one process so far (clock ticks of 1/100 s). */
+function oneCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

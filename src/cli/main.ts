@@ -12,6 +12,7 @@ import {
   formatFingerprint,
 } from '../server/modules/federation/identity.js';
 import { startServer } from '../server/main.js';
+import { isWorkerProcess, runPrimary, workerCount, WorkersError } from '../server/workers.js';
 import { loadInstanceKeys } from '../server/secrets.js';
 import { runRetention } from '../server/services/retention.js';
 import type { User } from '../server/modules/accounts/user.js';
@@ -74,8 +75,16 @@ export function buildProgram(): Command {
     .description(
       'run the BBS server (HOST, PORT, DATABASE_URL, AXON_DATA_DIR … from the environment)',
     )
-    .action(async () => {
+    .option(
+      '--workers <n>',
+      'server processes sharing the port (PostgreSQL only); default 1',
+      (value) => Number(value),
+      1,
+    )
+    .action(async (options: { workers: number }) => {
       const config = loadConfig();
+      const workers = workerCount(options.workers, config);
+      if (workers > 1 && !isWorkerProcess()) return runPrimary(config, workers);
       // Signals are handled from the first moment: startServer announces "up" before it returns,
       // and a SIGTERM right after that must still close the server cleanly, not kill the process.
       const starting = startServer(config);
@@ -194,6 +203,10 @@ export function buildProgram(): Command {
         for (const line of usage.places)
           console.log(
             `${line.place.padEnd(32)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
+          );
+        for (const line of usage.peers)
+          console.log(
+            `from ${line.place.padEnd(27)} ${String(line.contents).padStart(8)} content(s) ${String(line.bytes).padStart(14)} bytes`,
           );
         console.log(`local:  ${usage.local.contents} content(s), ${usage.local.bytes} bytes`);
         console.log(`remote: ${usage.remote.contents} content(s), ${usage.remote.bytes} bytes`);
@@ -398,7 +411,11 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`axon: ${error.message}`);
       return 1;
     }
-    if (error instanceof UsageError || error instanceof StdinUsageError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof StdinUsageError ||
+      error instanceof WorkersError
+    ) {
       console.error(`axon: ${error.message}`);
       return 2;
     }

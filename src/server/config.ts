@@ -94,6 +94,8 @@ const envSchema = z.object({
   AXON_PEER_MAX_ATTACHMENT_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
   AXON_PEER_BYTES_PER_DAY: positiveInt(Number.MAX_SAFE_INTEGER).default(4 * 1024 * 1024 * 1024),
   AXON_CHUNK_FETCHES: positiveInt(64).default(4),
+  AXON_REMOTE_CACHE_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(10 * 1024 ** 3),
+  AXON_REMOTE_CACHE_PEER_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).optional(),
   AXON_FEDERATION_IN_FLIGHT: positiveInt(64).default(4),
   AXON_FEDERATION_BACKFILL: positiveInt(100_000).default(500),
 });
@@ -151,6 +153,10 @@ export interface RemoteContentLimits {
   bytesPerDay: number;
   /** Chunk fetches in flight at once, per content being fetched. */
   parallelFetches: number;
+  /** Bytes of fetched content kept at most; the least recently read is evicted first. */
+  cacheBytes: number;
+  /** Bytes of content fetched from one peer (its origin) kept at most. */
+  cachePeerBytes: number;
 }
 
 /** How long a client may take to send what it sends, in milliseconds. */
@@ -282,6 +288,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttachmentBytes: e.AXON_PEER_MAX_ATTACHMENT_BYTES,
       bytesPerDay: e.AXON_PEER_BYTES_PER_DAY,
       parallelFetches: e.AXON_CHUNK_FETCHES,
+      cacheBytes: e.AXON_REMOTE_CACHE_BYTES,
+      cachePeerBytes: e.AXON_REMOTE_CACHE_PEER_BYTES ?? e.AXON_REMOTE_CACHE_BYTES,
     },
   };
 }

@@ -37,7 +37,9 @@ import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
 import { runRetention } from './services/retention.js';
-import { periodicService, ServiceRegistry } from './services/registry.js';
+import { JobClaims } from './services/job-claims.js';
+import { RemoteCache } from './modules/federation/remote-cache.js';
+import { periodicService, ServiceRegistry, sharedPeriodicService } from './services/registry.js';
 import { WorkBudget } from './work-budget.js';
 import { ATTEMPT_WINDOW_MS, AttemptCounters } from './http/rate-limits.js';
 
@@ -54,6 +56,8 @@ export interface AppContext {
   bannedPubkeys: BannedPubkeys;
   sessions: SessionTokens;
   services: ServiceRegistry;
+  /** Background jobs shared by the processes: their claims, runs and failures. */
+  jobs: JobClaims;
   boards: BoardService;
   messages: MessageService;
   hub: EventHub;
@@ -86,30 +90,34 @@ export function createContext(
 ): AppContext {
   const sessions = new SessionTokens(keys.tokenKey);
   const services = new ServiceRegistry();
+  const jobs = new JobClaims(database);
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'session-cleanup',
       60 * 60 * 1000,
       () => deleteExpiredSessions(database.db),
       (e) => onServiceError('session-cleanup', e),
+      jobs,
     ),
   );
   const attempts = new AttemptCounters(database);
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'attempt-cleanup',
       ATTEMPT_WINDOW_MS,
       () => attempts.prune(),
       (e) => onServiceError('attempt-cleanup', e),
+      jobs,
     ),
   );
   const replays = new ReplayCache(database);
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'federation-nonce-cleanup',
       60 * 1000,
       () => replays.prune(),
       (e) => onServiceError('federation-nonce-cleanup', e),
+      jobs,
     ),
   );
   const hub = new EventHub();
@@ -173,14 +181,16 @@ export function createContext(
     federationLog,
   );
   services.add(
-    periodicService(
+    sharedPeriodicService(
       'retention',
       60 * 60 * 1000,
       async () => {
         const result = await runRetention(database, Date.now(), { content });
-        if (result.messagesDeleted > 0) realtime.publish({ kind: 'retention' }, 0);
+        // Every process's page caches hear it (announce crosses processes; this runs in one).
+        if (result.messagesDeleted > 0) await realtime.announce({ kind: 'retention' });
       },
       (e) => onServiceError('retention', e),
+      jobs,
     ),
   );
   const chat = new ChatService(database, messages, boards, realtime);
@@ -212,6 +222,19 @@ export function createContext(
     (e) => onServiceError('remote-content', e),
   );
   services.add(remoteContent);
+  const remoteCache = new RemoteCache(database, content, config.remoteContent, () =>
+    remoteContent.wake(),
+  );
+  content.remoteReads = remoteCache;
+  services.add(
+    sharedPeriodicService(
+      'remote-cache-eviction',
+      5 * 60 * 1000,
+      () => remoteCache.evict(),
+      (e) => onServiceError('remote-cache-eviction', e),
+      jobs,
+    ),
+  );
   const federationHealth = new FederationHealth(database);
   federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
   const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>
@@ -235,6 +258,7 @@ export function createContext(
     identity,
     sessions,
     services,
+    jobs,
     accounts,
     ignoredPubkeys,
     bannedPubkeys,

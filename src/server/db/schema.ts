@@ -255,6 +255,17 @@ export interface ContentRefsTable {
   created_at: number;
 }
 
+/** A background job run once across processes (services/job-claims.ts). */
+export interface BackgroundJobsTable {
+  name: string;
+  due_at: Generated<number>;
+  runs: Generated<number>;
+  failures: Generated<number>;
+  last_started_at: number | null;
+  last_finished_at: number | null;
+  last_error: string | null;
+}
+
 /** Login or recovery attempts on one account name in the current minute; the key is hashed. */
 export interface AttemptCountersTable {
   key: string;
@@ -339,7 +350,10 @@ export interface ContentChunksTable {
   content_hash: string;
 }
 
-export type RemoteFetchState = 'pending' | 'unreachable' | 'failed' | 'refused' | 'complete';
+// 'evicted': was complete, its blobs dropped from the cache of remote content; fetched again when
+// someone asks for it.
+export type RemoteFetchState =
+  'pending' | 'unreachable' | 'failed' | 'refused' | 'complete' | 'evicted';
 
 /** A durable job fetching the chunks of content a peer announced (remote-content.ts). */
 export interface RemoteFetchesTable {
@@ -360,6 +374,8 @@ export interface RemoteFetchesTable {
   leased_until: number | null;
   created_at: number;
   updated_at: number;
+  /** When a reader last opened the content (Unix ms; null: never since it arrived). */
+  last_read_at: Generated<number | null>;
 }
 
 export interface DatabaseSchema {
@@ -383,6 +399,7 @@ export interface DatabaseSchema {
   attachments: AttachmentsTable;
   content_refs: ContentRefsTable;
   attempt_counters: AttemptCountersTable;
+  background_jobs: BackgroundJobsTable;
   peers: PeersTable;
   federation_nonces: FederationNoncesTable;
   federation_log: FederationLogTable;

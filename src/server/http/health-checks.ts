@@ -46,6 +46,8 @@ export function degradedReasons(input: {
   chunkStore: ChunkStoreStatus;
   services: Record<string, ServiceState>;
   socksOk: boolean | null;
+  /** Shared background jobs (every process's runs); a job whose last run failed degrades. */
+  jobs?: readonly { name: string; last_error: string | null }[];
 }): string[] {
   const reasons: string[] = [];
   if (input.database === 'unreachable') reasons.push('the database is unreachable');
@@ -56,6 +58,9 @@ export function degradedReasons(input: {
   if (input.chunkStore !== 'ok') reasons.push('the chunk store folder is not a writable folder');
   for (const [name, state] of Object.entries(input.services))
     if (state === 'failing') reasons.push(`the background service ${name} is failing`);
+  for (const job of input.jobs ?? [])
+    if (job.last_error !== null)
+      reasons.push(`the background job ${job.name} failed on its last run: ${job.last_error}`);
   if (input.socksOk === false) reasons.push("Tor's SOCKS port does not answer");
   return reasons;
 }

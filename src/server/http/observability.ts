@@ -12,6 +12,7 @@ import { envelopeOf, ok } from './envelope.js';
 import { sendError } from './error-handler.js';
 import { forbidden, unauthorized } from './errors.js';
 import { chunkStoreOf, degradedReasons, diskOf } from './health-checks.js';
+import { registerInstanceMetrics } from './instance-metrics.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -29,6 +30,17 @@ const HealthData = z.object({
   /** Free and total bytes of the data directory's file system (null when unreadable). */
   disk: z.object({ free_bytes: z.number().nullable(), total_bytes: z.number().nullable() }),
   chunk_store: z.enum(['ok', 'unwritable']),
+  /** Jobs run once across processes (retention, clean-ups): counts and the last run. */
+  background_jobs: z.array(
+    z.object({
+      name: z.string(),
+      runs: z.number(),
+      failures: z.number(),
+      last_started_at: z.number().nullable(),
+      last_finished_at: z.number().nullable(),
+      last_error: z.string().nullable(),
+    }),
+  ),
 });
 
 export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -47,12 +59,14 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  registerFederationMetrics(registry, ctx);
+  const federationScrape = registerFederationMetrics(registry, ctx);
+  const instance = registerInstanceMetrics(registry, ctx);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    if (reply.statusCode < 300) instance.answered(route, reply.getHeader('content-length'));
     // The one log line per request (the logger adds reqId): never an address, a query or a header.
     request.log.info(
       {
@@ -94,7 +108,9 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         chunkStoreOf(ctx.config),
       ]);
       const services = ctx.services.status();
+      const jobs = database === 'connected' ? await ctx.jobs.list() : [];
       const reasons = degradedReasons({
+        jobs,
         database,
         disk,
         chunkStore,
@@ -114,6 +130,7 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
         tor: torNow,
         disk,
         chunk_store: chunkStore,
+        background_jobs: jobs,
       };
       if (database !== 'connected') {
         return sendError(reply, 503, {
@@ -137,6 +154,8 @@ export async function observabilityRoutes(app: FastifyInstance, ctx: AppContext)
     } else if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) {
       throw forbidden('metrics are served to loopback only unless AXON_METRICS_TOKEN is set');
     }
+    federationScrape();
+    instance.newScrape();
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

@@ -1,5 +1,8 @@
 // Long-running background services (session cleanup, retention, presence, the PostgreSQL realtime
-// bridge; federation delivery later), each with a status that /api/health reports.
+// bridge, federation delivery), each with a status that /api/health reports. Jobs that must run
+// once across processes are sharedPeriodicService; the others run in every process.
+import type { JobClaims } from './job-claims.js';
+
 export type ServiceState = 'stopped' | 'running' | 'failing';
 
 export interface BackgroundService {
@@ -73,4 +76,36 @@ export function periodicService(
     },
     state: () => state,
   };
+}
+
+/** How often a process asks whether a shared job is due. */
+const SHARED_CHECK_MS = 30_000;
+
+/**
+ * A job that runs once per `intervalMs` across every process of the instance: each process asks at
+ * most every 30 s, and only the one that claims it (JobClaims) runs it. Runs and failures are
+ * recorded in the database for /api/health and /metrics.
+ */
+export function sharedPeriodicService(
+  name: string,
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  onError: (error: unknown) => void,
+  claims: JobClaims,
+): BackgroundService {
+  return periodicService(
+    name,
+    Math.min(intervalMs, SHARED_CHECK_MS),
+    async () => {
+      if (!(await claims.claim(name, intervalMs))) return;
+      try {
+        await task();
+      } catch (error) {
+        await claims.finished(name, error).catch(() => undefined);
+        throw error;
+      }
+      await claims.finished(name);
+    },
+    onError,
+  );
 }

@@ -52,7 +52,7 @@ export interface AttachmentRef {
 
 /** What a reader sees of an attachment; `absent` when no peer has announced it here. */
 export interface ContentState {
-  state: RemoteFetchState | 'complete' | 'absent';
+  state: Exclude<RemoteFetchState, 'evicted'> | 'absent';
   chunksDone: number;
   chunksTotal: number;
   lastError: string | null;
@@ -61,8 +61,18 @@ export interface ContentState {
 /** Uploads nothing refers to are kept this long (time to write the message), then collected. */
 export const UNATTACHED_GRACE_MS = 24 * 60 * 60 * 1000;
 
+/** The cache of content fetched from peers (federation/remote-cache.ts), as readers touch it. */
+export interface RemoteReads {
+  /** Someone opened the content: it is the most recently read. */
+  noteRead(contentHash: string): Promise<void>;
+  /** Someone asked for evicted content: fetch it again. */
+  refetch(contentHash: string): Promise<void>;
+}
+
 export class ContentService {
   private store: Promise<ChunkStore> | undefined;
+  /** Set once the federation side exists (context.ts). */
+  remoteReads: RemoteReads | undefined;
 
   constructor(
     private readonly database: AxonDatabase,
@@ -329,8 +339,13 @@ export class ContentService {
     const manifest = /^[0-9a-f]{64}$/.test(contentHash)
       ? await this.manifest(contentHash)
       : undefined;
-    if (manifest === undefined || !(await this.mayRead(user, contentHash)))
+    if (manifest === undefined || !(await this.mayRead(user, contentHash))) {
+      // Content evicted from the cache of remote content comes back when a reader asks for it.
+      if (manifest === undefined && (await this.mayRead(user, contentHash)))
+        await this.remoteReads?.refetch(contentHash);
       throw notFound('content');
+    }
+    await this.remoteReads?.noteRead(contentHash);
     // The name a reader sees is one they were given: their own upload's, else the one a message
     // they can read carries. Never another uploader's (dedup would leak it): else the hash.
     const own =
@@ -407,6 +422,11 @@ export class ContentService {
       .executeTakeFirst();
     if (row === undefined)
       return { state: 'absent', chunksDone: 0, chunksTotal: 0, lastError: null };
+    if (row.state === 'evicted') {
+      // Dropped from the cache of remote content: someone looks at it, so it is fetched again.
+      await this.remoteReads?.refetch(contentHash);
+      return { state: 'pending', chunksDone: 0, chunksTotal: row.chunks_total, lastError: null };
+    }
     return {
       state: row.state,
       chunksDone: row.chunks_done,
@@ -542,7 +562,7 @@ export class ContentService {
     const rows = await this.db
       .selectFrom('remote_fetches')
       .select('manifest')
-      .where('state', '!=', 'complete')
+      .where('state', 'not in', ['complete', 'evicted'])
       .execute();
     for (const row of rows) yield parseManifest(row.manifest);
   }

@@ -79,6 +79,20 @@ describe.each(DIALECTS)('content usage on %s', (dialect) => {
         created_at: Date.now(),
       })
       .execute();
+    await t.ctx.database.db
+      .insertInto('remote_fetches')
+      .values({
+        content_hash: 'f'.repeat(64),
+        manifest: '{}',
+        size: 1000,
+        origin_peer: 'a'.repeat(64),
+        source_peers: JSON.stringify(['a'.repeat(64)]),
+        state: 'complete',
+        chunks_total: 1,
+        created_at: Date.now(),
+        updated_at: Date.now(),
+      })
+      .execute();
 
     const usage = await contentUsage(t.ctx.database);
     expect(usage.places).toEqual([
@@ -87,5 +101,7 @@ describe.each(DIALECTS)('content usage on %s', (dialect) => {
     ]);
     expect(usage.local).toEqual({ contents: 2, bytes: await blobBytesOnDisk() });
     expect(usage.remote).toEqual({ contents: 1, bytes: 1028 });
+    // A peer this instance no longer knows is named by the start of its fingerprint.
+    expect(usage.peers).toEqual([{ place: 'a'.repeat(16), contents: 1, bytes: 1028 }]);
   });
 });

@@ -1,5 +1,5 @@
-// Disk used by stored content, by board (and private messages, applets, unreferenced), local
-// versus remote. A content is local when it was uploaded here (it has an attachments row);
+// Disk used by stored content, by board (and private messages, applets, unreferenced), by the
+// peer remote content came from, and local versus remote. A content is local when it was uploaded here (it has an attachments row);
 // content fetched from peers has none. Bytes are the blobs' sizes, exact by the BitSync format.
 import { BLOB_OVERHEAD } from '../../../bitsync/format.js';
 import type { AxonDatabase } from '../../db/database.js';
@@ -13,6 +13,8 @@ export interface UsageLine {
 
 export interface ContentUsage {
   places: UsageLine[];
+  /** Remote content by the peer it came from (its nickname; a fingerprint's start if unknown). */
+  peers: UsageLine[];
   local: { contents: number; bytes: number };
   remote: { contents: number; bytes: number };
 }
@@ -83,10 +85,30 @@ export async function contentUsage(database: AxonDatabase): Promise<ContentUsage
     }
     return { contents, bytes };
   };
-  return {
-    places: [...places.entries()]
+  const origins = await db
+    .selectFrom('remote_fetches')
+    .leftJoin('peers', 'peers.fingerprint', 'remote_fetches.origin_peer')
+    .select([
+      'remote_fetches.content_hash as hash',
+      'remote_fetches.origin_peer as peer',
+      'peers.nickname',
+    ])
+    .execute();
+  const byPeer = new Map<string, Set<string>>();
+  for (const o of origins) {
+    if (!bytesOf.has(o.hash) || uploaded.has(o.hash)) continue;
+    const name = o.nickname ?? o.peer.slice(0, 16);
+    let set = byPeer.get(name);
+    if (set === undefined) byPeer.set(name, (set = new Set()));
+    set.add(o.hash);
+  }
+  const lines = (groups: Map<string, Set<string>>) =>
+    [...groups.entries()]
       .map(([place, hashes]) => ({ place, ...sum(hashes) }))
-      .sort((a, b) => b.bytes - a.bytes || a.place.localeCompare(b.place)),
+      .sort((a, b) => b.bytes - a.bytes || a.place.localeCompare(b.place));
+  return {
+    places: lines(places),
+    peers: lines(byPeer),
     local: sum([...bytesOf.keys()].filter((h) => uploaded.has(h))),
     remote: sum([...bytesOf.keys()].filter((h) => !uploaded.has(h))),
   };

@@ -3,6 +3,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { AppContext } from '../../context.js';
 import { PEER_STATES, type PeerHealthReport } from './health.js';
+import { sharedRead } from '../../http/scrape.js';
 
 type Numeric = {
   [K in keyof PeerHealthReport]: PeerHealthReport[K] extends number ? K : never;
@@ -44,10 +45,10 @@ const GAUGES: Array<{ name: string; help: string; value: (h: PeerHealthReport) =
 
 const LABELS = ['peer', 'fingerprint'] as const;
 
-export function registerFederationMetrics(registry: Registry, ctx: AppContext): void {
+/** Registers the gauges; returns what /metrics calls before each scrape. */
+export function registerFederationMetrics(registry: Registry, ctx: AppContext): () => void {
   // Every gauge waits for one shared read of the registry and health per scrape.
-  let scrape: Promise<void> | undefined;
-  const collect = () => (scrape ??= read().finally(() => setImmediate(() => (scrape = undefined))));
+  const { collect, newScrape } = sharedRead(read);
   const state = new Gauge({
     collect,
     name: 'axon_federation_peer_state',
@@ -83,4 +84,5 @@ export function registerFederationMetrics(registry: Registry, ctx: AppContext): 
       }
     }
   }
+  return newScrape;
 }

@@ -22,6 +22,7 @@ import { AppError } from '../../http/errors.js';
 import { chunkForPeer, rekeyForPeer } from './chunks.js';
 import type { PeerRow } from '../../db/schema.js';
 import { PeerUnreachableError, RemoteContent, type ChunkSource } from './remote-content.js';
+import { RemoteCache } from './remote-cache.js';
 
 const CHUNK = 524_288;
 
@@ -148,7 +149,13 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       b.ctx.content,
       b.ctx.identity,
       source,
-      { maxAttachmentBytes: 10 * CHUNK, bytesPerDay: 100 * CHUNK, parallelFetches: 3 },
+      {
+        maxAttachmentBytes: 10 * CHUNK,
+        bytesPerDay: 100 * CHUNK,
+        parallelFetches: 3,
+        cacheBytes: 1000 * CHUNK,
+        cachePeerBytes: 1000 * CHUNK,
+      },
       (error) => {
         throw error;
       },
@@ -354,5 +361,76 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       code: 'NOT_FOUND',
     });
     expect(await a.ctx.content.manifest(unshared.content_hash)).toEqual(before);
+  });
+  it('evicts the least recently read remote content past its caps, never local content, and fetches it again when asked', async () => {
+    const older = await postOnA(randomBytes(CHUNK + 1));
+    const newer = await postOnA(randomBytes(CHUNK + 2));
+    await fetcher.enqueue(a.ctx.identity.fingerprint, {
+      [older.content_hash]: older,
+      [newer.content_hash]: newer,
+    });
+    await fetcher.runDue();
+    const boardOnB = await b.ctx.boards.create({
+      name: `cache-${randomBytes(3).toString('hex')}`,
+      description: '',
+      is_realtime: false,
+      federation_room_id: null,
+      trusted_peers: [],
+      message_retention_days: null,
+      read_access: 'public',
+      post_access: 'members',
+      position: 0,
+    });
+    for (const m of [older, newer]) await fileRemoteMessage(b.ctx, boardOnB.id, m);
+    // Content uploaded on B: never evicted, whatever the caps.
+    const bob = await registerUser(b.app, 'bob');
+    const localBytes = randomBytes(CHUNK + 3);
+    const { payload, headers } = multipartFile(localBytes, 'local.bin');
+    const upload = await b.app.inject({
+      method: 'POST',
+      url: '/api/content/upload/',
+      headers: { ...bearer(bob.token), ...headers },
+      payload,
+    });
+    const local = (await b.ctx.content.manifest(upload.json().data.content_hash as string))!;
+    // Reading `newer` makes it the most recently read remote content.
+    const stream = (hash: string) =>
+      b.app.inject({ url: `/api/content/stream/${hash}/`, headers: bearer(bob.token) });
+    expect((await stream(newer.content_hash)).statusCode).toBe(200);
+
+    const cache = new RemoteCache(b.ctx.database, b.ctx.content, {
+      cacheBytes: newer.size + 10,
+      cachePeerBytes: Number.MAX_SAFE_INTEGER,
+    });
+    const evicted = await cache.evict();
+    expect(evicted.contents).toBeGreaterThanOrEqual(1);
+    expect(await storeHas(b, older.chunks)).toEqual([false, false]);
+    expect(await storeHas(b, newer.chunks)).toEqual([true, true]);
+    expect(await storeHas(b, local.chunks)).toEqual([true, true]);
+    expect(await b.ctx.content.manifest(older.content_hash)).toBeUndefined();
+    expect((await cache.evict()).contents).toBe(0);
+
+    // Asked for again: back in the queue, fetched, readable.
+    b.ctx.content.remoteReads = cache;
+    const state = await b.app.inject({ url: `/api/content/state/${older.content_hash}/` });
+    expect(state.json().data).toMatchObject({ state: 'pending', chunks_done: 0, chunks_total: 2 });
+    await fetcher.runDue();
+    const again = await stream(older.content_hash);
+    expect(again.statusCode).toBe(200);
+
+    // A cap per peer evicts what came from that peer, and still nothing local.
+    const perPeer = new RemoteCache(b.ctx.database, b.ctx.content, {
+      cacheBytes: Number.MAX_SAFE_INTEGER,
+      cachePeerBytes: 1,
+    });
+    await perPeer.evict();
+    expect(await storeHas(b, [...older.chunks, ...newer.chunks])).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(await storeHas(b, local.chunks)).toEqual([true, true]);
+    expect((await stream(local.content_hash)).statusCode).toBe(200);
   });
 });

@@ -1,0 +1,151 @@
+// bench:scale — what a second server process buys (issue: Operations, "Several processes"), in one
+// run on PostgreSQL: the chat fan-out to 1,000 long-poll and 1,000 SSE clients (bench:chat's
+// clients and schedule) against one process and against `axon start --workers 2`, beside the
+// single-process bare fan-out floor of bench:chat; and the board page's throughput under load
+// (bench:boards' autocannon load) with one and with two processes. Targets: with two processes the
+// chat p50 at 1,000 clients is below the floor's, and page throughput is at least 1.6× one
+// process's. --quick: small sizes, to check the bench itself.
+import os from 'node:os';
+import { MODE_NAME, type Backend, type Mode } from './chat/options.js';
+import { run, type RunResult } from './chat/run.js';
+import { createBoard, api, pageUrl, register } from './boards/api.js';
+import { getLoad, type LoadFigures } from './boards/load.js';
+import { LOAD_SECONDS, LOAD_WARMUP_SECONDS, SERVER_ENV } from './boards/options.js';
+import { promoteSysop } from './boards/seed.js';
+import {
+  cleanUpOnExit,
+  fmt,
+  loadAverage,
+  markdownTable,
+  percentile,
+  ratio,
+  say,
+  startAxon,
+  throwawayPostgres,
+} from './support.js';
+
+const QUICK = process.argv.includes('--quick');
+const CLIENTS = QUICK ? 100 : 1000;
+const PAGE_MESSAGES = QUICK ? 20 : 60;
+const MODES: Mode[] = ['long-poll', 'sse'];
+const PAGE_THROUGHPUT_TARGET = 1.6;
+
+cleanUpOnExit();
+
+/** Requests per second of a board's first page, with `processes` server processes. */
+async function pageThroughput(processes: 1 | 2): Promise<LoadFigures> {
+  const database = await throwawayPostgres('axon_bench_scale');
+  const server = await startAxon(
+    { ...SERVER_ENV, DATABASE_URL: database.url },
+    { args: processes === 1 ? ['start'] : ['start', '--workers', String(processes)] },
+  );
+  try {
+    const base = server.url;
+    const sysop = await register(base, 'scale_sysop');
+    await promoteSysop({ dialect: 'postgres', url: database.url }, 'scale_sysop');
+    const board = await createBoard(base, sysop, 'scale board');
+    for (let i = 0; i < PAGE_MESSAGES; i++) {
+      await api(`${base}/api/messages/`, {
+        method: 'POST',
+        token: sysop,
+        json: { board_id: board, subject: `Thread ${i}`, body: `Message ${i} of the scale bench.` },
+        expect: 201,
+      });
+    }
+    await getLoad(pageUrl(base, board), LOAD_WARMUP_SECONDS);
+    return await getLoad(pageUrl(base, board), LOAD_SECONDS);
+  } finally {
+    await server.stop();
+    await database.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const startLoad = loadAverage();
+  say(`load average at start: ${startLoad} (${os.availableParallelism()} cores)`);
+  const chat = new Map<string, RunResult>();
+  for (const backend of ['floor', 'postgres', 'postgres-2'] as Backend[]) {
+    for (const mode of MODES) {
+      say(`chat: ${backend}, ${MODE_NAME[mode]}, ${CLIENTS} clients…`);
+      const result = await run(backend, mode, CLIENTS);
+      say(`  p50 ${fmt(percentile(result.latencies, 50))} ms`);
+      chat.set(`${backend}/${mode}`, result);
+    }
+  }
+  say('board page throughput, 1 process…');
+  const one = await pageThroughput(1);
+  say('board page throughput, 2 processes…');
+  const two = await pageThroughput(2);
+
+  const rows: string[][] = [];
+  for (const mode of MODES) {
+    const [floor, single, double] = ['floor', 'postgres', 'postgres-2'].map((b) =>
+      chat.get(`${b}/${mode}`)!,
+    );
+    for (const p of [50, 99]) {
+      const value = (r: RunResult) => percentile(r.latencies, p);
+      rows.push([
+        `chat ${MODE_NAME[mode]}, ${CLIENTS} clients, p${p} (ms)`,
+        fmt(value(single!)),
+        fmt(value(double!)),
+        ratio(value(double!), value(single!)),
+        fmt(value(floor!)),
+        ratio(value(double!), value(floor!)),
+        p === 50 ? '2 processes < floor' : '—',
+      ]);
+    }
+    const errors = (r: RunResult) => String(r.errors + r.missed + r.duplicates);
+    rows.push([
+      `chat ${MODE_NAME[mode]}, errors`,
+      errors(single!),
+      errors(double!),
+      '—',
+      errors(floor!),
+      '—',
+      '0',
+    ]);
+  }
+  rows.push(
+    [
+      'board page, requests/s',
+      fmt(one.perSecond, 0),
+      fmt(two.perSecond, 0),
+      ratio(two.perSecond, one.perSecond),
+      '—',
+      '—',
+      `≥ ${PAGE_THROUGHPUT_TARGET}× one process`,
+    ],
+    ['board page, p50 (ms)', fmt(one.p50), fmt(two.p50), ratio(two.p50, one.p50), '—', '—', '—'],
+    [
+      'board page, non-2xx + errors',
+      String(one.non2xx + one.errors),
+      String(two.non2xx + two.errors),
+      '—',
+      '—',
+      '—',
+      '0',
+    ],
+  );
+  console.log();
+  console.log(
+    markdownTable(
+      [
+        'measure (PostgreSQL)',
+        '1 process',
+        '2 processes',
+        '2 ÷ 1',
+        'floor: bare node:http, 1 process',
+        '2 processes ÷ floor',
+        'target',
+      ],
+      rows,
+    ),
+  );
+  console.log();
+  say(`load average at start: ${startLoad}; at end: ${loadAverage()}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
