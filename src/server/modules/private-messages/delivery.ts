@@ -1,0 +1,200 @@
+// The durable outbox of private messages to other instances (`pm-delivery` in /api/health): each
+// signed message waits in `pm_outbox` until its recipient's instance answers for it. A restart or
+// an unreachable peer delays it (retries with exponential backoff and jitter), never drops it; only
+// the peer's refusal (or the peer's removal) ends it without delivery, and the sender sees why.
+import type { AxonDatabase } from '../../db/database.js';
+import type { PmDeliveryState } from '../../db/schema.js';
+import type { BackgroundService, ServiceState } from '../../services/registry.js';
+import { FederationError, type FederationClient } from '../federation/client.js';
+import type { RemoteKeys } from './remote.js';
+
+/** Messages waiting for one peer, at most: past it, sending to that instance is refused (503). */
+export const OUTBOX_PER_PEER_MAX = 1000;
+/** How often the outbox is looked at besides the wake-ups (other processes' messages, retries). */
+const POLL_MS = 2000;
+/** A process's claim on a message while it sends it. */
+const LEASE_MS = 30_000;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 5 * 60 * 1000;
+/** Messages taken per run. */
+const RUN_BATCH = 50;
+
+/** The receiver's refusals that will not change by sending again: the message ends refused. */
+const FINAL_REFUSALS = new Set([
+  'VALIDATION_ERROR',
+  'PM_SIGNATURE_INVALID',
+  'PM_RECIPIENT_NOT_HERE',
+  'PUBKEY_BANNED',
+  'FORBIDDEN',
+  'PAYLOAD_TOO_LARGE',
+]);
+
+export function backoffMs(attempts: number, random = Math.random()): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempts, 20));
+  return Math.round(base * (0.5 + random / 2));
+}
+
+export class PrivateMessageDelivery implements BackgroundService {
+  readonly name = 'pm-delivery';
+  private status: ServiceState = 'stopped';
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly database: AxonDatabase,
+    private readonly client: FederationClient,
+    private readonly keys: RemoteKeys,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.status !== 'stopped') return;
+    this.status = 'running';
+    this.wake();
+    this.timer = setInterval(() => this.wake(), POLL_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.status = 'stopped';
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  state(): ServiceState {
+    return this.status;
+  }
+
+  /** Sends what is due now (or once more after the current run). */
+  wake(): void {
+    if (this.status === 'stopped') return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run()
+      .then(
+        () => {
+          if (this.status !== 'stopped') this.status = 'running';
+        },
+        (error: unknown) => {
+          if (this.status !== 'stopped') this.status = 'failing';
+          this.onError(error);
+        },
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** One pass over the due messages. */
+  private async run(): Promise<void> {
+    const db = this.database.db;
+    const now = Date.now();
+    const due = await db
+      .selectFrom('pm_outbox')
+      .selectAll()
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', now)]))
+      .orderBy('next_attempt_at')
+      .limit(RUN_BATCH)
+      .execute();
+    // A peer that failed in this run is not tried again for its other messages until their turn.
+    const failedPeers = new Set<string>();
+    for (const entry of due) {
+      if (this.status === 'stopped') return;
+      if (failedPeers.has(entry.peer_fingerprint)) continue;
+      const claimed = await db
+        .updateTable('pm_outbox')
+        .set({ leased_until: Date.now() + LEASE_MS })
+        .where('pm_id', '=', entry.pm_id)
+        .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', now)]))
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0) continue;
+      const outcome = await this.deliver(entry.peer_fingerprint, entry.object);
+      if (outcome.kind === 'retry') {
+        failedPeers.add(entry.peer_fingerprint);
+        await db
+          .updateTable('pm_outbox')
+          .set({
+            attempts: entry.attempts + 1,
+            next_attempt_at: Date.now() + backoffMs(entry.attempts),
+            last_error: (outcome.error ?? '').slice(0, 500),
+            leased_until: null,
+          })
+          .where('pm_id', '=', entry.pm_id)
+          .execute();
+      } else {
+        await this.finish(entry.pm_id, outcome.kind, outcome.error);
+      }
+    }
+  }
+
+  private async deliver(
+    peerFingerprint: string,
+    object: string,
+  ): Promise<{ kind: 'retry' | PmDeliveryState; error: string | null }> {
+    const peer = await this.database.db
+      .selectFrom('peers')
+      .selectAll()
+      .where('fingerprint', '=', peerFingerprint)
+      .executeTakeFirst();
+    if (peer === undefined) {
+      return { kind: 'refused', error: 'the instance was removed from the peers' };
+    }
+    if (!peer.trusted) return { kind: 'retry', error: 'the instance is not trusted now' };
+    try {
+      const answer = await this.client.request(peer, {
+        method: 'POST',
+        path: '/api/federation/private_messages/',
+        body: JSON.parse(object) as unknown,
+        maxBytes: 64 * 1024,
+      });
+      if (answer.status === 200 || answer.status === 201) return { kind: 'delivered', error: null };
+      const error = errorOf(answer);
+      if (error !== undefined && FINAL_REFUSALS.has(error.code)) {
+        if (error.code === 'PM_RECIPIENT_NOT_HERE') {
+          const parsed = JSON.parse(object) as { to: string };
+          await this.keys.forgetKey(peerFingerprint, parsed.to);
+        }
+        return { kind: 'refused', error: `${error.code}: ${error.message}`.slice(0, 500) };
+      }
+      return {
+        kind: 'retry',
+        error: `answered ${answer.status}${error === undefined ? '' : ` ${error.code}`}`,
+      };
+    } catch (error) {
+      if (error instanceof FederationError) return { kind: 'retry', error: error.message };
+      throw error;
+    }
+  }
+
+  private async finish(pmId: string, state: PmDeliveryState, error: string | null) {
+    await this.database.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('private_messages')
+        .set({ delivery_state: state, delivery_error: error })
+        .where('id', '=', pmId)
+        .execute();
+      await trx.deleteFrom('pm_outbox').where('pm_id', '=', pmId).execute();
+    });
+  }
+}
+
+function errorOf(answer: { json<T>(): T }): { code: string; message: string } | undefined {
+  try {
+    const body = answer.json<{ error?: { code?: unknown; message?: unknown } }>();
+    if (typeof body.error?.code === 'string') {
+      return { code: body.error.code, message: String(body.error.message ?? '') };
+    }
+  } catch {
+    // Not an envelope: counted as a transient failure.
+  }
+  return undefined;
+}
