@@ -91,7 +91,9 @@ export async function findPeer(
 export class RemoteKeys {
   constructor(
     private readonly database: AxonDatabase,
-    private readonly client: FederationClient,
+    private readonly client: Pick<FederationClient, 'request'>,
+    /** Entries kept, at most. */
+    private readonly maxEntries = KEY_CACHE_MAX,
   ) {}
 
   /**
@@ -196,7 +198,7 @@ export class RemoteKeys {
       .selectFrom('remote_user_keys')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    const excess = Number(count.n) - KEY_CACHE_MAX;
+    const excess = Number(count.n) - this.maxEntries;
     if (excess > 0) {
       const oldest = await this.database.db
         .selectFrom('remote_user_keys')
