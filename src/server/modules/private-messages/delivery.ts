@@ -40,10 +40,12 @@ export class PrivateMessageDelivery implements BackgroundService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** Set by stop(): a run in progress ends after its current letter. */
+  private stopping = false;
 
   constructor(
     private readonly database: AxonDatabase,
-    private readonly client: FederationClient,
+    private readonly client: Pick<FederationClient, 'request'>,
     private readonly keys: RemoteKeys,
     private readonly onError: (error: unknown) => void,
   ) {}
@@ -51,6 +53,7 @@ export class PrivateMessageDelivery implements BackgroundService {
   start(): void {
     if (this.status !== 'stopped') return;
     this.status = 'running';
+    this.stopping = false;
     this.wake();
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
@@ -58,6 +61,7 @@ export class PrivateMessageDelivery implements BackgroundService {
 
   async stop(): Promise<void> {
     this.status = 'stopped';
+    this.stopping = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
@@ -74,7 +78,7 @@ export class PrivateMessageDelivery implements BackgroundService {
       this.again = true;
       return;
     }
-    this.running = this.run()
+    this.running = this.deliverDue()
       .then(
         () => {
           if (this.status !== 'stopped') this.status = 'running';
@@ -93,8 +97,8 @@ export class PrivateMessageDelivery implements BackgroundService {
       });
   }
 
-  /** One pass over the due messages. */
-  private async run(): Promise<void> {
+  /** One pass over the letters due now (what each wake-up runs). */
+  async deliverDue(): Promise<void> {
     const db = this.database.db;
     const now = Date.now();
     const due = await db
@@ -108,7 +112,7 @@ export class PrivateMessageDelivery implements BackgroundService {
     // A peer that failed in this run is not tried again for its other messages until their turn.
     const failedPeers = new Set<string>();
     for (const entry of due) {
-      if (this.status === 'stopped') return;
+      if (this.stopping) return;
       if (failedPeers.has(entry.peer_fingerprint)) continue;
       const claimed = await db
         .updateTable('pm_outbox')
@@ -120,15 +124,25 @@ export class PrivateMessageDelivery implements BackgroundService {
       const outcome = await this.deliver(entry.peer_fingerprint, entry.object);
       if (outcome.kind === 'retry') {
         failedPeers.add(entry.peer_fingerprint);
+        const next = Date.now() + backoffMs(entry.attempts);
         await db
           .updateTable('pm_outbox')
           .set({
             attempts: entry.attempts + 1,
-            next_attempt_at: Date.now() + backoffMs(entry.attempts),
+            next_attempt_at: next,
             last_error: (outcome.error ?? '').slice(0, 500),
             leased_until: null,
           })
           .where('pm_id', '=', entry.pm_id)
+          .execute();
+        // The peer's other due letters wait as long, so that they do not stay first in line and
+        // keep the letters for other peers out of every run.
+        await db
+          .updateTable('pm_outbox')
+          .set({ next_attempt_at: next })
+          .where('peer_fingerprint', '=', entry.peer_fingerprint)
+          .where('next_attempt_at', '<', next)
+          .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', now)]))
           .execute();
       } else {
         await this.finish(entry.pm_id, outcome.kind, outcome.error);
