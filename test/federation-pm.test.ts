@@ -3,15 +3,17 @@
 // letter waits through B's outage and A's restart; B's ignore lists and key bans apply; and B
 // refuses, changing nothing, a letter for a user who does not live there, one from an untrusted
 // instance, a forged sender signature and a replay.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../src/crypto/keys.js';
 import { signObject } from '../src/crypto/signing.js';
 import type { AxonDatabase } from '../src/server/db/database.js';
 import { FederationClient } from '../src/server/modules/federation/client.js';
-import { signRequest } from '../src/server/modules/federation/signing.js';
+import type { PrivateMessageSchema } from '../src/server/modules/private-messages/schema.js';
 import { dumpDatabase } from '../src/test-support/dump.js';
+import { insertPeer, signedHeaders, testPeerKey } from '../src/test-support/federation-keys.js';
 import {
   api,
   type Instance,
@@ -20,21 +22,8 @@ import {
   startInstance,
 } from '../src/test-support/federation.js';
 
-interface Pm {
-  id: string;
-  from: { fingerprint: string; nickname: string; user_id: string | null; instance: string | null };
-  to: {
-    fingerprint: string;
-    user_id: string | null;
-    nickname: string | null;
-    instance: string | null;
-  };
-  delivery: { state: 'pending' | 'delivered' | 'refused'; error: string | null } | null;
-  subject: string;
-  body: string;
-  signature_valid: boolean;
-  readable: boolean;
-}
+/** A private message as the API answers it. */
+type Pm = z.output<typeof PrivateMessageSchema>;
 
 /** Polls until the check holds: a delivery has no event a test could wait on. */
 async function waitFor<T>(check: () => Promise<T | undefined>): Promise<T> {
@@ -223,28 +212,13 @@ describe('private messages between instances', () => {
 
   describe('attacks on B, over signed HTTP', () => {
     // The test is instance D, which B trusts, and E, which B does not know; "mallory" is a user of D.
-    const d = generateKeyPairSync('rsa', { modulusLength: 3072 });
-    const dPem = d.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const e = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const ePem = e.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const mallory = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const malloryPem = mallory.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const d = testPeerKey();
+    const e = testPeerKey();
+    const mallory = testPeerKey();
     let bobFingerprint: string;
 
     beforeAll(async () => {
-      const now = Date.now();
-      await b.database.db
-        .insertInto('peers')
-        .values({
-          fingerprint: fingerprintOf(d.publicKey),
-          pubkey: dPem,
-          base_url: 'http://127.0.0.1:9',
-          nickname: 'd',
-          trusted: true,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertPeer(b.database, d, { base_url: 'http://127.0.0.1:9', trusted: true });
       bobFingerprint = (await api<{ fingerprint: string }>(b, '/api/user/profile/', { token: bob }))
         .fingerprint;
     });
@@ -255,7 +229,7 @@ describe('private messages between instances', () => {
       connectTimeoutMs: 10_000,
       timeoutMs: 30_000,
     };
-    const fromD = () => new FederationClient({ privateKey: d.privateKey, pubkey: dPem }, options);
+    const fromD = () => new FederationClient(d, options);
     const bAsPeer = () => ({
       base_url: b.url,
       pubkey: b.identity.pubkey,
@@ -269,7 +243,7 @@ describe('private messages between instances', () => {
         {
           type: 'private_message',
           id: uuidv7(),
-          from: { pubkey: malloryPem, nickname: 'mallory' },
+          from: { pubkey: mallory.pubkey, nickname: 'mallory' },
           to,
           ciphertext: randomBytes(64).toString('base64'),
           envelopes: { [to]: randomBytes(256).toString('base64') },
@@ -316,11 +290,14 @@ describe('private messages between instances', () => {
       expect(await count(b.database, 'private_messages')).toBe(before);
       const [shown] = await inbox(b, bob);
       expect(shown).toMatchObject({ id: object.id, readable: false, signature_valid: true });
-      expect(shown!.from).toMatchObject({ nickname: 'mallory', instance: 'd' });
+      expect(shown!.from).toMatchObject({
+        nickname: 'mallory',
+        instance: `peer-${d.fingerprint.slice(0, 6)}`,
+      });
     });
 
     it('refuses a letter for a user who does not live on B', async () => {
-      const stranger = fingerprintOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey);
+      const stranger = testPeerKey().fingerprint;
       await refused(letter(stranger), 404, 'PM_RECIPIENT_NOT_HERE');
     });
 
@@ -341,10 +318,7 @@ describe('private messages between instances', () => {
 
     it('refuses a letter from an instance B does not trust', async () => {
       const before = await count(b.database, 'private_messages');
-      const answer = await new FederationClient(
-        { privateKey: e.privateKey, pubkey: ePem },
-        options,
-      ).request(bAsPeer(), {
+      const answer = await new FederationClient(e, options).request(bAsPeer(), {
         method: 'POST',
         path: '/api/federation/private_messages/',
         body: letter(bobFingerprint),
@@ -359,14 +333,7 @@ describe('private messages between instances', () => {
       const body = Buffer.from(JSON.stringify(letter(bobFingerprint)));
       const headers = {
         'content-type': 'application/json',
-        ...signRequest(
-          {
-            privateKey: d.privateKey,
-            pubkeyDer: d.publicKey.export({ type: 'spki', format: 'der' }),
-          },
-          { method: 'POST', pathAndQuery: url.pathname, host: url.host, body },
-          Date.now(),
-        ),
+        ...signedHeaders(d, { method: 'POST', pathAndQuery: url.pathname, host: url.host, body }),
       };
       const post = () => fetch(url, { method: 'POST', headers, body });
       expect((await post()).status).toBe(201);
@@ -396,10 +363,10 @@ describe('private messages between instances', () => {
         path: '/api/federation/users/nobody/key/',
       });
       expect(none.status).toBe(404);
-      const stranger = await new FederationClient(
-        { privateKey: e.privateKey, pubkey: ePem },
-        options,
-      ).request(bAsPeer(), { method: 'GET', path: '/api/federation/users/bob/key/' });
+      const stranger = await new FederationClient(e, options).request(bAsPeer(), {
+        method: 'GET',
+        path: '/api/federation/users/bob/key/',
+      });
       expect(stranger.status).toBe(403);
     });
   });

@@ -4,7 +4,7 @@
 // the peer's refusal (or the peer's removal) ends it without delivery, and the sender sees why.
 import type { AxonDatabase } from '../../db/database.js';
 import type { PmDeliveryState } from '../../db/schema.js';
-import type { BackgroundService, ServiceState } from '../../services/registry.js';
+import { WokenService } from '../../services/woken.js';
 import { FederationError, type FederationClient } from '../federation/client.js';
 import type { RemoteKeys } from './remote.js';
 
@@ -34,67 +34,14 @@ export function backoffMs(attempts: number, random = Math.random()): number {
   return Math.round(base * (0.5 + random / 2));
 }
 
-export class PrivateMessageDelivery implements BackgroundService {
-  readonly name = 'pm-delivery';
-  private status: ServiceState = 'stopped';
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  /** Set by stop(): a run in progress ends after its current letter. */
-  private stopping = false;
-
+export class PrivateMessageDelivery extends WokenService {
   constructor(
     private readonly database: AxonDatabase,
     private readonly client: Pick<FederationClient, 'request'>,
     private readonly keys: RemoteKeys,
-    private readonly onError: (error: unknown) => void,
-  ) {}
-
-  start(): void {
-    if (this.status !== 'stopped') return;
-    this.status = 'running';
-    this.stopping = false;
-    this.wake();
-    this.timer = setInterval(() => this.wake(), POLL_MS);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.status = 'stopped';
-    this.stopping = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  state(): ServiceState {
-    return this.status;
-  }
-
-  /** Sends what is due now (or once more after the current run). */
-  wake(): void {
-    if (this.status === 'stopped') return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = this.deliverDue()
-      .then(
-        () => {
-          if (this.status !== 'stopped') this.status = 'running';
-        },
-        (error: unknown) => {
-          if (this.status !== 'stopped') this.status = 'failing';
-          this.onError(error);
-        },
-      )
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    onError: (error: unknown) => void,
+  ) {
+    super('pm-delivery', POLL_MS, () => this.deliverDue(), onError);
   }
 
   /** One pass over the letters due now (what each wake-up runs). */

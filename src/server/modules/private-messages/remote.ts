@@ -278,12 +278,7 @@ export async function receivePrivateMessage(
     throw fieldError('body.envelopes', 'there is no envelope for the recipient');
   }
   const inserted = await db.transaction().execute(async (trx) => {
-    const ignored = await trx
-      .selectFrom('ignored_pubkeys')
-      .select('user_id')
-      .where('user_id', '=', recipient.id)
-      .where('fingerprint', '=', sender.fingerprint)
-      .executeTakeFirst();
+    const ignored = await ignores(trx, recipient.id, sender.fingerprint);
     await rememberPubkey(trx, sender.fingerprint, sender.pem);
     const result = await trx
       .insertInto('private_messages')
@@ -298,7 +293,7 @@ export async function receivePrivateMessage(
         envelopes: JSON.stringify(object.envelopes),
         signature: object.signature,
         created_at: Date.parse(object.created_at),
-        recipient_deleted: ignored !== undefined,
+        recipient_deleted: ignored,
         peer_fingerprint: peer.fingerprint,
       })
       .onConflict((oc) => oc.column('id').doNothing())
@@ -306,4 +301,22 @@ export async function receivePrivateMessage(
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   });
   return { id: object.id, status: inserted ? 'accepted' : 'duplicate' };
+}
+
+/**
+ * Whether the user ignores the key. A letter to someone who ignores its sender is taken (the
+ * sender is not told, so ignoring cannot be probed) but lands already deleted from their inbox.
+ */
+export async function ignores(
+  db: Kysely<DatabaseSchema>,
+  userId: string,
+  fingerprint: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('ignored_pubkeys')
+    .select('user_id')
+    .where('user_id', '=', userId)
+    .where('fingerprint', '=', fingerprint)
+    .executeTakeFirst();
+  return row !== undefined;
 }

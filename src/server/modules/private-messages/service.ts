@@ -23,7 +23,7 @@ import type { AttachmentRef, ContentService } from '../content/service.js';
 import type { Session } from '../accounts/sessions.js';
 import { USER_COLUMNS, toUser } from '../accounts/user.js';
 import { OUTBOX_PER_PEER_MAX, type PrivateMessageDelivery } from './delivery.js';
-import { findPeer, parseAddress, type RemoteKeys } from './remote.js';
+import { findPeer, ignores, parseAddress, type RemoteKeys } from './remote.js';
 
 export interface PrivateMessage {
   id: string;
@@ -151,14 +151,7 @@ export class PrivateMessageService {
       // A recipient who ignores the sender's key never gets it: it is sent (the sender is not told,
       // so ignoring cannot be probed) but lands already deleted from the recipient's box.
       const ignored =
-        recipient.id === null
-          ? undefined
-          : await trx
-              .selectFrom('ignored_pubkeys')
-              .select('user_id')
-              .where('user_id', '=', recipient.id)
-              .where('fingerprint', '=', sender.fingerprint)
-              .executeTakeFirst();
+        recipient.id !== null && (await ignores(trx, recipient.id, sender.fingerprint));
       await rememberPubkey(trx, sender.fingerprint, sender.pubkey);
       await this.content.addRefs(trx, 'private_message', id, attachments);
       await trx
@@ -174,7 +167,7 @@ export class PrivateMessageService {
           envelopes: JSON.stringify(envelopes),
           signature: object.signature,
           created_at: createdAt,
-          recipient_deleted: ignored !== undefined,
+          recipient_deleted: ignored,
           peer_fingerprint: remote?.peer ?? null,
           recipient_nickname: remote?.nickname ?? null,
           delivery_state: remote === undefined ? null : 'pending',
