@@ -14,7 +14,7 @@ export class WokenService implements BackgroundService {
     private readonly pollMs: number,
     /** One run; it should end early once `stopping` is true. */
     private readonly run: () => Promise<void>,
-    private readonly onError: (error: unknown) => void,
+    private readonly report: (error: unknown) => void,
   ) {}
 
   /** Set by stop(): a run in progress should end after its current piece of work. */
@@ -57,7 +57,7 @@ export class WokenService implements BackgroundService {
         },
         (error: unknown) => {
           if (this.status !== 'stopped') this.status = 'failing';
-          this.onError(error);
+          this.report(error);
         },
       )
       .finally(() => {
