@@ -24,6 +24,8 @@ import { SearchService } from './modules/boards/search.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
+import { PrivateMessageDelivery } from './modules/private-messages/delivery.js';
+import { RemoteKeys } from './modules/private-messages/remote.js';
 import { EventHub, postgresEventBridge, revocationGeneration } from './services/event-hub.js';
 import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
@@ -251,6 +253,11 @@ export function createContext(
       (e) => onServiceError('federation-delivery', e),
     ),
   );
+  const remoteKeys = new RemoteKeys(database, federationClient);
+  const pmDelivery = new PrivateMessageDelivery(database, federationClient, remoteKeys, (e) =>
+    onServiceError('pm-delivery', e),
+  );
+  services.add(pmDelivery);
   return {
     config,
     database,
@@ -273,7 +280,10 @@ export function createContext(
     appletData: new AppletDataService(database, content),
     roomState: new RoomStateService(database, realtime),
     search: new SearchService(database, boards),
-    privateMessages: new PrivateMessageService(database, content),
+    privateMessages: new PrivateMessageService(database, content, {
+      keys: remoteKeys,
+      delivery: pmDelivery,
+    }),
     reports: new ReportService(database, messages, boards),
     federationClient,
     remoteContent,

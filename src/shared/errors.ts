@@ -32,6 +32,11 @@ export const ERRORS = {
     message: 'the request is malformed',
     when: 'any other malformed request (the status is the one Fastify chose, always 4xx)',
   },
+  PM_SIGNATURE_INVALID: {
+    status: 400,
+    message: "the private message's signature does not verify under its sender's key",
+    when: "a private message from a peer whose sender's signature does not verify over its ciphertext and envelopes",
+  },
   UNAUTHORIZED: {
     status: 401,
     message: 'authentication required',
@@ -111,6 +116,11 @@ export const ERRORS = {
     status: 404,
     message: 'not found',
     when: 'no such route or object, or one you may not see',
+  },
+  PM_RECIPIENT_NOT_HERE: {
+    status: 404,
+    message: 'the recipient does not live on this instance',
+    when: 'a private message from a peer for a key that is no user of this instance (not here, or a changed key)',
   },
   METHOD_NOT_ALLOWED: {
     status: 405,

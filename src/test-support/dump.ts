@@ -1,11 +1,14 @@
 // Everything a database holds, as one text, for tests that prove a secret is nowhere in it.
-import type { TestApp } from './app.js';
+import type { AxonDatabase } from '../server/db/database.js';
 
 /**
  * Every value of every row of every table (but those in `skip`), as text (binary columns in
  * several encodings).
  */
-export async function dumpDatabase(t: TestApp, skip: readonly string[] = []): Promise<string> {
+export async function dumpDatabase(
+  t: { ctx: { database: AxonDatabase } },
+  skip: readonly string[] = [],
+): Promise<string> {
   const db = t.ctx.database.db;
   const tables = await db.introspection.getTables();
   const out: string[] = [];

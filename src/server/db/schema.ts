@@ -145,6 +145,36 @@ export interface PrivateMessagesTable {
   read_at: number | null;
   sender_deleted: Generated<Bool>;
   recipient_deleted: Generated<Bool>;
+  /** The peer the other party lives on; null when both are local (migration 0017). */
+  peer_fingerprint: string | null;
+  recipient_nickname: string | null;
+  delivery_state: PmDeliveryState | null;
+  delivery_error: string | null;
+}
+
+export type PmDeliveryState = 'pending' | 'delivered' | 'refused';
+
+/** A signed private message waiting for its recipient's instance (private-messages/remote.ts). */
+export interface PmOutboxTable {
+  pm_id: string;
+  peer_fingerprint: string;
+  object: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  last_error: string | null;
+  leased_until: number | null;
+  created_at: number;
+}
+
+/** A remote user's public key as its instance answered it, by the name asked for. */
+export interface RemoteUserKeysTable {
+  peer_fingerprint: string;
+  name: string;
+  username: string;
+  nickname: string;
+  pubkey: string;
+  fingerprint: string;
+  fetched_at: number;
 }
 
 export interface ReportsTable {
@@ -407,6 +437,8 @@ export interface DatabaseSchema {
   content_chunks: ContentChunksTable;
   remote_fetches: RemoteFetchesTable;
   remote_authors: RemoteAuthorsTable;
+  pm_outbox: PmOutboxTable;
+  remote_user_keys: RemoteUserKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -8,6 +8,8 @@ import type { Box, BoxPage, PrivateMessage, PrivateMessagePost } from './types';
 export const BOX_PAGE_SIZE = 25;
 /** How often the navigation's unread count is read again. */
 const UNREAD_EVERY_MS = 60_000;
+/** How often a letter waiting for another instance is read again, until it is delivered. */
+const PENDING_EVERY_MS = 2000;
 
 export const fetchBox = (box: Box, cursor: string | undefined, limit = BOX_PAGE_SIZE) =>
   api<BoxPage>('/api/private_messages/', { query: { box, cursor, limit } });
@@ -46,5 +48,7 @@ export function usePrivateMessage(id: string) {
       void queryClient.invalidateQueries({ queryKey: queryKeys.unread });
       return message;
     },
+    refetchInterval: (query) =>
+      query.state.data?.delivery?.state === 'pending' ? PENDING_EVERY_MS : false,
   });
 }

@@ -15,6 +15,7 @@ import { ErrorNotice, Loading, Notice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Markdown, Time } from '../ui/text';
 import { MessageComposer } from './MessageComposer';
+import { authorAddress } from '../ui/pm-address';
 
 function ReportForm({ message, onDone }: { message: VerifiedMessage; onDone: () => void }) {
   const [reason, setReason] = useState('');
@@ -175,8 +176,11 @@ function Post({
               Delete
             </Button>
           )}
-          {!mine && message.author.user_id !== null && (
-            <Link to={`/pm/new?to=${message.author.fingerprint}`} className="px-1">
+          {!mine && authorAddress(message.author) !== undefined && (
+            <Link
+              to={`/pm/new?to=${encodeURIComponent(authorAddress(message.author)!)}`}
+              className="px-1"
+            >
               Send a private message
             </Link>
           )}

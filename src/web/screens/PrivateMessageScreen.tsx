@@ -9,6 +9,7 @@ import { Button } from '../ui/controls';
 import { ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Markdown, Time } from '../ui/text';
+import { deliveryText, recipientName, replyAddress, senderName } from '../ui/pm-address';
 import { queryKeys } from '../api/keys';
 
 export function PrivateMessageScreen() {
@@ -28,6 +29,7 @@ export function PrivateMessageScreen() {
   if (pm.error !== null) return <ErrorNotice error={pm.error} />;
   const m = pm.data;
   const received = m.to.user_id === session?.user.id;
+  const delivery = deliveryText(m);
   return (
     <Panel
       headingLevel={1}
@@ -35,10 +37,19 @@ export function PrivateMessageScreen() {
       actions={<Link to="/pm">Back to messages</Link>}
     >
       <p className="mb-2 text-sm text-phosphor-dim">
-        From <Author nickname={m.from.nickname} fingerprint={m.from.fingerprint} /> to [
-        {m.to.fingerprint.slice(0, 8)}] · <Time iso={m.created_at} /> ·{' '}
+        From <Author nickname={senderName(m)} fingerprint={m.from.fingerprint} /> to{' '}
+        <span title={`key ${m.to.fingerprint}`}>{recipientName(m)}</span> ·{' '}
+        <Time iso={m.created_at} /> ·{' '}
         {m.signature_valid ? '✔ signed' : '✖ signature does not match'}
       </p>
+      {delivery !== undefined && (
+        <p
+          aria-label="Delivery"
+          className={`mb-2 text-sm ${m.delivery?.state === 'refused' ? 'text-amber' : 'text-phosphor-dim'}`}
+        >
+          {delivery}
+        </p>
+      )}
       {m.readable ? (
         <Markdown source={m.body} />
       ) : (
@@ -49,7 +60,7 @@ export function PrivateMessageScreen() {
       <div className="mt-3 flex gap-2">
         {received && m.readable && (
           <Link
-            to={`/pm/new?to=${m.from.fingerprint}&subject=${encodeURIComponent(m.subject.startsWith('Re: ') ? m.subject : `Re: ${m.subject}`)}`}
+            to={`/pm/new?to=${encodeURIComponent(replyAddress(m))}&subject=${encodeURIComponent(m.subject.startsWith('Re: ') ? m.subject : `Re: ${m.subject}`)}`}
             className="border border-phosphor px-3 py-1 uppercase no-underline"
           >
             Reply

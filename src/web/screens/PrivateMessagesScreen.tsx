@@ -4,6 +4,7 @@ import { useBox } from '../api/private-messages';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Time } from '../ui/text';
+import { deliveryText, recipientName, senderName } from '../ui/pm-address';
 
 export function PrivateMessagesScreen() {
   const [params, setParams] = useSearchParams();
@@ -55,10 +56,9 @@ export function PrivateMessagesScreen() {
               </Link>
               {unread && <span className="ml-2 text-xs uppercase text-amber">new</span>}
               <p className="text-sm text-phosphor-dim">
-                {box === 'inbox'
-                  ? `from ${pm.from.nickname}`
-                  : `to [${pm.to.fingerprint.slice(0, 8)}]`}{' '}
-                · <Time iso={pm.created_at} />
+                {box === 'inbox' ? `from ${senderName(pm)}` : `to ${recipientName(pm)}`} ·{' '}
+                <Time iso={pm.created_at} />
+                {box === 'outbox' && pm.delivery !== null && ` · ${deliveryText(pm)}`}
               </p>
             </li>
           );

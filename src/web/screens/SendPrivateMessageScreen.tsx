@@ -1,4 +1,5 @@
-// Writing a private message to a username or a key fingerprint, with attachments.
+// Writing a private message to a username, a key fingerprint or name@instance (a user of a trusted
+// instance), with attachments (local letters only).
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
@@ -45,9 +46,9 @@ export function SendPrivateMessageScreen() {
       <form onSubmit={submit} aria-label="Private message">
         <TextInput
           label="To"
-          hint="A username, or the 64-hex fingerprint of their key"
+          hint="A username, the 64-hex fingerprint of their key, or name@instance for someone on a trusted instance"
           required
-          maxLength={64}
+          maxLength={320}
           value={draft.to}
           onChange={(e) => update('to', e.target.value)}
         />

@@ -25,7 +25,7 @@ import type {
   RemoteFetchesTable,
   RemoteFetchState,
 } from '../../db/schema.js';
-import type { BackgroundService, ServiceState } from '../../services/registry.js';
+import { WokenService } from '../../services/woken.js';
 import type { ContentService, ContentState } from '../content/service.js';
 import type { InstanceIdentity } from './identity.js';
 
@@ -73,17 +73,12 @@ const BACKOFF_MAX_MS = 60 * 60 * 1000;
 /** Chunks no source has (404 everywhere) are asked for again this many times before giving up. */
 const ABSENT_ATTEMPTS = 5;
 
-export class RemoteContent implements BackgroundService {
-  readonly name = 'remote-content';
+export class RemoteContent extends WokenService {
   /** host:pid:random, so a restarted process can tell its dead predecessor's leases. */
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private status: ServiceState = 'stopped';
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private pendingCount = new Map<string, number>();
-  /** Set by stop(): a run in progress ends after its current job. */
-  private stopping = false;
+  /** Whether this start's first run has released the leases of a dead predecessor. */
+  private leasesReleased = false;
 
   constructor(
     private readonly database: AxonDatabase,
@@ -92,62 +87,26 @@ export class RemoteContent implements BackgroundService {
     private readonly source: ChunkSource,
     private readonly limits: RemoteContentLimits,
     private readonly onError: (error: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    super('remote-content', POLL_MS, () => this.afterLeases(), onError);
+  }
 
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
   }
 
-  start(): void {
-    if (this.status !== 'stopped') return;
-    this.status = 'running';
-    this.stopping = false;
-    this.running = this.releaseDeadLeases()
-      .catch(this.onError)
-      .finally(() => {
-        this.running = undefined;
-        this.wake();
-      });
-    this.timer = setInterval(() => this.wake(), POLL_MS);
-    this.timer.unref();
+  override start(): void {
+    if (this.state() === 'stopped') this.leasesReleased = false;
+    super.start();
   }
 
-  async stop(): Promise<void> {
-    this.status = 'stopped';
-    this.stopping = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  state(): ServiceState {
-    return this.status;
-  }
-
-  /** Runs the due jobs now (or once more after the current run), unless stopped. */
-  wake(): void {
-    if (this.status === 'stopped') return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
+  /** Each start's first run releases a dead predecessor's leases before it claims any job. */
+  private async afterLeases(): Promise<void> {
+    if (!this.leasesReleased) {
+      this.leasesReleased = true;
+      await this.releaseDeadLeases().catch(this.onError);
     }
-    this.running = this.runDue()
-      .then(
-        () => {
-          if (this.status !== 'stopped') this.status = 'running';
-        },
-        (error: unknown) => {
-          if (this.status !== 'stopped') this.status = 'failing';
-          this.onError(error);
-        },
-      )
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    await this.runDue();
   }
 
   /**

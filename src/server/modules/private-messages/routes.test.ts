@@ -14,8 +14,14 @@ import { dumpDatabase } from '../../../test-support/dump.js';
 
 interface PmBody {
   id: string;
-  from: { fingerprint: string; nickname: string; user_id: string | null };
-  to: { fingerprint: string; user_id: string | null };
+  from: { fingerprint: string; nickname: string; user_id: string | null; instance: string | null };
+  to: {
+    fingerprint: string;
+    user_id: string | null;
+    nickname: string | null;
+    instance: string | null;
+  };
+  delivery: { state: string; error: string | null } | null;
   subject: string;
   body: string;
   body_html: string;
@@ -146,7 +152,14 @@ describe.each(DIALECTS)('private messages API on %s', (dialect) => {
 
   it('sends by key fingerprint, in either case', async () => {
     const pm = await sendUnique(alice, bobFingerprint.toUpperCase());
-    expect(pm.to).toEqual({ fingerprint: bobFingerprint, user_id: bob.id });
+    expect(pm.to).toEqual({
+      fingerprint: bobFingerprint,
+      user_id: bob.id,
+      nickname: 'bob',
+      instance: null,
+    });
+    expect(pm.from.instance).toBeNull();
+    expect(pm.delivery).toBeNull();
     expect(pm.signature_valid).toBe(true);
     const inbox = await box(bob.token);
     expect(inbox.unread).toBe(1);

@@ -7,13 +7,25 @@ import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { BoxPage, BoxQuery, IdParam, PrivateMessagePost, PrivateMessageSchema } from './schema.js';
+import { remotePrivateMessageRoutes } from './federation-routes.js';
 import type { PrivateMessage } from './service.js';
 
 function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
   return {
     id: pm.id,
-    from: { fingerprint: pm.from.fingerprint, nickname: pm.from.nickname, user_id: pm.from.userId },
-    to: { fingerprint: pm.to.fingerprint, user_id: pm.to.userId },
+    from: {
+      fingerprint: pm.from.fingerprint,
+      nickname: pm.from.nickname,
+      user_id: pm.from.userId,
+      instance: pm.from.instance,
+    },
+    to: {
+      fingerprint: pm.to.fingerprint,
+      user_id: pm.to.userId,
+      nickname: pm.to.nickname,
+      instance: pm.to.instance,
+    },
+    delivery: pm.delivery,
     subject: pm.subject,
     body: pm.body,
     body_html: renderMarkdown(pm.body),
@@ -27,6 +39,7 @@ function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
 
 export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  remotePrivateMessageRoutes(app, ctx);
 
   r.post(
     '/api/private_messages/',
@@ -34,7 +47,7 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         tags: ['private messages'],
         summary:
-          'Send a private message to a user (username or key fingerprint), sealed for both of you',
+          'Send a private message to a user (username, key fingerprint, or name@instance for a user of a trusted peer), sealed for both of you',
         body: PrivateMessagePost,
         response: { 201: envelopeOf(PrivateMessageSchema) },
       },

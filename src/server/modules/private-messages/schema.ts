@@ -10,8 +10,26 @@ export const PrivateMessageSchema = z
       fingerprint: z.string(),
       nickname: z.string(),
       user_id: z.string().nullable(),
+      instance: z
+        .string()
+        .nullable()
+        .describe('the instance a remote sender lives on (shown as nickname@instance)'),
     }),
-    to: z.object({ fingerprint: z.string(), user_id: z.string().nullable() }),
+    to: z.object({
+      fingerprint: z.string(),
+      user_id: z.string().nullable(),
+      nickname: z.string().nullable(),
+      instance: z.string().nullable().describe('the instance a remote recipient lives on'),
+    }),
+    delivery: z
+      .object({
+        state: z.enum(['pending', 'delivered', 'refused']),
+        error: z.string().nullable(),
+      })
+      .nullable()
+      .describe(
+        'a message to another instance: pending until that instance takes it, or refused (error says why)',
+      ),
     subject: z.string(),
     body: z.string(),
     body_html: z.string(),
@@ -24,7 +42,8 @@ export const PrivateMessageSchema = z
   .meta({ id: 'PrivateMessage' });
 
 export const PrivateMessagePost = z.strictObject({
-  to: z.string().trim().min(1).max(64),
+  // A username, a key fingerprint, or name@instance (a user of a trusted peer).
+  to: z.string().trim().min(1).max(320),
   subject: MessagePost.shape.subject,
   body: MessagePost.shape.body,
   attachments: MessagePost.shape.attachments,

@@ -13,20 +13,30 @@ import { v7 as uuidv7 } from 'uuid';
 import { open, seal } from '../../../crypto/aead.js';
 import { signObject, verifyObject } from '../../../crypto/signing.js';
 import type { AxonDatabase } from '../../db/database.js';
-import type { DatabaseSchema } from '../../db/schema.js';
-import { fieldError, forbidden, notFound } from '../../http/errors.js';
+import type { DatabaseSchema, PmDeliveryState } from '../../db/schema.js';
+import { AppError, fieldError, forbidden, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { assertCan } from '../accounts/permissions.js';
 import { actorFor } from '../moderation/banned-pubkeys.js';
 import { rememberPubkey } from '../accounts/known-pubkeys.js';
 import type { AttachmentRef, ContentService } from '../content/service.js';
 import type { Session } from '../accounts/sessions.js';
-import { USER_COLUMNS, toUser, type User } from '../accounts/user.js';
+import { USER_COLUMNS, toUser } from '../accounts/user.js';
+import { OUTBOX_PER_PEER_MAX, type PrivateMessageDelivery } from './delivery.js';
+import { findPeer, ignores, parseAddress, type RemoteKeys } from './remote.js';
 
 export interface PrivateMessage {
   id: string;
-  from: { fingerprint: string; nickname: string; userId: string | null };
-  to: { fingerprint: string; userId: string | null };
+  /** `instance`: the nickname of the peer a remote party lives on; null for a local one. */
+  from: { fingerprint: string; nickname: string; userId: string | null; instance: string | null };
+  to: {
+    fingerprint: string;
+    userId: string | null;
+    nickname: string | null;
+    instance: string | null;
+  };
+  /** For a message sent to another instance: whether that instance has taken it. */
+  delivery: { state: PmDeliveryState; error: string | null } | null;
   subject: string;
   body: string;
   attachments: AttachmentRef[];
@@ -75,13 +85,19 @@ export class PrivateMessageService {
   constructor(
     private readonly database: AxonDatabase,
     private readonly content: ContentService,
+    /** Sending to other instances; without it, `name@instance` is refused. */
+    private readonly remote?: { keys: RemoteKeys; delivery: PrivateMessageDelivery },
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
   }
 
-  /** Sends to a local user named by username or key fingerprint. */
+  /**
+   * Sends to a local user named by username or key fingerprint, or to `name@instance`: a user of a
+   * trusted peer (by its nickname or host), whose key is asked of that peer; the signed message
+   * then waits in the outbox until the peer takes it.
+   */
   async send(
     session: Session,
     input: { to: string; subject: string; body: string; attachments?: readonly string[] },
@@ -91,9 +107,12 @@ export class PrivateMessageService {
       forbidden('this account may not send messages', 'POSTING_DISABLED'),
     );
     const recipient = await this.findRecipient(input.to);
-    if (recipient === undefined)
-      throw fieldError('body.to', 'no user with that username or fingerprint');
-
+    if (recipient.remote !== undefined && (input.attachments ?? []).length > 0) {
+      throw fieldError(
+        'body.attachments',
+        'attachments cannot be sent to another instance: send them on a shared board',
+      );
+    }
     const attachments = await this.content.resolveOwnUploads(
       sender,
       input.attachments ?? [],
@@ -115,7 +134,7 @@ export class PrivateMessageService {
       ).toString('base64');
     }
     // The federated form: the ciphertext and envelopes are what the sender signs.
-    const { signature } = signObject(
+    const object = signObject(
       {
         type: 'private_message',
         id,
@@ -127,15 +146,12 @@ export class PrivateMessageService {
       },
       session.privateKey(),
     );
+    const remote = recipient.remote;
     await this.db.transaction().execute(async (trx) => {
       // A recipient who ignores the sender's key never gets it: it is sent (the sender is not told,
       // so ignoring cannot be probed) but lands already deleted from the recipient's box.
-      const ignored = await trx
-        .selectFrom('ignored_pubkeys')
-        .select('user_id')
-        .where('user_id', '=', recipient.id)
-        .where('fingerprint', '=', sender.fingerprint)
-        .executeTakeFirst();
+      const ignored =
+        recipient.id !== null && (await ignores(trx, recipient.id, sender.fingerprint));
       await rememberPubkey(trx, sender.fingerprint, sender.pubkey);
       await this.content.addRefs(trx, 'private_message', id, attachments);
       await trx
@@ -149,12 +165,17 @@ export class PrivateMessageService {
           recipient_fingerprint: recipient.fingerprint,
           ciphertext,
           envelopes: JSON.stringify(envelopes),
-          signature,
+          signature: object.signature,
           created_at: createdAt,
-          recipient_deleted: ignored !== undefined,
+          recipient_deleted: ignored,
+          peer_fingerprint: remote?.peer ?? null,
+          recipient_nickname: remote?.nickname ?? null,
+          delivery_state: remote === undefined ? null : 'pending',
         })
         .execute();
+      if (remote !== undefined) await enqueue(trx, remote.peer, object, createdAt);
     });
+    if (remote !== undefined) this.remote?.delivery.wake();
     return this.present(session, (await this.findRow(id))!);
   }
 
@@ -269,14 +290,31 @@ export class PrivateMessageService {
       created_at: new Date(row.created_at).toISOString(),
       signature: row.signature,
     };
+    // The peer's nickname now; its fingerprint's start should the peer have been removed since.
+    const instance =
+      row.peer_fingerprint === null
+        ? null
+        : (row.peer_nickname ?? `[${row.peer_fingerprint.slice(0, 8)}]`);
+    // A message sent to another instance has a delivery state; one received from there has none.
+    const received = row.peer_fingerprint !== null && row.delivery_state === null;
     return {
       id: row.id,
       from: {
         fingerprint: row.sender_fingerprint,
         nickname: row.sender_nickname,
         userId: row.sender_id,
+        instance: received ? instance : null,
       },
-      to: { fingerprint: row.recipient_fingerprint, userId: row.recipient_id },
+      to: {
+        fingerprint: row.recipient_fingerprint,
+        userId: row.recipient_id,
+        nickname: row.recipient_nickname ?? row.recipient_local_nickname,
+        instance: received ? null : instance,
+      },
+      delivery:
+        row.delivery_state === null
+          ? null
+          : { state: row.delivery_state, error: row.delivery_error },
       subject: opened?.subject ?? '',
       body: opened?.body ?? '',
       attachments: opened?.attachments ?? [],
@@ -291,16 +329,40 @@ export class PrivateMessageService {
     return this.db
       .selectFrom('private_messages as pm')
       .leftJoin('pubkeys', 'pubkeys.fingerprint', 'pm.sender_fingerprint')
+      .leftJoin('peers', 'peers.fingerprint', 'pm.peer_fingerprint')
+      .leftJoin('users as recipient', 'recipient.id', 'pm.recipient_id')
       .selectAll('pm')
-      .select('pubkeys.pem as sender_pem');
+      .select([
+        'pubkeys.pem as sender_pem',
+        'peers.nickname as peer_nickname',
+        'recipient.nickname as recipient_local_nickname',
+      ]);
   }
 
   findRow(id: string) {
     return this.rows().where('pm.id', '=', id).executeTakeFirst();
   }
 
-  private async findRecipient(to: string): Promise<User | undefined> {
+  /** A local user, or a remote one by `name@instance` (their key asked of the instance). */
+  private async findRecipient(to: string): Promise<Recipient> {
     const value = to.trim();
+    const address = parseAddress(value);
+    if (address !== undefined) {
+      if (this.remote === undefined) {
+        throw fieldError('body.to', 'this server does not send to other instances');
+      }
+      const peer = await findPeer(this.db, address.instance);
+      if (peer === undefined) {
+        throw fieldError('body.to', `no trusted instance "${address.instance}" here`);
+      }
+      const key = await this.remote.keys.lookup(peer, address.name);
+      return {
+        id: null,
+        pubkey: key.pubkey,
+        fingerprint: key.fingerprint,
+        remote: { peer: peer.fingerprint, nickname: key.nickname },
+      };
+    }
     const row = await this.db
       .selectFrom('users')
       .select(USER_COLUMNS)
@@ -310,6 +372,49 @@ export class PrivateMessageService {
         value.toLowerCase(),
       )
       .executeTakeFirst();
-    return row === undefined ? undefined : toUser(row);
+    if (row === undefined) throw fieldError('body.to', 'no user with that username or fingerprint');
+    const user = toUser(row);
+    return { id: user.id, pubkey: user.pubkey, fingerprint: user.fingerprint };
   }
+}
+
+interface Recipient {
+  /** The local user's id; null for a user of another instance. */
+  id: string | null;
+  pubkey: string;
+  fingerprint: string;
+  remote?: { peer: string; nickname: string };
+}
+
+/** Queues the signed message for its recipient's instance, within the per-peer bound. */
+async function enqueue(
+  trx: Kysely<DatabaseSchema>,
+  peer: string,
+  object: Record<string, unknown>,
+  now: number,
+): Promise<void> {
+  const waiting = await trx
+    .selectFrom('pm_outbox')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('peer_fingerprint', '=', peer)
+    .executeTakeFirstOrThrow();
+  if (Number(waiting.n) >= OUTBOX_PER_PEER_MAX) {
+    throw new AppError(
+      503,
+      'SERVER_BUSY',
+      `${OUTBOX_PER_PEER_MAX} messages already wait for that instance; try again later`,
+    );
+  }
+  await trx
+    .insertInto('pm_outbox')
+    .values({
+      pm_id: String(object.id),
+      peer_fingerprint: peer,
+      object: JSON.stringify(object),
+      next_attempt_at: now,
+      leased_until: null,
+      last_error: null,
+      created_at: now,
+    })
+    .execute();
 }
