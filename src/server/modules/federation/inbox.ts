@@ -11,6 +11,7 @@ import { imageType } from '../accounts/service.js';
 import { toBoard, type Board } from '../boards/board.js';
 import { remoteDisplayName, type MessageService } from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import { InboxLimits } from './inbox-limits.js';
 import type { FederationLog } from './log.js';
 import {
   checkObject,
@@ -63,7 +64,14 @@ export class Inbox {
       peerFingerprint: string,
       manifests: Record<string, unknown>,
     ) => Promise<unknown> = async () => undefined,
-  ) {}
+    /** AXON_PEER_OBJECTS_PER_MINUTE: a peer's limit when its row sets none. */
+    objectsPerMinute = 60_000,
+  ) {
+    this.limits = new InboxLimits(database, objectsPerMinute);
+  }
+
+  /** What one peer may make the inbox do (objects per minute, requests at once). */
+  readonly limits: InboxLimits;
 
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
