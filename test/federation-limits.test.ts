@@ -87,7 +87,7 @@ describe('a peer flooding past its objects per minute', () => {
   });
   afterAll(() => Promise.all([a, f, g].map((i) => i?.close())));
 
-  it('is throttled, losing nothing of its place, while the other peer’s post arrives', async () => {
+  it('is throttled while the other peer’s post arrives, and loses nothing', async () => {
     const flooder = await registerOn(f, 'flooder');
     const sent: string[] = [];
     for (let i = 0; i < FLOOD; i++) {
@@ -122,6 +122,15 @@ describe('a peer flooding past its objects per minute', () => {
     expect(Number(stored.n)).toBe(fromF.length);
     // F still holds the rest, not acknowledged: they are sent again once the window allows.
     expect(Number((await deliveryRow(f, a))!.acked_seq)).toBeLessThan(FLOOD);
+
+    // A's sysop lifts the limit: after the wait A named, F sends the rest, each once, in order.
+    await api(a, `/api/federation/peers/${f.identity.fingerprint}/`, {
+      method: 'PATCH',
+      token: a.sysopToken,
+      body: { objects_per_minute: null },
+    });
+    const all = await waitForMessage(a, boards.a!, sent.at(-1)!);
+    expect(all.filter((e) => sent.includes(e.id)).map((e) => e.id)).toEqual(sent);
   });
 });
 
