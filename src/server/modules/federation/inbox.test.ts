@@ -76,6 +76,24 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     return res.json().data.id as string;
   }
 
+  /** A deletion of the message signed by a key that is not its author's (under alice's name). */
+  function deletionByAnother(messageId: string) {
+    const mallory = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return signObject(
+      {
+        type: 'delete',
+        id: uuidv7(),
+        object_id: messageId,
+        author: {
+          pubkey: mallory.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          nickname: 'alice',
+        },
+        created_at: new Date().toISOString(),
+      },
+      mallory.privateKey,
+    );
+  }
+
   /** Everything A's log holds for B after `after`. */
   const fromA = async (after = 0) =>
     (await a.ctx.federationLog.readForPeer(b.ctx.identity.fingerprint, after, BOUNDS)).entries;
@@ -201,20 +219,7 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     await b.ctx.inbox.applyBatch(senderA, { objects: (await fromA(head)).map((e) => e.object) });
     expect((await readOnB(id)).statusCode).toBe(200);
 
-    const mallory = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const notTheAuthor = signObject(
-      {
-        type: 'delete',
-        id: uuidv7(),
-        object_id: id,
-        author: {
-          pubkey: mallory.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-          nickname: 'alice',
-        },
-        created_at: new Date().toISOString(),
-      },
-      mallory.privateKey,
-    );
+    const notTheAuthor = deletionByAnother(id);
     expect(await b.ctx.inbox.applyBatch(senderA, { objects: [notTheAuthor] })).toEqual([
       {
         id: notTheAuthor.id,
@@ -252,20 +257,7 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     const entries = await fromA(head);
     expect(entries.map((e) => e.type)).toEqual(['message', 'message', 'delete']);
     const [message, other, deletion] = entries.map((e) => e.object);
-    const mallory = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const notTheAuthor = signObject(
-      {
-        type: 'delete',
-        id: uuidv7(),
-        object_id: forgedTarget,
-        author: {
-          pubkey: mallory.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-          nickname: 'alice',
-        },
-        created_at: new Date().toISOString(),
-      },
-      mallory.privateKey,
-    );
+    const notTheAuthor = deletionByAnother(forgedTarget);
 
     // The deletions first: kept, nothing else changes, the same one again is a duplicate.
     const before = await countRows(b, 'messages');
