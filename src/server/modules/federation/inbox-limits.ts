@@ -8,8 +8,12 @@ import { AppError } from '../../http/errors.js';
 
 /** The length of a rate window. */
 export const RATE_WINDOW_MS = 60_000;
-/** Inbox requests of one peer read and applied at once, per process (each up to the body limit). */
-export const INBOX_RUNNING_PER_PEER = 2;
+/**
+ * Inbox requests of one peer read and applied at once, per process (each up to the body limit).
+ * As many as a sender's default batches in flight: a batch holds its slot while it waits for the
+ * one before it, which must find a slot of its own.
+ */
+export const INBOX_RUNNING_PER_PEER = 4;
 /** Inbox requests of one peer waiting for a slot, bodies unread; one more is answered 503. */
 export const INBOX_WAITING_PER_PEER = 16;
 /** What a peer refused for concurrency is told to wait. */
