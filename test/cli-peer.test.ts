@@ -87,6 +87,38 @@ describe('axon peer', () => {
     expect(unknown.stderr).toContain("no peer's fingerprint starts with ffffffffff");
   });
 
+  it("sets a peer's limits, and 'default' gives it the instance's back", async () => {
+    const prefix = peer.fingerprint.slice(0, 10);
+    const set = await axon(
+      'limits',
+      prefix,
+      '--objects-per-minute',
+      '120',
+      '--bytes-per-day',
+      '5000',
+    );
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toMatch(
+      /objects per minute 120, largest attachment default bytes, 5000 bytes per day/,
+    );
+    const shown = JSON.parse((await axon('show', prefix, '--json')).stdout);
+    expect(shown.limits).toEqual({
+      objects_per_minute: 120,
+      max_attachment_bytes: null,
+      bytes_per_day: 5000,
+    });
+    const bad = await axon('limits', prefix, '--objects-per-minute', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('objects_per_minute:');
+    expect((await axon('limits', prefix)).code).toBe(2);
+    await axon('limits', prefix, '--objects-per-minute', 'default', '--bytes-per-day', 'default');
+    expect(JSON.parse((await axon('show', prefix, '--json')).stdout).limits).toEqual({
+      objects_per_minute: null,
+      max_attachment_bytes: null,
+      bytes_per_day: null,
+    });
+  });
+
   it('holds a new key until accept-key gets exactly its fingerprint', async () => {
     await peer.stop();
     replacement = await startPeerInstance(port);

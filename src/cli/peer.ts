@@ -9,6 +9,7 @@ import type { PeerHealthReport } from '../server/modules/federation/health.js';
 import { formatFingerprint } from '../server/modules/federation/identity.js';
 import {
   PeerInput,
+  PeerPatch,
   peerFingerprint,
   TRANSPORTS,
 } from '../server/modules/federation/peer-schema.js';
@@ -237,6 +238,42 @@ export function peerCommands(withContext: WithContext): Command {
         });
       });
   }
+
+  peer
+    .command('limits')
+    .description(
+      "set a peer's limits; each a number, or 'default' for the instance's (AXON_PEER_* variables)",
+    )
+    .argument('<fingerprint>', 'its fingerprint, or its first 8 or more hex digits')
+    .option('--objects-per-minute <n>', 'objects it may send in a minute (past it: 429, it waits)')
+    .option('--max-attachment-bytes <n>', 'largest attachment taken from it')
+    .option('--bytes-per-day <n>', 'attachment bytes taken from it in 24 hours')
+    .action(
+      async (
+        fingerprint: string,
+        options: { objectsPerMinute?: string; maxAttachmentBytes?: string; bytesPerDay?: string },
+      ) => {
+        const value = (text: string | undefined) =>
+          text === undefined ? undefined : text === 'default' ? null : Number(text);
+        const patch = parseOrUsage(PeerPatch, {
+          objects_per_minute: value(options.objectsPerMinute),
+          max_attachment_bytes: value(options.maxAttachmentBytes),
+          bytes_per_day: value(options.bytesPerDay),
+        });
+        await withContext(async (ctx) => {
+          const row = await ctx.peers.update(
+            (await resolvePeer(ctx, fingerprint)).fingerprint,
+            patch,
+          );
+          const shown = (n: number | null) => (n === null ? 'default' : String(n));
+          console.log(
+            `${row.nickname}: objects per minute ${shown(row.objects_per_minute)}, ` +
+              `largest attachment ${shown(row.max_attachment_bytes)} bytes, ` +
+              `${shown(row.bytes_per_day)} bytes per day`,
+          );
+        });
+      },
+    );
 
   peer
     .command('remove')

@@ -93,9 +93,18 @@ export async function buildApp(
   // like a long poll answered inside an event's publish, then reaches the socket at once.
   // Answers that do not say how to cache them are not stored anywhere: only routes serving public
   // content (the web client's files, avatars, public attachments) opt in to caching.
+  // Once the server closes, every answer ends its connection: Node closes the connections idle at
+  // close() only, and one whose request was still running (a peer's inbox batch, say) would stay
+  // open after its answer until the keep-alive timeout, holding the process's exit that long.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('X-Request-Id', request.id);
     if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
+    if (closing) void reply.header('connection', 'close');
     done(null, payload);
   });
 

@@ -97,6 +97,7 @@ const envSchema = z.object({
   AXON_REMOTE_CACHE_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(10 * 1024 ** 3),
   AXON_REMOTE_CACHE_PEER_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).optional(),
   AXON_FEDERATION_IN_FLIGHT: positiveInt(64).default(4),
+  AXON_PEER_OBJECTS_PER_MINUTE: positiveInt(100_000_000).default(60_000),
   AXON_FEDERATION_BACKFILL: positiveInt(100_000).default(500),
 });
 
@@ -187,6 +188,8 @@ export interface FederationLimits {
   inFlight: number;
   /** Log entries of a board a peer receives when the board is newly shared with it. */
   backfill: number;
+  /** Objects one peer may send in a minute, when its row sets no objects_per_minute. */
+  objectsPerMinute: number;
 }
 
 /** This instance's Tor hidden service (`axon tor init`), when it has one. */
@@ -254,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.AXON_FEDERATION_TIMEOUT_MS,
       inFlight: e.AXON_FEDERATION_IN_FLIGHT,
       backfill: e.AXON_FEDERATION_BACKFILL,
+      objectsPerMinute: e.AXON_PEER_OBJECTS_PER_MINUTE,
     },
     tor: {
       dir: e.AXON_TOR_DIR === undefined ? undefined : path.resolve(e.AXON_TOR_DIR),

@@ -239,8 +239,13 @@ export function createContext(
   );
   const federationHealth = new FederationHealth(database);
   federationHealth.setChunkFetchesSource((peer) => remoteContent.pendingChunksCounted(peer));
-  const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>
-    remoteContent.enqueue(peer, manifests),
+  const inbox = new Inbox(
+    database,
+    messages,
+    bannedPubkeys,
+    federationLog,
+    (peer, manifests) => remoteContent.enqueue(peer, manifests),
+    config.federation.objectsPerMinute,
   );
   services.add(
     new FederationDelivery(

@@ -46,8 +46,8 @@ export async function startServer(
       url,
       close: async () => {
         await app.close();
-        await ctx.services.stopAll();
-        await ctx.federationClient.close();
+        // Together: services wait for their calls to peers, which the client bounds.
+        await Promise.all([ctx.services.stopAll(), ctx.federationClient.close()]);
         await database.close();
       },
     };

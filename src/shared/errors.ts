@@ -232,6 +232,11 @@ export const ERRORS = {
     message: 'the uploaded file does not hash to the declared X-Content-SHA256; nothing was kept',
     when: 'an upload that does not hash to its `X-Content-SHA256`',
   },
+  FEDERATION_RATE_LIMITED: {
+    status: 429,
+    message: 'this peer sent more objects than it may in a minute; retry later',
+    when: "an inbox batch past the sending peer's `objects_per_minute` (else `AXON_PEER_OBJECTS_PER_MINUTE`); `details.retry_after_seconds` and `Retry-After` say when to retry, `details.objects_per_minute` the limit",
+  },
   RATE_LIMITED: {
     status: 429,
     message: 'too many attempts; try again later',

@@ -200,7 +200,13 @@ export interface Chain {
   close(): Promise<void>;
 }
 
-export async function startChain(room: string): Promise<Chain> {
+export async function startChain(
+  room: string,
+  options: {
+    /** B reaches C only through this SOCKS5 proxy (its peers row for C: transport socks5). */
+    bToCProxy?: string;
+  } = {},
+): Promise<Chain> {
   const [a, b, c] = await Promise.all([
     startInstance('a', 'sqlite'),
     startInstance('b', 'postgres'),
@@ -208,6 +214,13 @@ export async function startChain(room: string): Promise<Chain> {
   ]);
   await makePeers(a, b);
   await makePeers(b, c);
+  if (options.bToCProxy !== undefined) {
+    await b.database.db
+      .updateTable('peers')
+      .set({ transport: 'socks5', proxy_url: options.bToCProxy })
+      .where('fingerprint', '=', c.identity.fingerprint)
+      .execute();
+  }
   const boards = await shareBoard(room, [
     [a, [b]],
     [b, [a, c]],

@@ -9,6 +9,9 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
+/** Of microsocks' own log (stderr), the last bytes kept. */
+const PROXY_LOG_LIMIT = 64 * 1024;
+
 /** A port nobody listens on now (the system's pick, released at once). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -38,11 +41,16 @@ async function acceptsConnections(port: number, exited: () => boolean): Promise<
 export async function startMicrosocks(auth?: {
   user: string;
   password: string;
-}): Promise<RunningProxy> {
+}): Promise<RunningProxy & { connections(): string[] }> {
   const port = await freePort();
   const args = ['-i', '127.0.0.1', '-p', String(port)];
   if (auth !== undefined) args.push('-u', auth.user, '-P', auth.password);
-  const child: ChildProcess = spawn('microsocks', args, { stdio: 'ignore' });
+  const child: ChildProcess = spawn('microsocks', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // microsocks logs each connection it makes: "client[4] 127.0.0.1: connected to HOST:PORT".
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-PROXY_LOG_LIMIT);
+  });
   let ended = false;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
@@ -58,6 +66,8 @@ export async function startMicrosocks(auth?: {
   return {
     url: `socks5h://${credentials}127.0.0.1:${port}`,
     port,
+    /** The targets it connected to, in order ("HOST:PORT"), from its log. */
+    connections: () => [...log.matchAll(/connected to (\S+)/g)].map((m) => m[1]!),
     stop: async () => {
       if (!ended) child.kill('SIGTERM');
       await exited;

@@ -17,6 +17,7 @@ import * as applets from './migrations/0012_applets.js';
 import * as forum from './migrations/0013_forum.js';
 import * as backgroundJobs from './migrations/0021_background_jobs.js';
 import * as remotePrivateMessages from './migrations/0017_remote_private_messages.js';
+import * as federationLimits from './migrations/0014_federation_limits.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0013_forum': forum,
   '0021_background_jobs': backgroundJobs,
   '0017_remote_private_messages': remotePrivateMessages,
+  '0014_federation_limits': federationLimits,
 };
 
 /** Every migration, in the order they apply. */

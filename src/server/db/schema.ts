@@ -372,6 +372,19 @@ export interface PeerDeliveryTable {
   objects_in: Generated<number>;
   bytes_in: Generated<number>;
   refused_in: Generated<number>;
+  /** Start (ms) of the peer's current one-minute inbox window, and the objects it sent in it. */
+  inbox_window_start: Generated<number>;
+  inbox_window_objects: Generated<number>;
+}
+
+/** A deletion that arrived before its message: applied when the message arrives (inbox.ts). */
+export interface FederationPendingDeletesTable {
+  id: string;
+  object_id: string;
+  peer_fingerprint: string;
+  author_fingerprint: string;
+  object: string;
+  received_at: number;
 }
 
 /** Which content each chunk belongs to: a peer's chunk request is checked through it. */
@@ -434,6 +447,7 @@ export interface DatabaseSchema {
   federation_nonces: FederationNoncesTable;
   federation_log: FederationLogTable;
   peer_delivery: PeerDeliveryTable;
+  federation_pending_deletes: FederationPendingDeletesTable;
   content_chunks: ContentChunksTable;
   remote_fetches: RemoteFetchesTable;
   remote_authors: RemoteAuthorsTable;

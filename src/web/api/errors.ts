@@ -51,6 +51,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'That kind of file is not accepted here.',
   RANGE_NOT_SATISFIABLE: 'That part of the file does not exist.',
   CONTENT_HASH_MISMATCH: 'The file changed on the way. Try the upload again.',
+  FEDERATION_RATE_LIMITED: 'The peer sent more objects than it may in a minute.',
   RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
   TOO_MANY_STREAMS: 'Too many live views are open in this session. Close a tab and try again.',
   INTEGRITY_ERROR: 'The stored file failed its integrity check.',

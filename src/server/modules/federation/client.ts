@@ -67,6 +67,8 @@ export class IdentityInvalidError extends FederationError {
 }
 
 const IDENTITY_LIMIT = 64 * 1024;
+/** How long requests in flight may still take when the client closes (the process stops). */
+const CLOSE_GRACE_MS = 2_000;
 
 export class FederationClient {
   private readonly agents = new Map<string, Agent>();
@@ -160,10 +162,28 @@ export class FederationClient {
     return { ...identity, pubkey: key.pem };
   }
 
+  /**
+   * Ends the connection pools: no new request is sent, those in flight get CLOSE_GRACE_MS to
+   * finish, then are aborted (delivery resends from its cursor, fetches resume from the store), so
+   * a peer that does not answer cannot hold a shutdown for the whole read timeout.
+   */
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(agents.map((agent) => agent.close()));
+    await Promise.all(
+      agents.map(async (agent) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
+        });
+        const closed = agent.close().then(
+          () => false,
+          () => false,
+        );
+        if (await Promise.race([closed, late])) await agent.destroy();
+        clearTimeout(timer);
+      }),
+    );
   }
 
   private async send(

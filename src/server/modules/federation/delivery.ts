@@ -40,6 +40,22 @@ const DEAD_AFTER = 3;
 /** Largest answer read from a peer: an inbox answer or a sync page. */
 export const ANSWER_LIMIT = 8 * 1024 * 1024;
 
+/** A peer asked us to slow down (429 past its limit for us, 503 busy): wait, it is no failure. */
+export class ThrottledError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    /** The most objects the peer takes in a minute, when it said. */
+    readonly objectsPerMinute: number | undefined,
+  ) {
+    super(message);
+    this.name = 'ThrottledError';
+  }
+}
+
+/** How long a throttled deliverer sends one small batch at a time, past the peer's Retry-After. */
+const THROTTLED_MS = 60_000;
+
 /** Exponential backoff with full jitter between half and all of the step. */
 export function backoffMs(failures: number, random = Math.random): number {
   const step = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 20));
@@ -49,7 +65,22 @@ export function backoffMs(failures: number, random = Math.random): number {
 interface Envelope<T> {
   success: boolean;
   data: T;
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+}
+
+/** An answer that was not a success, as an error: throttling (429, 503) apart from failures. */
+function refusal(what: string, status: number, envelope: Envelope<unknown>): Error {
+  const error = envelope.error;
+  const text = `${what} answered ${status}${error ? ` ${error.code}: ${error.message}` : ''}`;
+  if (status !== 429 && status !== 503) return new Error(text);
+  // The details are inside the signed body (a Retry-After header is not signed).
+  const seconds = Number(error?.details?.retry_after_seconds);
+  const limit = Number(error?.details?.objects_per_minute);
+  return new ThrottledError(
+    text,
+    Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 3600) * 1000 : 2000,
+    Number.isInteger(limit) && limit > 0 ? limit : undefined,
+  );
 }
 
 /** The manifests of a page of entries, merged (they travel beside the objects). */
@@ -186,6 +217,9 @@ export class PeerDelivery {
   private pulling: Promise<void> | undefined;
   private stopped = false;
   private readonly work = new Set<Promise<unknown>>();
+  /** Until then the peer throttles us: one batch at a time, of at most `throttledBatch` objects. */
+  private throttledUntil = 0;
+  private throttledBatch: number | undefined;
 
   constructor(
     public peer: PeerRow,
@@ -301,7 +335,13 @@ export class PeerDelivery {
       if (pong.status !== 200) throw new Error(`ping answered ${pong.status}`);
       this.recovered();
     }
-    while (!this.stopped && this.batches.length < this.options.inFlight) {
+    const throttled = Date.now() < this.throttledUntil;
+    const inFlight = throttled ? 1 : this.options.inFlight;
+    const batchObjects = Math.min(
+      this.options.batchObjects,
+      (throttled ? this.throttledBatch : undefined) ?? Infinity,
+    );
+    while (!this.stopped && this.batches.length < inFlight) {
       if (this.batches.length === 0) {
         // Nothing in flight: the peer's pull may have moved the cursor on, a backfill back.
         const row = await this.db
@@ -313,7 +353,7 @@ export class PeerDelivery {
         this.sent = this.acked;
       }
       const page = await this.log.readForPeer(this.peer.fingerprint, this.sent, {
-        limit: this.options.batchObjects,
+        limit: batchObjects,
         maxBytes: this.options.batchBytes,
       });
       if (page.entries.length === 0) return;
@@ -339,9 +379,8 @@ export class PeerDelivery {
         maxBytes: ANSWER_LIMIT,
       });
       const envelope = answer.json<Envelope<{ results: ObjectResult[] }>>();
-      if (answer.status !== 200 || !envelope.success) {
-        throw new Error(`inbox answered ${answer.status} ${envelope.error?.code ?? ''}`.trim());
-      }
+      if (answer.status !== 200 || !envelope.success)
+        throw refusal('inbox', answer.status, envelope);
       results = envelope.data.results;
       if (results.length !== entries.length) throw new Error('inbox answered for other objects');
     } catch (error) {
@@ -398,8 +437,18 @@ export class PeerDelivery {
     this.generation += 1;
     this.batches.length = 0;
     this.sent = this.acked;
-    this.failures += 1;
-    const delay = backoffMs(this.failures);
+    const throttled = error instanceof ThrottledError;
+    let delay: number;
+    if (throttled) {
+      // Not a failure: the peer is up and said when. Resend from the cursor then, one batch at a
+      // time (small enough for its limit) until a window passes without being throttled.
+      delay = error.retryAfterMs + Math.round(Math.random() * 500);
+      this.throttledUntil = Date.now() + delay + THROTTLED_MS;
+      this.throttledBatch = error.objectsPerMinute ?? this.throttledBatch;
+    } else {
+      this.failures += 1;
+      delay = backoffMs(this.failures);
+    }
     this.retryAt = Date.now() + delay;
     const message = error instanceof Error ? error.message : String(error);
     this.track(
@@ -409,7 +458,7 @@ export class PeerDelivery {
           failures: this.failures,
           next_attempt_at: this.retryAt,
           last_error_at: Date.now(),
-          last_error: message.slice(0, 500),
+          last_error: (throttled ? `throttled by the peer: ${message}` : message).slice(0, 500),
         })
         .where('peer_fingerprint', '=', this.peer.fingerprint)
         .execute()
@@ -435,9 +484,10 @@ export class PeerDelivery {
     for (;;) {
       if (this.stopped) return;
       const cursor = String(await this.inbox.cursorOf(this.peer.fingerprint));
+      const limit = Math.min(this.options.batchObjects, this.inbox.limits.limitOf(this.peer));
       const answer = await this.client.request(this.peer, {
         method: 'GET',
-        path: `${SYNC_PATH}?cursor=${encodeURIComponent(cursor)}&limit=${this.options.batchObjects}`,
+        path: `${SYNC_PATH}?cursor=${encodeURIComponent(cursor)}&limit=${limit}`,
         maxBytes: ANSWER_LIMIT,
       });
       const envelope = answer.json<
@@ -447,12 +497,14 @@ export class PeerDelivery {
           next_cursor: string;
         }>
       >();
-      if (answer.status !== 200 || !envelope.success) {
-        throw new Error(`sync answered ${answer.status} ${envelope.error?.code ?? ''}`.trim());
-      }
+      if (answer.status !== 200 || !envelope.success)
+        throw refusal('sync', answer.status, envelope);
       const page = envelope.data;
       if (page.objects.length === 0) return;
       if (!/^\d{1,15}$/.test(page.next_cursor)) throw new Error('sync answered a bad cursor');
+      // Pulled objects count in the peer's objects per minute as pushed ones do: past it, stop;
+      // the peer's pushes (from this cursor, throttled) bring the rest.
+      if ((await this.inbox.limits.take(this.peer, page.objects.length)) !== undefined) return;
       // Pages come one after the other: each moves the pull cursor (kept by the inbox).
       await this.inbox.applyBatch(this.peer, page, {
         after: Number(cursor),

@@ -105,6 +105,11 @@ describe.each(DIALECTS)('signed routes on %s', (dialect) => {
       host: 'evil.example',
     });
     await refused({ ...signedForOther, host: 'evil.example' }, 421, 'FEDERATION_HOST');
+    // The sender's sysop reads this in the peer's last error: it says what to change.
+    const res = await ping({ ...signedForOther, host: 'evil.example' });
+    expect(res.json().error.message).toMatch(
+      /^Host "evil\.example" is not one of this instance's public hosts \(b\.example, [^)]+\): its sysop must add every host name and address peers use to reach it to AXON_PUBLIC_HOSTS$/,
+    );
     // Signed for another host, sent to ours: the signature covers the Host.
     await refused(signedForOther, 401, 'FEDERATION_SIGNATURE');
   });

@@ -29,6 +29,11 @@ export interface SignedRouteOptions<B> {
   body?: z.ZodType<B>;
   /** Largest body, in bytes; default AXON_FEDERATION_BODY_LIMIT. */
   bodyLimit?: number;
+  /**
+   * Called once the peer is known, before a byte of the body is read: may wait (bounding the
+   * peer's concurrent requests) or throw; the function it returns is called when the answer ends.
+   */
+  enter?: (peer: PeerRow) => Promise<() => void>;
 }
 
 /** What a handler gets once the request is proven to come from a trusted peer. */
@@ -74,12 +79,18 @@ export function registerSignedRoute<B = undefined>(
     );
 
     // Before a byte of the body is read: only a trusted peer with a fresh timestamp gets that far.
-    scope.addHook('onRequest', async (request) => {
+    scope.addHook('onRequest', async (request, reply) => {
       const headers = signatureHeaders(request);
       checkClock(headers.timestamp);
       const { peer, key } = await trustedPeer(ctx, headers.pubkey);
       checkHost(app, ctx, request.headers.host);
       checked.set(request, { peer, key, ...headers });
+      if (options.enter !== undefined) {
+        const release = await options.enter(peer);
+        // 'close' comes once the answer is sent or the connection is gone, whichever is first.
+        if (reply.raw.writableFinished || reply.raw.destroyed) release();
+        else reply.raw.once('close', release);
+      }
     });
 
     scope.addHook('preHandler', async (request) => {
@@ -243,10 +254,11 @@ export function publicHosts(app: FastifyInstance, ctx: AppContext): Set<string> 
 
 function checkHost(app: FastifyInstance, ctx: AppContext, host: string | undefined): void {
   if (host === undefined || !publicHosts(app, ctx).has(host.toLowerCase())) {
+    const known = [...publicHosts(app, ctx)].join(', ');
     throw new AppError(
       421,
       'FEDERATION_HOST',
-      `Host ${JSON.stringify(host ?? '')} is not one of this instance's public hosts (AXON_PUBLIC_HOSTS)`,
+      `Host ${JSON.stringify(host ?? '')} is not one of this instance's public hosts (${known}): its sysop must add every host name and address peers use to reach it to AXON_PUBLIC_HOSTS`,
     );
   }
 }

@@ -16,7 +16,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
-import type { Sender } from './inbox.js';
+import { PENDING_DELETE_TTL_MS, PENDING_DELETES_PER_PEER, type Sender } from './inbox.js';
 
 const ROOM = 'room-general';
 const BOUNDS = { limit: 100, maxBytes: 1024 * 1024 };
@@ -74,6 +74,24 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     });
     expect(res.statusCode, res.body).toBe(201);
     return res.json().data.id as string;
+  }
+
+  /** A deletion of the message signed by a key that is not its author's (under alice's name). */
+  function deletionByAnother(messageId: string) {
+    const mallory = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return signObject(
+      {
+        type: 'delete',
+        id: uuidv7(),
+        object_id: messageId,
+        author: {
+          pubkey: mallory.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          nickname: 'alice',
+        },
+        created_at: new Date().toISOString(),
+      },
+      mallory.privateKey,
+    );
   }
 
   /** Everything A's log holds for B after `after`. */
@@ -201,20 +219,7 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     await b.ctx.inbox.applyBatch(senderA, { objects: (await fromA(head)).map((e) => e.object) });
     expect((await readOnB(id)).statusCode).toBe(200);
 
-    const mallory = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const notTheAuthor = signObject(
-      {
-        type: 'delete',
-        id: uuidv7(),
-        object_id: id,
-        author: {
-          pubkey: mallory.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-          nickname: 'alice',
-        },
-        created_at: new Date().toISOString(),
-      },
-      mallory.privateKey,
-    );
+    const notTheAuthor = deletionByAnother(id);
     expect(await b.ctx.inbox.applyBatch(senderA, { objects: [notTheAuthor] })).toEqual([
       {
         id: notTheAuthor.id,
@@ -237,6 +242,98 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
       (await b.ctx.inbox.applyBatch(senderA, { objects: entries.map((e) => e.object) }))[0]!.status,
     ).toBe('accepted');
     expect((await readOnB(id)).statusCode).toBe(404);
+  });
+
+  it('keeps a deletion that arrives before its message and applies it when the message comes', async () => {
+    const head = await a.ctx.federationLog.head();
+    const id = await post(sharedOnA, 'deleted before B saw it');
+    const forgedTarget = await post(sharedOnA, 'someone else tries to delete this');
+    const del = await a.app.inject({
+      method: 'DELETE',
+      url: `/api/messages/${id}/`,
+      headers: bearer(alice.token),
+    });
+    expect(del.statusCode, del.body).toBe(200);
+    const entries = await fromA(head);
+    expect(entries.map((e) => e.type)).toEqual(['message', 'message', 'delete']);
+    const [message, other, deletion] = entries.map((e) => e.object);
+    const notTheAuthor = deletionByAnother(forgedTarget);
+
+    // The deletions first: kept, nothing else changes, the same one again is a duplicate.
+    const before = await countRows(b, 'messages');
+    expect(await b.ctx.inbox.applyBatch(senderA, { objects: [deletion, notTheAuthor] })).toEqual([
+      { id: deletion!.id, status: 'accepted' },
+      { id: notTheAuthor.id, status: 'accepted' },
+    ]);
+    expect(await b.ctx.inbox.applyBatch(senderA, { objects: [deletion] })).toEqual([
+      { id: deletion!.id, status: 'duplicate' },
+    ]);
+    expect(await countRows(b, 'messages')).toBe(before);
+    expect(await countRows(b, 'federation_pending_deletes')).toBe(2);
+
+    // Then the messages: the author's deletion applies (and is relayed), the forged one does not.
+    const logBefore = await b.ctx.federationLog.head();
+    expect(await b.ctx.inbox.applyBatch(senderA, { objects: [message, other] })).toEqual([
+      { id, status: 'accepted' },
+      { id: forgedTarget, status: 'accepted' },
+    ]);
+    expect((await readOnB(id)).statusCode).toBe(404);
+    expect((await readOnB(forgedTarget)).statusCode).toBe(200);
+    expect(await countRows(b, 'federation_pending_deletes')).toBe(0);
+    const relayed = await b.ctx.federationLog.readForPeer(carol, logBefore, BOUNDS);
+    expect(relayed.entries.map((e) => [e.type, e.objectId])).toEqual([
+      ['message', id],
+      ['delete', deletion!.id],
+      ['message', forgedTarget],
+    ]);
+    // The message again (another peer relaying it) stays deleted: the deletion is in the log.
+    expect((await b.ctx.inbox.applyBatch(senderA, { objects: [deletion] }))[0]!.status).toBe(
+      'duplicate',
+    );
+  });
+
+  it('keeps a bounded number of early deletions per peer, and forgets old ones', async () => {
+    const now = Date.now();
+    const fill = (n: number, receivedAt: number, prefix: string) =>
+      b.ctx.database.db
+        .insertInto('federation_pending_deletes')
+        .values(
+          Array.from({ length: n }, (_, i) => ({
+            id: `${prefix}-${i}`,
+            object_id: `${prefix}-target-${i}`,
+            peer_fingerprint: senderA.fingerprint,
+            author_fingerprint: 'f'.repeat(64),
+            object: '{}',
+            received_at: receivedAt,
+          })),
+        )
+        .execute();
+    await fill(PENDING_DELETES_PER_PEER, now, 'cap');
+    const head = await a.ctx.federationLog.head();
+    const id = await post(sharedOnA, 'deleted again before B saw it');
+    await a.app.inject({
+      method: 'DELETE',
+      url: `/api/messages/${id}/`,
+      headers: bearer(alice.token),
+    });
+    const [, deletion] = (await fromA(head)).map((e) => e.object);
+    expect(await b.ctx.inbox.applyBatch(senderA, { objects: [deletion] })).toEqual([
+      {
+        id: deletion!.id,
+        status: 'refused',
+        reason: `message unknown here, and ${PENDING_DELETES_PER_PEER} deletions from this peer wait for their messages already`,
+      },
+    ]);
+    // Once they are older than the time kept, they make room (and are gone).
+    await b.ctx.database.db
+      .updateTable('federation_pending_deletes')
+      .set({ received_at: now - PENDING_DELETE_TTL_MS - 1 })
+      .where('id', 'like', 'cap-%')
+      .execute();
+    expect((await b.ctx.inbox.applyBatch(senderA, { objects: [deletion] }))[0]!.status).toBe(
+      'accepted',
+    );
+    expect(await countRows(b, 'federation_pending_deletes')).toBe(1);
   });
 
   it('sends a profile change of an author who posted on a shared board', async () => {

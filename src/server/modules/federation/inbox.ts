@@ -11,6 +11,7 @@ import { imageType } from '../accounts/service.js';
 import { toBoard, type Board } from '../boards/board.js';
 import { remoteDisplayName, type MessageService } from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import { InboxLimits } from './inbox-limits.js';
 import type { FederationLog } from './log.js';
 import {
   checkObject,
@@ -45,6 +46,10 @@ export interface BatchPosition {
 /** How long a batch waits for the one before it (in flight at the same time) before applying. */
 const ORDER_WAIT_MS = 10_000;
 
+/** Deletions of messages not here yet, kept per peer at most, and for at most this long. */
+export const PENDING_DELETES_PER_PEER = 1_000;
+export const PENDING_DELETE_TTL_MS = 7 * 24 * 3600_000;
+
 type Checked<T> = { object: T; authorPem: string; authorFingerprint: string };
 
 const refused = (id: string, reason: string): ObjectResult => ({ id, status: 'refused', reason });
@@ -63,7 +68,14 @@ export class Inbox {
       peerFingerprint: string,
       manifests: Record<string, unknown>,
     ) => Promise<unknown> = async () => undefined,
-  ) {}
+    /** AXON_PEER_OBJECTS_PER_MINUTE: a peer's limit when its row sets none. */
+    objectsPerMinute = 60_000,
+  ) {
+    this.limits = new InboxLimits(database, objectsPerMinute);
+  }
+
+  /** What one peer may make the inbox do (objects per minute, requests at once). */
+  readonly limits: InboxLimits;
 
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
@@ -266,15 +278,83 @@ export class Inbox {
       },
     );
     if (Object.keys(manifests).length > 0) await this.onManifests(peer.fingerprint, manifests);
+    await this.applyPendingDeletes(object.id);
     return { id: object.id, status: 'accepted' };
+  }
+
+  /**
+   * A deletion of a message not here yet (it may come later, by another batch or peer): kept,
+   * checked again and applied when the message arrives. At most PENDING_DELETES_PER_PEER wait per
+   * peer, each at most PENDING_DELETE_TTL_MS; past the cap the deletion is refused.
+   */
+  private async keepPendingDelete(
+    peer: Sender,
+    { object, authorFingerprint }: Checked<DeleteObject>,
+  ): Promise<ObjectResult> {
+    const now = Date.now();
+    await this.db
+      .deleteFrom('federation_pending_deletes')
+      .where('peer_fingerprint', '=', peer.fingerprint)
+      .where('received_at', '<', now - PENDING_DELETE_TTL_MS)
+      .execute();
+    const { n } = await this.db
+      .selectFrom('federation_pending_deletes')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('peer_fingerprint', '=', peer.fingerprint)
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= PENDING_DELETES_PER_PEER) {
+      return refused(
+        object.id,
+        `message unknown here, and ${PENDING_DELETES_PER_PEER} deletions from this peer wait for their messages already`,
+      );
+    }
+    await this.db
+      .insertInto('federation_pending_deletes')
+      .values({
+        id: object.id,
+        object_id: object.object_id,
+        peer_fingerprint: peer.fingerprint,
+        author_fingerprint: authorFingerprint,
+        object: JSON.stringify(object),
+        received_at: now,
+      })
+      .execute();
+    return { id: object.id, status: 'accepted' };
+  }
+
+  /** The message arrived: apply the deletions that waited for it (each checked as on receipt). */
+  private async applyPendingDeletes(messageId: string): Promise<void> {
+    const pending = await this.db
+      .selectFrom('federation_pending_deletes')
+      .select(['id', 'object', 'peer_fingerprint'])
+      .where('object_id', '=', messageId)
+      .where('received_at', '>=', Date.now() - PENDING_DELETE_TTL_MS)
+      .execute();
+    await this.db
+      .deleteFrom('federation_pending_deletes')
+      .where('object_id', '=', messageId)
+      .execute();
+    for (const row of pending) {
+      const check = checkObject(JSON.parse(row.object));
+      if (!check.ok || check.object.type !== 'delete') continue;
+      const { object, authorPem, authorFingerprint } = check;
+      if (await this.log.has(this.db, object.id)) continue;
+      // The author's own signed deletion: whichever peer brought it, the board must be shared
+      // with that peer still (checked by applyDelete, as on receipt).
+      const sender = { fingerprint: row.peer_fingerprint, nickname: '' };
+      const result = await this.applyDelete(sender, { object, authorPem, authorFingerprint });
+      if (result.status === 'accepted') break;
+    }
   }
 
   private async applyDelete(
     peer: Sender,
-    { object, authorFingerprint }: Checked<DeleteObject>,
+    { object, authorPem, authorFingerprint }: Checked<DeleteObject>,
   ): Promise<ObjectResult> {
     const row = await this.messages.findRow(object.object_id);
-    if (row === undefined) return refused(object.id, 'message unknown here');
+    if (row === undefined) {
+      return this.keepPendingDelete(peer, { object, authorPem, authorFingerprint });
+    }
     if (row.author_fingerprint !== authorFingerprint) {
       return refused(object.id, "deletion not signed by the message's author");
     }

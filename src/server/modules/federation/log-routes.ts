@@ -43,6 +43,8 @@ export function logRoutes(app: FastifyInstance, ctx: AppContext): void {
       method: 'POST',
       url: '/api/federation/inbox/',
       body: InboxBody,
+      // A peer's inbox requests are read and applied a few at a time; the rest wait unread.
+      enter: (peer) => ctx.inbox.limits.enter(peer.fingerprint),
       schema: {
         tags: ['federation'],
         summary:
@@ -50,8 +52,10 @@ export function logRoutes(app: FastifyInstance, ctx: AppContext): void {
         response: { 200: envelopeOf(z.object({ results: z.array(ObjectResult) })) },
       },
     },
-    async ({ peer, body }) =>
-      ok({
+    async ({ peer, body }) => {
+      // Past the peer's objects per minute: 429, nothing applied; the sender backs off.
+      await ctx.inbox.limits.admit(peer, body.objects.length);
+      return ok({
         results: await ctx.inbox.applyBatch(
           peer,
           { objects: body.objects, manifests: body.manifests },
@@ -60,7 +64,8 @@ export function logRoutes(app: FastifyInstance, ctx: AppContext): void {
             last: Number(body.position.last),
           },
         ),
-      }),
+      });
+    },
   );
 
   registerSignedRoute(
