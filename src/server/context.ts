@@ -12,6 +12,7 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
+import { FederatedActions, signAction } from './modules/federation/actions.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
@@ -73,6 +74,7 @@ export interface AppContext {
   remoteContent: RemoteContent;
   federationLog: FederationLog;
   inbox: Inbox;
+  federatedActions: FederatedActions;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -217,6 +219,10 @@ export function createContext(
   const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>
     remoteContent.enqueue(peer, manifests),
   );
+  const federatedActions = new FederatedActions(database, messages, hub);
+  inbox.actions = federatedActions;
+  messages.signModeration = (moderator, key, action, reason) =>
+    signAction(moderator, key, identity.fingerprint, action, reason);
   services.add(
     new FederationDelivery(
       database,
@@ -255,6 +261,7 @@ export function createContext(
     remoteContent,
     federationLog,
     inbox,
+    federatedActions,
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

@@ -1,5 +1,6 @@
 // Messages on boards: post (signed by the author's key as a federated object), read with the
 // thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
+import type { KeyObject } from 'node:crypto';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
@@ -226,6 +227,16 @@ export class MessageService {
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
   }
+
+  /** Signs a moderator's action on a shared board's message as a FederatedAction (context.ts). */
+  signModeration:
+    | ((
+        moderator: User,
+        key: KeyObject,
+        action: { kind: 'delete_message'; message_id: string },
+        reason: string,
+      ) => SignedObject)
+    | undefined;
 
   async post(session: Session, input: z.output<typeof MessagePost>): Promise<Message> {
     const user = session.user;
@@ -571,20 +582,28 @@ export class MessageService {
     assertCan(user, 'delete_message', { board, author: { id: row.author_id, hidden: false } }, () =>
       forbidden('only the author or a moderator may delete this message'),
     );
-    // The author's own deletion of a message on a shared board travels to its peers, signed now.
+    // The author's own deletion of a message on a shared board travels to its peers, signed now;
+    // a moderator's as a FederatedAction signed by the moderator (federation/actions.ts).
     const deletion =
-      own && board.federationRoomId !== null
-        ? signObject(
-            {
-              type: 'delete',
-              id: uuidv7(),
-              object_id: row.id,
-              author: { pubkey: user.pubkey, nickname: user.nickname },
-              created_at: new Date().toISOString(),
-            },
+      !own && board.federationRoomId !== null
+        ? this.signModeration?.(
+            user,
             session.privateKey(),
+            { kind: 'delete_message', message_id: row.id },
+            reason ?? 'no reason given',
           )
-        : undefined;
+        : own && board.federationRoomId !== null
+          ? signObject(
+              {
+                type: 'delete',
+                id: uuidv7(),
+                object_id: row.id,
+                author: { pubkey: user.pubkey, nickname: user.nickname },
+                created_at: new Date().toISOString(),
+              },
+              session.privateKey(),
+            )
+          : undefined;
     const { removal, logSeq } = await this.db.transaction().execute(async (trx) => {
       const removal = await this.remove(trx, row.id, board.id, {
         ...(own
