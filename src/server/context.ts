@@ -13,6 +13,7 @@ import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
 import { FederatedActions, signAction } from './modules/federation/actions.js';
+import { ConfigTransfer } from './modules/federation/config.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
@@ -75,6 +76,7 @@ export interface AppContext {
   federationLog: FederationLog;
   inbox: Inbox;
   federatedActions: FederatedActions;
+  configTransfer: ConfigTransfer;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -262,6 +264,7 @@ export function createContext(
     federationLog,
     inbox,
     federatedActions,
+    configTransfer: new ConfigTransfer(database, content, hub, config, identity),
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

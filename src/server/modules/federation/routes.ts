@@ -9,6 +9,7 @@ import { InstanceIdentity } from './schema.js';
 import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
 import { actionRoutes } from './action-routes.js';
+import { configRoutes } from './config-routes.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().get(
@@ -32,5 +33,6 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   chunkRoutes(app, ctx);
   logRoutes(app, ctx);
   actionRoutes(app, ctx);
+  configRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }
