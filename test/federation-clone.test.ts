@@ -1,14 +1,19 @@
 // `axon clone` end to end: A (a real instance, SQLite) has a shared board with a thread and an
 // attachment; a fresh instance D (PostgreSQL) runs `axon clone A --fingerprint …` as a child
-// process, then starts: its board shows A's history, the attachment reads back byte for byte. A
-// second run resumes and changes nothing; a wrong fingerprint trusts nothing. Then `axon config
+// process, killed part way and run again (it resumes), then starts: its board shows A's history,
+// the attachment reads back byte for byte. A further run changes nothing; a wrong fingerprint trusts nothing. Then `axon config
 // export|import` on D: the file it writes imports as unchanged, a bad one is refused whole.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type AxonDatabase } from '../src/server/db/database.js';
-import { runAxon, startAxon, type ChildServer } from '../src/test-support/axon-process.js';
+import {
+  runAxon,
+  spawnAxon,
+  startAxon,
+  type ChildServer,
+} from '../src/test-support/axon-process.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-support/databases.js';
 import {
   api,
@@ -111,10 +116,26 @@ describe('axon clone', () => {
       body: { trusted_peers: [dIdentity.fingerprint] },
     });
 
+    // Interrupted: killed (SIGKILL) once it has imported the configuration, wherever it then is.
+    const first = spawnAxon(['clone', a.url, '--fingerprint', a.identity.fingerprint], {
+      env: dEnv,
+    });
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    let said = '';
+    await new Promise<void>((resolve, reject) => {
+      first.stdout.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        if (said.includes('boards: 1 created')) resolve();
+      });
+      first.once('exit', () => reject(new Error(`clone ended first: ${said}`)));
+    });
+    first.kill('SIGKILL');
+    await exited;
+
     const cloned = await clone('--fingerprint', a.identity.fingerprint);
     expect(cloned.code, cloned.stdout + cloned.stderr).toBe(0);
-    expect(cloned.stdout).toContain('boards: 1 created, 0 updated, 0 unchanged');
-    expect(cloned.stdout).toMatch(/cloned .*: 3 object\(s\) pulled/);
+    expect(cloned.stdout).toContain('resuming');
+    expect(cloned.stdout).toContain('boards: 0 created, 0 updated, 1 unchanged');
     expect(cloned.stderr).toMatch(/attachments: chunks \[#+\] 3\/3/);
 
     const again = await clone('--fingerprint', a.identity.fingerprint);
