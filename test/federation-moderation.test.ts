@@ -2,7 +2,8 @@
 // (PostgreSQL) and with C (SQLite); B trusts A for moderation, C does not. A moderator's deletion
 // on A becomes a FederatedAction: B applies it (and a moderator of B can reverse it), C records
 // the refusal. A fake instance D, trusted by B even for moderation, sends a replayed action, a
-// forged one, one relayed from another instance and a ban: only the ban applies.
+// forged one, one relayed from another instance, a ban and a profile correction: only the last
+// two apply, and a moderator of B reverses each.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../src/crypto/keys.js';
@@ -353,6 +354,81 @@ describe('federated moderation between three instances', () => {
           body: {},
         }),
       ).rejects.toThrow(/409/);
+    });
+
+    it("corrects a remote author's profile on D's word, refuses a local user's, and reverses", async () => {
+      const moderator = generateKeyPairSync('rsa', { modulusLength: 3072 });
+      const author = generateKeyPairSync('rsa', { modulusLength: 3072 });
+      const authorFp = fingerprintOf(author.publicKey);
+      const avatar = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+      await b.database.db
+        .insertInto('remote_authors')
+        .values({
+          fingerprint: authorFp,
+          nickname: 'rude name',
+          instance: 'd',
+          avatar,
+          avatar_mime: 'image/png',
+          avatar_hash: 'ab'.repeat(32),
+          profile_at: Date.now(),
+          updated_at: Date.now(),
+        })
+        .execute();
+      const [root] = await b.database.db
+        .selectFrom('users')
+        .select('fingerprint')
+        .where('username', '=', 'root')
+        .execute();
+      const correct = (id: string, fingerprint: string) =>
+        signObject(
+          {
+            type: 'action',
+            id,
+            action: {
+              kind: 'correct_profile',
+              fingerprint,
+              nickname: 'polite',
+              clear_avatar: true,
+            },
+            reason: 'offensive nickname',
+            instance: d.fingerprint,
+            author: {
+              pubkey: moderator.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+              nickname: 'dmod',
+            },
+            created_at: new Date().toISOString(),
+          },
+          moderator.privateKey,
+        );
+      expect(
+        await send([
+          correct('0190a000-0000-7000-8000-000000000005', authorFp),
+          correct('0190a000-0000-7000-8000-000000000006', root!.fingerprint),
+        ]),
+      ).toEqual([
+        ['accepted', undefined],
+        ['refused', 'author is a local user'],
+      ]);
+      const profile = () =>
+        b.database.db
+          .selectFrom('remote_authors')
+          .select(['nickname', 'avatar', 'avatar_mime'])
+          .where('fingerprint', '=', authorFp)
+          .executeTakeFirstOrThrow();
+      expect(await profile()).toEqual({ nickname: 'polite', avatar: null, avatar_mime: null });
+      await api(
+        b,
+        '/api/moderation/federated_actions/0190a000-0000-7000-8000-000000000005/reverse/',
+        {
+          method: 'POST',
+          token: b.sysopToken,
+          body: {},
+        },
+      );
+      const restored = await profile();
+      expect(restored.nickname).toBe('rude name');
+      expect(Buffer.from(restored.avatar!)).toEqual(avatar);
+      expect(restored.avatar_mime).toBe('image/png');
     });
   });
 });
