@@ -178,6 +178,27 @@ describe('federated moderation between three instances', () => {
     await expect(api(a, `/api/messages/${moderatedId}/`)).rejects.toThrow(/404/);
   });
 
+  it('carries a deletion by an upheld report the same way', async () => {
+    const reported = await everywhere('this will be reported');
+    const carol = await registerOn(a, 'carol');
+    const report = await api<{ id: string }>(a, `/api/messages/${reported}/report/`, {
+      method: 'POST',
+      token: carol,
+      body: { reason: 'spam' },
+    });
+    await api(a, `/api/moderation/reports/${report.id}/resolve/`, {
+      method: 'POST',
+      token: a.sysopToken,
+      body: { action: 'uphold', delete_message: true, note: 'spam it is' },
+    });
+    await everywhere('marker after the report');
+    await expect(api(a, `/api/messages/${reported}/`)).rejects.toThrow(/404/);
+    await expect(api(b, `/api/messages/${reported}/`)).rejects.toThrow(/404/);
+    await expect(api(c, `/api/messages/${reported}/`)).resolves.toBeDefined();
+    const onB = (await modlog(b)).find((e) => e.target_id === reported)!;
+    expect(onB).toMatchObject({ action: 'delete_message', reason: 'spam it is' });
+  });
+
   describe('from a fake instance D that B trusts for moderation', () => {
     let d: { privateKey: KeyObject; pem: string; fingerprint: string };
     let client: FederationClient;

@@ -583,28 +583,21 @@ export class MessageService {
       forbidden('only the author or a moderator may delete this message'),
     );
     // The author's own deletion of a message on a shared board travels to its peers, signed now;
-    // a moderator's as a FederatedAction signed by the moderator (federation/actions.ts).
+    // a moderator's as a FederatedAction signed by the moderator (logModeratorDeletion).
     const deletion =
-      !own && board.federationRoomId !== null
-        ? this.signModeration?.(
-            user,
+      own && board.federationRoomId !== null
+        ? signObject(
+            {
+              type: 'delete',
+              id: uuidv7(),
+              object_id: row.id,
+              author: { pubkey: user.pubkey, nickname: user.nickname },
+              created_at: new Date().toISOString(),
+            },
             session.privateKey(),
-            { kind: 'delete_message', message_id: row.id },
-            reason ?? 'no reason given',
           )
-        : own && board.federationRoomId !== null
-          ? signObject(
-              {
-                type: 'delete',
-                id: uuidv7(),
-                object_id: row.id,
-                author: { pubkey: user.pubkey, nickname: user.nickname },
-                created_at: new Date().toISOString(),
-              },
-              session.privateKey(),
-            )
-          : undefined;
-    const { removal, logSeq } = await this.db.transaction().execute(async (trx) => {
+        : undefined;
+    const { removal, logSeq, afterCommit } = await this.db.transaction().execute(async (trx) => {
       const removal = await this.remove(trx, row.id, board.id, {
         ...(own
           ? {}
@@ -620,6 +613,16 @@ export class MessageService {
               },
             }),
       });
+      const afterCommit = own
+        ? undefined
+        : await this.logModeratorDeletion(
+            trx,
+            user,
+            session.privateKey(),
+            board,
+            row.id,
+            reason ?? 'no reason given',
+          );
       const logSeq =
         deletion === undefined
           ? undefined
@@ -629,8 +632,9 @@ export class MessageService {
               authorFingerprint: user.fingerprint,
               receivedFrom: null,
             });
-      return { removal, logSeq };
+      return { removal, logSeq, afterCommit };
     });
+    afterCommit?.();
     if (logSeq !== undefined) this.log.announce(logSeq);
     this.realtime.publish({ kind: 'board', boardId: board.id }, 0);
     return removal;
@@ -718,6 +722,35 @@ export class MessageService {
       .where('id', '=', threadId)
       .where('deleted_at', 'is not', null)
       .execute();
+  }
+
+  /**
+   * Inside the caller's transaction, last (the log's lock): a moderator's deletion of a message on
+   * a shared board, logged as a FederatedAction signed with the moderator's key. Returns what to
+   * call after the commit (wakes delivery), or undefined when the board is not shared.
+   */
+  async logModeratorDeletion(
+    trx: Kysely<DatabaseSchema>,
+    moderator: User,
+    key: KeyObject,
+    board: Board,
+    messageId: string,
+    reason: string,
+  ): Promise<(() => void) | undefined> {
+    if (board.federationRoomId === null || this.signModeration === undefined) return undefined;
+    const object = this.signModeration(
+      moderator,
+      key,
+      { kind: 'delete_message', message_id: messageId },
+      reason,
+    );
+    const seq = await this.log.append(trx, {
+      object,
+      roomId: board.federationRoomId,
+      authorFingerprint: moderator.fingerprint,
+      receivedFrom: null,
+    });
+    return seq === undefined ? undefined : () => this.log.announce(seq);
   }
 
   /** Tells this process's listeners that a board changed (after a commit elsewhere in the code). */
