@@ -1,7 +1,8 @@
 // Federation between real instances on loopback: A (SQLite) – B (PostgreSQL) – C (SQLite), where
 // A and C are not peers. Posts travel A → B by push and on to C by relay; a B that was stopped
 // while A posted catches up with every message once, in order; the author's deletion and profile
-// changes travel too, a moderator's deletion does not; forged or unshared objects change nothing.
+// changes travel too, a moderator's deletion is refused (B does not trust A for moderation);
+// forged or unshared objects change nothing.
 import { generateKeyPairSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -21,6 +21,7 @@ import { contentUsage } from '../server/modules/content/usage.js';
 import { parseDuration } from './duration.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { peerCommands } from './peer.js';
+import { configCommands } from './config.js';
 import { backupCommands } from './backup.js';
 import { doctorCommand } from './doctor.js';
 import { readSecretFromStdin, StdinUsageError } from './stdin.js';
@@ -392,6 +393,7 @@ export function buildProgram(): Command {
 
   torCommands(program);
   program.addCommand(peerCommands(withContext));
+  configCommands(program, withContext);
   backupCommands(program);
   doctorCommand(program, (message) => new CommandFailed(message));
 

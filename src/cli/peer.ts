@@ -112,6 +112,34 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
+/**
+ * Adds a peer once its fingerprint is confirmed: given (--fingerprint), accepted without asking
+ * (--yes), or typed yes to on the terminal; without any of them nothing is added.
+ */
+export async function addConfirmed(
+  ctx: AppContext,
+  input: PeerInput,
+  yes: boolean,
+): Promise<PeerRow> {
+  try {
+    return await ctx.peers.add(input);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'PEER_CONFIRMATION_REQUIRED') throw error;
+    const shown = error.details as { fingerprint: string; nickname: string };
+    console.log(`${input.base_url} is "${shown.nickname}", fingerprint:`);
+    console.log(`  ${formatFingerprint(shown.fingerprint)}`);
+    if (!yes) {
+      if (!process.stdin.isTTY)
+        throw new CommandFailed(
+          'not added: compare the fingerprint with its sysop, then run again with --fingerprint <it> (or --yes)',
+        );
+      if (!(await confirmOnTerminal('Is this the fingerprint its sysop gave you? [y/N] ')))
+        throw new CommandFailed('not added');
+    }
+    return ctx.peers.add({ ...input, fingerprint: shown.fingerprint });
+  }
+}
+
 interface AddOptions {
   fingerprint?: string;
   yes?: boolean;
@@ -153,25 +181,7 @@ export function peerCommands(withContext: WithContext): Command {
         ...(options.nickname === undefined ? {} : { nickname: options.nickname }),
       });
       await withContext(async (ctx) => {
-        let row: PeerRow;
-        try {
-          row = await ctx.peers.add(input);
-        } catch (error) {
-          if (!(error instanceof AppError) || error.code !== 'PEER_CONFIRMATION_REQUIRED')
-            throw error;
-          const shown = error.details as { fingerprint: string; nickname: string };
-          console.log(`${input.base_url} is "${shown.nickname}", fingerprint:`);
-          console.log(`  ${formatFingerprint(shown.fingerprint)}`);
-          if (!options.yes) {
-            if (!process.stdin.isTTY)
-              throw new CommandFailed(
-                'not added: compare the fingerprint with its sysop, then run again with --fingerprint <it> (or --yes)',
-              );
-            if (!(await confirmOnTerminal('Is this the fingerprint its sysop gave you? [y/N] ')))
-              throw new CommandFailed('not added');
-          }
-          row = await ctx.peers.add({ ...input, fingerprint: shown.fingerprint });
-        }
+        const row = await addConfirmed(ctx, input, options.yes === true);
         const h = await healthOf(ctx, row);
         if (options.json) return json(describePeer(row, h));
         console.log(`added ${row.nickname} (${formatFingerprint(row.fingerprint)})`);

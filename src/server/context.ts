@@ -12,6 +12,8 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
+import { FederatedActions, signAction } from './modules/federation/actions.js';
+import { ConfigTransfer } from './modules/federation/config.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
@@ -79,6 +81,8 @@ export interface AppContext {
   remoteContent: RemoteContent;
   federationLog: FederationLog;
   inbox: Inbox;
+  federatedActions: FederatedActions;
+  configTransfer: ConfigTransfer;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -247,6 +251,10 @@ export function createContext(
     (peer, manifests) => remoteContent.enqueue(peer, manifests),
     config.federation.objectsPerMinute,
   );
+  const federatedActions = new FederatedActions(database, messages, hub);
+  inbox.actions = federatedActions;
+  messages.signModeration = (moderator, key, action, reason) =>
+    signAction(moderator, key, identity.fingerprint, action, reason);
   services.add(
     new FederationDelivery(
       database,
@@ -294,6 +302,8 @@ export function createContext(
     remoteContent,
     federationLog,
     inbox,
+    federatedActions,
+    configTransfer: new ConfigTransfer(database, content, hub, config, identity),
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

@@ -182,6 +182,11 @@ export const ERRORS = {
     message: 'this board holds as many rooms as it may; reuse one',
     when: 'a room-state write that would open a room past the per-board limit',
   },
+  ACTION_NOT_APPLIED: {
+    status: 409,
+    message: 'this federated action is not applied here',
+    when: 'reversing a federated action that was refused, or reversed already',
+  },
   PEER_CONFIRMATION_REQUIRED: {
     status: 409,
     message: "confirm the peer's fingerprint: send it back as `fingerprint` to add the peer",

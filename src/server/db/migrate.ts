@@ -18,6 +18,7 @@ import * as forum from './migrations/0013_forum.js';
 import * as backgroundJobs from './migrations/0021_background_jobs.js';
 import * as remotePrivateMessages from './migrations/0017_remote_private_messages.js';
 import * as federationLimits from './migrations/0014_federation_limits.js';
+import * as federatedActions from './migrations/0018_federated_actions.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0021_background_jobs': backgroundJobs,
   '0017_remote_private_messages': remotePrivateMessages,
   '0014_federation_limits': federationLimits,
+  '0018_federated_actions': federatedActions,
 };
 
 /** Every migration, in the order they apply. */

@@ -421,6 +421,27 @@ export interface RemoteFetchesTable {
   last_read_at: Generated<number | null>;
 }
 
+export type FederatedActionStatus = 'applied' | 'refused' | 'reversed';
+
+/** A FederatedAction a peer sent (migration 0018): applied, refused or reversed here. */
+export interface FederatedActionsTable {
+  id: string;
+  peer_fingerprint: string;
+  peer_nickname: string;
+  moderator_fingerprint: string;
+  moderator_nickname: string;
+  kind: string;
+  target: string;
+  reason: string;
+  status: FederatedActionStatus;
+  refusal: string | null;
+  object: string;
+  previous: string | null;
+  reversed_by: string | null;
+  reversed_at: number | null;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -453,6 +474,7 @@ export interface DatabaseSchema {
   remote_authors: RemoteAuthorsTable;
   pm_outbox: PmOutboxTable;
   remote_user_keys: RemoteUserKeysTable;
+  federated_actions: FederatedActionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

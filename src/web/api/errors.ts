@@ -36,6 +36,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   REPORT_CLOSED: 'This report is closed already.',
   VERSION_CONFLICT: 'Someone changed this at the same time. Reload and try again.',
   TOO_MANY_ROOMS: 'This board has as many rooms as it can hold. Reuse an existing one.',
+  ACTION_NOT_APPLIED: 'That action is not in force here (refused, or reversed already).',
   FEDERATION_UNTRUSTED: 'This instance does not trust that peer.',
   FEDERATION_REPLAY: 'That federation request was received already.',
   REQUEST_TIMEOUT: 'The request took too long to arrive. Check the connection and try again.',

@@ -1,5 +1,6 @@
 // Messages on boards: post (signed by the author's key as a federated object), read with the
 // thread, page through a board, delete. Ignore lists and pubkey bans filter what a reader sees.
+import type { KeyObject } from 'node:crypto';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
@@ -226,6 +227,16 @@ export class MessageService {
   private get db(): Kysely<DatabaseSchema> {
     return this.database.db;
   }
+
+  /** Signs a moderator's action on a shared board's message as a FederatedAction (context.ts). */
+  signModeration:
+    | ((
+        moderator: User,
+        key: KeyObject,
+        action: { kind: 'delete_message'; message_id: string },
+        reason: string,
+      ) => SignedObject)
+    | undefined;
 
   async post(session: Session, input: z.output<typeof MessagePost>): Promise<Message> {
     const user = session.user;
@@ -571,7 +582,8 @@ export class MessageService {
     assertCan(user, 'delete_message', { board, author: { id: row.author_id, hidden: false } }, () =>
       forbidden('only the author or a moderator may delete this message'),
     );
-    // The author's own deletion of a message on a shared board travels to its peers, signed now.
+    // The author's own deletion of a message on a shared board travels to its peers, signed now;
+    // a moderator's as a FederatedAction signed by the moderator (logModeratorDeletion).
     const deletion =
       own && board.federationRoomId !== null
         ? signObject(
@@ -585,7 +597,7 @@ export class MessageService {
             session.privateKey(),
           )
         : undefined;
-    const { removal, logSeq } = await this.db.transaction().execute(async (trx) => {
+    const { removal, logSeq, afterCommit } = await this.db.transaction().execute(async (trx) => {
       const removal = await this.remove(trx, row.id, board.id, {
         ...(own
           ? {}
@@ -601,6 +613,16 @@ export class MessageService {
               },
             }),
       });
+      const afterCommit = own
+        ? undefined
+        : await this.logModeratorDeletion(
+            trx,
+            user,
+            session.privateKey(),
+            board,
+            row.id,
+            reason ?? 'no reason given',
+          );
       const logSeq =
         deletion === undefined
           ? undefined
@@ -610,8 +632,9 @@ export class MessageService {
               authorFingerprint: user.fingerprint,
               receivedFrom: null,
             });
-      return { removal, logSeq };
+      return { removal, logSeq, afterCommit };
     });
+    afterCommit?.();
     if (logSeq !== undefined) this.log.announce(logSeq);
     this.realtime.publish({ kind: 'board', boardId: board.id }, 0);
     return removal;
@@ -699,6 +722,35 @@ export class MessageService {
       .where('id', '=', threadId)
       .where('deleted_at', 'is not', null)
       .execute();
+  }
+
+  /**
+   * Inside the caller's transaction, last (the log's lock): a moderator's deletion of a message on
+   * a shared board, logged as a FederatedAction signed with the moderator's key. Returns what to
+   * call after the commit (wakes delivery), or undefined when the board is not shared.
+   */
+  async logModeratorDeletion(
+    trx: Kysely<DatabaseSchema>,
+    moderator: User,
+    key: KeyObject,
+    board: Board,
+    messageId: string,
+    reason: string,
+  ): Promise<(() => void) | undefined> {
+    if (board.federationRoomId === null || this.signModeration === undefined) return undefined;
+    const object = this.signModeration(
+      moderator,
+      key,
+      { kind: 'delete_message', message_id: messageId },
+      reason,
+    );
+    const seq = await this.log.append(trx, {
+      object,
+      roomId: board.federationRoomId,
+      authorFingerprint: moderator.fingerprint,
+      receivedFrom: null,
+    });
+    return seq === undefined ? undefined : () => this.log.announce(seq);
   }
 
   /** Tells this process's listeners that a board changed (after a commit elsewhere in the code). */

@@ -12,6 +12,7 @@ import { toBoard, type Board } from '../boards/board.js';
 import { remoteDisplayName, type MessageService } from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import { InboxLimits } from './inbox-limits.js';
+import type { FederatedActions } from './actions.js';
 import type { FederationLog } from './log.js';
 import {
   checkObject,
@@ -107,6 +108,9 @@ export class Inbox {
     return mine;
   }
 
+  /** Takes the FederatedActions (moderation) this inbox receives; set once, in context.ts. */
+  actions: FederatedActions | undefined;
+
   private readonly applying = new Map<string, Promise<void>>();
   /** Per sender: its seq up to which everything arrived, and batches waiting for their turn. */
   private readonly arrived = new Map<string, { cursor: number; waiters: Set<() => void> }>();
@@ -177,6 +181,16 @@ export class Inbox {
     const id = objectIdOf(input);
     const check = checkObject(input);
     if (!check.ok) return refused(id, check.reason);
+    if (check.object.type === 'action') {
+      // Moderation: applied, or recorded as refused, by the federated actions (actions.ts).
+      if (this.actions === undefined) return refused(id, 'federated actions not taken here');
+      try {
+        return await this.actions.apply(peer, check.object, check.authorFingerprint);
+      } catch (error) {
+        if (isUniqueViolation(error)) return { id, status: 'duplicate' };
+        throw error;
+      }
+    }
     if (await this.bannedPubkeys.isBanned(check.authorFingerprint)) {
       return refused(id, 'author banned here');
     }

@@ -1,5 +1,5 @@
 // The federated objects this instance moves (DESIGN.md §7): board messages, their author's signed
-// deletion and authors' profile updates. Exact shapes, and the author-signature check every
+// deletion, authors' profile updates and moderators' federated actions. Exact shapes, and the author-signature check every
 // received object passes before anything is applied.
 import { z } from 'zod';
 import { parsePublicKey, PublicKeyFormatError } from '../../../crypto/keys.js';
@@ -69,15 +69,48 @@ export const ProfileObject = z.strictObject({
   signature: Signature,
 });
 
+const FINGERPRINT = z.string().regex(/^[0-9a-f]{64}$/, 'must be a key fingerprint');
+
+/**
+ * A moderator's action (a FederatedAction), signed by the moderator's key (`author`); `instance`
+ * is the fingerprint of the moderator's instance, which vouches for it by sending it.
+ */
+export const ActionObject = z.strictObject({
+  type: z.literal('action'),
+  id: UUID,
+  action: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('delete_message'), message_id: UUID }),
+    z.strictObject({
+      kind: z.literal('ban_pubkey'),
+      fingerprint: FINGERPRINT,
+      expires_at: ISO_TIME.nullable(),
+    }),
+    z.strictObject({ kind: z.literal('unban_pubkey'), fingerprint: FINGERPRINT }),
+    z.strictObject({
+      kind: z.literal('correct_profile'),
+      fingerprint: FINGERPRINT,
+      nickname: z.string().min(1).max(50),
+      clear_avatar: z.boolean(),
+    }),
+  ]),
+  reason: z.string().min(1).max(500),
+  instance: FINGERPRINT,
+  author: Author,
+  created_at: ISO_TIME,
+  signature: Signature,
+});
+
 export const FederatedObject = z.discriminatedUnion('type', [
   MessageObject,
   DeleteObject,
   ProfileObject,
+  ActionObject,
 ]);
 
 export type MessageObject = z.output<typeof MessageObject>;
 export type DeleteObject = z.output<typeof DeleteObject>;
 export type ProfileObject = z.output<typeof ProfileObject>;
+export type ActionObject = z.output<typeof ActionObject>;
 export type FederatedObject = z.output<typeof FederatedObject>;
 
 export type ObjectCheck =

@@ -8,6 +8,8 @@ import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
+import { actionRoutes } from './action-routes.js';
+import { configRoutes } from './config-routes.js';
 
 export async function federationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().get(
@@ -30,5 +32,7 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   transportRoutes(app, ctx);
   chunkRoutes(app, ctx);
   logRoutes(app, ctx);
+  actionRoutes(app, ctx);
+  configRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }

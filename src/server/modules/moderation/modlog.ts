@@ -17,7 +17,10 @@ export type ModAction =
   | 'set_user_flags'
   | 'uphold_report'
   | 'dismiss_report'
-  | 'retention';
+  | 'retention'
+  | 'correct_profile'
+  | 'refuse_federated_action'
+  | 'reverse_federated_action';
 
 export interface Actor {
   id: string | null;

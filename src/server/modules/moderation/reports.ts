@@ -1,5 +1,6 @@
 // Reports: users flag messages; moderators work the queue. Upholding a report credits every
 // reporter of that message with karma and can delete the message; both land in the modlog.
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
@@ -121,6 +122,8 @@ export class ReportService {
     moderator: User,
     reportId: string,
     decision: { action: 'uphold' | 'dismiss'; deleteMessage: boolean; note: string | null },
+    /** The moderator's key: a deletion on a shared board travels to its peers, signed with it. */
+    signer?: KeyObject,
   ): Promise<Report> {
     assertCan(moderator, 'moderate');
     const report = await this.findRow(reportId);
@@ -136,7 +139,7 @@ export class ReportService {
     // Another moderator may close it between the check above and the transaction: the updates
     // below only touch open reports, so it is closed (and its reporters credited) once.
     const closedMeanwhile = () => conflict('REPORT_CLOSED', 'this report was closed meanwhile');
-    await this.db.transaction().execute(async (trx) => {
+    const afterCommit = await this.db.transaction().execute(async (trx) => {
       if (decision.action === 'dismiss') {
         const dismissed = await trx
           .updateTable('reports')
@@ -203,8 +206,19 @@ export class ReportService {
             details: { report: reportId, ...(JSON.parse(report.snapshot) as object) },
           },
         });
+        if (signer !== undefined)
+          return this.messages.logModeratorDeletion(
+            trx,
+            moderator,
+            signer,
+            board,
+            report.message_id,
+            decision.note ?? report.reason,
+          );
       }
+      return undefined;
     });
+    afterCommit?.();
     if (decision.deleteMessage) this.messages.announce(report.board_id);
     return toReport((await this.findRow(reportId))!);
   }

@@ -224,11 +224,16 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      const report = await ctx.reports.resolve(session.user, request.params.id, {
-        action: request.body.action,
-        deleteMessage: request.body.delete_message,
-        note: request.body.note,
-      });
+      const report = await ctx.reports.resolve(
+        session.user,
+        request.params.id,
+        {
+          action: request.body.action,
+          deleteMessage: request.body.delete_message,
+          note: request.body.note,
+        },
+        session.privateKey(),
+      );
       return ok(presentReport(report));
     },
   );

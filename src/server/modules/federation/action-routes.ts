@@ -1,0 +1,86 @@
+// Federated moderation for local moderators: the actions peers sent (applied, refused or
+// reversed, each with the peer it came from), and the reversal of an applied one.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../context.js';
+import { authenticate } from '../../http/auth.js';
+import { envelopeOf, ok } from '../../http/envelope.js';
+import { pageOf } from '../../http/pagination.js';
+import { PageQuery } from '../accounts/schema.js';
+import { IdParam } from '../moderation/schema.js';
+import type { FederatedActionView } from './actions.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const ActionSchema = z.object({
+  id: z.string(),
+  peer: z.object({ fingerprint: z.string(), nickname: z.string() }),
+  moderator: z.object({ fingerprint: z.string(), nickname: z.string() }),
+  kind: z.string(),
+  target: z.string(),
+  reason: z.string(),
+  status: z.enum(['applied', 'refused', 'reversed']),
+  refusal: z.string().nullable(),
+  reversed_by: z.string().nullable(),
+  reversed_at: z.string().nullable(),
+  created_at: z.string(),
+});
+
+const present = (a: FederatedActionView): z.output<typeof ActionSchema> => ({
+  id: a.id,
+  peer: a.peer,
+  moderator: a.moderator,
+  kind: a.kind,
+  target: a.target,
+  reason: a.reason,
+  status: a.status,
+  refusal: a.refusal,
+  reversed_by: a.reversedBy,
+  reversed_at: iso(a.reversedAt),
+  created_at: iso(a.createdAt)!,
+});
+
+const ReverseBody = z.strictObject({
+  reason: z.string().trim().min(1, 'must not be empty').max(500).default('reversed here'),
+});
+
+export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get(
+    '/api/moderation/federated_actions/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary: 'Moderation actions peers sent, newest first: applied, refused or reversed',
+        querystring: PageQuery,
+        response: { 200: envelopeOf(pageOf(ActionSchema)) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const page = await ctx.federatedActions.list(session.user, request.query);
+      return ok({ items: page.items.map(present), next_cursor: page.next_cursor });
+    },
+  );
+
+  r.post(
+    '/api/moderation/federated_actions/:id/reverse/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary: "Undo here what a peer's applied action changed (the peer is not told)",
+        params: IdParam,
+        body: ReverseBody.optional(),
+        response: { 200: envelopeOf(ActionSchema) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const reason = request.body?.reason ?? 'reversed here';
+      return ok(
+        present(await ctx.federatedActions.reverse(session.user, request.params.id, reason)),
+      );
+    },
+  );
+}
