@@ -12,6 +12,7 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
+import { RemoteAuthors } from './modules/federation/remote-authors.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
@@ -73,6 +74,8 @@ export interface AppContext {
   remoteContent: RemoteContent;
   federationLog: FederationLog;
   inbox: Inbox;
+  /** Authors of other instances as readers see them (federation/remote-authors.ts). */
+  remoteAuthors: RemoteAuthors;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -255,6 +258,7 @@ export function createContext(
     remoteContent,
     federationLog,
     inbox,
+    remoteAuthors: new RemoteAuthors(database, boards, bannedPubkeys),
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

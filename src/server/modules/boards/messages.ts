@@ -329,7 +329,13 @@ export class MessageService {
   async insertRemote(
     board: Board,
     message: Message,
-    entry: { object: SignedObject; authorPem: string; receivedFrom: string; manifests: unknown },
+    entry: {
+      object: SignedObject;
+      authorPem: string;
+      receivedFrom: string;
+      manifests: unknown;
+      origin: string;
+    },
     extra?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
   ): Promise<{ message: Message; event: BoardEvent }> {
     return this.store(
@@ -344,6 +350,7 @@ export class MessageService {
           roomId: board.federationRoomId!,
           receivedFrom: entry.receivedFrom,
           manifests: entry.manifests as Record<string, unknown> | null,
+          origin: entry.origin,
         },
       },
       extra,

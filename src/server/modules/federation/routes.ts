@@ -5,6 +5,7 @@ import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { logRoutes } from './log-routes.js';
 import { peerRoutes } from './peer-routes.js';
+import { remoteAuthorRoutes } from './remote-author-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
@@ -30,5 +31,6 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   transportRoutes(app, ctx);
   chunkRoutes(app, ctx);
   logRoutes(app, ctx);
+  remoteAuthorRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }

@@ -1,0 +1,150 @@
+// Remote authors between real instances on loopback, A (SQLite) – B (PostgreSQL) – C (SQLite),
+// where A and C are not peers: an author of A is shown on C as nickname@A (the origin B vouches
+// for), not nickname@B; their signed profile (nickname, avatar) is readable on B and C as a remote
+// author's, never as a local user's.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradientPng } from './browser/images.js';
+import {
+  api,
+  type BoardEventJson,
+  type Chain,
+  type Instance,
+  registerOn,
+  startChain,
+  waitForEvents,
+} from '../src/test-support/federation.js';
+
+interface ThreadJson {
+  message: {
+    author: {
+      nickname: string;
+      user_id: string | null;
+      instance: string | null;
+      avatar_url?: string | null;
+    };
+    signature_valid: boolean;
+  };
+}
+
+describe('remote authors across a chain of three instances', () => {
+  let a: Instance;
+  let b: Instance;
+  let c: Instance;
+  let boards: Record<string, string>;
+  let alice: string;
+  let aliceFingerprint: string;
+  const seen: Record<string, string> = { a: '0', b: '0', c: '0' };
+
+  let chain: Chain | undefined;
+  beforeAll(async () => {
+    chain = await startChain('authors');
+    ({ a, b, c, boards } = chain);
+    alice = await registerOn(a, 'alice');
+    ({ fingerprint: aliceFingerprint } = await api<{ fingerprint: string }>(
+      a,
+      '/api/user/profile/',
+      { token: alice },
+    ));
+  });
+  afterAll(() => chain?.close());
+
+  const post = (subject: string) =>
+    api<{ id: string }>(a, '/api/messages/', {
+      method: 'POST',
+      token: alice,
+      body: { board_id: boards.a, subject, body: `${subject}.` },
+    });
+
+  async function next(instance: Instance, count: number): Promise<BoardEventJson[]> {
+    const events = await waitForEvents(
+      instance,
+      boards[instance.name]!,
+      count,
+      seen[instance.name],
+    );
+    seen[instance.name] = events.at(-1)!.cursor;
+    return events;
+  }
+
+  it('shows an author of A on C as nickname@A although the message came through B', async () => {
+    const { id } = await post('from the origin');
+    await Promise.all([next(a, 1), next(b, 1), next(c, 1)]);
+    for (const instance of [b, c]) {
+      const thread = await api<ThreadJson>(instance, `/api/messages/${id}/`);
+      expect(thread.message.author).toMatchObject({
+        nickname: `alice@${a.identity.nickname}`,
+        user_id: null,
+        instance: a.identity.nickname,
+      });
+      expect(thread.message.signature_valid).toBe(true);
+    }
+    // On A she is local: no instance.
+    const home = await api<ThreadJson>(a, `/api/messages/${id}/`);
+    expect(home.message.author).toMatchObject({ nickname: 'alice', instance: null });
+    // B vouched for the origin beside the object; the object itself is byte-exact.
+    const logged = async (instance: Instance) =>
+      instance.database.db
+        .selectFrom('federation_log')
+        .select(['object', 'origin'])
+        .where('object_id', '=', id)
+        .executeTakeFirstOrThrow();
+    const [onA, onB, onC] = await Promise.all([logged(a), logged(b), logged(c)]);
+    expect(onB.object).toBe(onA.object);
+    expect(onC.object).toBe(onA.object);
+    expect(onA.origin).toBeNull();
+    expect(onC.origin).toBe(a.identity.nickname);
+  });
+
+  it("serves the author's signed profile (nickname, avatar) on B and C as a remote author's", async () => {
+    const png = gradientPng(16, 16);
+    const avatar = await fetch(`${a.url}/api/user/avatar/`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'image/png' },
+      body: png,
+    });
+    expect(avatar.status).toBe(200);
+    await api(a, '/api/user/profile/', {
+      method: 'PATCH',
+      token: alice,
+      body: { nickname: 'Alice Liddell' },
+    });
+    const { id } = await post('after the profile change');
+    await Promise.all([next(a, 1), next(b, 1), next(c, 1)]);
+    for (const instance of [b, c]) {
+      const profile = await api<{
+        nickname: string;
+        instance: string;
+        display_name: string;
+        avatar_url: string | null;
+        bio: string | null;
+        message_count: number;
+      }>(instance, `/api/remote_authors/${aliceFingerprint}/`);
+      expect(profile).toMatchObject({
+        nickname: 'Alice Liddell',
+        instance: a.identity.nickname,
+        display_name: `Alice Liddell@${a.identity.nickname}`,
+        bio: null,
+        message_count: 2,
+      });
+      expect(profile.avatar_url).not.toBeNull();
+      const image = await fetch(`${instance.url}${profile.avatar_url}`);
+      expect(image.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await image.arrayBuffer())).toEqual(png);
+      const thread = await api<ThreadJson>(instance, `/api/messages/${id}/`);
+      expect(thread.message.author.nickname).toBe(`Alice Liddell@${a.identity.nickname}`);
+      expect(thread.message.author.avatar_url).toBe(profile.avatar_url);
+    }
+  });
+
+  it('has no remote-author profile for a local user, an unknown key or a malformed one', async () => {
+    const bob = await registerOn(c, 'bob');
+    const { fingerprint } = await api<{ fingerprint: string }>(c, '/api/user/profile/', {
+      token: bob,
+    });
+    await expect(api(c, `/api/remote_authors/${fingerprint}/`)).rejects.toThrow(/404/);
+    await expect(api(a, `/api/remote_authors/${aliceFingerprint}/`)).rejects.toThrow(/404/);
+    await expect(api(c, `/api/remote_authors/${'0'.repeat(64)}/`)).rejects.toThrow(/404/);
+    await expect(api(c, `/api/remote_authors/${'0'.repeat(64)}/avatar/`)).rejects.toThrow(/404/);
+    await expect(api(c, '/api/remote_authors/not-a-key/')).rejects.toThrow(/400/);
+  });
+});
