@@ -10,6 +10,7 @@ import {
   type Chain,
   type Instance,
   registerOn,
+  shareBoard,
   startChain,
   waitForEvents,
 } from '../src/test-support/federation.js';
@@ -146,5 +147,101 @@ describe('remote authors across a chain of three instances', () => {
     await expect(api(c, `/api/remote_authors/${'0'.repeat(64)}/`)).rejects.toThrow(/404/);
     await expect(api(c, `/api/remote_authors/${'0'.repeat(64)}/avatar/`)).rejects.toThrow(/404/);
     await expect(api(c, '/api/remote_authors/not-a-key/')).rejects.toThrow(/400/);
+  });
+
+  describe('history older than the sharing', () => {
+    /** A board on A with messages and no federation_room_id; B and C share `room` already. */
+    async function unsharedHistory(room: string, subjects: string[]) {
+      const ids = await shareBoard(room, [
+        [b, [a, c]],
+        [c, [b]],
+      ]);
+      const board = await api<{ id: string }>(a, '/api/boards/', {
+        method: 'POST',
+        token: a.sysopToken,
+        body: { name: room, is_realtime: true },
+      });
+      const posted: string[] = [];
+      for (const subject of subjects) {
+        const { id } = await api<{ id: string }>(a, '/api/messages/', {
+          method: 'POST',
+          token: alice,
+          body: {
+            board_id: board.id,
+            subject,
+            body: `${subject}.`,
+            ...(posted.length === 0 ? {} : { parent_id: posted[0] }),
+          },
+        });
+        posted.push(id);
+      }
+      return { boardOnA: board.id, onB: ids.b!, onC: ids.c!, posted };
+    }
+
+    it('reaches B and C, in order, signed, once, when the board is shared afterwards', async () => {
+      const subjects = ['old thread', 'old reply 1', 'old reply 2'];
+      const { boardOnA, onB, onC, posted } = await unsharedHistory('history', subjects);
+      await api(a, `/api/boards/${boardOnA}/`, {
+        method: 'PATCH',
+        token: a.sysopToken,
+        body: { federation_room_id: 'history', trusted_peers: [b.identity.fingerprint] },
+      });
+      const [fromB, fromC] = await Promise.all([
+        waitForEvents(b, onB, 3),
+        waitForEvents(c, onC, 3),
+      ]);
+      for (const events of [fromB, fromC]) {
+        expect(events.map((e) => e.subject)).toEqual(subjects);
+        expect(events.map((e) => e.id)).toEqual(posted);
+      }
+      const onCThread = await api<ThreadJson & { thread: Array<{ signature_valid: boolean }> }>(
+        c,
+        `/api/messages/${posted[0]}/`,
+      );
+      expect(onCThread.message.signature_valid).toBe(true);
+      expect(onCThread.thread.map((m) => m.signature_valid)).toEqual([true, true, true]);
+      expect(onCThread.message.author.instance).toBe(a.identity.nickname);
+      // Saving the board again sends nothing twice: a new post is the next event.
+      await api(a, `/api/boards/${boardOnA}/`, {
+        method: 'PATCH',
+        token: a.sysopToken,
+        body: { description: 'shared since today' },
+      });
+      await api(a, '/api/messages/', {
+        method: 'POST',
+        token: alice,
+        body: { board_id: boardOnA, subject: 'new after sharing', body: 'new.' },
+      });
+      const [after] = await waitForEvents(c, onC, 1, fromC.at(-1)!.cursor);
+      expect(after!.subject).toBe('new after sharing');
+      const logged = await a.database.db
+        .selectFrom('federation_log')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('room_id', '=', 'history')
+        .executeTakeFirstOrThrow();
+      expect(Number(logged.n)).toBe(4);
+    });
+
+    it('is sent after a restart when A stopped before queueing it', async () => {
+      const subjects = ['before the crash 1', 'before the crash 2'];
+      const { boardOnA, onB, onC } = await unsharedHistory('crashed', subjects);
+      // As a crash right after the board's change committed leaves it: shared, nothing queued.
+      await a.stop();
+      await a.database.db
+        .updateTable('boards')
+        .set({
+          federation_room_id: 'crashed',
+          trusted_peers: JSON.stringify([b.identity.fingerprint]),
+        })
+        .where('id', '=', boardOnA)
+        .execute();
+      await a.restart();
+      const [fromB, fromC] = await Promise.all([
+        waitForEvents(b, onB, 2),
+        waitForEvents(c, onC, 2),
+      ]);
+      expect(fromB.map((e) => e.subject)).toEqual(subjects);
+      expect(fromC.map((e) => e.subject)).toEqual(subjects);
+    });
   });
 });

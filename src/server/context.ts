@@ -16,6 +16,7 @@ import { RemoteAuthors } from './modules/federation/remote-authors.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
+import { BoardHistory } from './modules/federation/history.js';
 import { FederationHealth } from './modules/federation/health.js';
 import { fetcherOver } from './modules/federation/identity-fetch.js';
 import { PeerRegistry } from './modules/federation/peers.js';
@@ -197,7 +198,20 @@ export function createContext(
   );
   const accounts = new AccountService(database, sessions, new WorkBudget(config.work), realtime);
   accounts.profileChanged = profileToLog(federationLog);
+  const history = new BoardHistory(database, federationLog, config.federation.backfill);
+  // Started at once (history older than the sharing goes to the log), and again after a restart.
+  services.add(
+    periodicService(
+      'federation-backfill',
+      60_000,
+      () => history.run(),
+      (e) => onServiceError('federation-backfill', e),
+    ),
+  );
   boards.sharingChanged = async (before, after) => {
+    if (after.federationRoomId !== null && after.federationRoomId !== before?.federationRoomId) {
+      history.run().catch((e: unknown) => onServiceError('federation-backfill', e));
+    }
     const added = await backfill(database.db, before, after, config.federation.backfill);
     // Number 0 on the federation channel: deliverers (in every process) look at peers and cursors.
     if (added.length > 0) await realtime.announce({ kind: 'federation' });

@@ -724,7 +724,7 @@ export class MessageService {
 }
 
 /** The manifests of a message's attachments, to travel beside its signed object. */
-async function manifestsOf(
+export async function manifestsOf(
   trx: Kysely<DatabaseSchema>,
   attachments: readonly AttachmentRef[],
 ): Promise<Record<string, unknown> | null> {
