@@ -17,6 +17,7 @@ import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
 import { BoardHistory } from './modules/federation/history.js';
+import { sendKeyChangeNotices } from './modules/federation/key-change.js';
 import { FederationHealth } from './modules/federation/health.js';
 import { fetcherOver } from './modules/federation/identity-fetch.js';
 import { PeerRegistry } from './modules/federation/peers.js';
@@ -220,6 +221,15 @@ export function createContext(
     proxy: config.proxy,
     ...config.federation,
   });
+  // After `axon restore --new-identity`: each peer is told of the new key (federation/key-change.ts).
+  services.add(
+    periodicService(
+      'federation-key-change',
+      10_000,
+      () => sendKeyChangeNotices(database, federationClient),
+      (e) => onServiceError('federation-key-change', e),
+    ),
+  );
   const remoteContent = new RemoteContent(
     database,
     content,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { keyChangeRoutes } from './key-change-routes.js';
 import { logRoutes } from './log-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { remoteAuthorRoutes } from './remote-author-routes.js';
@@ -31,6 +32,7 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   transportRoutes(app, ctx);
   chunkRoutes(app, ctx);
   logRoutes(app, ctx);
+  keyChangeRoutes(app, ctx);
   remoteAuthorRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }
