@@ -2,7 +2,10 @@
 // where A and C are not peers: an author of A is shown on C as nickname@A (the origin B vouches
 // for), not nickname@B; their signed profile (nickname, avatar) is readable on B and C as a remote
 // author's, never as a local user's.
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../src/crypto/keys.js';
+import { FederationClient } from '../src/server/modules/federation/client.js';
 import { gradientPng } from './browser/images.js';
 import {
   api,
@@ -147,6 +150,62 @@ describe('remote authors across a chain of three instances', () => {
     await expect(api(c, `/api/remote_authors/${'0'.repeat(64)}/`)).rejects.toThrow(/404/);
     await expect(api(c, `/api/remote_authors/${'0'.repeat(64)}/avatar/`)).rejects.toThrow(/404/);
     await expect(api(c, '/api/remote_authors/not-a-key/')).rejects.toThrow(/400/);
+  });
+
+  it('refuses a batch whose routing is malformed, applying none of it', async () => {
+    // The test is instance D, a peer B trusts and shares the board with.
+    const d = generateKeyPairSync('rsa', { modulusLength: 3072 });
+    const dPem = d.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const dFingerprint = fingerprintOf(d.publicKey);
+    const now = Date.now();
+    await b.database.db
+      .insertInto('peers')
+      .values({
+        fingerprint: dFingerprint,
+        pubkey: dPem,
+        base_url: 'http://127.0.0.1:9',
+        nickname: 'd',
+        trusted: true,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const { id } = await post('relayed again by D');
+    await Promise.all([next(a, 1), next(b, 1), next(c, 1)]);
+    const row = await a.database.db
+      .selectFrom('federation_log')
+      .select('object')
+      .where('object_id', '=', id)
+      .executeTakeFirstOrThrow();
+    const client = new FederationClient(
+      { privateKey: d.privateKey, pubkey: dPem },
+      { proxy: undefined, responseLimit: 1024 * 1024, connectTimeoutMs: 10_000, timeoutMs: 30_000 },
+    );
+    const before = await b.database.db
+      .selectFrom('federation_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    for (const routing of [
+      { [id]: { origin: `${b.identity.nickname}@x` } },
+      { [id]: { origin: 'ok', room: 'no spaces allowed' } },
+      { [id]: { origin: 'ok', extra: true } },
+    ]) {
+      const answer = await client.request(
+        { base_url: b.url, pubkey: b.identity.pubkey, transport: 'direct', proxy_url: null },
+        {
+          method: 'POST',
+          path: '/api/federation/inbox/',
+          body: { objects: [JSON.parse(row.object) as unknown], routing },
+        },
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.json<{ error: { code: string } }>().error.code).toBe('VALIDATION_ERROR');
+    }
+    const after = await b.database.db
+      .selectFrom('federation_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
   });
 
   describe('history older than the sharing', () => {
