@@ -112,9 +112,11 @@ export function backupCommands(program: Command): void {
         console.log(
           `new identity: ${summary.manifestsRekeyed} manifest(s) re-keyed; previous fingerprint ${summary.keyChange.previousFingerprint}`,
         );
-        // Hook for federation: announcing the key change over the signed channel is not built yet.
         console.log(
-          "Tell your peers' sysops the new fingerprint: they must confirm the key change.",
+          `a key-change notice signed by the previous and the new key waits for ${summary.keyChange.peersNotified} peer(s): it is sent when the server starts`,
+        );
+        console.log(
+          "Tell your peers' sysops the new fingerprint: they accept it with `axon peer accept-key`.",
         );
       }
     });

@@ -14,9 +14,12 @@ import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
 import { FederatedActions, signAction } from './modules/federation/actions.js';
 import { ConfigTransfer } from './modules/federation/config.js';
+import { RemoteAuthors } from './modules/federation/remote-authors.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
+import { BoardHistory } from './modules/federation/history.js';
+import { sendKeyChangeNotices } from './modules/federation/key-change.js';
 import { FederationHealth } from './modules/federation/health.js';
 import { fetcherOver } from './modules/federation/identity-fetch.js';
 import { PeerRegistry } from './modules/federation/peers.js';
@@ -83,6 +86,8 @@ export interface AppContext {
   inbox: Inbox;
   federatedActions: FederatedActions;
   configTransfer: ConfigTransfer;
+  /** Authors of other instances as readers see them (federation/remote-authors.ts). */
+  remoteAuthors: RemoteAuthors;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -210,7 +215,20 @@ export function createContext(
   );
   const accounts = new AccountService(database, sessions, new WorkBudget(config.work), realtime);
   accounts.profileChanged = profileToLog(federationLog);
+  const history = new BoardHistory(database, federationLog, config.federation.backfill);
+  // Started at once (history older than the sharing goes to the log), and again after a restart.
+  services.add(
+    periodicService(
+      'federation-backfill',
+      60_000,
+      () => history.run(),
+      (e) => onServiceError('federation-backfill', e),
+    ),
+  );
   boards.sharingChanged = async (before, after) => {
+    if (after.federationRoomId !== null && after.federationRoomId !== before?.federationRoomId) {
+      history.run().catch((e: unknown) => onServiceError('federation-backfill', e));
+    }
     const added = await backfill(database.db, before, after, config.federation.backfill);
     // Number 0 on the federation channel: deliverers (in every process) look at peers and cursors.
     if (added.length > 0) await realtime.announce({ kind: 'federation' });
@@ -219,6 +237,15 @@ export function createContext(
     proxy: config.proxy,
     ...config.federation,
   });
+  // After `axon restore --new-identity`: each peer is told of the new key (federation/key-change.ts).
+  services.add(
+    periodicService(
+      'federation-key-change',
+      10_000,
+      () => sendKeyChangeNotices(database, federationClient),
+      (e) => onServiceError('federation-key-change', e),
+    ),
+  );
   const remoteContent = new RemoteContent(
     database,
     content,
@@ -304,6 +331,7 @@ export function createContext(
     inbox,
     federatedActions,
     configTransfer: new ConfigTransfer(database, content, hub, config, identity),
+    remoteAuthors: new RemoteAuthors(database, boards, bannedPubkeys),
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

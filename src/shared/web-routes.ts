@@ -9,6 +9,7 @@ export const WEB_CLIENT_ROUTES = {
   board: '/boards/:boardId',
   compose: '/boards/:boardId/new',
   message: '/messages/:messageId',
+  remoteAuthor: '/authors/:fingerprint',
   search: '/search',
   privateMessages: '/pm',
   sendPrivateMessage: '/pm/new',

@@ -23,6 +23,8 @@ export interface Instance {
   identity: Identity;
   /** The test's own connection to the instance's database. */
   database: AxonDatabase;
+  /** The environment it runs with (database, data directory, secret): for `axon` commands on it. */
+  env: Record<string, string>;
   sysopToken: string;
   /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
@@ -85,6 +87,7 @@ export async function startInstance(name: string, dialect: Dialect): Promise<Ins
     url: server.url,
     identity,
     database,
+    env,
     sysopToken: token,
     stop: async () => {
       await instance.server.stop();

@@ -21,6 +21,7 @@ import { PrivateMessageScreen } from './screens/PrivateMessageScreen';
 import { PrivateMessagesScreen } from './screens/PrivateMessagesScreen';
 import { ProfileScreen } from './screens/ProfileScreen';
 import { RecoverScreen } from './screens/RecoverScreen';
+import { RemoteAuthorScreen } from './screens/RemoteAuthorScreen';
 import { RegisterScreen } from './screens/RegisterScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
@@ -36,6 +37,7 @@ const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> =
   board: { screen: <BoardScreen />, guarded: false },
   compose: { screen: <ComposeScreen />, guarded: true },
   message: { screen: <MessageScreen />, guarded: false },
+  remoteAuthor: { screen: <RemoteAuthorScreen />, guarded: false },
   search: { screen: <SearchScreen />, guarded: false },
   privateMessages: { screen: <PrivateMessagesScreen />, guarded: true },
   sendPrivateMessage: { screen: <SendPrivateMessageScreen />, guarded: true },

@@ -9,7 +9,6 @@ import { open as openDirectory } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import { seal } from '../../crypto/aead.js';
 import { fingerprintOf, generateRsaKeyPair, privateKeyFromDer } from '../../crypto/keys.js';
 import { rekeyManifest } from '../../bitsync/envelope.js';
 import { FileChunkStore } from '../../bitsync/file-chunk-store.js';
@@ -18,6 +17,8 @@ import type { Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { MIGRATION_NAMES, migrateToLatest } from '../db/migrate.js';
 import type { DatabaseSchema } from '../db/schema.js';
+import { sealInstanceKey } from '../modules/federation/identity.js';
+import { makeKeyChangeNotice, queueKeyChangeNotices } from '../modules/federation/key-change.js';
 import type { InstanceKeys } from '../secrets.js';
 import { isEmptyDatabase, prepareSqlite, restorePostgres } from './database-snapshot.js';
 import { BackupInvalidError, IDENTITY_FILE, ROWS_FILE, SQLITE_FILE } from './format.js';
@@ -25,16 +26,15 @@ import { silentProgress, type Progress } from './progress.js';
 import { openInstanceKey } from './sealed-key.js';
 import { locate, openBackup, verifyBackup } from './verify.js';
 
-// Must equal the AAD src/server/modules/federation/identity.ts seals the instance key with (that
-// module is not ours to change; it should export a seal function the restore can call instead).
-const IDENTITY_AAD = Buffer.from('axon-instance-private-key-v1');
 const MANIFESTS_PER_PAGE = 200;
 
-/** The instance key changed: peers must be told through the signed channel (federation's part). */
+/** The instance key changed: a signed notice waits for each peer (federation/key-change.ts). */
 export interface KeyChange {
   previousFingerprint: string;
   fingerprint: string;
   pubkey: string;
+  /** Peers a key-change notice is queued for (sent once the server runs). */
+  peersNotified: number;
 }
 
 export interface RestoreOptions {
@@ -195,15 +195,14 @@ export async function restoreBackup(
   };
   const { identitySealKey } = options.keys();
   let manifestsRekeyed = 0;
+  let peersNotified = 0;
   const adjust = async (db: Kysely<DatabaseSchema>) => {
     await db
       .updateTable('instance_identity')
       .set({
         pubkey: identity.publicKey,
         fingerprint: identity.fingerprint,
-        private_key_sealed: seal(identitySealKey, identity.privateKeyDer, IDENTITY_AAD).toString(
-          'base64',
-        ),
+        private_key_sealed: sealInstanceKey(identitySealKey, identity.privateKeyDer),
       })
       .where('id', '=', 1)
       .execute();
@@ -222,6 +221,15 @@ export async function restoreBackup(
   try {
     await migrateToLatest(database);
     if (config.database.dialect === 'postgres') await restorePostgres(dbFile, database.db, adjust);
+    if (fresh !== undefined) {
+      // Peers learn of the new key through the signed channel once the server starts; they accept
+      // it only after their sysop confirms (docs/federation.md, "Key-change notices").
+      const notice = makeKeyChangeNotice(
+        { pubkey: manifest.identity.pubkey, privateKey: oldKey },
+        { pubkey: fresh.publicKey, privateKey: privateKeyFromDer(fresh.privateKeyDer) },
+      );
+      peersNotified = await queueKeyChangeNotices(database.db, notice);
+    }
     await sql`SELECT 1`.execute(database.db);
   } finally {
     await database.close();
@@ -239,6 +247,7 @@ export async function restoreBackup(
             previousFingerprint: manifest.identity.fingerprint,
             fingerprint: fresh.fingerprint,
             pubkey: fresh.publicKey,
+            peersNotified,
           },
         }),
   };

@@ -19,6 +19,7 @@ import * as backgroundJobs from './migrations/0021_background_jobs.js';
 import * as remotePrivateMessages from './migrations/0017_remote_private_messages.js';
 import * as federationLimits from './migrations/0014_federation_limits.js';
 import * as federatedActions from './migrations/0018_federated_actions.js';
+import * as federationAuthors from './migrations/0015_federation_authors.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0017_remote_private_messages': remotePrivateMessages,
   '0014_federation_limits': federationLimits,
   '0018_federated_actions': federatedActions,
+  '0015_federation_authors': federationAuthors,
 };
 
 /** Every migration, in the order they apply. */

@@ -342,6 +342,27 @@ export interface FederationLogTable {
   created_at: number;
   /** Fingerprint of the object's author (profile updates go where the author posted). */
   author_fingerprint: string | null;
+  /** The instance the object was made on, as the peer it came from vouches; null: made here. */
+  origin: string | null;
+}
+
+/** A board's history older than its sharing, going to the log: messages with seq in (next, until]. */
+export interface FederationBackfillTable {
+  board_id: string;
+  room_id: string;
+  next_seq: number;
+  until_seq: number;
+  created_at: number;
+}
+
+/** A signed key-change notice this instance (restored with a new key) owes a peer. */
+export interface KeyChangeNoticesTable {
+  peer_fingerprint: string;
+  notice: string;
+  created_at: number;
+  sent_at: number | null;
+  attempts: Generated<number>;
+  last_error: string | null;
 }
 
 /** A remote author's latest signed profile (nickname, avatar). */
@@ -475,6 +496,8 @@ export interface DatabaseSchema {
   pm_outbox: PmOutboxTable;
   remote_user_keys: RemoteUserKeysTable;
   federated_actions: FederatedActionsTable;
+  federation_backfill: FederationBackfillTable;
+  key_change_notices: KeyChangeNoticesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -18,6 +18,7 @@ export const queryKeys = {
   ],
   threads: ['thread'],
   thread: (messageId: string) => ['thread', messageId],
+  remoteAuthor: (fingerprint: string) => ['remote-author', fingerprint],
   search: (q: string, cursor: string | undefined) => ['search', q, cursor],
   privateMessages: ['pm'],
   box: (box: string, cursor: string | undefined) => ['pm', box, cursor],

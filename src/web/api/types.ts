@@ -40,6 +40,7 @@ export type AccessLevel = Board['read_access'];
 export type BoardInput = In<typeof boards.BoardInput>;
 export type BoardPatch = In<typeof boards.BoardPatch>;
 export type Message = Out<typeof boards.MessageSchema>;
+export type RemoteAuthor = Out<typeof federation.RemoteAuthor>;
 export type MessageInPage = Out<typeof boards.MessageInPage>;
 export type VerifiedMessage = Out<typeof boards.VerifiedMessage>;
 export type Attachment = Message['attachments'][number];

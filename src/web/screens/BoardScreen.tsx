@@ -67,7 +67,11 @@ export function BoardScreen() {
             )}
             <p className="text-sm text-phosphor-dim">
               {m.deleted === null ? (
-                <Author nickname={m.author.nickname} fingerprint={m.author.fingerprint} />
+                <Author
+                  nickname={m.author.nickname}
+                  fingerprint={m.author.fingerprint}
+                  instance={m.author.instance}
+                />
               ) : (
                 <span className="italic">
                   {m.deleted.by === 'moderator'

@@ -141,8 +141,13 @@ function Post({
         {message.subject}
       </h2>
       <p className="mb-2 text-sm text-phosphor-dim">
-        <Author nickname={message.author.nickname} fingerprint={message.author.fingerprint} /> ·{' '}
-        <Time iso={message.created_at} /> ·{' '}
+        <Author
+          nickname={message.author.nickname}
+          fingerprint={message.author.fingerprint}
+          instance={message.author.instance}
+          avatarUrl={message.author.avatar_url ?? null}
+        />{' '}
+        · <Time iso={message.created_at} /> ·{' '}
         {message.signature_valid ? (
           <span title="The author's key signed exactly this text">✔ signed</span>
         ) : (

@@ -340,7 +340,13 @@ export class MessageService {
   async insertRemote(
     board: Board,
     message: Message,
-    entry: { object: SignedObject; authorPem: string; receivedFrom: string; manifests: unknown },
+    entry: {
+      object: SignedObject;
+      authorPem: string;
+      receivedFrom: string;
+      manifests: unknown;
+      origin: string;
+    },
     extra?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
   ): Promise<{ message: Message; event: BoardEvent }> {
     return this.store(
@@ -355,6 +361,7 @@ export class MessageService {
           roomId: board.federationRoomId!,
           receivedFrom: entry.receivedFrom,
           manifests: entry.manifests as Record<string, unknown> | null,
+          origin: entry.origin,
         },
       },
       extra,
@@ -769,7 +776,7 @@ export class MessageService {
 }
 
 /** The manifests of a message's attachments, to travel beside its signed object. */
-async function manifestsOf(
+export async function manifestsOf(
   trx: Kysely<DatabaseSchema>,
   attachments: readonly AttachmentRef[],
 ): Promise<Record<string, unknown> | null> {

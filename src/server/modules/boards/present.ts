@@ -55,7 +55,10 @@ export function presentActivity(a: BoardActivity): z.output<typeof BoardActivity
 
 /** A message as a board page lists it: the text as written (clients render it with the shared
  * safe renderer, src/shared/markdown.ts), which keeps pages half the size. */
-export function presentInPage(m: Message): z.output<typeof MessageInPage> {
+export function presentInPage(
+  m: Message,
+  avatars?: ReadonlyMap<string, string>,
+): z.output<typeof MessageInPage> {
   return {
     id: m.id,
     board_id: m.boardId,
@@ -63,7 +66,15 @@ export function presentInPage(m: Message): z.output<typeof MessageInPage> {
     thread_id: m.threadId,
     subject: m.subject,
     body: m.body,
-    author: { fingerprint: m.authorFingerprint, nickname: m.authorNickname, user_id: m.authorId },
+    author: {
+      fingerprint: m.authorFingerprint,
+      nickname: m.authorNickname,
+      user_id: m.authorId,
+      instance: m.authorInstance,
+      ...(avatars === undefined || m.authorInstance === null
+        ? {}
+        : { avatar_url: avatars.get(m.authorFingerprint) ?? null }),
+    },
     attachments: m.attachments,
     ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
     ...(m.lastPost === undefined
@@ -81,6 +92,9 @@ export function presentInPage(m: Message): z.output<typeof MessageInPage> {
 }
 
 /** A message with its body also rendered to safe HTML. */
-export function presentMessage(m: Message): z.output<typeof MessageSchema> {
-  return { ...presentInPage(m), body_html: renderMarkdown(m.body) };
+export function presentMessage(
+  m: Message,
+  avatars?: ReadonlyMap<string, string>,
+): z.output<typeof MessageSchema> {
+  return { ...presentInPage(m, avatars), body_html: renderMarkdown(m.body) };
 }

@@ -197,7 +197,12 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
       expect(m.body_html).toBe('<p>First <strong>post</strong></p>');
       expect(m.thread_id).toBe(m.id);
       const alicePubkey = (await t.ctx.accounts.getUser(alice.id)).fingerprint;
-      expect(m.author).toEqual({ fingerprint: alicePubkey, nickname: 'alice', user_id: alice.id });
+      expect(m.author).toEqual({
+        fingerprint: alicePubkey,
+        nickname: 'alice',
+        user_id: alice.id,
+        instance: null,
+      });
 
       const reply = await post(bob.token, {
         board_id: general,

@@ -35,7 +35,9 @@ const THREAD_PAGE_BYTES = 1024 * 1024;
 /** A page of a board's messages as the JSON bytes of its answer. */
 function pageBytes(result: Page<Message>): Buffer {
   return Buffer.from(
-    JSON.stringify(ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor })),
+    JSON.stringify(
+      ok({ items: result.items.map((m) => presentInPage(m)), next_cursor: result.next_cursor }),
+    ),
   );
 }
 
@@ -207,8 +209,13 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         request.params.id,
         request.query,
       );
+      const avatars = await ctx.remoteAuthors.avatarUrls(
+        [message, ...thread]
+          .filter((m) => m.authorInstance !== null)
+          .map((m) => m.authorFingerprint),
+      );
       const presentVerified = (m: Message & { signatureValid: boolean }) => ({
-        ...presentMessage(m),
+        ...presentMessage(m, avatars),
         signature_valid: m.signatureValid,
       });
       const page = toBoundedPage(

@@ -118,8 +118,17 @@ export const MessageSchema = z
     body_html: z.string().describe('body rendered to safe HTML (docs/api.md: the Markdown subset)'),
     author: z.object({
       fingerprint: z.string(),
-      nickname: z.string(),
+      nickname: z.string().describe('a remote author (user_id null) shows as nickname@instance'),
       user_id: z.string().nullable(),
+      instance: z
+        .string()
+        .nullable()
+        .describe('a remote author: the instance they posted on (null for a local author)'),
+      avatar_url: z
+        .string()
+        .nullable()
+        .optional()
+        .describe("a remote author's avatar, in a thread (null: none)"),
     }),
     attachments: z.array(AttachmentRef),
     reply_count: z.number().optional(),

@@ -8,8 +8,8 @@ import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema, PeerRow } from '../../db/schema.js';
 import type { BackgroundService, ServiceState } from '../../services/registry.js';
 import type { Realtime } from '../realtime/realtime.js';
-import type { Inbox, ObjectResult } from './inbox.js';
-import { sharedBoardsOf, type FederationLog, type LogEntry } from './log.js';
+import { RoutingSchema, type Inbox, type ObjectResult } from './inbox.js';
+import { routingOf, sharedBoardsOf, type FederationLog, type LogEntry } from './log.js';
 
 /** What delivery needs of the federation client (src/server/modules/federation/client.ts). */
 export interface PeerClient {
@@ -374,6 +374,7 @@ export class PeerDelivery {
         body: {
           objects: entries.map((e) => e.object),
           manifests: manifestsOf(entries),
+          routing: routingOf(entries),
           position: { after: String(batch.after), last: String(batch.last) },
         },
         maxBytes: ANSWER_LIMIT,
@@ -494,6 +495,7 @@ export class PeerDelivery {
         Envelope<{
           objects: unknown[];
           manifests: Record<string, unknown>;
+          routing?: unknown;
           next_cursor: string;
         }>
       >();
@@ -505,8 +507,11 @@ export class PeerDelivery {
       // Pulled objects count in the peer's objects per minute as pushed ones do: past it, stop;
       // the peer's pushes (from this cursor, throttled) bring the rest.
       if ((await this.inbox.limits.take(this.peer, page.objects.length)) !== undefined) return;
+      const routing = RoutingSchema.optional().safeParse(page.routing);
+      if (!routing.success) throw new Error('sync answered a bad routing');
       // Pages come one after the other: each moves the pull cursor (kept by the inbox).
-      await this.inbox.applyBatch(this.peer, page, {
+      const batch = { objects: page.objects, manifests: page.manifests, routing: routing.data };
+      await this.inbox.applyBatch(this.peer, batch, {
         after: Number(cursor),
         last: Number(page.next_cursor),
       });

@@ -15,6 +15,11 @@ export interface InstanceIdentity {
 
 const AAD = Buffer.from('axon-instance-private-key-v1');
 
+/** The instance private key (PKCS#8 DER) sealed at rest, as instance_identity keeps it (base64). */
+export function sealInstanceKey(sealKey: Buffer, privateKeyDer: Buffer): string {
+  return seal(sealKey, privateKeyDer, AAD).toString('base64');
+}
+
 export class IdentitySecretMismatch extends Error {
   constructor() {
     super(
@@ -39,7 +44,7 @@ export async function ensureInstanceIdentity(
       id: 1,
       pubkey: pair.publicKey,
       fingerprint: pair.fingerprint,
-      private_key_sealed: seal(sealKey, pair.privateKeyDer, AAD).toString('base64'),
+      private_key_sealed: sealInstanceKey(sealKey, pair.privateKeyDer),
       nickname: `axon-${randomBytes(3).toString('hex')}`,
       created_at: Date.now(),
     })

@@ -50,9 +50,14 @@ export type SignedHandler<B> = (
   reply: FastifyReply,
 ) => Promise<unknown>;
 
-interface Checked {
-  peer: PeerRow;
+/** Who signed a request: the key's fingerprint (the replay cache's key) and what the route gets. */
+interface Signer<S> {
+  fingerprint: string;
   key: KeyObject;
+  signer: S;
+}
+
+interface Checked<S> extends Signer<S> {
   timestamp: string;
   nonce: string;
   signature: string;
@@ -68,8 +73,74 @@ export function registerSignedRoute<B = undefined>(
   options: SignedRouteOptions<B>,
   handler: SignedHandler<B>,
 ): void {
+  registerRoute<PeerRow, B>(
+    app,
+    ctx,
+    options,
+    async (pubkey) => {
+      const { peer, key } = await trustedPeer(ctx, pubkey);
+      return { fingerprint: peer.fingerprint, key, signer: peer };
+    },
+    ({ signer, rawBody, body }, request, reply) =>
+      handler({ peer: signer, rawBody, body }, request, reply),
+  );
+}
+
+/** The key that signed a request to a route any key may call, and its PEM. */
+export interface AnyKey {
+  fingerprint: string;
+  pem: string;
+}
+
+/**
+ * Registers a route that any key may call, signed and checked like the others (clock, Host,
+ * signature, replay), for what a key not trusted yet must be able to say: a peer's key-change
+ * notice signed by its new key. It reads at most `bodyLimit` (small) bytes; the handler decides
+ * what the key may do.
+ */
+export function registerAnyKeyRoute<B>(
+  app: FastifyInstance,
+  ctx: AppContext,
+  options: Omit<SignedRouteOptions<B>, 'enter'> & { bodyLimit: number },
+  handler: (
+    signed: { signer: AnyKey; rawBody: Buffer; body: B },
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => Promise<unknown>,
+): void {
+  registerRoute<AnyKey, B>(
+    app,
+    ctx,
+    { ...options, enter: undefined },
+    async (pubkey) => {
+      try {
+        const parsed = parsePublicKey(pubkey);
+        const key = createPublicKey(parsed.pem);
+        return { fingerprint: parsed.fingerprint, key, signer: parsed };
+      } catch (error) {
+        if (!(error instanceof PublicKeyFormatError)) throw error;
+        throw new AppError(401, 'FEDERATION_SIGNATURE', `X-Pubkey: ${error.message}`);
+      }
+    },
+    handler,
+  );
+}
+
+function registerRoute<S, B>(
+  app: FastifyInstance,
+  ctx: AppContext,
+  options: Omit<SignedRouteOptions<B>, 'enter'> & {
+    enter?: ((signer: S) => Promise<() => void>) | undefined;
+  },
+  resolve: (pubkeyHeader: string) => Promise<Signer<S>>,
+  handler: (
+    signed: { signer: S; rawBody: Buffer; body: B },
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => Promise<unknown>,
+): void {
   const replays = new ReplayCache(ctx.database);
-  const checked = new WeakMap<FastifyRequest, Checked>();
+  const checked = new WeakMap<FastifyRequest, Checked<S>>();
   const bodyLimit = options.bodyLimit ?? ctx.config.federation.bodyLimit;
 
   void app.register(async (scope) => {
@@ -82,11 +153,11 @@ export function registerSignedRoute<B = undefined>(
     scope.addHook('onRequest', async (request, reply) => {
       const headers = signatureHeaders(request);
       checkClock(headers.timestamp);
-      const { peer, key } = await trustedPeer(ctx, headers.pubkey);
+      const signer = await resolve(headers.pubkey);
       checkHost(app, ctx, request.headers.host);
-      checked.set(request, { peer, key, ...headers });
+      checked.set(request, { ...signer, ...headers });
       if (options.enter !== undefined) {
-        const release = await options.enter(peer);
+        const release = await options.enter(signer.signer);
         // 'close' comes once the answer is sent or the connection is gone, whichever is first.
         if (reply.raw.writableFinished || reply.raw.destroyed) release();
         else reply.raw.once('close', release);
@@ -110,7 +181,7 @@ export function registerSignedRoute<B = undefined>(
           'X-Signature does not verify: the method, path, query, Host, timestamp, nonce or body differ from what was signed',
         );
       }
-      if (!(await replays.remember(state.peer.fingerprint, state.nonce))) {
+      if (!(await replays.remember(state.fingerprint, state.nonce))) {
         throw new AppError(
           409,
           'FEDERATION_REPLAY',
@@ -145,7 +216,7 @@ export function registerSignedRoute<B = undefined>(
         const rawBody = rawBodyOf(request);
         const body =
           options.body === undefined ? (undefined as B) : parseBody(options.body, rawBody);
-        return handler({ peer: checked.get(request)!.peer, rawBody, body }, request, reply);
+        return handler({ signer: checked.get(request)!.signer, rawBody, body }, request, reply);
       },
     });
   });

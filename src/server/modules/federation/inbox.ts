@@ -11,9 +11,10 @@ import { imageType } from '../accounts/service.js';
 import { toBoard, type Board } from '../boards/board.js';
 import { remoteDisplayName, type MessageService } from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import { z } from 'zod';
 import { InboxLimits } from './inbox-limits.js';
 import type { FederatedActions } from './actions.js';
-import type { FederationLog } from './log.js';
+import type { FederationLog, Routing } from './log.js';
 import {
   checkObject,
   objectIdOf,
@@ -36,7 +37,30 @@ export interface ObjectResult {
 export interface Batch {
   objects: unknown[];
   manifests?: Record<string, unknown> | undefined;
+  /** What the sender vouches for beside each object (log.ts, Routing); checked by RoutingSchema. */
+  routing?: Record<string, Routing> | undefined;
 }
+
+/** An instance nickname as peers name each other: no control characters, no `@`. */
+const InstanceNickname = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((v) => !/[\u0000-\u001f\u007f@]/.test(v), 'must not contain control characters or @');
+
+/** The routing beside a batch's objects, by object id (docs/federation.md, "Routing"). */
+export const RoutingSchema = z
+  .record(
+    z.string().max(64),
+    z.strictObject({
+      origin: InstanceNickname.optional(),
+      room: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,100}$/)
+        .optional(),
+    }),
+  )
+  .refine((r) => Object.keys(r).length <= 500, 'at most 500 entries');
 
 /** Where a batch sits in the sender's log: the seq before its first entry, and its last. */
 export interface BatchPosition {
@@ -197,13 +221,19 @@ export class Inbox {
     if (await this.log.has(this.db, id)) return { id, status: 'duplicate' };
     try {
       const { object, authorPem, authorFingerprint } = check;
+      const routing = Object.hasOwn(batch.routing ?? {}, id) ? batch.routing![id]! : {};
+      // The instance it was made on: as the sender vouches when it relays, else the sender.
+      const origin = routing.origin ?? peer.nickname;
       switch (object.type) {
         case 'message':
-          return await this.applyMessage(peer, { object, authorPem, authorFingerprint }, batch);
+          return await this.applyMessage(peer, { object, authorPem, authorFingerprint }, batch, {
+            origin,
+            room: routing.room ?? object.board,
+          });
         case 'delete':
-          return await this.applyDelete(peer, { object, authorPem, authorFingerprint });
+          return await this.applyDelete(peer, { object, authorPem, authorFingerprint }, origin);
         case 'profile':
-          return await this.applyProfile(peer, { object, authorPem, authorFingerprint });
+          return await this.applyProfile(peer, { object, authorPem, authorFingerprint }, origin);
       }
     } catch (error) {
       // Two batches carrying the same object at once: the second insert loses the race.
@@ -232,8 +262,9 @@ export class Inbox {
     peer: Sender,
     { object, authorPem, authorFingerprint }: Checked<MessageObject>,
     batch: Batch,
+    { origin, room }: { origin: string; room: string },
   ): Promise<ObjectResult> {
-    const board = await this.sharedBoard({ roomId: object.board }, peer);
+    const board = await this.sharedBoard({ roomId: room }, peer);
     if (board === undefined) return refused(object.id, 'board not shared with the sender');
     if (await this.messages.findRow(object.id)) return { id: object.id, status: 'duplicate' };
     // Batches in flight together may arrive out of order: a reply whose parent is not here yet
@@ -270,9 +301,9 @@ export class Inbox {
         authorFingerprint,
         authorNickname:
           local === undefined
-            ? remoteDisplayName(object.author.nickname, peer.nickname)
+            ? remoteDisplayName(object.author.nickname, origin)
             : object.author.nickname,
-        authorInstance: local === undefined ? peer.nickname : null,
+        authorInstance: local === undefined ? origin : null,
         subject: object.subject,
         body: object.body,
         attachments: object.attachments,
@@ -280,7 +311,7 @@ export class Inbox {
         createdAt: Date.parse(object.created_at),
         deleted: null,
       },
-      { object, authorPem, receivedFrom: peer.fingerprint, manifests },
+      { object, authorPem, receivedFrom: peer.fingerprint, manifests, origin },
       async (trx) => {
         if (threadId === object.id) return;
         await trx
@@ -355,8 +386,17 @@ export class Inbox {
       if (await this.log.has(this.db, object.id)) continue;
       // The author's own signed deletion: whichever peer brought it, the board must be shared
       // with that peer still (checked by applyDelete, as on receipt).
-      const sender = { fingerprint: row.peer_fingerprint, nickname: '' };
-      const result = await this.applyDelete(sender, { object, authorPem, authorFingerprint });
+      const known = await this.db
+        .selectFrom('peers')
+        .select('nickname')
+        .where('fingerprint', '=', row.peer_fingerprint)
+        .executeTakeFirst();
+      const sender = { fingerprint: row.peer_fingerprint, nickname: known?.nickname ?? '' };
+      const result = await this.applyDelete(
+        sender,
+        { object, authorPem, authorFingerprint },
+        sender.nickname,
+      );
       if (result.status === 'accepted') break;
     }
   }
@@ -364,6 +404,7 @@ export class Inbox {
   private async applyDelete(
     peer: Sender,
     { object, authorPem, authorFingerprint }: Checked<DeleteObject>,
+    origin: string,
   ): Promise<ObjectResult> {
     const row = await this.messages.findRow(object.object_id);
     if (row === undefined) {
@@ -383,6 +424,7 @@ export class Inbox {
         roomId: board.federationRoomId,
         authorFingerprint,
         receivedFrom: peer.fingerprint,
+        origin,
       });
     });
     if (seq !== undefined) this.log.announce(seq);
@@ -393,6 +435,7 @@ export class Inbox {
   private async applyProfile(
     peer: Sender,
     { object, authorFingerprint }: Checked<ProfileObject>,
+    origin: string,
   ): Promise<ObjectResult> {
     const local = await this.db
       .selectFrom('users')
@@ -421,30 +464,18 @@ export class Inbox {
         return refused(object.id, 'avatar is not its image type');
       avatar = { bytes, mime, hash: createHash('sha256').update(bytes).digest('hex') };
     }
-    const instance = await this.authorInstance(authorFingerprint, peer);
     const seq = await this.db.transaction().execute(async (trx) => {
-      await storeRemoteProfile(trx, object, authorFingerprint, instance, avatar);
+      await storeRemoteProfile(trx, object, authorFingerprint, origin, avatar);
       return this.log.append(trx, {
         object,
         roomId: null,
         authorFingerprint,
         receivedFrom: peer.fingerprint,
+        origin,
       });
     });
     if (seq !== undefined) this.log.announce(seq);
     return { id: object.id, status: 'accepted' };
-  }
-
-  /** The instance a remote author's messages came through (the sender when none is stored). */
-  private async authorInstance(fingerprint: string, peer: Sender): Promise<string> {
-    const row = await this.db
-      .selectFrom('messages')
-      .select('author_instance')
-      .where('author_fingerprint', '=', fingerprint)
-      .where('author_instance', 'is not', null)
-      .limit(1)
-      .executeTakeFirst();
-    return row?.author_instance ?? peer.nickname;
   }
 
   private async count(peer: string, objects: number, bytes: number, refusedCount: number) {

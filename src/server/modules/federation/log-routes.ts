@@ -6,6 +6,7 @@ import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { ANSWER_LIMIT } from './delivery.js';
 import { registerSignedRoute } from './inbound.js';
+import { RoutingSchema } from './inbox.js';
 import { syncPage } from './sync.js';
 
 /** Objects in one inbox batch or one sync page, at most. */
@@ -15,6 +16,8 @@ const InboxBody = z.strictObject({
   // Each object is checked on its own (a bad one is refused, the others still apply).
   objects: z.array(z.unknown()).min(1).max(BATCH_MAX_OBJECTS),
   manifests: z.record(z.string().regex(/^[0-9a-f]{64}$/), z.unknown()).optional(),
+  // What the sender vouches for beside each object: origin instance, room (docs/federation.md).
+  routing: RoutingSchema.optional(),
   // Where the batch sits in the sender's log (its cursors): batches sent together apply in order.
   position: z
     .strictObject({ after: z.string().regex(/^\d{1,15}$/), last: z.string().regex(/^\d{1,15}$/) })
@@ -58,7 +61,7 @@ export function logRoutes(app: FastifyInstance, ctx: AppContext): void {
       return ok({
         results: await ctx.inbox.applyBatch(
           peer,
-          { objects: body.objects, manifests: body.manifests },
+          { objects: body.objects, manifests: body.manifests, routing: body.routing },
           body.position && {
             after: Number(body.position.after),
             last: Number(body.position.last),
@@ -83,6 +86,10 @@ export function logRoutes(app: FastifyInstance, ctx: AppContext): void {
             z.object({
               objects: z.array(z.record(z.string(), z.unknown())),
               manifests: z.record(z.string(), z.unknown()),
+              routing: z.record(
+                z.string(),
+                z.object({ origin: z.string().optional(), room: z.string().optional() }),
+              ),
               next_cursor: z.string(),
             }),
           ),

@@ -14,6 +14,10 @@ export interface LogEntry {
   object: SignedObject;
   manifests: Record<string, unknown> | null;
   size: number;
+  /** The federation_room_id it is filed under; null for profiles. */
+  roomId: string | null;
+  /** The instance it was made on, as the peer it came from vouched; null: made here. */
+  origin: string | null;
 }
 
 export interface NewLogEntry {
@@ -24,6 +28,35 @@ export interface NewLogEntry {
   /** The peer it came from (never sent back there); null when it was made here. */
   receivedFrom: string | null;
   manifests?: Record<string, unknown> | null;
+  /** Received: the instance it was made on (the routing's origin, else the sender's nickname). */
+  origin?: string | null;
+}
+
+/**
+ * What a sender vouches for beside an object, outside its signature (docs/federation.md,
+ * "Routing"): the instance it was made on, and the room it is filed under when that is not the
+ * object's own `board` (history posted before the board was shared).
+ */
+export interface Routing {
+  origin?: string;
+  room?: string;
+}
+
+/** The routing of the entries that need one (relayed, or filed under another room). */
+export function routingOf(entries: readonly LogEntry[]): Record<string, Routing> {
+  const routing: Record<string, Routing> = {};
+  for (const e of entries) {
+    const room =
+      e.type === 'message' && e.roomId !== null && e.object.board !== e.roomId
+        ? e.roomId
+        : undefined;
+    if (e.origin === null && room === undefined) continue;
+    routing[e.objectId] = {
+      ...(e.origin === null ? {} : { origin: e.origin }),
+      ...(room === undefined ? {} : { room }),
+    };
+  }
+  return routing;
 }
 
 export interface ReadBounds {
@@ -75,6 +108,7 @@ export class FederationLog {
         manifests,
         size: Buffer.byteLength(object) + (manifests === null ? 0 : Buffer.byteLength(manifests)),
         created_at: Date.now(),
+        origin: entry.origin ?? null,
       })
       .returning('seq')
       .executeTakeFirstOrThrow();
@@ -118,7 +152,7 @@ export class FederationLog {
     const boardIds = shared.map((b) => b.id);
     const rows = await this.database.db
       .selectFrom('federation_log')
-      .select(['seq', 'object_id', 'type', 'object', 'manifests', 'size'])
+      .select(['seq', 'object_id', 'type', 'object', 'manifests', 'size', 'room_id', 'origin'])
       .where('seq', '>', after)
       .where((eb) =>
         eb.or([eb('received_from', 'is', null), eb('received_from', '!=', peerFingerprint)]),
@@ -156,6 +190,8 @@ export class FederationLog {
         manifests:
           r.manifests === null ? null : (JSON.parse(r.manifests) as Record<string, unknown>),
         size,
+        roomId: r.room_id,
+        origin: r.origin,
       });
     }
     return { entries, last: entries.at(-1)?.seq ?? after };

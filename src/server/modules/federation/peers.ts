@@ -5,7 +5,7 @@ import type { Selectable, Transaction } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DatabaseSchema, PeersTable } from '../../db/schema.js';
-import { conflict, fieldError, notFound } from '../../http/errors.js';
+import { AppError, conflict, fieldError, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
 import { assertCan } from '../accounts/permissions.js';
@@ -193,6 +193,41 @@ export class PeerRegistry {
       .where('fingerprint', '=', fingerprint)
       .execute();
     return { keyChanged, peer: await this.find(fingerprint) };
+  }
+
+  /**
+   * A trusted peer's signed key-change notice (key-change.ts, already checked): the new key waits
+   * as pending, as after a refresh that found it; nothing is trusted until a sysop accepts it.
+   */
+  async holdKeyChange(change: {
+    previousFingerprint: string;
+    fingerprint: string;
+    pubkey: string;
+  }): Promise<PeerRow> {
+    const row = await this.db
+      .selectFrom('peers')
+      .selectAll()
+      .where('fingerprint', '=', change.previousFingerprint)
+      .executeTakeFirst();
+    if (row === undefined || !row.trusted) {
+      throw new AppError(
+        403,
+        'FEDERATION_UNTRUSTED',
+        'the key this notice replaces is not a peer this instance trusts',
+      );
+    }
+    if (change.fingerprint === this.ownFingerprint)
+      throw fieldError('body.pubkey', 'is this instance itself');
+    await this.db
+      .updateTable('peers')
+      .set({
+        pending_fingerprint: change.fingerprint,
+        pending_pubkey: change.pubkey,
+        updated_at: Date.now(),
+      })
+      .where('fingerprint', '=', change.previousFingerprint)
+      .execute();
+    return this.find(change.previousFingerprint);
   }
 
   /**

@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { keyChangeRoutes } from './key-change-routes.js';
 import { logRoutes } from './log-routes.js';
 import { peerRoutes } from './peer-routes.js';
+import { remoteAuthorRoutes } from './remote-author-routes.js';
 import { InstanceIdentity } from './schema.js';
 import { chunkRoutes } from './chunk-routes.js';
 import { transportRoutes } from './transport-routes.js';
@@ -34,5 +36,7 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   logRoutes(app, ctx);
   actionRoutes(app, ctx);
   configRoutes(app, ctx);
+  keyChangeRoutes(app, ctx);
+  remoteAuthorRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }

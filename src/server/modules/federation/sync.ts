@@ -4,12 +4,13 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../db/schema.js';
 import type { Board } from '../boards/board.js';
-import type { FederationLog } from './log.js';
+import { routingOf, type FederationLog, type Routing } from './log.js';
 import { manifestsOf } from './delivery.js';
 
 export interface SyncPage {
   objects: Record<string, unknown>[];
   manifests: Record<string, unknown>;
+  routing: Record<string, Routing>;
   next_cursor: string;
 }
 
@@ -40,6 +41,7 @@ export async function syncPage(
   return {
     objects: page.entries.map((e) => e.object),
     manifests: manifestsOf(page.entries),
+    routing: routingOf(page.entries),
     next_cursor: String(page.last),
   };
 }
