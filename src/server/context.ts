@@ -12,6 +12,7 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
+import { LiveRooms } from './modules/federation/live-rooms.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
@@ -77,6 +78,7 @@ export interface AppContext {
   remoteContent: RemoteContent;
   federationLog: FederationLog;
   inbox: Inbox;
+  liveRooms: LiveRooms;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -240,6 +242,20 @@ export function createContext(
   const inbox = new Inbox(database, messages, bannedPubkeys, federationLog, (peer, manifests) =>
     remoteContent.enqueue(peer, manifests),
   );
+  const roomState = new RoomStateService(database, realtime);
+  const liveRooms = new LiveRooms(
+    database,
+    messages,
+    roomState,
+    bannedPubkeys,
+    federationLog,
+    federationClient,
+    (e) => onServiceError('live-rooms', e),
+  );
+  inbox.live = liveRooms;
+  realtime.presence.onFlushed = (rows) => {
+    liveRooms.reportPresence(rows).catch((e: unknown) => onServiceError('live-rooms', e));
+  };
   services.add(
     new FederationDelivery(
       database,
@@ -271,7 +287,7 @@ export function createContext(
     chat,
     applets: new AppletService(database),
     appletData: new AppletDataService(database, content),
-    roomState: new RoomStateService(database, realtime),
+    roomState,
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content),
     reports: new ReportService(database, messages, boards),
@@ -279,6 +295,7 @@ export function createContext(
     remoteContent,
     federationLog,
     inbox,
+    liveRooms,
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

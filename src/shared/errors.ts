@@ -107,6 +107,11 @@ export const ERRORS = {
     message: 'this instance does not trust that key',
     when: "a federation request signed by a key that is not a trusted peer's (unknown, or not trusted)",
   },
+  ROOM_NOT_SHARED: {
+    status: 403,
+    message: 'that room is not shared with your instance',
+    when: "a peer's room write or presence report for a room none of this instance's boards shares with it",
+  },
   NOT_FOUND: {
     status: 404,
     message: 'not found',
@@ -171,6 +176,11 @@ export const ERRORS = {
     status: 409,
     message: 'this board holds as many rooms as it may; reuse one',
     when: 'a room-state write that would open a room past the per-board limit',
+  },
+  NOT_ROOM_HOME: {
+    status: 409,
+    message: "this instance is not the room's home",
+    when: "a room write forwarded to an instance whose board names another instance as the room's home",
   },
   PEER_CONFIRMATION_REQUIRED: {
     status: 409,

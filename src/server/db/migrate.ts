@@ -16,6 +16,7 @@ import * as federationLog from './migrations/0010_federation_log.js';
 import * as applets from './migrations/0012_applets.js';
 import * as forum from './migrations/0013_forum.js';
 import * as backgroundJobs from './migrations/0021_background_jobs.js';
+import * as federatedRooms from './migrations/0016_federated_rooms.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0012_applets': applets,
   '0013_forum': forum,
   '0021_background_jobs': backgroundJobs,
+  '0016_federated_rooms': federatedRooms,
 };
 
 /** Every migration, in the order they apply. */

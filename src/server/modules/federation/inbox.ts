@@ -11,6 +11,7 @@ import { imageType } from '../accounts/service.js';
 import { toBoard, type Board } from '../boards/board.js';
 import { remoteDisplayName, type MessageService } from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
+import type { LiveRooms } from './live-rooms.js';
 import type { FederationLog } from './log.js';
 import {
   checkObject,
@@ -50,6 +51,9 @@ type Checked<T> = { object: T; authorPem: string; authorFingerprint: string };
 const refused = (id: string, reason: string): ObjectResult => ({ id, status: 'refused', reason });
 
 export class Inbox {
+  /** Events and room states of shared realtime rooms (live-rooms.ts); set when the app is built. */
+  live: LiveRooms | undefined;
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly messages: MessageService,
@@ -178,6 +182,12 @@ export class Inbox {
           return await this.applyDelete(peer, { object, authorPem, authorFingerprint });
         case 'profile':
           return await this.applyProfile(peer, { object, authorPem, authorFingerprint });
+        case 'event':
+        case 'room_state':
+          if (this.live === undefined) return refused(id, 'live rooms are not served here');
+          return object.type === 'event'
+            ? await this.live.applyEvent(peer, { object, authorPem, authorFingerprint })
+            : await this.live.applyRoomState(peer, { object, authorPem, authorFingerprint });
       }
     } catch (error) {
       // Two batches carrying the same object at once: the second insert loses the race.

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { liveRoutes } from './live-routes.js';
 import { logRoutes } from './log-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { InstanceIdentity } from './schema.js';
@@ -30,5 +31,6 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   transportRoutes(app, ctx);
   chunkRoutes(app, ctx);
   logRoutes(app, ctx);
+  liveRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }
