@@ -200,19 +200,24 @@ describe('live rooms across two instances', () => {
   });
 
   it("shows each instance's present users on the other as nickname@instance", async () => {
-    await api(b, `/api/boards/${boards.b}/read_events/?limit=1`, { token: bob });
-    await api(a, `/api/boards/${boards.a}/read_events/?limit=1`, { token: alice });
     type Presence = { users: Array<{ user_id: string | null; nickname: string }> };
-    const remoteOn = (instance: Instance, nickname: string) =>
+    // The user stays active in the room on their own instance (a reader's polls mark them present
+    // again every 10 s, and each mark is reported) until the other instance lists them.
+    const remoteOn = (instance: Instance, nickname: string, home: Instance, token: string) =>
       eventually(async () => {
+        await api(home, `/api/boards/${boards[home.name]}/read_events/?limit=1`, { token });
         const { users } = await api<Presence>(
           instance,
           `/api/boards/${boards[instance.name]}/presence/`,
         );
         return users.find((u) => u.nickname === nickname);
       });
-    expect(await remoteOn(a, `bob@${b.identity.nickname}`)).toMatchObject({ user_id: null });
-    expect(await remoteOn(b, `alice@${a.identity.nickname}`)).toMatchObject({ user_id: null });
+    expect(await remoteOn(a, `bob@${b.identity.nickname}`, b, bob)).toMatchObject({
+      user_id: null,
+    });
+    expect(await remoteOn(b, `alice@${a.identity.nickname}`, a, alice)).toMatchObject({
+      user_id: null,
+    });
   });
 
   it('gives concurrent writers on both instances one winner per version; no reader sees a version go backwards', async () => {
@@ -401,6 +406,56 @@ describe('live rooms across two instances', () => {
       expect(forgedAnswer.status).toBe(400);
       expect(JSON.stringify(forgedAnswer.json())).toContain('bad author signature');
       expect([await stateOnA(), await logSize()]).toEqual(before);
+    });
+
+    it("a presence report for an unshared room, and a room write sent to an instance that is not the room's home", async () => {
+      const report = await client.request(toA(), {
+        method: 'POST',
+        path: '/api/federation/presence/',
+        body: { room: ROOM, users: [{ fingerprint: 'f'.repeat(64), nickname: 'ghost' }] },
+      });
+      expect(report.status).toBe(403);
+      expect(report.json<{ error: { code: string } }>().error.code).toBe('ROOM_NOT_SHARED');
+      const ghosts = await a.database.db
+        .selectFrom('remote_presence')
+        .select('nickname')
+        .where('fingerprint', '=', 'f'.repeat(64))
+        .execute();
+      expect(ghosts).toEqual([]);
+
+      // B shares the room with D too, but B is not the room's home (A is): B decides nothing.
+      const now = Date.now();
+      await b.database.db
+        .insertInto('peers')
+        .values({
+          fingerprint: fingerprintOf(d.publicKey),
+          pubkey: dPem,
+          base_url: 'http://127.0.0.1:9',
+          nickname: 'd',
+          trusted: true,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await api(b, `/api/boards/${boards.b}/`, {
+        method: 'PATCH',
+        token: b.sysopToken,
+        body: { trusted_peers: [a.identity.fingerprint, fingerprintOf(d.publicKey)] },
+      });
+      const roomOnB = `/api/boards/${boards.b}/rooms/race/shared_state/`;
+      const before = await api<StateJson>(b, roomOnB);
+      const answer = await client.request(
+        { base_url: b.url, pubkey: b.identity.pubkey, transport: 'direct', proxy_url: null },
+        {
+          method: 'POST',
+          path: '/api/federation/rooms/state/',
+          body: { object: roomWrite(before.version + 1) },
+        },
+      );
+      expect(answer.status).toBe(409);
+      expect(answer.json<{ error: { code: string } }>().error.code).toBe('NOT_ROOM_HOME');
+      expect(await api<StateJson>(b, roomOnB)).toEqual(before);
+      expect(await stateOnA()).toMatchObject({ version: before.version });
     });
   });
 });

@@ -28,6 +28,8 @@ export const ROOM_WRITE_PATH = '/api/federation/rooms/state/';
 export const PRESENCE_PATH = '/api/federation/presence/';
 /** Users in one presence report, at most. */
 export const PRESENCE_REPORT_MAX = 500;
+/** Users of one peer kept present in one room, at most (its most recently seen). */
+const REMOTE_PRESENT_MAX = 1000;
 
 export interface PeerCaller {
   request(
@@ -409,6 +411,21 @@ export class LiveRooms {
             peer_fingerprint: eb.ref('excluded.peer_fingerprint'),
             last_seen: eb.ref('excluded.last_seen'),
           })),
+        )
+        .execute();
+      // However often a peer reports, it holds at most REMOTE_PRESENT_MAX rows per room.
+      await trx
+        .deleteFrom('remote_presence')
+        .where('board_id', '=', board.id)
+        .where('peer_fingerprint', '=', peer.fingerprint)
+        .where('fingerprint', 'not in', (eb) =>
+          eb
+            .selectFrom('remote_presence as kept')
+            .select('kept.fingerprint')
+            .where('kept.board_id', '=', board.id)
+            .where('kept.peer_fingerprint', '=', peer.fingerprint)
+            .orderBy('kept.last_seen', 'desc')
+            .limit(REMOTE_PRESENT_MAX),
         )
         .execute();
     });
