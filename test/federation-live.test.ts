@@ -163,6 +163,14 @@ describe('live rooms across two instances', () => {
       .where('object_id', '=', onA!.id)
       .executeTakeFirstOrThrow();
     expect(logged).toEqual({ type: 'event', received_from: a.identity.fingerprint });
+    // Signed as an event, it still verifies when read as a message, on both instances.
+    for (const instance of [a, b]) {
+      const read = await api<{ message: { signature_valid: boolean } }>(
+        instance,
+        `/api/messages/${onA!.id}/`,
+      );
+      expect(read.message.signature_valid).toBe(true);
+    }
 
     const streamOnA = openStream(a, boards.a!, alice, seen.a!);
     await postEvent(b, bob, 'move', 'e7e5');
@@ -173,6 +181,18 @@ describe('live rooms across two instances', () => {
     expect(reply!.id).toBe(fromB!.id);
     expect(streamedOnA!.id).toBe(fromB!.id);
     expect(reply!.author.nickname).toBe(`bob@${b.identity.nickname}`);
+  });
+
+  it("refuses a room's home that is not among the board's peers, and changes nothing", async () => {
+    const answer = await call(b, `/api/boards/${boards.b}/`, {
+      method: 'PATCH',
+      token: b.sysopToken,
+      body: { federation_home: 'e'.repeat(64) },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.error!.code).toBe('VALIDATION_ERROR');
+    const board = await api<{ federation_home: string | null }>(b, `/api/boards/${boards.b}/`);
+    expect(board.federation_home).toBe(a.identity.fingerprint);
   });
 
   it('lets readers on a B that was stopped continue from their cursor: nothing missed, nothing doubled', async () => {
