@@ -134,11 +134,17 @@ export class BoardService {
     if (by !== undefined) assertCan(by, 'admin_board');
     const before = await this.find(id);
     if (before === undefined) throw notFound('board');
-    assertHomeShared(
-      patch.federation_home === undefined ? before.federationHome : patch.federation_home,
-      patch.federation_room_id === undefined ? before.federationRoomId : patch.federation_room_id,
-      patch.trusted_peers ?? before.trustedPeers,
-    );
+    const roomId =
+      patch.federation_room_id === undefined ? before.federationRoomId : patch.federation_room_id;
+    // A board that stops sharing its room forgets the room's home with it.
+    const home =
+      roomId === null
+        ? null
+        : patch.federation_home === undefined
+          ? before.federationHome
+          : patch.federation_home;
+    if (patch.federation_home !== undefined || roomId === null) patch.federation_home = home;
+    assertHomeShared(home, roomId, patch.trusted_peers ?? before.trustedPeers);
     try {
       await this.db
         .updateTable('boards')
