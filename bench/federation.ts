@@ -2,17 +2,21 @@
 // with each figure beside a reference measured in the same run (one cited constant, labelled):
 // catch-up of a peer that was away (over loopback against the receiver's in-process inbox, and
 // over a simulated Tor link against Lemmy's sequential delivery), attachment replication against
-// raw HTTP downloads of the same bytes, and fan-out of one post to 5 peers. The parts live in
+// raw HTTP downloads of the same bytes, fan-out of one post to 5 peers, and a live room's post on
+// A to 100 long polls on B beside the same post to 100 long polls on A. The parts live in
 // bench/federation/. --quick runs small sizes that only check the bench itself.
 import { fmt, loadAverage, markdownTable, ratio, say } from './support.js';
 import { runAttachments } from './federation/attachments.js';
 import { behindSlowLink, runCatchUp } from './federation/catch-up.js';
 import { runFanOut } from './federation/fan-out.js';
 import { launchInstance } from './federation/instances.js';
+import { runLive } from './federation/live.js';
 import {
   ATTACHMENT_BYTES,
   FANOUT_PEERS,
   FANOUT_POSTS,
+  LIVE_CLIENTS,
+  LIVE_POSTS,
   LEMMY_ACTIVITIES_PER_S,
   MESSAGES,
   MiB,
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
     const attachments = await runAttachments(a);
     say('fan-out');
     const fanOut = await runFanOut(a);
+    say('live rooms');
+    const live = await runLive(a);
     const link = `${SLOW_LINK.roundTripMs} ms round trip, ${SLOW_LINK.bytesPerSecond / MiB} MiB/s`;
     const rows = [
       [
@@ -81,6 +87,13 @@ async function main(): Promise<void> {
         `${fmt(fanOut.first)} ms until the first has it`,
         ratio(fanOut.last, fanOut.first),
         '',
+      ],
+      [
+        `Live room, post on A → long poll on B, ${LIVE_CLIENTS} clients waiting (${LIVE_POSTS} posts)`,
+        `p50 ${fmt(live.remote.p50)} ms, p99 ${fmt(live.remote.p99)} ms`,
+        `p50 ${fmt(live.local.p50)} ms, p99 ${fmt(live.local.p99)} ms: the same posts to ${LIVE_CLIENTS} clients waiting on A`,
+        ratio(live.remote.p50, live.local.p50),
+        'p50 ≤ 50 ms, p99 ≤ 200 ms',
       ],
     ];
     console.log();

@@ -141,6 +141,16 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: { none: () => ({ url: '/api/federation/sync/?cursor=0&limit=10' }) },
       expect: () => 'login',
     },
+    'POST /api/federation/rooms/state/': {
+      on: { none: () => ({ url: '/api/federation/rooms/state/', json: { object: {} } }) },
+      expect: () => 'login',
+    },
+    'POST /api/federation/presence/': {
+      on: {
+        none: () => ({ url: '/api/federation/presence/', json: { room: 'r', users: [] } }),
+      },
+      expect: () => 'login',
+    },
     // The matrix sets AXON_METRICS_TOKEN; no account's session is that token.
     'GET /metrics': { on: { none: () => ({ url: '/metrics' }) }, expect: () => 'login' },
 

@@ -32,3 +32,7 @@ export const SLOW_LINK = { roundTripMs: 500, bytesPerSecond: MiB };
 export const LEMMY_ACTIVITIES_PER_S = 1.8;
 export const ROOM = 'bench-lobby';
 export const FANOUT_ROOM = 'bench-fanout';
+/** Live rooms: long-poll clients waiting on each instance, and posts timed (--live-posts=N). */
+export const LIVE_CLIENTS = 100;
+export const LIVE_POSTS = sizeOption('live-posts', QUICK ? 3 : 30, 1000);
+export const LIVE_ROOM = 'bench-live';

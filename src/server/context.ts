@@ -15,6 +15,7 @@ import { Inbox } from './modules/federation/inbox.js';
 import { FederatedActions, signAction } from './modules/federation/actions.js';
 import { ConfigTransfer } from './modules/federation/config.js';
 import { RemoteAuthors } from './modules/federation/remote-authors.js';
+import { LiveRooms } from './modules/federation/live-rooms.js';
 import { FederationDelivery } from './modules/federation/delivery.js';
 import { profileToLog } from './modules/federation/profiles.js';
 import { backfill } from './modules/federation/sync.js';
@@ -88,6 +89,7 @@ export interface AppContext {
   configTransfer: ConfigTransfer;
   /** Authors of other instances as readers see them (federation/remote-authors.ts). */
   remoteAuthors: RemoteAuthors;
+  liveRooms: LiveRooms;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
 }
@@ -282,6 +284,20 @@ export function createContext(
   inbox.actions = federatedActions;
   messages.signModeration = (moderator, key, action, reason) =>
     signAction(moderator, key, identity.fingerprint, action, reason);
+  const roomState = new RoomStateService(database, realtime);
+  const liveRooms = new LiveRooms(
+    database,
+    messages,
+    roomState,
+    bannedPubkeys,
+    federationLog,
+    federationClient,
+    (e) => onServiceError('live-rooms', e),
+  );
+  inbox.live = liveRooms;
+  realtime.presence.onFlushed = (rows) => {
+    liveRooms.reportPresence(rows).catch((e: unknown) => onServiceError('live-rooms', e));
+  };
   services.add(
     new FederationDelivery(
       database,
@@ -318,7 +334,7 @@ export function createContext(
     chat,
     applets: new AppletService(database),
     appletData: new AppletDataService(database, content),
-    roomState: new RoomStateService(database, realtime),
+    roomState,
     search: new SearchService(database, boards),
     privateMessages: new PrivateMessageService(database, content, {
       keys: remoteKeys,
@@ -332,6 +348,7 @@ export function createContext(
     federatedActions,
     configTransfer: new ConfigTransfer(database, content, hub, config, identity),
     remoteAuthors: new RemoteAuthors(database, boards, bannedPubkeys),
+    liveRooms,
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,
   };

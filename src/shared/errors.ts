@@ -112,6 +112,11 @@ export const ERRORS = {
     message: 'this instance does not trust that key',
     when: "a federation request signed by a key that is not a trusted peer's (unknown, or not trusted)",
   },
+  ROOM_NOT_SHARED: {
+    status: 403,
+    message: 'that room is not shared with your instance',
+    when: "a peer's room write or presence report for a room none of this instance's boards shares with it",
+  },
   NOT_FOUND: {
     status: 404,
     message: 'not found',
@@ -186,6 +191,11 @@ export const ERRORS = {
     status: 409,
     message: 'this federated action is not applied here',
     when: 'reversing a federated action that was refused, or reversed already',
+  },
+  NOT_ROOM_HOME: {
+    status: 409,
+    message: "this instance is not the room's home",
+    when: "a room write forwarded to an instance whose board names another instance as the room's home",
   },
   PEER_CONFIRMATION_REQUIRED: {
     status: 409,

@@ -57,14 +57,22 @@ test('a sysop adds a peer after comparing its fingerprint and shares a board wit
   const edit = page.getByRole('form', { name: 'Edit board General' });
   await edit.getByLabel('Federation room id').fill('general-commons');
   await edit.getByLabel(`Shared with ${peer.nickname}`).check();
+  // The peer created the room: it is the room's home (the writer of its shared state).
+  await edit.getByLabel('Home of the room').selectOption({ label: peer.nickname });
   await edit.getByRole('button', { name: 'Save board' }).click();
   await expect(page.getByText('Board “General” saved.')).toBeVisible();
   const boards = await apiCall<{
-    items: Array<{ name: string; federation_room_id: string | null; trusted_peers: string[] }>;
+    items: Array<{
+      name: string;
+      federation_room_id: string | null;
+      trusted_peers: string[];
+      federation_home: string | null;
+    }>;
   }>(baseUrl(), '/api/boards/');
   expect(boards.items.find((b) => b.name === 'General')).toMatchObject({
     federation_room_id: 'general-commons',
     trusted_peers: [peer.fingerprint],
+    federation_home: peer.fingerprint,
   });
   await page.getByRole('button', { name: 'Edit General' }).click();
   await expect(

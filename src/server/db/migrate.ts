@@ -20,6 +20,7 @@ import * as remotePrivateMessages from './migrations/0017_remote_private_message
 import * as federationLimits from './migrations/0014_federation_limits.js';
 import * as federatedActions from './migrations/0018_federated_actions.js';
 import * as federationAuthors from './migrations/0015_federation_authors.js';
+import * as federatedRooms from './migrations/0016_federated_rooms.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0014_federation_limits': federationLimits,
   '0018_federated_actions': federatedActions,
   '0015_federation_authors': federationAuthors,
+  '0016_federated_rooms': federatedRooms,
 };
 
 /** Every migration, in the order they apply. */

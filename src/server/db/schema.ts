@@ -91,6 +91,8 @@ export interface BoardsTable {
   event_seq: Generated<number>;
   /** 'activity' (threads by latest post) or 'created'. */
   thread_order: Generated<string>;
+  /** The peer whose board created the shared room (its single writer); null: this instance. */
+  federation_home: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -246,6 +248,15 @@ export interface HighScoresTable {
 export interface RoomPresenceTable {
   board_id: string;
   user_id: string;
+  last_seen: number;
+}
+
+/** A peer's user seen in a shared room (the peer reports it); shown as `nickname@peer`. */
+export interface RemotePresenceTable {
+  board_id: string;
+  fingerprint: string;
+  nickname: string;
+  peer_fingerprint: string;
   last_seen: number;
 }
 
@@ -479,6 +490,7 @@ export interface DatabaseSchema {
   applet_data: AppletDataTable;
   high_scores: HighScoresTable;
   room_presence: RoomPresenceTable;
+  remote_presence: RemotePresenceTable;
   room_state: RoomStateTable;
   manifests: ManifestsTable;
   attachments: AttachmentsTable;

@@ -42,6 +42,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   REQUEST_TIMEOUT: 'The request took too long to arrive. Check the connection and try again.',
   HEADERS_TOO_LARGE: 'The request was too large for the server. Try a shorter address.',
   FEDERATION_HOST: 'The federation request was addressed to another host.',
+  NOT_ROOM_HOME: "This instance is not the room's home.",
   PEER_CONFIRMATION_REQUIRED: 'Check the fingerprint with the other sysop, then confirm it.',
   PEER_FINGERPRINT_MISMATCH:
     'The peer shows another key than the fingerprint given. Do not trust it.',
@@ -57,6 +58,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   TOO_MANY_STREAMS: 'Too many live views are open in this session. Close a tab and try again.',
   INTEGRITY_ERROR: 'The stored file failed its integrity check.',
   INTERNAL_ERROR: 'Something went wrong on the server.',
+  ROOM_NOT_SHARED: 'That room is not shared with this instance.',
   PEER_UNREACHABLE: 'The peer could not be reached.',
   PEER_IDENTITY_INVALID: 'The peer sent an identity that is not valid.',
   SERVICE_UNAVAILABLE: 'The server is not ready. Try again shortly.',

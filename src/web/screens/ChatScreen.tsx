@@ -78,7 +78,7 @@ function Presence() {
       <h2 className="mb-1 text-sm uppercase text-amber">Here now ({users.length})</h2>
       <ul>
         {users.map((u) => (
-          <li key={u.user_id} className="flex items-center gap-2 text-sm">
+          <li key={u.user_id ?? u.nickname} className="flex items-center gap-2 text-sm">
             {u.avatar_url !== null ? (
               <img src={u.avatar_url} alt="" className="h-5 w-5 border border-line" />
             ) : (

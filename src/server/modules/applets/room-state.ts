@@ -4,7 +4,9 @@
 // Writers compare-and-set on the version they read; a stale writer gets 409 and the current state.
 // Concurrent federated writes follow the same rule (docs/realtime.md): the first to commit
 // version N+1 wins, the other must re-read and retry.
+import type { Kysely } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
+import type { DatabaseSchema } from '../../db/schema.js';
 import { AppError, conflict, fieldError } from '../../http/errors.js';
 import type { Board } from '../boards/board.js';
 import type { Channel } from '../realtime/channels.js';
@@ -88,11 +90,10 @@ export class RoomStateService {
     roomId: string,
     input: { version: number; state: unknown },
     by: string,
+    /** Inside the writing transaction, when the write wins (a federated room logs it there). */
+    onWrite?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
   ): Promise<RoomState> {
-    const text = JSON.stringify(input.state);
-    if (Buffer.byteLength(text, 'utf8') > ROOM_STATE_MAX_BYTES) {
-      throw fieldError('body.state', `must be at most ${ROOM_STATE_MAX_BYTES} bytes of JSON`);
-    }
+    const text = stateText(input.state);
     const key = roomKey(board, roomId);
     const channel = roomChannel(board, roomId);
     const next = input.version + 1;
@@ -132,7 +133,10 @@ export class RoomStateService {
           .executeTakeFirst();
         changed = Number(result.numUpdatedRows);
       }
-      if (changed === 1) await this.realtime.notifyInTransaction(trx, channel, next);
+      if (changed === 1) {
+        await this.realtime.notifyInTransaction(trx, channel, next);
+        await onWrite?.(trx);
+      }
       return changed === 1;
     });
     const current = await this.get(board, roomId);
@@ -149,4 +153,50 @@ export class RoomStateService {
     this.realtime.publish(channel, next);
     return current;
   }
+
+  /**
+   * A version decided by the room's home instance (federation, live-rooms.ts): stored when it is
+   * newer than the one here, so no reader ever sees the version go backwards. Returns whether it
+   * was stored.
+   */
+  async applyVersion(
+    board: Board,
+    roomId: string,
+    incoming: { version: number; state: unknown; by: string; at: number },
+    onWrite?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
+  ): Promise<boolean> {
+    const text = stateText(incoming.state);
+    const key = roomKey(board, roomId);
+    const channel = roomChannel(board, roomId);
+    const row = {
+      version: incoming.version,
+      state: text,
+      updated_by: incoming.by,
+      updated_at: incoming.at,
+    };
+    const written = await this.database.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .insertInto('room_state')
+        .values({ room_id: key, ...row })
+        .onConflict((oc) =>
+          oc.column('room_id').doUpdateSet(row).where('room_state.version', '<', incoming.version),
+        )
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+      await this.realtime.notifyInTransaction(trx, channel, incoming.version);
+      await onWrite?.(trx);
+      return true;
+    });
+    if (written) this.realtime.publish(channel, incoming.version);
+    return written;
+  }
+}
+
+/** A state as stored: its JSON, at most ROOM_STATE_MAX_BYTES. */
+function stateText(state: unknown): string {
+  const text = JSON.stringify(state);
+  if (text === undefined || Buffer.byteLength(text, 'utf8') > ROOM_STATE_MAX_BYTES) {
+    throw fieldError('body.state', `must be at most ${ROOM_STATE_MAX_BYTES} bytes of JSON`);
+  }
+  return text;
 }

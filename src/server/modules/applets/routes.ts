@@ -67,7 +67,7 @@ const presentScore = (s: HighScore): z.output<typeof HighScoreSchema> => ({
 /** The largest applet code the instance runs (asset packages are attachments of their own). */
 export const APPLET_CODE_MAX_BYTES = 2 * 1024 * 1024;
 
-const presentState = (s: RoomState): z.output<typeof RoomStateSchema> => ({
+export const presentState = (s: RoomState): z.output<typeof RoomStateSchema> => ({
   room_id: s.roomId,
   version: s.version,
   state: s.state,
@@ -414,11 +414,12 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
         const session = await authenticate(ctx, request);
         const board = readable(await boardOf(request.params.id), session.user);
         await ctx.messages.assertMayPostOn(session.user, board);
-        const state = await ctx.roomState.set(
+        // A shared room's write is decided by the room's home (federation/live-rooms.ts).
+        const state = await ctx.liveRooms.write(
+          session,
           board,
           request.params.room_id,
           request.body,
-          session.user.username,
         );
         return ok(presentState(state));
       },

@@ -11,6 +11,8 @@ export interface Board extends BoardAccess {
   isRealtime: boolean;
   federationRoomId: string | null;
   trustedPeers: string[];
+  /** The peer whose board created the shared room (its single writer); null: this instance. */
+  federationHome: string | null;
   messageRetentionDays: number | null;
   position: number;
   /** How its threads are listed: by latest post ('activity') or by opening post ('created'). */
@@ -31,6 +33,7 @@ export function toBoard(row: Selectable<BoardsTable>): Board {
     isRealtime: Boolean(row.is_realtime),
     federationRoomId: row.federation_room_id,
     trustedPeers: JSON.parse(row.trusted_peers) as string[],
+    federationHome: row.federation_home ?? null,
     messageRetentionDays: row.message_retention_days,
     readAccess: row.read_access as AccessLevel,
     postAccess: row.post_access as AccessLevel,

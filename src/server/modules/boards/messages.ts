@@ -86,6 +86,26 @@ export function messageObject(
   };
 }
 
+/**
+ * The federated object an event on a realtime board is (a chat line, an applet's event; DESIGN.md
+ * §7 "chat events"), as signed by its author: a message without thread or attachments.
+ */
+export function eventObject(
+  m: Message,
+  authorPem: string,
+): Record<string, unknown> & { signature: string } {
+  return {
+    type: 'event',
+    id: m.id,
+    board: m.boardRef,
+    subject: m.subject,
+    body: m.body,
+    author: { pubkey: authorPem, nickname: signedNickname(m) },
+    created_at: new Date(m.createdAt).toISOString(),
+    signature: m.signature,
+  };
+}
+
 /** How a remote author is shown: never like a local name (local nicknames hold no `@`). */
 export const remoteDisplayName = (nickname: string, instance: string) => `${nickname}@${instance}`;
 
@@ -175,7 +195,11 @@ export function toMessage(row: MessageRow): Message {
  * signed, so it never verifies (clients show the tombstone instead).
  */
 function verifies(m: Message, pem: string): boolean {
-  return m.deleted === null && verifyObject(messageObject(m, pem), pem);
+  // Posted as a message, or as an event on a realtime board (the same content either way).
+  return (
+    m.deleted === null &&
+    (verifyObject(messageObject(m, pem), pem) || verifyObject(eventObject(m, pem), pem))
+  );
 }
 
 /**
@@ -294,6 +318,8 @@ export class MessageService {
       body: string;
       attachments?: AttachmentRef[];
       eventSubject?: string | null;
+      /** Signed (and federated) as an event object rather than a message: chat and applets. */
+      asEvent?: boolean;
     },
   ): Promise<{ message: Message; event: BoardEvent }> {
     const user = session.user;
@@ -316,12 +342,15 @@ export class MessageService {
       createdAt: Date.now(),
       deleted: null,
     };
-    const { signature: _none, ...object } = messageObject(unsigned, user.pubkey);
+    const { signature: _none, ...object } = (input.asEvent === true ? eventObject : messageObject)(
+      unsigned,
+      user.pubkey,
+    );
     const signed = signObject(object, session.privateKey());
     const message = { ...unsigned, signature: signed.signature };
-    // A message on a shared board goes to the federation log in the same transaction (events of
-    // applets stay here: they are not messages of the board's conversation).
-    const federated = board.federationRoomId !== null && input.eventSubject == null;
+    // A message or event on a shared board goes to the federation log in the same transaction: its
+    // peers get it at once (delivery wakes on the append).
+    const federated = board.federationRoomId !== null;
     return this.store(board, message, {
       authorPem: user.pubkey,
       avatarHash: user.avatarHash,
@@ -346,6 +375,8 @@ export class MessageService {
       receivedFrom: string;
       manifests: unknown;
       origin: string;
+      /** For an event object: its subject (the received event is stored as an event). */
+      eventSubject?: string;
     },
     extra?: (trx: Kysely<DatabaseSchema>) => Promise<void>,
   ): Promise<{ message: Message; event: BoardEvent }> {
@@ -355,7 +386,7 @@ export class MessageService {
       {
         authorPem: entry.authorPem,
         avatarHash: null,
-        eventSubject: null,
+        eventSubject: entry.eventSubject ?? null,
         log: {
           object: entry.object,
           roomId: board.federationRoomId!,

@@ -24,6 +24,7 @@ export function presentBoard(board: Board, viewer: User | null): z.output<typeof
     is_realtime: board.isRealtime,
     federation_room_id: board.federationRoomId,
     trusted_peers: board.trustedPeers,
+    federation_home: board.federationHome,
     message_retention_days: board.messageRetentionDays,
     read_access: board.readAccess,
     post_access: board.postAccess,

@@ -35,6 +35,12 @@ export const BoardInput = z.strictObject({
     .nullable()
     .default(null),
   trusted_peers: z.array(fingerprint).max(100).default([]),
+  federation_home: fingerprint
+    .nullable()
+    .default(null)
+    .describe(
+      "the peer whose board created the shared room (one of trusted_peers); null: this instance is the room's home",
+    ),
   // Kept for good unless the sysop chooses a retention: posts never vanish by surprise.
   message_retention_days: z.number().int().min(1).max(36500).nullable().default(null),
   read_access: z.enum(ACCESS_LEVELS).default('public'),
@@ -53,6 +59,7 @@ export const BoardPatch = z
     is_realtime: z.boolean().optional(),
     federation_room_id: BoardInput.shape.federation_room_id.unwrap().unwrap().nullable().optional(),
     trusted_peers: z.array(fingerprint).max(100).optional(),
+    federation_home: fingerprint.nullable().optional(),
     message_retention_days: z.number().int().min(1).max(36500).nullable().optional(),
     read_access: z.enum(ACCESS_LEVELS).optional(),
     post_access: z.enum(ACCESS_LEVELS).optional(),
@@ -70,6 +77,7 @@ export const BoardSchema = z
     is_realtime: z.boolean(),
     federation_room_id: z.string().nullable(),
     trusted_peers: z.array(z.string()),
+    federation_home: z.string().nullable(),
     message_retention_days: z.number().nullable(),
     read_access: z.enum(ACCESS_LEVELS),
     post_access: z.enum(ACCESS_LEVELS),

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { conflict, notFound } from '../../http/errors.js';
+import { conflict, fieldError, notFound } from '../../http/errors.js';
 import { assertCan, can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import { ByteCache } from '../../services/byte-cache.js';
@@ -92,11 +92,12 @@ export class BoardService {
   /** Creates a board; `by`: the user asking (absent: the operator, through the CLI). */
   /** Creates a board; `thread_order` defaults to `activity` (threads bumped by replies). */
   async create(
-    input: Omit<z.output<typeof BoardInput>, 'thread_order'> &
-      Partial<Pick<z.output<typeof BoardInput>, 'thread_order'>>,
+    input: Omit<z.output<typeof BoardInput>, 'thread_order' | 'federation_home'> &
+      Partial<Pick<z.output<typeof BoardInput>, 'thread_order' | 'federation_home'>>,
     by?: User,
   ): Promise<Board> {
     if (by !== undefined) assertCan(by, 'admin_board');
+    assertHomeShared(input.federation_home ?? null, input.federation_room_id, input.trusted_peers);
     const id = uuidv7();
     const now = Date.now();
     try {
@@ -110,6 +111,7 @@ export class BoardService {
           is_realtime: input.is_realtime,
           federation_room_id: input.federation_room_id,
           trusted_peers: JSON.stringify(input.trusted_peers),
+          federation_home: input.federation_home ?? null,
           message_retention_days: input.message_retention_days,
           read_access: input.read_access,
           post_access: input.post_access,
@@ -132,6 +134,17 @@ export class BoardService {
     if (by !== undefined) assertCan(by, 'admin_board');
     const before = await this.find(id);
     if (before === undefined) throw notFound('board');
+    const roomId =
+      patch.federation_room_id === undefined ? before.federationRoomId : patch.federation_room_id;
+    // A board that stops sharing its room forgets the room's home with it.
+    const home =
+      roomId === null
+        ? null
+        : patch.federation_home === undefined
+          ? before.federationHome
+          : patch.federation_home;
+    if (patch.federation_home !== undefined || roomId === null) patch.federation_home = home;
+    assertHomeShared(home, roomId, patch.trusted_peers ?? before.trustedPeers);
     try {
       await this.db
         .updateTable('boards')
@@ -147,6 +160,9 @@ export class BoardService {
           ...(patch.trusted_peers === undefined
             ? {}
             : { trusted_peers: JSON.stringify(patch.trusted_peers) }),
+          ...(patch.federation_home === undefined
+            ? {}
+            : { federation_home: patch.federation_home }),
           ...(patch.message_retention_days === undefined
             ? {}
             : { message_retention_days: patch.message_retention_days }),
@@ -180,4 +196,12 @@ function translateUnique(error: unknown): unknown {
     : conflict('BOARD_NAME_TAKEN', 'a board with that name exists', {
         fields: [{ field: 'body.name', message: 'is taken' }],
       });
+}
+
+/** A room's home peer is one the board is shared with (its single writer, docs/realtime.md). */
+function assertHomeShared(home: string | null, roomId: string | null, peers: string[]): void {
+  if (home === null) return;
+  if (roomId === null) throw fieldError('body.federation_home', 'needs a federation_room_id');
+  if (!peers.includes(home))
+    throw fieldError('body.federation_home', 'must be one of trusted_peers');
 }

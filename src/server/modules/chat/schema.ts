@@ -74,7 +74,7 @@ export const BoardEventPost = z.strictObject({
 export const PresenceSchema = z.object({
   users: z.array(
     z.object({
-      user_id: z.string(),
+      user_id: z.string().nullable().describe("null for a peer's user, shown as nickname@peer"),
       nickname: z.string(),
       avatar_url: z.string().nullable(),
       last_seen: z.string(),

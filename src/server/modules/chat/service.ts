@@ -103,6 +103,7 @@ export class ChatService {
       subject: input.subject,
       body: input.body,
       eventSubject: input.eventSubject ?? null,
+      asEvent: true,
     });
     await this.realtime.presence.touch(board, user);
     return event;

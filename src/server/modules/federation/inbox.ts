@@ -14,6 +14,7 @@ import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import { z } from 'zod';
 import { InboxLimits } from './inbox-limits.js';
 import type { FederatedActions } from './actions.js';
+import type { LiveRooms } from './live-rooms.js';
 import type { FederationLog, Routing } from './log.js';
 import {
   checkObject,
@@ -80,6 +81,9 @@ type Checked<T> = { object: T; authorPem: string; authorFingerprint: string };
 const refused = (id: string, reason: string): ObjectResult => ({ id, status: 'refused', reason });
 
 export class Inbox {
+  /** Events and room states of shared realtime rooms (live-rooms.ts); set when the app is built. */
+  live: LiveRooms | undefined;
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly messages: MessageService,
@@ -234,6 +238,12 @@ export class Inbox {
           return await this.applyDelete(peer, { object, authorPem, authorFingerprint }, origin);
         case 'profile':
           return await this.applyProfile(peer, { object, authorPem, authorFingerprint }, origin);
+        case 'event':
+        case 'room_state':
+          if (this.live === undefined) return refused(id, 'live rooms are not served here');
+          return object.type === 'event'
+            ? await this.live.applyEvent(peer, { object, authorPem, authorFingerprint }, origin)
+            : await this.live.applyRoomState(peer, { object, authorPem, authorFingerprint });
       }
     } catch (error) {
       // Two batches carrying the same object at once: the second insert loses the race.

@@ -100,17 +100,49 @@ export const ActionObject = z.strictObject({
   signature: Signature,
 });
 
+/** An event on a shared realtime board (a chat line, an applet's event): live-rooms.ts. */
+export const EventObject = z.strictObject({
+  type: z.literal('event'),
+  id: UUID,
+  board: z.string().min(1).max(128),
+  subject: z.string().max(SUBJECT_MAX),
+  body: z.string().refine((v) => Buffer.byteLength(v, 'utf8') <= BODY_MAX_BYTES, 'body too long'),
+  author: Author,
+  created_at: ISO_TIME,
+  signature: Signature,
+});
+
+/**
+ * A version of a shared room's state, as its author asked for it (`version` is the new one): the
+ * room's home decides it and announces it (live-rooms.ts). `state` is bounded by its JSON size.
+ */
+export const RoomStateObject = z.strictObject({
+  type: z.literal('room_state'),
+  id: UUID,
+  board: z.string().min(1).max(128),
+  room_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/),
+  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  state: z.unknown(),
+  author: Author,
+  created_at: ISO_TIME,
+  signature: Signature,
+});
+
 export const FederatedObject = z.discriminatedUnion('type', [
   MessageObject,
   DeleteObject,
   ProfileObject,
   ActionObject,
+  EventObject,
+  RoomStateObject,
 ]);
 
 export type MessageObject = z.output<typeof MessageObject>;
 export type DeleteObject = z.output<typeof DeleteObject>;
 export type ProfileObject = z.output<typeof ProfileObject>;
 export type ActionObject = z.output<typeof ActionObject>;
+export type EventObject = z.output<typeof EventObject>;
+export type RoomStateObject = z.output<typeof RoomStateObject>;
 export type FederatedObject = z.output<typeof FederatedObject>;
 
 export type ObjectCheck =

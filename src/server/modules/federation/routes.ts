@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { keyChangeRoutes } from './key-change-routes.js';
+import { liveRoutes } from './live-routes.js';
 import { logRoutes } from './log-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { remoteAuthorRoutes } from './remote-author-routes.js';
@@ -38,5 +39,6 @@ export async function federationRoutes(app: FastifyInstance, ctx: AppContext): P
   configRoutes(app, ctx);
   keyChangeRoutes(app, ctx);
   remoteAuthorRoutes(app, ctx);
+  liveRoutes(app, ctx);
   await peerRoutes(app, ctx);
 }

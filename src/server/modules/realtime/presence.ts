@@ -20,7 +20,8 @@ const PRESENCE_ROWS_PER_WRITE = 500;
 const PRESENCE_LIST_MAX = 500;
 
 export interface PresentUser {
-  userId: string;
+  /** null for a peer's user (shown as nickname@peer). */
+  userId: string | null;
   nickname: string;
   avatarHash: string | null;
   lastSeen: number;
@@ -34,6 +35,9 @@ export class Presence {
     sizeOf: () => 8,
   });
   private readonly unwritten = new Map<string, Insertable<RoomPresenceTable>>();
+
+  /** Told of the marks each flush wrote (federation reports them to shared rooms' peers). */
+  onFlushed: ((rows: ReadonlyArray<{ board_id: string; user_id: string }>) => void) | undefined;
 
   constructor(private readonly database: AxonDatabase) {}
 
@@ -51,12 +55,31 @@ export class Presence {
       .orderBy('room_presence.last_seen', 'desc')
       .limit(PRESENCE_LIST_MAX)
       .execute();
-    return rows.map((r) => ({
-      userId: r.id,
-      nickname: r.nickname,
-      avatarHash: r.avatar_hash,
-      lastSeen: r.last_seen,
-    }));
+    // Users of peers sharing the room, as they reported them.
+    const remote = await this.database.db
+      .selectFrom('remote_presence')
+      .select(['nickname', 'last_seen'])
+      .where('board_id', '=', board.id)
+      .where('last_seen', '>', now - PRESENCE_WINDOW_MS)
+      .orderBy('last_seen', 'desc')
+      .limit(PRESENCE_LIST_MAX)
+      .execute();
+    return [
+      ...rows.map((r) => ({
+        userId: r.id as string | null,
+        nickname: r.nickname,
+        avatarHash: r.avatar_hash,
+        lastSeen: Number(r.last_seen),
+      })),
+      ...remote.map((r) => ({
+        userId: null,
+        nickname: r.nickname,
+        avatarHash: null,
+        lastSeen: Number(r.last_seen),
+      })),
+    ]
+      .sort((x, y) => y.lastSeen - x.lastSeen)
+      .slice(0, PRESENCE_LIST_MAX);
   }
 
   /**
@@ -91,5 +114,6 @@ export class Presence {
           .execute();
       }
     });
+    this.onFlushed?.(rows);
   }
 }

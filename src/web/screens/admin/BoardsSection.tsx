@@ -24,6 +24,8 @@ interface BoardDraft {
   /** Empty: the board is not shared with other instances. */
   federation_room_id: string;
   trusted_peers: string[];
+  /** The peer whose board created the room (its shared state's single writer); '' for here. */
+  federation_home: string;
 }
 
 const NEW_BOARD: BoardDraft = {
@@ -38,6 +40,7 @@ const NEW_BOARD: BoardDraft = {
   is_archived: false,
   federation_room_id: '',
   trusted_peers: [],
+  federation_home: '',
 };
 
 function draftOf(board: Board): BoardDraft {
@@ -53,6 +56,7 @@ function draftOf(board: Board): BoardDraft {
     is_archived: board.is_archived,
     federation_room_id: board.federation_room_id ?? '',
     trusted_peers: board.trusted_peers,
+    federation_home: board.federation_home ?? '',
   };
 }
 
@@ -80,6 +84,10 @@ function fieldsOf(draft: BoardDraft): BoardFields | ApiError {
     federation_room_id:
       draft.federation_room_id.trim() === '' ? null : draft.federation_room_id.trim(),
     trusted_peers: draft.trusted_peers,
+    federation_home:
+      draft.federation_home !== '' && draft.trusted_peers.includes(draft.federation_home)
+        ? draft.federation_home
+        : null,
   };
 }
 
@@ -170,6 +178,22 @@ function SharingFields({
           ))}
         </div>
       )}
+      <Field label="Home of the room (writes its shared state)">
+        {(ids) => (
+          <select
+            {...ids}
+            value={draft.federation_home}
+            onChange={(e) => set('federation_home', e.target.value)}
+          >
+            <option value="">This instance (it created the room)</option>
+            {draft.trusted_peers.map((fingerprint) => (
+              <option key={fingerprint} value={fingerprint}>
+                {known.get(fingerprint) ?? `${fingerprint.slice(0, 16)}…`}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
     </fieldset>
   );
 }
