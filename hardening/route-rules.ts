@@ -493,6 +493,33 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'GET /api/search/': { on: { none: () => ({ url: '/api/search/?q=hello' }) }, expect: readers },
 
+    // The pages without JavaScript read as the API does.
+    'GET /lite/': { on: { none: () => ({ url: '/lite/' }) }, expect: readers },
+    'GET /lite/style.css': { on: { none: () => ({ url: '/lite/style.css' }) }, expect: everyone },
+    'GET /lite/boards/:id/': {
+      on: {
+        other: (fx) => ({ url: `/lite/boards/${fx.publicBoard}/` }),
+        restricted: (fx) => ({ url: `/lite/boards/${fx.restrictedBoard}/` }),
+      },
+      expect: readRule(readers),
+    },
+    'GET /lite/messages/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].ownMessage}/` }),
+        other: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].otherMessage}/` }),
+        restricted: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].restrictedMessage}/` }),
+      },
+      expect: byResource({
+        own: (actor) => (actor === 'banned_pubkey' ? 'hidden' : readers(actor)),
+        other: readers,
+        restricted: sysopsElseHidden,
+      }),
+    },
+    'GET /lite/search/': {
+      on: { none: () => ({ url: '/lite/search/?q=hello' }) },
+      expect: readers,
+    },
+
     // Private messages: nobody but the two parties sees one, sysops included.
     'POST /api/private_messages/': {
       on: {
