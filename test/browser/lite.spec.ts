@@ -3,7 +3,7 @@
 // thread across its pages (Markdown rendered, nothing unescaped) and search, with no script on any
 // page and nothing loaded from anywhere else.
 import { expect, test } from '@playwright/test';
-import { apiCall, baseUrl, registerViaApi, watchContext } from './support.js';
+import { PASSWORD, apiCall, baseUrl, registerViaApi, watchContext } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -62,6 +62,47 @@ test('a visitor reads boards, a paged thread and search with JavaScript off', as
   const missing = await page.goto('/lite/messages/no-such-message/');
   expect(missing?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  expect(watch.foreignRequests).toEqual([]);
+  await context.close();
+});
+
+test('a member logs in, starts a thread, replies and logs out with JavaScript off', async ({
+  browser,
+}) => {
+  const name = `litew_${unique}`;
+  await registerViaApi(baseUrl(), name);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const watch = await watchContext(context);
+  const page = await context.newPage();
+  await page.goto('/lite/');
+  await page.getByRole('link', { name: 'Log in' }).click();
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'axon_lite')!;
+  expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/lite/' });
+
+  const boards = await apiCall<{
+    items: Array<{ name: string; can_post: boolean; read_access: string }>;
+  }>(baseUrl(), '/api/boards/');
+  const board = boards.items.find((b) => b.read_access === 'public')!;
+  await page.getByRole('link', { name: board.name }).click();
+  await page.getByLabel('Subject').fill(`Written without script ${unique}`);
+  await page.getByLabel('Message (Markdown)').fill('A **plain** form did this.');
+  await page.getByRole('button', { name: 'Post' }).click();
+  await expect(
+    page.getByRole('heading', { name: `Written without script ${unique}` }),
+  ).toBeVisible();
+  await expect(page.locator('article strong', { hasText: 'plain' })).toBeVisible();
+  await page.getByLabel('Message (Markdown)').fill('And a reply, too.');
+  await page.getByRole('button', { name: 'Post' }).click();
+  await expect(page.getByText('And a reply, too.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+  expect((await context.cookies()).find((c) => c.name === 'axon_lite')).toBeUndefined();
   expect(watch.foreignRequests).toEqual([]);
   await context.close();
 });

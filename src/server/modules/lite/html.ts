@@ -41,8 +41,8 @@ export const trusted = (value: string) => new Html(value);
 export interface Layout {
   title: string;
   instance: string;
-  /** Shown at the top right: who is signed in, or nothing. */
-  signedInAs?: string | null;
+  /** Who is signed in (and the CSRF token of their forms; null with a bearer token), or null. */
+  reader: { nickname: string; csrf: string | null } | null;
 }
 
 /** A whole page: no script, one stylesheet from this origin, a link back to the full client. */
@@ -61,7 +61,21 @@ export function page(layout: Layout, body: Html): string {
           <a class="home" href="/lite/">${layout.instance}</a>
           <nav>
             <a href="/lite/search/">Search</a>
-            ${layout.signedInAs ? html`<span>${layout.signedInAs}</span>` : ''}
+            ${
+              layout.reader === null
+                ? html`<a href="/lite/login/">Log in</a>`
+                : html`<span>${layout.reader.nickname}</span>${
+                      layout.reader.csrf === null
+                        ? ''
+                        : html`<form class="inline" method="post" action="/lite/logout/">
+                            <input type="hidden" name="csrf" value="${layout.reader.csrf}" /><button
+                              type="submit"
+                            >
+                              Log out
+                            </button>
+                          </form>`
+                    }`
+            }
             <a href="/">Full version (JavaScript)</a>
           </nav>
         </header>

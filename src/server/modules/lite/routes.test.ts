@@ -86,4 +86,118 @@ describe.each(DIALECTS)('lite pages on %s', (dialect) => {
     expect(extra.statusCode).toBe(400);
     expect(extra.headers['content-security-policy']).toContain("default-src 'none'");
   });
+  /** The cookies a response sets, by name: the whole Set-Cookie line. */
+  const setCookies = (headers: Record<string, unknown>) =>
+    new Map(
+      [headers['set-cookie'] ?? []].flat().map((line) => {
+        const text = String(line);
+        return [text.slice(0, text.indexOf('=')), text] as const;
+      }),
+    );
+  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  it('signs in with a cookie, posts and replies with CSRF tokens, and signs out', async () => {
+    const author = await registerUser(t.app, 'writer');
+    const login = await get('/lite/login/');
+    const formCookie = setCookies(login.headers).get('axon_lite_form')!;
+    expect(formCookie).toMatch(/HttpOnly/);
+    expect(formCookie).toMatch(/SameSite=Strict/);
+    expect(formCookie).toMatch(/Path=\/lite\//);
+    const formToken = formCookie.slice('axon_lite_form='.length, formCookie.indexOf(';'));
+    expect(login.body).toContain(`value="${formToken}"`);
+
+    // Without the form's token, or with another, nothing happens.
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: '/lite/login/',
+      headers: { ...FORM, cookie: `axon_lite_form=${formToken}` },
+      payload: form({
+        username: author.username,
+        password: author.password,
+        csrf: 'x',
+      }),
+    });
+    expect(forged.statusCode).toBe(403);
+    expect(setCookies(forged.headers).has('axon_lite')).toBe(false);
+
+    const signedIn = await t.app.inject({
+      method: 'POST',
+      url: '/lite/login/',
+      headers: { ...FORM, cookie: `axon_lite_form=${formToken}` },
+      payload: form({
+        username: author.username,
+        password: author.password,
+        csrf: formToken,
+      }),
+    });
+    expect(signedIn.statusCode).toBe(303);
+    const sessionCookie = setCookies(signedIn.headers).get('axon_lite')!;
+    expect(sessionCookie).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(sessionCookie).not.toMatch(/Secure/); // the test instance is plain HTTP
+    const token = sessionCookie.slice('axon_lite='.length, sessionCookie.indexOf(';'));
+    const cookie = `axon_lite=${token}`;
+    const boardPage = await t.app.inject({ url: `/lite/boards/${board}/`, headers: { cookie } });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(boardPage.body)![1]!;
+
+    const before = await t.app.inject({ url: `/lite/boards/${board}/`, headers: { cookie } });
+    for (const sent of [undefined, 'wrong']) {
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: `/lite/boards/${board}/`,
+        headers: { ...FORM, cookie },
+        payload: form({
+          subject: 'Forged',
+          body: 'never',
+          ...(sent === undefined ? {} : { csrf: sent }),
+        }),
+      });
+      expect(refused.statusCode).toBe(403);
+    }
+    const unchanged = await t.app.inject({ url: `/lite/boards/${board}/`, headers: { cookie } });
+    expect(unchanged.body).not.toContain('Forged');
+    expect(unchanged.body.length).toBe(before.body.length);
+
+    const posted = await t.app.inject({
+      method: 'POST',
+      url: `/lite/boards/${board}/`,
+      headers: { ...FORM, cookie },
+      payload: form({ subject: 'From a form', body: 'posted *without* script', csrf }),
+    });
+    expect(posted.statusCode).toBe(303);
+    const threadUrl = posted.headers.location as string;
+    const replied = await t.app.inject({
+      method: 'POST',
+      url: threadUrl,
+      headers: { ...FORM, cookie },
+      payload: form({ body: 'and a reply', csrf }),
+    });
+    expect(replied.statusCode).toBe(303);
+    const thread = await get(threadUrl);
+    expect(thread.body).toContain('<em>without</em>');
+    expect(thread.body).toContain('and a reply');
+    const empty = await t.app.inject({
+      method: 'POST',
+      url: threadUrl,
+      headers: { ...FORM, cookie },
+      payload: form({ body: '', csrf }),
+    });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body).toContain('body');
+
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/lite/logout/',
+      headers: { ...FORM, cookie },
+      payload: form({ csrf }),
+    });
+    expect(out.statusCode).toBe(303);
+    expect(setCookies(out.headers).get('axon_lite')).toMatch(/Max-Age=0/);
+    // The session has ended everywhere: the API refuses its token too.
+    const api = await t.app.inject({
+      url: '/api/user/profile/',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(api.statusCode).toBe(401);
+  });
 });

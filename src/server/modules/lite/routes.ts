@@ -2,19 +2,30 @@
 // "Safest" level, from the same services and the same Markdown renderer as the API. No script at
 // all, nothing loaded from elsewhere, forms post only here. This part serves reading: the board
 // list, a board's threads, a thread, search; each page is paged by the API's own cursors.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
 import { describeError } from '../../http/error-handler.js';
+import { AppError, parseInput } from '../../http/errors.js';
 import { encodeCursor } from '../../http/pagination.js';
-import { optionalUser } from '../../http/auth.js';
 import { boardActivity } from '../boards/activity.js';
 import type { Message } from '../boards/messages.js';
-import { MessagePageQuery, SearchQuery, ThreadPageQuery } from '../boards/schema.js';
+import { MessagePageQuery, MessagePost, SearchQuery, ThreadPageQuery } from '../boards/schema.js';
 import { html, page, trusted, when, type Html } from './html.js';
 import { LITE_CSS } from './style.js';
+import {
+  anonymousFormToken,
+  checkAnonymousForm,
+  clearSessionCookie,
+  formSession,
+  liteSession,
+  setSessionCookie,
+  type LiteSession,
+} from './session.js';
+import { AttemptCounters, AttemptThrottle } from '../../http/rate-limits.js';
+import type { User } from '../accounts/user.js';
 
 /** No script at all; styles and images from this origin only; forms post here only. */
 export const LITE_CSP =
@@ -23,6 +34,8 @@ export const LITE_CSP =
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
 const PAGE_SIZE = 25;
+/** A form's body: a 64 KiB message and its subject, percent-encoded, fit. */
+const FORM_BODY_LIMIT = 256 * 1024;
 
 function author(m: Message): Html {
   return m.authorInstance === null
@@ -59,7 +72,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
         .type('text/html; charset=utf-8')
         .send(
           page(
-            { title, instance },
+            { title, instance, reader: null },
             html`<h1>${title}</h1>
               <p class="notice">${body.message}</p>
               <p><a href="/lite/">Back to the boards</a></p>`,
@@ -67,15 +80,48 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
         );
     });
 
-    const htmlPage = (title: string, body: Html, signedInAs: string | null) =>
-      page({ title, instance, signedInAs }, body);
+    const htmlPage = (title: string, body: Html, reader: LiteSession | null) =>
+      page(
+        {
+          title,
+          instance,
+          reader:
+            reader === null ? null : { nickname: reader.session.user.nickname, csrf: reader.csrf },
+        },
+        body,
+      );
+    const reading = async (request: FastifyRequest) => {
+      const reader = await liteSession(ctx, request);
+      return { reader, viewer: (reader?.session.user ?? null) as User | null };
+    };
+    // Forms post application/x-www-form-urlencoded; nothing else is read here.
+    lite.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, body, done) => {
+        const fields: Record<string, string> = {};
+        for (const [name, value] of new URLSearchParams(body as string)) {
+          if (Object.hasOwn(fields, name))
+            return done(new AppError(400, 'VALIDATION_ERROR', `${name}: sent twice`), undefined);
+          fields[name] = value;
+        }
+        done(null, fields);
+      },
+    );
+    const throttle = new AttemptThrottle(
+      {
+        freePerMinute: ctx.config.rateLimits.loginPerMinute,
+        maxDelayed: ctx.config.rateLimits.loginDelayedMax,
+      },
+      new AttemptCounters(ctx.database),
+    );
 
     r.get('/lite/style.css', { schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/css; charset=utf-8').send(LITE_CSS),
     );
 
     r.get('/lite/', { schema: { hide: true } }, async (request, reply) => {
-      const viewer = await optionalUser(ctx, request);
+      const { reader, viewer } = await reading(request);
       const boards = await ctx.boards.list(viewer, false);
       const activity = await boardActivity(
         ctx.database.db,
@@ -107,7 +153,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
                     ${items}
                   </ul>`
             }`,
-          viewer?.nickname ?? null,
+          reader,
         ),
       );
     });
@@ -122,7 +168,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
         },
       },
       async (request, reply) => {
-        const viewer = await optionalUser(ctx, request);
+        const { reader, viewer } = await reading(request);
         const board = await ctx.boards.getReadable(viewer, request.params.id);
         const threads = await ctx.messages.list(viewer, board.id, {
           cursor: request.query.cursor,
@@ -161,8 +207,9 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
                       ${items}
                     </ul>`
               }
-              ${pager(threads.next_cursor, (c) => `${base}?cursor=${encodeURIComponent(c)}`, request.query.cursor === undefined ? undefined : base)}`,
-            viewer?.nickname ?? null,
+              ${pager(threads.next_cursor, (c) => `${base}?cursor=${encodeURIComponent(c)}`, request.query.cursor === undefined ? undefined : base)}
+              ${composer(reader, base, 'Start a thread', true)}`,
+            reader,
           ),
         );
       },
@@ -178,7 +225,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
         },
       },
       async (request, reply) => {
-        const viewer = await optionalUser(ctx, request);
+        const { reader, viewer } = await reading(request);
         const { message, thread, nextCursor } = await threadPage(
           ctx,
           viewer,
@@ -209,8 +256,9 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
             html`<p class="meta"><a href="/lite/boards/${board.id}/">${board.name}</a></p>
               <h1>${message.deleted === null ? message.subject || '(no subject)' : '(deleted)'}</h1>
               ${posts}
-              ${pager(nextCursor, (c) => `${base}?cursor=${encodeURIComponent(c)}`, request.query.cursor === undefined ? undefined : base)}`,
-            viewer?.nickname ?? null,
+              ${pager(nextCursor, (c) => `${base}?cursor=${encodeURIComponent(c)}`, request.query.cursor === undefined ? undefined : base)}
+              ${composer(reader, base, 'Reply', false)}`,
+            reader,
           ),
         );
       },
@@ -231,7 +279,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
         },
       },
       async (request, reply) => {
-        const viewer = await optionalUser(ctx, request);
+        const { reader, viewer } = await reading(request);
         const q = (request.query.q ?? '').trim();
         const form = html`<form class="inline" method="get" action="/lite/search/" role="search">
           <label for="q" class="meta">Search</label>
@@ -244,7 +292,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
               'Search',
               html`<h1>Search</h1>
                 ${form}`,
-              viewer?.nickname ?? null,
+              reader,
             ),
           );
         }
@@ -281,9 +329,127 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
                     </ul>`
               }
               ${pager(found.next_cursor, (c) => `${base}&cursor=${encodeURIComponent(c)}`)}`,
-            viewer?.nickname ?? null,
+            reader,
           ),
         );
+      },
+    );
+
+    const Login = z.strictObject({
+      username: z.string().min(1).max(64),
+      password: z.string().min(1).max(1024),
+      csrf: z.string().max(128).optional(),
+    });
+    const loginPage = (token: string, error?: string) =>
+      htmlPage(
+        'Log in',
+        html`<h1>Log in</h1>
+          ${error === undefined ? '' : html`<p class="notice" role="alert">${error}</p>`}
+          <form method="post" action="/lite/login/">
+            <input type="hidden" name="csrf" value="${token}" />
+            <p>
+              <label for="username">Username</label><br /><input
+                id="username"
+                name="username"
+                type="text"
+                autocomplete="username"
+                required
+                maxlength="64"
+              />
+            </p>
+            <p>
+              <label for="password">Password</label><br /><input
+                id="password"
+                name="password"
+                type="password"
+                autocomplete="current-password"
+                required
+              />
+            </p>
+            <p><button type="submit">Log in</button></p>
+          </form>`,
+        null,
+      );
+
+    r.get('/lite/login/', { schema: { hide: true } }, async (request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .send(loginPage(anonymousFormToken(ctx, request, reply))),
+    );
+
+    r.post('/lite/login/', { schema: { hide: true, body: Login } }, async (request, reply) => {
+      checkAnonymousForm(request, request.body.csrf);
+      const name = request.body.username.toLowerCase();
+      // The API's slow-down per account name, counted in the same table.
+      await throttle.pass('login', name);
+      let signedIn;
+      try {
+        signedIn = await ctx.accounts.login({
+          username: request.body.username,
+          password: request.body.password,
+        });
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) {
+          return reply
+            .code(error.status)
+            .type('text/html; charset=utf-8')
+            .send(loginPage(anonymousFormToken(ctx, request, reply), error.message));
+        }
+        throw error;
+      }
+      await throttle.forgive('login', name);
+      setSessionCookie(ctx, reply, signedIn.session.token, signedIn.session.expiresAt);
+      return reply.code(303).header('Location', '/lite/').send();
+    });
+
+    const CsrfOnly = z.strictObject({ csrf: z.string().max(128).optional() });
+    r.post('/lite/logout/', { schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
+      const session = await formSession(ctx, request, request.body.csrf);
+      await ctx.accounts.logout(session);
+      clearSessionCookie(ctx, reply);
+      return reply.code(303).header('Location', '/lite/').send();
+    });
+
+    const Post = z.strictObject({
+      subject: z.string().max(500).optional(),
+      body: z.string().min(1, 'must not be empty').max(FORM_BODY_LIMIT),
+      csrf: z.string().max(128).optional(),
+    });
+    r.post(
+      '/lite/boards/:id/',
+      { schema: { hide: true, params: IdParam, body: Post } },
+      async (request, reply) => {
+        const session = await formSession(ctx, request, request.body.csrf);
+        const posted = await ctx.messages.post(
+          session,
+          parseInput(MessagePost, {
+            board_id: request.params.id,
+            subject: request.body.subject ?? '',
+            body: request.body.body,
+          }),
+        );
+        return reply.code(303).header('Location', `/lite/messages/${posted.id}/`).send();
+      },
+    );
+    r.post(
+      '/lite/messages/:id/',
+      { schema: { hide: true, params: IdParam, body: Post } },
+      async (request, reply) => {
+        const session = await formSession(ctx, request, request.body.csrf);
+        const { message } = await ctx.messages.get(session.user, request.params.id, { limit: 1 });
+        const posted = await ctx.messages.post(
+          session,
+          parseInput(MessagePost, {
+            board_id: message.boardId,
+            subject: request.body.subject || `Re: ${message.subject}`.slice(0, 200),
+            body: request.body.body,
+            parent_id: message.id,
+          }),
+        );
+        return reply
+          .code(303)
+          .header('Location', `/lite/messages/${message.threadId}/#m-${posted.id}`)
+          .send();
       },
     );
   });
@@ -292,7 +458,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
 /** A message's thread page (the API's keyset pages), oldest first. */
 async function threadPage(
   ctx: AppContext,
-  viewer: Awaited<ReturnType<typeof optionalUser>>,
+  viewer: User | null,
   id: string,
   cursor: string | undefined,
 ): Promise<{ message: Message; thread: Message[]; nextCursor: string | null }> {
@@ -304,6 +470,31 @@ async function threadPage(
     thread: items,
     nextCursor: thread.length > PAGE_SIZE && last !== undefined ? encodeCursor([last.seq]) : null,
   };
+}
+
+/** The form that posts a thread (with a subject) or a reply, or a way to sign in first. */
+function composer(
+  reader: LiteSession | null,
+  action: string,
+  title: string,
+  subject: boolean,
+): Html {
+  if (reader === null) return html`<p><a href="/lite/login/">Log in</a> to write here.</p>`;
+  return html`<form method="post" action="${action}">
+    <h2>${title}</h2>
+    ${reader.csrf === null ? '' : html`<input type="hidden" name="csrf" value="${reader.csrf}" />`}
+    ${subject ? html`<p><label for="subject">Subject</label><br /><input id="subject" name="subject" type="text" required maxlength="200" /></p>` : ''}
+    <p>
+      <label for="body">Message (Markdown)</label><br /><textarea
+        id="body"
+        name="body"
+        rows="8"
+        cols="60"
+        required
+      ></textarea>
+    </p>
+    <p><button type="submit">Post</button></p>
+  </form>`;
 }
 
 function attachments(m: Message): Html {
