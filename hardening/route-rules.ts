@@ -22,7 +22,8 @@ export type Resource = 'none' | 'own' | 'other' | 'restricted';
 export type Expect = 'allow' | 'login' | 'banned' | 'forbid' | 'hidden' | 'open-or-login';
 
 export const STATUSES: Record<Expect, (status: number, actor: Actor) => boolean> = {
-  allow: (s) => s >= 200 && s < 300,
+  // 303: a form of the pages without JavaScript did its work and sends the reader on.
+  allow: (s) => (s >= 200 && s < 300) || s === 303,
   login: (s) => s === 401,
   banned: (s) => s === 401 || s === 403,
   forbid: (s) => s === 403,
@@ -86,6 +87,15 @@ const PNG = Buffer.from(
   'hex',
 );
 const account = (fx: Fixtures, actor: Actor) => fx.accounts[actor] ?? fx.other;
+/** A form of the pages without JavaScript, with the cookie its anonymous CSRF token is checked against. */
+const liteForm = (url: string, fields: Record<string, string>): Request => ({
+  url,
+  raw: {
+    body: Buffer.from(new URLSearchParams(fields).toString()),
+    contentType: 'application/x-www-form-urlencoded',
+  },
+  headers: { cookie: 'axon_lite_form=matrix' },
+});
 const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<number> => {
   const answer = await send(base, {
     method: 'GET',
@@ -502,6 +512,66 @@ export function routeRules(base: string): Record<string, RouteRule> {
       phase: 1,
     },
     'GET /api/search/': { on: { none: () => ({ url: '/api/search/?q=hello' }) }, expect: readers },
+
+    // The pages without JavaScript read as the API does.
+    'GET /lite/': { on: { none: () => ({ url: '/lite/' }) }, expect: readers },
+    'GET /lite/style.css': { on: { none: () => ({ url: '/lite/style.css' }) }, expect: everyone },
+    'GET /lite/boards/:id/': {
+      on: {
+        other: (fx) => ({ url: `/lite/boards/${fx.publicBoard}/` }),
+        restricted: (fx) => ({ url: `/lite/boards/${fx.restrictedBoard}/` }),
+      },
+      expect: readRule(readers),
+    },
+    'GET /lite/messages/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].ownMessage}/` }),
+        other: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].otherMessage}/` }),
+        restricted: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].restrictedMessage}/` }),
+      },
+      expect: byResource({
+        own: (actor) => (actor === 'banned_pubkey' ? 'hidden' : readers(actor)),
+        other: readers,
+        restricted: sysopsElseHidden,
+      }),
+    },
+    'GET /lite/search/': {
+      on: { none: () => ({ url: '/lite/search/?q=hello' }) },
+      expect: readers,
+    },
+    'GET /lite/login/': { on: { none: () => ({ url: '/lite/login/' }) }, expect: everyone },
+    // Wrong credentials, whoever asks: the form's own refusal (no session is read).
+    'POST /lite/login/': {
+      on: {
+        none: () =>
+          liteForm('/lite/login/', { username: 'nobody_here', password: 'wrong', csrf: 'matrix' }),
+      },
+      expect: (): Expect => 'login',
+    },
+    'POST /lite/logout/': {
+      on: { none: () => liteForm('/lite/logout/', {}) },
+      expect: members,
+      phase: 2,
+      freshSession: true,
+    },
+    'POST /lite/boards/:id/': {
+      on: {
+        other: (fx) =>
+          liteForm(`/lite/boards/${fx.publicBoard}/`, { subject: 'matrix', body: 'matrix' }),
+        restricted: (fx) =>
+          liteForm(`/lite/boards/${fx.restrictedBoard}/`, { subject: 'matrix', body: 'matrix' }),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'POST /lite/messages/:id/': {
+      on: {
+        other: (fx, actor) =>
+          liteForm(`/lite/messages/${fx.per[actor].otherMessage}/`, { body: 'matrix' }),
+        restricted: (fx, actor) =>
+          liteForm(`/lite/messages/${fx.per[actor].restrictedMessage}/`, { body: 'matrix' }),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
 
     // Private messages: nobody but the two parties sees one, sysops included.
     'POST /api/private_messages/': {

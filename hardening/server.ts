@@ -78,6 +78,8 @@ export async function send(base: string, probe: Probe): Promise<Answer> {
       headers,
       body,
       signal: aborter.signal,
+      // A redirect is the answer under test (a form's 303), not a request to follow.
+      redirect: 'manual',
     });
   } catch (error) {
     if (!aborter.signal.aborted) throw error;

@@ -3,6 +3,7 @@
 import { answerClientError } from './http/client-errors.js';
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
+import { liteRoutes } from './modules/lite/routes.js';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
@@ -149,5 +150,6 @@ export async function buildApp(
   await appletRoutes(app, ctx);
   await contentRoutes(app, ctx);
   await federationRoutes(app, ctx);
+  await liteRoutes(app, ctx);
   return app;
 }

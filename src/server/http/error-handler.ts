@@ -118,7 +118,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = describe(error, request);
+    const { status, body } = describeError(error, request);
     if (status >= 500 && !(error instanceof AppError && error.code === 'SERVER_BUSY')) {
       request.log.error({ err: error }, 'request failed');
     }
@@ -127,7 +127,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 }
 
-function describe(
+export function describeError(
   error: FastifyError,
   request: FastifyRequest,
 ): { status: number; body: ErrorBody } {

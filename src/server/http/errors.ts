@@ -1,5 +1,6 @@
 // Typed application errors: a code from the catalogue (src/shared/errors.ts), an HTTP status and
 // optional details. TypeScript refuses a code the catalogue does not list.
+import type { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../../shared/errors.js';
 
 export type { ErrorCode } from '../../shared/errors.js';
@@ -24,6 +25,17 @@ export const badRequest = (code: ErrorCode, message: string, details?: Record<st
 /** A 400 naming the one field at fault, in the same shape as schema validation errors. */
 export const fieldError = (field: string, message: string, code: ErrorCode = 'VALIDATION_ERROR') =>
   new AppError(400, code, `${field}: ${message}`, { fields: [{ field, message }] });
+
+/**
+ * Validates service input with the same schema the HTTP route uses (the CLI and the pages without
+ * JavaScript arrive here too); the first issue becomes a fieldError on `body.<path>`.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw fieldError(['body', ...issue.path.map(String)].join('.'), issue.message);
+}
 
 export const unauthorized = (
   message: string = ERRORS.UNAUTHORIZED.message,

@@ -13,9 +13,9 @@ import { isUniqueViolation } from '../../db/errors.js';
 import {
   AppError,
   conflict,
-  fieldError,
   forbidden,
   notFound,
+  parseInput,
   unauthorized,
 } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
@@ -161,7 +161,7 @@ export class AccountService {
     roles: Roles,
     openSession: boolean,
   ): Promise<{ user: User; recoveryKey: string; session: IssuedSession | undefined }> {
-    const { username, password, nickname } = parse(RegisterBody, input);
+    const { username, password, nickname } = parseInput(RegisterBody, input);
     if (await this.findRow(username)) throw usernameTaken(username);
 
     // Slow work (key generation, Argon2id) happens before the transaction opens.
@@ -218,7 +218,7 @@ export class AccountService {
   }
 
   async login(input: z.input<typeof LoginBody>): Promise<SignedIn> {
-    const { username, password } = parse(LoginBody, input);
+    const { username, password } = parseInput(LoginBody, input);
     const row = await this.findRow(username);
     if (row === undefined) {
       await this.work.run(() => burnPasswordCheck(password));
@@ -242,7 +242,7 @@ export class AccountService {
     session: Session,
     input: z.input<typeof PasswordChangeBody>,
   ): Promise<IssuedSession> {
-    const { current_password, new_password } = parse(PasswordChangeBody, input);
+    const { current_password, new_password } = parseInput(PasswordChangeBody, input);
     const row = await this.findRow(session.user.username);
     if (row === undefined) throw INVALID_CREDENTIALS();
     const current = await this.stretch(current_password, parseKdf(row.password_kdf));
@@ -257,7 +257,7 @@ export class AccountService {
 
   /** Sets a new password with the recovery key; the old recovery key is spent and a new one issued. */
   async recover(input: z.input<typeof RecoverBody>): Promise<Registered> {
-    const { username, recovery_key, new_password } = parse(RecoverBody, input);
+    const { username, recovery_key, new_password } = parseInput(RecoverBody, input);
     const failed = () =>
       unauthorized('the username or recovery key is wrong', 'INVALID_RECOVERY_KEY');
     const bytes = parseRecoveryKey(recovery_key);
@@ -336,7 +336,7 @@ export class AccountService {
     input: z.input<typeof ProfilePatch>,
     signer?: KeyObject,
   ): Promise<User> {
-    const patch = parse(ProfilePatch, input);
+    const patch = parseInput(ProfilePatch, input);
     return this.changeProfile(
       userId,
       {
@@ -623,15 +623,6 @@ function assertNotBanned(user: User): void {
       'ACCOUNT_BANNED',
     );
   }
-}
-
-/** Validates service input with the same schema the HTTP route uses (the CLI arrives here too). */
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = ['body', ...issue.path.map(String)].join('.');
-  throw fieldError(field, issue.message);
 }
 
 const IMAGE_SIGNATURES: Array<[string, (b: Buffer) => boolean]> = [
