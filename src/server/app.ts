@@ -3,7 +3,6 @@
 import { answerClientError } from './http/client-errors.js';
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -126,7 +125,6 @@ export async function buildApp(
   app.addHook('onRequest', (request, reply, done) => {
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
-  await app.register(rateLimit, { global: false });
   await registerOpenApi(app);
 
   await webClientRoutes(app, ctx);
