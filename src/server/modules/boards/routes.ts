@@ -154,19 +154,14 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         (viewer === null || (await ctx.ignoredPubkeys.listVersion(viewer.id)) === null);
       const key = shared ? [board.id, order, threads, limit].join('\u0000') : undefined;
       // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
-      void reply.type('application/json; charset=utf-8');
-      if (key === undefined) {
-        const result = await ctx.messages.list(viewer, board.id, request.query);
-        return reply.send(pageBytes(result) as never);
-      }
-      if (!/no-cache/i.test(request.headers['cache-control'] ?? '')) {
-        const cached = ctx.pageCache.get(key);
-        if (cached !== undefined) return reply.header('X-Cache', 'hit').send(cached as never);
-      }
-      const stamp = ctx.pageCache.stamp();
-      const body = pageBytes(await ctx.messages.list(viewer, board.id, request.query));
-      ctx.pageCache.set(board.id, key, body, stamp);
-      return reply.header('X-Cache', 'miss').send(body as never);
+      const { body, outcome } = await ctx.realtime.pages.answer(
+        board.id,
+        key,
+        async () => pageBytes(await ctx.messages.list(viewer, board.id, request.query)),
+        /no-cache/i.test(request.headers['cache-control'] ?? ''),
+      );
+      if (outcome !== 'uncached') void reply.header('X-Cache', outcome);
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   );
 

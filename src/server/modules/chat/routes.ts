@@ -59,7 +59,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       closeIfClosing(ctx, reply);
       return reply
         .type('application/json; charset=utf-8')
-        .send(answerBytes(batch, reader) as never);
+        .send(answerBytes(ctx.realtime.eventAnswers, batch, reader) as never);
     };
     const target = await board();
     const held = query.wait > 0 ? holdOpen(ctx, request, session, target.id, 'long_poll') : null;
