@@ -25,6 +25,14 @@ export const badRequest = (code: ErrorCode, message: string, details?: Record<st
 export const fieldError = (field: string, message: string, code: ErrorCode = 'VALIDATION_ERROR') =>
   new AppError(400, code, `${field}: ${message}`, { fields: [{ field, message }] });
 
+/** A value as JSON text, or a 400 naming `field` when the text is over `maxBytes` (UTF-8). */
+export function boundedJson(field: string, value: unknown, maxBytes: number): string {
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text, 'utf8') > maxBytes)
+    throw fieldError(field, `must be at most ${maxBytes} bytes of JSON`);
+  return text;
+}
+
 export const unauthorized = (
   message: string = ERRORS.UNAUTHORIZED.message,
   code: ErrorCode = 'UNAUTHORIZED',

@@ -5,7 +5,7 @@
 // Concurrent federated writes follow the same rule (docs/realtime.md): the first to commit
 // version N+1 wins, the other must re-read and retry.
 import type { AxonDatabase } from '../../db/database.js';
-import { AppError, conflict, fieldError } from '../../http/errors.js';
+import { AppError, conflict, boundedJson } from '../../http/errors.js';
 import type { Board } from '../boards/board.js';
 import type { Channel } from '../realtime/channels.js';
 import type { Realtime } from '../realtime/realtime.js';
@@ -89,10 +89,7 @@ export class RoomStateService {
     input: { version: number; state: unknown },
     by: string,
   ): Promise<RoomState> {
-    const text = JSON.stringify(input.state);
-    if (Buffer.byteLength(text, 'utf8') > ROOM_STATE_MAX_BYTES) {
-      throw fieldError('body.state', `must be at most ${ROOM_STATE_MAX_BYTES} bytes of JSON`);
-    }
+    const text = boundedJson('body.state', input.state, ROOM_STATE_MAX_BYTES);
     const key = roomKey(board, roomId);
     const channel = roomChannel(board, roomId);
     const next = input.version + 1;
