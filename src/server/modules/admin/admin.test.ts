@@ -5,8 +5,7 @@ import {
   type Account,
   bearer,
   createBoard,
-  promote,
-  registerUser,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -20,13 +19,10 @@ describe.each(DIALECTS)('admin user flags API on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, mod, alice] = await Promise.all([
-      registerUser(t.app, 'sysop'),
-      registerUser(t.app, 'mod'),
-      registerUser(t.app, 'alice'),
-    ]);
-    await promote(t, 'sysop', 'sysop');
-    await promote(t, 'mod', 'moderator');
+    [sysop, mod, alice] = await registerUsers(t, ['sysop', 'mod', 'alice'], {
+      sysop: 'sysop',
+      mod: 'moderator',
+    });
   });
   afterAll(() => t.close());
 

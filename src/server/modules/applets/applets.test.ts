@@ -7,9 +7,8 @@ import {
   type Account,
   bearer,
   countRows,
-  multipartFile,
-  promote,
-  registerUser,
+  uploadFile,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -27,26 +26,13 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
+    [sysop, alice, bob] = await registerUsers(t, ['root', 'alice', 'bob'], { root: 'sysop' });
     code = await upload(alice, CODE);
   });
   afterAll(() => t.close());
 
   async function upload(who: Account, bytes: Buffer) {
-    const { payload, headers } = multipartFile(bytes, 'applet.js');
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(who.token), ...headers },
-      payload,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data.content_hash as string;
+    return uploadFile(t, who.token, bytes, 'applet.js');
   }
   const setKarma = (who: Account, karma: number) =>
     t.ctx.database.db.updateTable('users').set({ karma }).where('id', '=', who.id).execute();

@@ -10,8 +10,8 @@ import {
   bearer,
   createBoard,
   listen,
-  promote,
   registerUser,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -61,13 +61,9 @@ describe.each(DIALECTS)('content on %s', (dialect) => {
   beforeAll(async () => {
     t = await startTestApp(dialect, { AXON_UPLOAD_LIMIT: String(3 * 1024 * 1024) });
     base = await listen(t);
-    [alice, bob, carol, sysop] = await Promise.all([
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-      registerUser(t.app, 'carol'),
-      registerUser(t.app, 'root'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
+    [alice, bob, carol, sysop] = await registerUsers(t, ['alice', 'bob', 'carol', 'root'], {
+      root: 'sysop',
+    });
     board = await createBoard(t, sysop.token, { name: 'Pictures' });
     secretBoard = await createBoard(t, sysop.token, {
       name: 'Staff only',

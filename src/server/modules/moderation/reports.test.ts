@@ -8,8 +8,7 @@ import {
   bearer,
   countRows,
   postMessage,
-  promote,
-  registerUser,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -59,13 +58,9 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [mod, author, rep1, rep2] = await Promise.all([
-      registerUser(t.app, 'mod'),
-      registerUser(t.app, 'author'),
-      registerUser(t.app, 'rep1'),
-      registerUser(t.app, 'rep2'),
-    ]);
-    await promote(t, 'mod', 'moderator');
+    [mod, author, rep1, rep2] = await registerUsers(t, ['mod', 'author', 'rep1', 'rep2'], {
+      mod: 'moderator',
+    });
     boardId = (await t.ctx.boards.create(BoardInput.parse({ name: 'general' }))).id;
     authorFingerprint = (await t.ctx.accounts.getUserByUsername('author')).fingerprint;
   });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
-  registerUser,
+  registerUsers,
   startTestApp,
   type Account,
   type TestApp,
@@ -42,11 +42,7 @@ describe.each(DIALECTS)('private messages API on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [alice, bob, carol] = await Promise.all([
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-      registerUser(t.app, 'carol'),
-    ]);
+    [alice, bob, carol] = await registerUsers(t, ['alice', 'bob', 'carol']);
     bobFingerprint = (await t.ctx.accounts.getUserByUsername('bob')).fingerprint;
     aliceFingerprint = (await t.ctx.accounts.getUserByUsername('alice')).fingerprint;
   });
