@@ -1,5 +1,5 @@
 // Long-running background services (session cleanup, retention, presence, the PostgreSQL realtime
-// bridge; federation delivery later), each with a status that /api/health reports.
+// bridge, federation delivery, remote content fetches), each with a status /api/health reports.
 export type ServiceState = 'stopped' | 'running' | 'failing';
 
 export interface BackgroundService {
