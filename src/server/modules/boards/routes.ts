@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { toBoundedPage, type Page } from '../../http/pagination.js';
+import { mapPage, toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
 import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
 import { boardActivity } from './activity.js';
@@ -34,9 +34,7 @@ const THREAD_PAGE_BYTES = 1024 * 1024;
 
 /** A page of a board's messages as the JSON bytes of its answer. */
 function pageBytes(result: Page<Message>): Buffer {
-  return Buffer.from(
-    JSON.stringify(ok({ items: result.items.map(presentInPage), next_cursor: result.next_cursor })),
-  );
+  return Buffer.from(JSON.stringify(ok(mapPage(result, presentInPage))));
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
@@ -257,15 +255,14 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const result = await ctx.search.search(viewer, request.query);
-      return ok({
-        items: result.items.map((hit) => ({
+      return ok(
+        mapPage(result, (hit) => ({
           message: presentMessage(hit.message),
           rank: hit.rank,
           subject_highlighted: hit.subject,
           snippet: hit.snippet,
         })),
-        next_cursor: result.next_cursor,
-      });
+      );
     },
   );
 }

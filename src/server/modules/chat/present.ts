@@ -2,6 +2,7 @@
 // and each read's answer serialised once for every waiter it goes to (through the realtime
 // module's SharedAnswers).
 import type { z } from 'zod';
+import { avatarUrl } from '../../../shared/accounts.js';
 import { renderMarkdown } from '../../../shared/markdown.js';
 import { ok } from '../../http/envelope.js';
 import { ByteCache } from '../../services/byte-cache.js';
@@ -77,10 +78,7 @@ function presentEventOnce(e: BoardEvent, timezone: string): PresentedEvent {
       fingerprint: e.author.fingerprint,
       nickname: e.author.nickname,
       user_id: e.author.userId,
-      avatar_url:
-        e.author.avatarHash === null || e.author.userId === null
-          ? null
-          : `/api/users/${e.author.userId}/avatar/?v=${e.author.avatarHash.slice(0, 16)}`,
+      avatar_url: e.author.userId === null ? null : avatarUrl(e.author.userId, e.author.avatarHash),
     },
     created_at: new Date(e.createdAt).toISOString(),
     created_at_local: localTime(e.createdAt, timezone),
