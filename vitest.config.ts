@@ -20,6 +20,8 @@ export default defineConfig({
       ],
       exclude: ['**/*.test.ts'],
       reporter: ['text-summary', 'text'],
+      // The figures still print when a test fails (the run still exits 1 and names the failure).
+      reportOnFailure: true,
     },
   },
 });

@@ -4,7 +4,6 @@ import { answerClientError } from './http/client-errors.js';
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
 import { liteRoutes } from './modules/lite/routes.js';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -136,7 +135,6 @@ export async function buildApp(
   app.addHook('onRequest', (request, reply, done) => {
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
-  await app.register(rateLimit, { global: false });
   await registerOpenApi(app);
 
   await webClientRoutes(app, ctx);

@@ -33,13 +33,11 @@ import { PrivateMessageService } from './modules/private-messages/service.js';
 import { PrivateMessageDelivery } from './modules/private-messages/delivery.js';
 import { RemoteKeys } from './modules/private-messages/remote.js';
 import { EventHub, postgresEventBridge, revocationGeneration } from './services/event-hub.js';
-import { PageCache } from './http/page-cache.js';
 import { AppletService } from './modules/applets/service.js';
 import { AppletDataService } from './modules/applets/data.js';
 import { RoomStateService } from './modules/applets/room-state.js';
 import { ChatService } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
-import { parseChannel } from './modules/realtime/channels.js';
 import { RealtimeConnections } from './modules/realtime/connections.js';
 import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
@@ -70,7 +68,6 @@ export interface AppContext {
   messages: MessageService;
   hub: EventHub;
   realtime: Realtime;
-  pageCache: PageCache;
   content: ContentService;
   chat: ChatService;
   applets: AppletService;
@@ -134,14 +131,6 @@ export function createContext(
     ),
   );
   const hub = new EventHub();
-  const pageCache = new PageCache(2000, config.pageCacheBytes);
-  // Posts and deletions announce their board; anything else announced (bans, retention) may change
-  // what any page shows.
-  hub.watchAll((name) => {
-    const channel = parseChannel(name);
-    if (channel?.kind === 'board') pageCache.invalidateBoard(channel.boardId);
-    else if (channel?.kind !== 'room' && channel?.kind !== 'federation') pageCache.clear();
-  });
   if (config.database.dialect === 'postgres') {
     services.add(
       postgresEventBridge(config.database.url, hub, (e) => onServiceError('realtime-bridge', e)),
@@ -160,6 +149,7 @@ export function createContext(
     ),
     ignorersOf: (fingerprint) => ignoredPubkeys.ignorersOf(fingerprint),
     onError: onRealtimeError,
+    pageCacheBytes: config.pageCacheBytes,
   });
   if (config.database.dialect === 'sqlite') {
     // No NOTIFY on SQLite: the CLI's bans and logouts move a generation counter that this polls.
@@ -329,7 +319,6 @@ export function createContext(
     messages,
     hub,
     realtime,
-    pageCache,
     content,
     chat,
     applets: new AppletService(database),

@@ -141,12 +141,7 @@ export interface Cast {
 
 /** Registers root (made a sysop), alice and bob through the API. */
 export async function registerCast(t: TestApp): Promise<Cast> {
-  const [sysop, alice, bob] = await Promise.all([
-    registerUser(t.app, 'root'),
-    registerUser(t.app, 'alice'),
-    registerUser(t.app, 'bob'),
-  ]);
-  await promote(t, sysop.username, 'sysop');
+  const [sysop, alice, bob] = await registerUsers(t, ['root', 'alice', 'bob'], { root: 'sysop' });
   return { sysop, alice, bob };
 }
 
@@ -226,4 +221,60 @@ export function multipartFile(
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** Uploads a file through the API (multipart, under inject) as `token`: the answer, refused or not. */
+export function injectUpload(t: TestApp, token: string, bytes: Buffer, filename = 'file.bin') {
+  const { payload, headers } = multipartFile(bytes, filename);
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/content/upload/',
+    headers: { ...bearer(token), ...headers },
+    payload,
+  });
+}
+
+/** Uploads a file through the API; throws unless it answers 201. Its content hash. */
+export async function uploadFile(
+  t: TestApp,
+  token: string,
+  bytes: Buffer,
+  filename = 'file.bin',
+): Promise<string> {
+  const res = await injectUpload(t, token, bytes, filename);
+  if (res.statusCode !== 201) throw new Error(`upload ${filename}: ${res.statusCode} ${res.body}`);
+  return (res.json().data as { content_hash: string }).content_hash;
+}
+
+/** Uploads `bytes` and posts them as an attachment on `boardId`. The content hash. */
+export async function postAttachment(
+  t: TestApp,
+  token: string,
+  boardId: string,
+  bytes: Buffer,
+  filename = 'photo.bin',
+): Promise<string> {
+  const hash = await uploadFile(t, token, bytes, filename);
+  await postMessage(t, token, {
+    board_id: boardId,
+    subject: 'photo',
+    body: 'look',
+    attachments: [hash],
+  });
+  return hash;
+}
+
+/**
+ * Registers accounts with these names through the API, at once, and gives some of them a role.
+ * The accounts, in the order of `names`.
+ */
+export async function registerUsers<const N extends readonly string[]>(
+  t: TestApp,
+  names: N,
+  roles: Partial<Record<N[number], 'sysop' | 'moderator'>> = {},
+): Promise<{ [K in keyof N]: Account }> {
+  const accounts = await Promise.all(names.map((name) => registerUser(t.app, name)));
+  for (const [name, role] of Object.entries(roles) as [string, 'sysop' | 'moderator'][])
+    await promote(t, name, role);
+  return accounts as { [K in keyof N]: Account };
 }

@@ -37,6 +37,14 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   throw fieldError(['body', ...issue.path.map(String)].join('.'), issue.message);
 }
 
+/** A value as JSON text, or a 400 naming `field` when the text is over `maxBytes` (UTF-8). */
+export function boundedJson(field: string, value: unknown, maxBytes: number): string {
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text, 'utf8') > maxBytes)
+    throw fieldError(field, `must be at most ${maxBytes} bytes of JSON`);
+  return text;
+}
+
 export const unauthorized = (
   message: string = ERRORS.UNAUTHORIZED.message,
   code: ErrorCode = 'UNAUTHORIZED',

@@ -47,7 +47,7 @@ export function registerInstanceMetrics(registry: Registry, ctx: AppContext): In
     labelNames: ['cache'] as const,
     registers: [registry],
     collect() {
-      this.set({ cache: 'board_pages' }, ctx.pageCache.bytes);
+      this.set({ cache: 'board_pages' }, ctx.realtime.pages.bytes);
     },
   });
   const served = new Counter({

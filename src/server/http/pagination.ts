@@ -55,6 +55,12 @@ export function toPage<R, T>(
   return toBoundedPage(rows, limit, LIST_PAGE_BYTES, key, present, sizeOf);
 }
 
+/** A page with each item presented for the answer, its cursor unchanged: every list's shape. */
+export const mapPage = <R, T>(page: Page<R>, present: (item: R) => T): Page<T> => ({
+  items: page.items.map(present),
+  next_cursor: page.next_cursor,
+});
+
 /** The zod form of a page, for a list route's response schema. */
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable() });

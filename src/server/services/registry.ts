@@ -1,6 +1,7 @@
 // Long-running background services (session cleanup, retention, presence, the PostgreSQL realtime
-// bridge, federation delivery), each with a status that /api/health reports. Jobs that must run
-// once across processes are sharedPeriodicService; the others run in every process.
+// bridge, federation delivery, remote content fetches), each with a status /api/health reports.
+// Jobs that must run once across processes are sharedPeriodicService; the others run in every
+// process.
 import type { JobClaims } from './job-claims.js';
 
 export type ServiceState = 'stopped' | 'running' | 'failing';

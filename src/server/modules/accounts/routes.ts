@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AVATAR_MAX_BYTES, AVATAR_TYPES, avatarUrl } from '../../../shared/accounts.js';
+import { AVATAR_MAX_BYTES, AVATAR_TYPES } from '../../../shared/accounts.js';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
@@ -29,25 +29,7 @@ import {
 } from './schema.js';
 import type { IssuedSession } from './sessions.js';
 import type { User } from './user.js';
-
-export function toProfile(user: User): z.output<typeof Profile> {
-  return {
-    id: user.id,
-    username: user.username,
-    nickname: user.nickname,
-    timezone: user.timezone,
-    pubkey: user.pubkey,
-    fingerprint: user.fingerprint,
-    avatar_url: avatarUrl(user.id, user.avatarHash),
-    karma: user.karma,
-    is_sysop: user.isSysop,
-    is_moderator: user.isModerator,
-    is_agent: user.isAgent,
-    can_post: user.canPost,
-    can_upload: user.canUpload,
-    created_at: new Date(user.createdAt).toISOString(),
-  };
-}
+import { toProfile } from './present.js';
 
 const sessionAnswer = (user: User, session: IssuedSession) => ({
   token: session.token,

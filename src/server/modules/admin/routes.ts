@@ -5,9 +5,9 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { pageOf } from '../../http/pagination.js';
+import { mapPage, pageOf } from '../../http/pagination.js';
 import { PageQuery } from '../accounts/schema.js';
-import { toProfile } from '../accounts/routes.js';
+import { toProfile } from '../accounts/present.js';
 import type { User } from '../accounts/user.js';
 import { AdminUser, AdminUsernameParam, UserFlagsPatch } from './schema.js';
 
@@ -36,7 +36,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const session = await authenticate(ctx, request);
       const page = await ctx.accounts.listUsers(request.query, session.user);
-      return ok({ items: page.items.map(presentAdminUser), next_cursor: page.next_cursor });
+      return ok(mapPage(page, presentAdminUser));
     },
   );
 

@@ -7,14 +7,14 @@ import {
   type Account,
   bearer,
   countRows,
-  multipartFile,
-  promote,
-  registerUser,
+  uploadFile,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
 import { runAxon } from '../../../test-support/axon-process.js';
+import { expectFieldRefused } from '../../../test-support/expect.js';
 
 const CODE = Buffer.from("document.getElementById('applet-root').textContent = 'hello';\n");
 
@@ -27,26 +27,13 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, alice, bob] = await Promise.all([
-      registerUser(t.app, 'root'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-    ]);
-    await promote(t, sysop.username, 'sysop');
+    [sysop, alice, bob] = await registerUsers(t, ['root', 'alice', 'bob'], { root: 'sysop' });
     code = await upload(alice, CODE);
   });
   afterAll(() => t.close());
 
   async function upload(who: Account, bytes: Buffer) {
-    const { payload, headers } = multipartFile(bytes, 'applet.js');
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(who.token), ...headers },
-      payload,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json().data.content_hash as string;
+    return uploadFile(t, who.token, bytes, 'applet.js');
   }
   const setKarma = (who: Account, karma: number) =>
     t.ctx.database.db.updateTable('users').set({ karma }).where('id', '=', who.id).execute();
@@ -112,8 +99,7 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     await setKarma(bob, 50);
     const before = await countRows(t, 'applets');
     const notTheirs = await create(bob, { name: 'Thief', code_hash: code });
-    expect(notTheirs.statusCode).toBe(400);
-    expect(notTheirs.json().error.details.fields[0].field).toBe('body.code_hash');
+    expectFieldRefused(notTheirs, 'body.code_hash');
     const badMime = await create(bob, { name: 'Mime', handles_mime_types: ['not a type'] });
     expect(badMime.statusCode).toBe(400);
     const big = await create(bob, { name: 'Big', parameters: { x: 'y'.repeat(17 * 1024) } });

@@ -4,7 +4,7 @@
 // says so, submissions are rate-limited, and moderators remove entries.
 import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
-import { AppError, fieldError, notFound } from '../../http/errors.js';
+import { AppError, boundedJson, notFound } from '../../http/errors.js';
 import type { User } from '../accounts/user.js';
 import type { ContentService } from '../content/service.js';
 import type { Applet } from './service.js';
@@ -52,9 +52,7 @@ export class AppletDataService {
 
   /** Replaces the user's data; the previous object is let go when nothing else names it. */
   async save(applet: Applet, user: User, data: unknown): Promise<{ updatedAt: number }> {
-    const bytes = Buffer.from(JSON.stringify(data), 'utf8');
-    if (bytes.length > APPLET_DATA_MAX_BYTES)
-      throw fieldError('body.data', `must be at most ${APPLET_DATA_MAX_BYTES} bytes of JSON`);
+    const bytes = Buffer.from(boundedJson('body.data', data, APPLET_DATA_MAX_BYTES), 'utf8');
     const now = Date.now();
     const manifest = await this.content.storeInternal(bytes, {
       filename: 'applet-data.json',

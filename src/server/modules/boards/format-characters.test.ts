@@ -5,7 +5,7 @@ import {
   type Account,
   bearer,
   countRows,
-  multipartFile,
+  injectUpload,
   promote,
   registerUser,
   startTestApp,
@@ -73,13 +73,7 @@ describe.each(DIALECTS)('format characters on %s', (dialect) => {
 
   it('refuses them in uploaded file names', async () => {
     const before = await count('attachments');
-    const { payload, headers } = multipartFile(Buffer.from('MZ'), `photo${RLO}gpj.exe`);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(sysop.token), ...headers },
-      payload,
-    });
+    const res = await injectUpload(t, sysop.token, Buffer.from('MZ'), `photo${RLO}gpj.exe`);
     refusedField(res, 'body.file');
     expect(await count('attachments')).toBe(before);
   });

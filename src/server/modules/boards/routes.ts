@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { toBoundedPage, type Page } from '../../http/pagination.js';
+import { mapPage, toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
 import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
 import { boardActivity } from './activity.js';
@@ -34,11 +34,7 @@ const THREAD_PAGE_BYTES = 1024 * 1024;
 
 /** A page of a board's messages as the JSON bytes of its answer. */
 function pageBytes(result: Page<Message>): Buffer {
-  return Buffer.from(
-    JSON.stringify(
-      ok({ items: result.items.map((m) => presentInPage(m)), next_cursor: result.next_cursor }),
-    ),
-  );
+  return Buffer.from(JSON.stringify(ok(mapPage(result, presentInPage))));
 }
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
@@ -156,19 +152,14 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         (viewer === null || (await ctx.ignoredPubkeys.listVersion(viewer.id)) === null);
       const key = shared ? [board.id, order, threads, limit].join('\u0000') : undefined;
       // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
-      void reply.type('application/json; charset=utf-8');
-      if (key === undefined) {
-        const result = await ctx.messages.list(viewer, board.id, request.query);
-        return reply.send(pageBytes(result) as never);
-      }
-      if (!/no-cache/i.test(request.headers['cache-control'] ?? '')) {
-        const cached = ctx.pageCache.get(key);
-        if (cached !== undefined) return reply.header('X-Cache', 'hit').send(cached as never);
-      }
-      const stamp = ctx.pageCache.stamp();
-      const body = pageBytes(await ctx.messages.list(viewer, board.id, request.query));
-      ctx.pageCache.set(board.id, key, body, stamp);
-      return reply.header('X-Cache', 'miss').send(body as never);
+      const { body, outcome } = await ctx.realtime.pages.answer(
+        board.id,
+        key,
+        async () => pageBytes(await ctx.messages.list(viewer, board.id, request.query)),
+        /no-cache/i.test(request.headers['cache-control'] ?? ''),
+      );
+      if (outcome !== 'uncached') void reply.header('X-Cache', outcome);
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   );
 
@@ -269,15 +260,14 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const result = await ctx.search.search(viewer, request.query);
-      return ok({
-        items: result.items.map((hit) => ({
+      return ok(
+        mapPage(result, (hit) => ({
           message: presentMessage(hit.message),
           rank: hit.rank,
           subject_highlighted: hit.subject,
           snippet: hit.snippet,
         })),
-        next_cursor: result.next_cursor,
-      });
+      );
     },
   );
 }

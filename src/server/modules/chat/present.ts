@@ -1,10 +1,13 @@
 // Events as readers get them: JSON in the reader's time zone, each event presented once per zone
-// and each read's answer serialised once for every waiter it goes to.
+// and each read's answer serialised once for every waiter it goes to (through the realtime
+// module's SharedAnswers).
 import type { z } from 'zod';
+import { avatarUrl } from '../../../shared/accounts.js';
 import { renderMarkdown } from '../../../shared/markdown.js';
 import { ok } from '../../http/envelope.js';
 import { ByteCache } from '../../services/byte-cache.js';
 import type { User } from '../accounts/user.js';
+import { SharedAnswers } from '../realtime/answer-cache.js';
 import type { BoardEvent } from '../realtime/events.js';
 import type { EventBatchSchema, EventSchema } from './schema.js';
 import type { EventBatch } from '../realtime/events.js';
@@ -37,45 +40,30 @@ export type PresentedEvent = z.output<typeof EventSchema>;
 
 // Readers woken by one event share its BoardEvent objects (ChatService reads one page for them all),
 // so each event is presented once per time zone, not once per reader. Treat the results as frozen.
-const presented = new WeakMap<BoardEvent, Map<string, PresentedEvent>>();
+const presented = new SharedAnswers<BoardEvent, PresentedEvent>();
 
 export function presentEvent(e: BoardEvent, reader: User | null): PresentedEvent {
   const timezone = reader?.timezone ?? 'UTC';
-  let byZone = presented.get(e);
-  if (byZone === undefined) {
-    byZone = new Map();
-    presented.set(e, byZone);
-  }
-  let result = byZone.get(timezone);
-  if (result === undefined) {
-    result = presentEventOnce(e, timezone);
-    byZone.set(timezone, result);
-  }
-  return result;
+  return presented.get(e, timezone, () => presentEventOnce(e, timezone));
 }
 
-// The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
-// page object (the handed-over page, or ChatService's shared read), so it is serialised once for
-// them all, not once per waiter.
-const answers = new WeakMap<readonly BoardEvent[], Map<string, Buffer>>();
-
-export function answerBytes(batch: EventBatch, reader: User | null): Buffer {
-  const key = `${reader?.timezone ?? 'UTC'}|${batch.nextCursor}`;
-  let byKey = answers.get(batch.events);
-  if (byKey === undefined) {
-    byKey = new Map();
-    answers.set(batch.events, byKey);
-  }
-  let bytes = byKey.get(key);
-  if (bytes === undefined) {
+/**
+ * The JSON answer to a read, per page and time zone: every long poll one event wakes gets the same
+ * page object (the handed-over page, or ChatService's shared read), so it is serialised once for
+ * them all, not once per waiter. The cache is the realtime module's (`ctx.realtime.eventAnswers`).
+ */
+export function answerBytes(
+  answers: SharedAnswers<readonly BoardEvent[], Buffer>,
+  batch: EventBatch,
+  reader: User | null,
+): Buffer {
+  return answers.get(batch.events, `${reader?.timezone ?? 'UTC'}|${batch.nextCursor}`, () => {
     const data: z.output<typeof EventBatchSchema> = {
       events: batch.events.map((e) => presentEvent(e, reader)),
       next_cursor: String(batch.nextCursor),
     };
-    bytes = Buffer.from(JSON.stringify(ok(data)));
-    byKey.set(key, bytes);
-  }
-  return bytes;
+    return Buffer.from(JSON.stringify(ok(data)));
+  });
 }
 
 function presentEventOnce(e: BoardEvent, timezone: string): PresentedEvent {
@@ -90,10 +78,7 @@ function presentEventOnce(e: BoardEvent, timezone: string): PresentedEvent {
       fingerprint: e.author.fingerprint,
       nickname: e.author.nickname,
       user_id: e.author.userId,
-      avatar_url:
-        e.author.avatarHash === null || e.author.userId === null
-          ? null
-          : `/api/users/${e.author.userId}/avatar/?v=${e.author.avatarHash.slice(0, 16)}`,
+      avatar_url: e.author.userId === null ? null : avatarUrl(e.author.userId, e.author.avatarHash),
     },
     created_at: new Date(e.createdAt).toISOString(),
     created_at_local: localTime(e.createdAt, timezone),

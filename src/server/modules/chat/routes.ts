@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { avatarUrl } from '../../../shared/accounts.js';
 import type { AppContext } from '../../context.js';
 import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
@@ -31,9 +32,6 @@ import {
 } from './schema.js';
 import { MAX_EVENTS_PER_READ } from './service.js';
 
-// The web client's types (src/web/api/types.ts) still import it from here.
-export { EventSchema } from './schema.js';
-
 export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   // Long polls and event streams would hold app.close() (a restart) until they end by themselves:
@@ -59,7 +57,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
       closeIfClosing(ctx, reply);
       return reply
         .type('application/json; charset=utf-8')
-        .send(answerBytes(batch, reader) as never);
+        .send(answerBytes(ctx.realtime.eventAnswers, batch, reader) as never);
     };
     const target = await board();
     const held = query.wait > 0 ? holdOpen(ctx, request, session, target.id, 'long_poll') : null;
@@ -201,10 +199,7 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
           users: users.map((u) => ({
             user_id: u.userId,
             nickname: u.nickname,
-            avatar_url:
-              u.avatarHash === null
-                ? null
-                : `/api/users/${u.userId}/avatar/?v=${u.avatarHash.slice(0, 16)}`,
+            avatar_url: u.userId === null ? null : avatarUrl(u.userId, u.avatarHash),
             last_seen: new Date(u.lastSeen).toISOString(),
           })),
         });

@@ -17,9 +17,6 @@ import { visibleTo, type MessageService } from '../boards/messages.js';
 import type { BoardEvent, EventBatch } from '../realtime/events.js';
 import type { Realtime } from '../realtime/realtime.js';
 
-// Where a read's answer type lived before the realtime module had it.
-export type { EventBatch } from '../realtime/events.js';
-
 export const CHAT_BOARD_NAME = 'AxonChat';
 export const MAX_EVENTS_PER_READ = 100;
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   bearer,
-  multipartFile,
-  registerUser,
+  uploadFile,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -22,25 +22,13 @@ describe.each(DIALECTS)('file names of shared content on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [alice, bob, carol] = await Promise.all([
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'bob'),
-      registerUser(t.app, 'carol'),
-    ]);
+    [alice, bob, carol] = await registerUsers(t, ['alice', 'bob', 'carol']);
     board = (await t.ctx.boards.create(BoardInput.parse({ name: 'general' }))).id;
   });
   afterAll(() => t.close());
 
   const upload = async (who: Account, bytes: Buffer, filename: string) => {
-    const { payload, headers } = multipartFile(bytes, filename);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(who.token), ...headers },
-      payload,
-    });
-    expect(res.statusCode).toBe(201);
-    return res.json().data.content_hash as string;
+    return uploadFile(t, who.token, bytes, filename);
   };
   const nameFor = async (hash: string, who?: Account) => {
     const res = await t.app.inject({

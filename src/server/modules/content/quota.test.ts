@@ -5,9 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
-  bearer,
   countRows,
-  multipartFile,
+  injectUpload,
   registerUser,
   startTestApp,
   type TestApp,
@@ -29,13 +28,7 @@ describe.each(DIALECTS)('upload quota on %s', (dialect) => {
   afterAll(() => t.close());
 
   const upload = (who: Account, size: number) => {
-    const { payload, headers } = multipartFile(randomBytes(size), 'file.bin');
-    return t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(who.token), ...headers },
-      payload,
-    });
+    return injectUpload(t, who.token, randomBytes(size));
   };
   const refused = async (res: Awaited<ReturnType<typeof upload>>, before: number) => {
     expect(res.statusCode).toBe(413);

@@ -6,11 +6,12 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BitSyncIntegrityError, type ByteRange } from '../../../bitsync/index.js';
+import { BitSyncIntegrityError } from '../../../bitsync/index.js';
 import type { AppContext } from '../../context.js';
 import { authenticate, optionalUser } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError, fieldError } from '../../http/errors.js';
+import { parseRange } from '../../http/range.js';
 import { FORMAT_CHARACTERS, FORMAT_CHARACTERS_MESSAGE } from '../../../shared/format-characters.js';
 import {
   AttachmentSchema,
@@ -50,31 +51,6 @@ export function cleanFilename(name: string | undefined): string {
 function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/[\\"]/g, '_');
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
-
-/** One byte range from a Range header; undefined means "send everything" (absent, multi, malformed). */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): ByteRange | 'unsatisfiable' | undefined {
-  const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (match === null) return undefined;
-  const [, from, to] = match;
-  if (from === '' && to === '') return undefined;
-  let start: number;
-  let end: number;
-  if (from === '') {
-    const suffix = Number(to);
-    if (suffix === 0) return 'unsatisfiable';
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(from);
-    end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
-    if (Number(to) < start && to !== '') return undefined;
-  }
-  if (size === 0 || start >= size) return 'unsatisfiable';
-  return { start, end };
 }
 
 /** Starts the stream and waits for its first bytes, so a corrupt store answers an error, not a torn body. */

@@ -30,6 +30,7 @@ import { visibleTo } from '../boards/messages.js';
 import { actorFor } from '../moderation/banned-pubkeys.js';
 import type { User } from '../accounts/user.js';
 import type { BoardService } from '../boards/service.js';
+import type { Board } from '../boards/board.js';
 import type { InstanceIdentity } from '../federation/identity.js';
 
 export interface Attachment {
@@ -123,16 +124,7 @@ export class ContentService {
     const id = uuidv7();
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('manifests')
-        .values({
-          content_hash: manifest.content_hash,
-          manifest: serializeManifest(manifest),
-          size: manifest.size,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.column('content_hash').doNothing())
-        .execute();
+      await recordManifest(trx, manifest, now);
       await recordChunks(trx, manifest);
       await trx
         .insertInto('attachments')
@@ -176,16 +168,7 @@ export class ContentService {
       instanceKey: this.identity.pubkey,
       findManifest: (hash) => this.manifest(hash),
     });
-    await this.db
-      .insertInto('manifests')
-      .values({
-        content_hash: manifest.content_hash,
-        manifest: serializeManifest(manifest),
-        size: manifest.size,
-        created_at: Date.now(),
-      })
-      .onConflict((oc) => oc.column('content_hash').doNothing())
-      .execute();
+    await recordManifest(this.db, manifest);
     return manifest;
   }
 
@@ -276,6 +259,30 @@ export class ContentService {
       .execute();
   }
 
+  /**
+   * The boards on which a message carries this content. Only messages that may be shown count: not
+   * those of keys banned here (the rule for any reader, so `null`: ignoring a key hides its
+   * messages from lists, not their attachments). Boards come through the boards cache.
+   */
+  async boardsCarrying(contentHash: string): Promise<Board[]> {
+    const rows = await visibleTo(
+      this.db
+        .selectFrom('content_refs')
+        .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
+        .select('messages.board_id')
+        .distinct()
+        .where('content_refs.content_hash', '=', contentHash)
+        .where('content_refs.kind', '=', 'message'),
+      null,
+    ).execute();
+    const boards: Board[] = [];
+    for (const { board_id } of rows) {
+      const board = await this.boards.find(board_id);
+      if (board !== undefined) boards.push(board);
+    }
+    return boards;
+  }
+
   /** Whether the user may read this content; false for content that does not exist. */
   async mayRead(user: User | null, contentHash: string): Promise<boolean> {
     if (user !== null && !can(user, 'read')) return false;
@@ -288,23 +295,9 @@ export class ContentService {
         .executeTakeFirst();
       if (own !== undefined) return true;
     }
-    // Only messages that may be shown count: not those of keys banned here (the rule for any
-    // reader, so `null`: ignoring a key hides its messages from lists, not their attachments).
-    const boardIds = await visibleTo(
-      this.db
-        .selectFrom('content_refs')
-        .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
-        .select('messages.board_id')
-        .distinct()
-        .where('content_refs.content_hash', '=', contentHash)
-        .where('content_refs.kind', '=', 'message'),
-      null,
-    ).execute();
     // Only the boards that carry it are checked (through the boards cache), not every board.
-    for (const { board_id } of boardIds) {
-      const board = await this.boards.find(board_id);
-      if (board !== undefined && can(user, 'read_board', { board })) return true;
-    }
+    for (const board of await this.boardsCarrying(contentHash))
+      if (can(user, 'read_board', { board })) return true;
     if (user === null) return false;
     const party = await this.db
       .selectFrom('content_refs')
@@ -480,16 +473,7 @@ export class ContentService {
    * caller's transaction: from now on it is read like an upload.
    */
   async addFetched(trx: Kysely<DatabaseSchema>, manifest: Manifest): Promise<void> {
-    await trx
-      .insertInto('manifests')
-      .values({
-        content_hash: manifest.content_hash,
-        manifest: serializeManifest(manifest),
-        size: manifest.size,
-        created_at: Date.now(),
-      })
-      .onConflict((oc) => oc.column('content_hash').doNothing())
-      .execute();
+    await recordManifest(trx, manifest);
     await recordChunks(trx, manifest);
   }
 
@@ -604,6 +588,24 @@ async function* withinQuota(
     if (received > allowance) throw quotaExceeded(quota);
     yield chunk;
   }
+}
+
+/** Stores a manifest (once: content already known keeps its first row). */
+async function recordManifest(
+  db: Kysely<DatabaseSchema>,
+  manifest: Manifest,
+  createdAt = Date.now(),
+): Promise<void> {
+  await db
+    .insertInto('manifests')
+    .values({
+      content_hash: manifest.content_hash,
+      manifest: serializeManifest(manifest),
+      size: manifest.size,
+      created_at: createdAt,
+    })
+    .onConflict((oc) => oc.column('content_hash').doNothing())
+    .execute();
 }
 
 /** Which content each chunk belongs to, so a peer's chunk request can be checked (chunks.ts). */

@@ -6,10 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEnvelope } from '../../../bitsync/index.js';
 import {
-  bearer,
-  multipartFile,
-  promote,
-  registerUser,
+  createBoard,
+  postAttachment,
+  registerUsers,
   startTestApp,
   type Account,
   type TestApp,
@@ -59,20 +58,7 @@ describe.each(DIALECTS)('chunk and re-key routes on %s', (dialect) => {
   };
 
   async function post(board: string): Promise<{ hash: string; chunks: string[] }> {
-    const { payload, headers } = multipartFile(randomBytes(600_000), 'photo.bin');
-    const up = await t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(alice.token), ...headers },
-      payload,
-    });
-    const hash = up.json().data.content_hash as string;
-    await t.app.inject({
-      method: 'POST',
-      url: '/api/messages/',
-      headers: bearer(alice.token),
-      payload: { board_id: board, subject: 'photo', body: 'look', attachments: [hash] },
-    });
+    const hash = await postAttachment(t, alice.token, board, randomBytes(600_000));
     return { hash, chunks: (await t.ctx.content.manifest(hash))!.chunks };
   }
 
@@ -82,18 +68,9 @@ describe.each(DIALECTS)('chunk and re-key routes on %s', (dialect) => {
     other = testPeerKey();
     await insertPeer(t.ctx.database, peer, { base_url: 'https://b.example', trusted: true });
     await insertPeer(t.ctx.database, other, { base_url: 'https://c.example', trusted: true });
-    alice = await registerUser(t.app, 'alice');
-    const sysop = await registerUser(t.app, 'root');
-    await promote(t, sysop.username, 'sysop');
-    const board = async (payload: object) =>
-      (
-        await t.app.inject({
-          method: 'POST',
-          url: '/api/boards/',
-          headers: bearer(sysop.token),
-          payload,
-        })
-      ).json().data.id as string;
+    const [sysop, first] = await registerUsers(t, ['root', 'alice'], { root: 'sysop' });
+    alice = first;
+    const board = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
     shared = await post(
       await board({ name: 'shared', federation_room_id: 'r1', trusted_peers: [peer.fingerprint] }),
     );

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { AppError } from '../../http/errors.js';
-import { parseRange } from '../content/routes.js';
+import { parseRange } from '../../http/range.js';
 import { chunkForPeer, rekeyForPeer } from './chunks.js';
 import { registerSignedRoute } from './inbound.js';
 

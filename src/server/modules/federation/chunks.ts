@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import { isHexSha256, type ByteRange, type Manifest } from '../../../bitsync/index.js';
 import type { AppContext } from '../../context.js';
 import { notFound } from '../../http/errors.js';
-import { visibleTo } from '../boards/messages.js';
 
 /** The peer asking: its fingerprint (its id) and its public key (PEM), from the peers table. */
 export interface AskingPeer {
@@ -23,22 +22,9 @@ export async function peerMaySeeContent(
   peer: AskingPeer,
   contentHash: string,
 ): Promise<boolean> {
-  const rows = await visibleTo(
-    ctx.database.db
-      .selectFrom('content_refs')
-      .innerJoin('messages', 'messages.id', 'content_refs.ref_id')
-      .select('messages.board_id')
-      .distinct()
-      .where('content_refs.content_hash', '=', contentHash)
-      .where('content_refs.kind', '=', 'message'),
-    null,
-  ).execute();
-  for (const { board_id } of rows) {
-    const board = await ctx.boards.find(board_id);
-    if (board?.federationRoomId != null && board.trustedPeers.includes(peer.fingerprint))
-      return true;
-  }
-  return false;
+  return (await ctx.content.boardsCarrying(contentHash)).some(
+    (board) => board.federationRoomId !== null && board.trustedPeers.includes(peer.fingerprint),
+  );
 }
 
 /** A blob the peer may fetch: its length and its bytes (all, or a range), read from the store. */

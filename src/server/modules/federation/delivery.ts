@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema, PeerRow } from '../../db/schema.js';
 import type { BackgroundService, ServiceState } from '../../services/registry.js';
+import { parseChannel } from '../realtime/channels.js';
 import type { Realtime } from '../realtime/realtime.js';
 import { RoutingSchema, type Inbox, type ObjectResult } from './inbox.js';
 import { routingOf, sharedBoardsOf, type FederationLog, type LogEntry } from './log.js';
@@ -113,12 +114,14 @@ export class FederationDelivery implements BackgroundService {
     this.status = 'running';
     // A log append (here or, through NOTIFY, in another process) wakes every peer's pusher; a
     // board or peer change may add or drop peers.
-    this.unsubscribe = this.realtime.hub.watchAll((channel, seq) => {
-      if (channel === 'federation' || channel === '*') {
+    this.unsubscribe = this.realtime.hub.watchAll((name, seq) => {
+      const kind = parseChannel(name)?.kind;
+      // '*': the hub lost its LISTEN connection and may have missed announcements.
+      if (kind === 'federation' || name === '*') {
         for (const p of this.peers.values()) p.wake();
       }
       // Number 0: a board changed, or its sharing did (new peers, rewound cursors).
-      if (seq === 0 && (channel === 'federation' || channel.startsWith('board:'))) this.refresh();
+      if (seq === 0 && (kind === 'federation' || kind === 'board')) this.refresh();
     });
     this.renewTimer = setInterval(() => this.refresh(), LEASE_MS / 3);
     this.renewTimer.unref();

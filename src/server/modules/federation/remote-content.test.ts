@@ -9,9 +9,11 @@ import type { Manifest } from '../../../bitsync/index.js';
 import {
   type Account,
   bearer,
+  createBoard,
   multipartFile,
-  promote,
+  postAttachment,
   registerUser,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -77,21 +79,7 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
 
   /** Alice uploads `bytes` on A and posts them on `board`; answers A's manifest. */
   async function postOnA(bytes: Buffer, board = sharedBoard): Promise<Manifest> {
-    const { payload, headers } = multipartFile(bytes, 'photo.bin');
-    const up = await a.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(alice.token), ...headers },
-      payload,
-    });
-    const hash = up.json().data.content_hash as string;
-    const post = await a.app.inject({
-      method: 'POST',
-      url: '/api/messages/',
-      headers: bearer(alice.token),
-      payload: { board_id: board, subject: 'photo', body: 'look', attachments: [hash] },
-    });
-    expect(post.statusCode).toBe(201);
+    const hash = await postAttachment(a, alice.token, board, bytes);
     return (await a.ctx.content.manifest(hash))!;
   }
 
@@ -112,18 +100,9 @@ describe.each(DIALECTS)('remote content on %s', (dialect) => {
       startTestApp(dialect, { AXON_UPLOAD_LIMIT: String(4 * CHUNK) }),
       startTestApp(dialect),
     ]);
-    alice = await registerUser(a.app, 'alice');
-    const sysop = await registerUser(a.app, 'root');
-    await promote(a, sysop.username, 'sysop');
-    const board = async (payload: object) =>
-      (
-        await a.app.inject({
-          method: 'POST',
-          url: '/api/boards/',
-          headers: bearer(sysop.token),
-          payload,
-        })
-      ).json().data.id as string;
+    const [sysop, first] = await registerUsers(a, ['root', 'alice'], { root: 'sysop' });
+    alice = first;
+    const board = (payload: Record<string, unknown>) => createBoard(a, sysop.token, payload);
     sharedBoard = await board({
       name: 'shared',
       federation_room_id: 'room-1',

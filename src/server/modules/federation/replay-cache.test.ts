@@ -1,3 +1,6 @@
+// The federation replay cache on SQLite and PostgreSQL: a (key, nonce) pair is accepted once, the
+// table is shared by every process on the database (two racing on one pair: exactly one wins), and
+// prune forgets pairs older than the replay window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type AxonDatabase } from '../../db/database.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../../../test-support/databases.js';

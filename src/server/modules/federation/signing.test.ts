@@ -1,3 +1,6 @@
+// DESIGN §7 signatures: the published test vector byte for byte, request signing (RSA-PSS, salt
+// 32, a fresh nonce, the empty body hashed as the empty string, malformed signatures refused) and
+// response signatures covering the request nonce, status and body.
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

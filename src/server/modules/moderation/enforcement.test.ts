@@ -8,10 +8,11 @@ import {
   type Account,
   bearer,
   countRows,
-  multipartFile,
+  injectUpload,
   postMessage,
   promote,
   registerUser,
+  registerUsers,
   startTestApp,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -35,14 +36,10 @@ describe.each(DIALECTS)('bans and moderator limits on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    [sysop, mod, alice, mallory] = await Promise.all([
-      registerUser(t.app, 'sysop'),
-      registerUser(t.app, 'mod'),
-      registerUser(t.app, 'alice'),
-      registerUser(t.app, 'mallory'),
-    ]);
-    await promote(t, 'sysop', 'sysop');
-    await promote(t, 'mod', 'moderator');
+    [sysop, mod, alice, mallory] = await registerUsers(t, ['sysop', 'mod', 'alice', 'mallory'], {
+      sysop: 'sysop',
+      mod: 'moderator',
+    });
     board = (await t.ctx.boards.create(BoardInput.parse({ name: 'general' }))).id;
     staffBoard = (
       await t.ctx.boards.create(
@@ -61,15 +58,8 @@ describe.each(DIALECTS)('bans and moderator limits on %s', (dialect) => {
       body: 'text',
       ...(attachments ? { attachments } : {}),
     });
-  const upload = (who: Account, bytes: Buffer, filename: string) => {
-    const { payload, headers } = multipartFile(bytes, filename);
-    return t.app.inject({
-      method: 'POST',
-      url: '/api/content/upload/',
-      headers: { ...bearer(who.token), ...headers },
-      payload,
-    });
-  };
+  const upload = (who: Account, bytes: Buffer, filename: string) =>
+    injectUpload(t, who.token, bytes, filename);
   const banKey = (by: Account, pubkey: string) =>
     t.app.inject({
       method: 'POST',

@@ -10,6 +10,7 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
+import { expectFieldRefused } from '../../../test-support/expect.js';
 
 describe.each(DIALECTS)('moderation API on %s', (dialect) => {
   let t: TestApp;
@@ -137,8 +138,7 @@ describe.each(DIALECTS)('moderation API on %s', (dialect) => {
       'body.reason',
     );
     const short = await ban(mod.token, 'mallory', { reason: 'x', duration_seconds: 5 });
-    expect(short.statusCode).toBe(400);
-    expect(short.json().error.details.fields[0].field).toBe('body.duration_seconds');
+    expectFieldRefused(short, 'body.duration_seconds');
     expect((await ban(mod.token, 'nobody_at_all', { reason: 'x' })).statusCode).toBe(404);
     expect((await ban(mod.token, 'mod', { reason: 'x' })).statusCode).toBe(403);
     expect((await ban(mod.token, 'sysop', { reason: 'x' })).statusCode).toBe(403);
@@ -205,8 +205,7 @@ describe.each(DIALECTS)('moderation API on %s', (dialect) => {
         reason: 'x',
       },
     });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.details.fields[0].field).toBe('body.pubkey');
+    expectFieldRefused(bad, 'body.pubkey');
 
     // The sysop made that ban: a moderator may not lift it (issue #12), the sysop may.
     const byMod = await t.app.inject({

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
-import { pageOf } from '../../http/pagination.js';
+import { mapPage, pageOf } from '../../http/pagination.js';
 import { FingerprintParam, PageQuery, Profile } from '../accounts/schema.js';
-import { toProfile } from '../accounts/routes.js';
+import { toProfile } from '../accounts/present.js';
 import type { User } from '../accounts/user.js';
 import type { BannedPubkey } from './banned-pubkeys.js';
 import { listModlog, type Actor } from './modlog.js';
@@ -104,7 +104,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     async (request) => {
       const session = await authenticate(ctx, request);
       const page = await ctx.bannedPubkeys.list(request.query, session.user);
-      return ok({ items: page.items.map(presentBan), next_cursor: page.next_cursor });
+      return ok(mapPage(page, presentBan));
     },
   );
 
@@ -206,7 +206,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     async (request) => {
       const session = await authenticate(ctx, request);
       const page = await ctx.reports.list(session.user, request.query);
-      return ok({ items: page.items.map(presentReport), next_cursor: page.next_cursor });
+      return ok(mapPage(page, presentReport));
     },
   );
 
@@ -251,8 +251,8 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     async (request) => {
       const session = await authenticate(ctx, request);
       const page = await listModlog(ctx.database, request.query, session.user);
-      return ok({
-        items: page.items.map((e) => ({
+      return ok(
+        mapPage(page, (e) => ({
           id: e.id,
           actor: e.actor,
           action: e.action,
@@ -262,8 +262,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
           details: e.details,
           created_at: new Date(e.createdAt).toISOString(),
         })),
-        next_cursor: page.next_cursor,
-      });
+      );
     },
   );
 }

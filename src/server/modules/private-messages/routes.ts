@@ -6,6 +6,7 @@ import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
+import { mapPage } from '../../http/pagination.js';
 import { BoxPage, BoxQuery, IdParam, PrivateMessagePost, PrivateMessageSchema } from './schema.js';
 import { remotePrivateMessageRoutes } from './federation-routes.js';
 import type { PrivateMessage } from './service.js';
@@ -75,8 +76,7 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
       const { box, ...query } = request.query;
       const page = await ctx.privateMessages.list(session, box, query);
       return ok({
-        items: page.items.map(present),
-        next_cursor: page.next_cursor,
+        ...mapPage(page, present),
         unread: await ctx.privateMessages.unreadCount(session.user.id),
       });
     },

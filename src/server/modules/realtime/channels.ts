@@ -1,6 +1,6 @@
 // The realtime channels, typed: what is announced on the event hub and how its name is spelled.
-// Everything that publishes or listens (boards, chat, rooms, bans, sessions, and later the
-// federation inbox) names channels through here, never by string prefixes of its own.
+// Everything that publishes or listens (boards, chat, rooms, bans, sessions, the federation log and
+// its deliverers) names channels through here, never by string prefixes of its own.
 
 export type Channel =
   /** Posts, deletions and changes of a board (seq: its event number, 0 for other changes). */

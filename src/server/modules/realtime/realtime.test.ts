@@ -1,7 +1,8 @@
-// Realtime.publishEvent, the one entry point for committed events (local posts now, peers' events
-// later), on SQLite and PostgreSQL: it hands the event to this process's waiters except to readers
-// who ignore its author (looked up only when someone waits), and when that lookup fails it still
-// wakes every waiter, to read the event from the database, and reports the failure.
+// Realtime.publishEvent, the one entry point for committed events (local posts and, through
+// MessageService.insertRemote, peers' events), on SQLite and PostgreSQL: it hands the event to this
+// process's waiters except to readers who ignore its author (looked up only when someone waits),
+// and when that lookup fails it still wakes every waiter, to read the event from the database, and
+// reports the failure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventHub } from '../../services/event-hub.js';
 import {

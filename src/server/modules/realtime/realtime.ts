@@ -2,10 +2,17 @@
 // transaction for other processes (sent only if it commits), then in this process once committed,
 // with the committed event itself when there is one. An event received from a federation peer is
 // stored by its own transaction and handed to publishEvent exactly like one posted here. Readers
-// wait through it too: parked long polls, SSE streams (sse.ts) and presence.
+// wait through it too: parked long polls, SSE streams (sse.ts) and presence; and the answers many
+// readers share are cached here, dropped when their channel changes (answer-cache.ts).
 import type { QueryExecutorProvider } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
 import { notifyOtherProcesses, type EventHub, type Listener } from '../../services/event-hub.js';
+import {
+  PAGE_CACHE_MAX_BYTES,
+  PAGE_CACHE_TTL_MS,
+  PageCache,
+  SharedAnswers,
+} from './answer-cache.js';
 import { channelName, type Channel } from './channels.js';
 import type { RealtimeConnections } from './connections.js';
 import { PostedEvent, type BoardEvent } from './events.js';
@@ -18,12 +25,18 @@ export interface RealtimeParts {
   ignorersOf: (fingerprint: string) => Promise<ReadonlySet<string>>;
   /** Failures after a commit that must not fail the writer (logged by the caller). */
   onError: (error: unknown) => void;
+  /** The bound of the board page cache (AXON_PAGE_CACHE_BYTES). */
+  pageCacheBytes?: number;
 }
 
 export class Realtime {
   readonly connections: RealtimeConnections;
   readonly longPolls: LongPolls;
   readonly presence: Presence;
+  /** Boards' first pages, shared by every reader; dropped when their board changes. */
+  readonly pages: PageCache;
+  /** Each read's JSON answer per time zone, serialised once for every waiter it goes to. */
+  readonly eventAnswers = new SharedAnswers<readonly BoardEvent[], Buffer>();
 
   constructor(
     readonly hub: EventHub,
@@ -33,6 +46,8 @@ export class Realtime {
     this.connections = parts.connections;
     this.longPolls = new LongPolls((channel, listener) => this.subscribe(channel, listener));
     this.presence = new Presence(database);
+    this.pages = new PageCache(PAGE_CACHE_TTL_MS, parts.pageCacheBytes ?? PAGE_CACHE_MAX_BYTES);
+    this.pages.watch(hub);
   }
 
   /** Inside the writing transaction: other processes hear of it only if it commits. */

@@ -1,7 +1,9 @@
 // The board-page micro-cache holds only the pages every reader shares (a board's first page): pages
 // after a cursor and pages that follow a reader's ignore list are served uncached, so nobody can
 // fill it with keys. It stays within its byte bound across every first page there is, still answers
-// repeats from memory, and drops a board's pages when the board changes.
+// repeats from memory, and drops a board's pages when the board changes (every board's on a change
+// announced elsewhere, such as a ban; none on a room's). SharedAnswers makes each answer once per
+// shared object and key, and keeps a bounded number of keys per object.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -10,10 +12,11 @@ import {
   registerUser,
   startTestApp,
   type TestApp,
-} from '../../test-support/app.js';
-import { DIALECTS } from '../../test-support/databases.js';
-import { encodeCursor } from './pagination.js';
-import { ByteCache } from '../services/byte-cache.js';
+} from '../../../test-support/app.js';
+import { DIALECTS } from '../../../test-support/databases.js';
+import { encodeCursor } from '../../http/pagination.js';
+import { ByteCache } from '../../services/byte-cache.js';
+import { MAX_SHARED_KEYS, SharedAnswers } from './answer-cache.js';
 
 const BOUND = 256 * 1024;
 
@@ -54,14 +57,14 @@ describe.each(DIALECTS)('the page cache on %s', (dialect) => {
       }
     // Unbounded, the cache would hold every one of these pages (up to ~120 KiB each).
     expect(served).toBeGreaterThan(20 * BOUND);
-    expect(t.ctx.pageCache.bytes).toBeGreaterThan(0);
-    expect(t.ctx.pageCache.bytes).toBeLessThanOrEqual(BOUND);
+    expect(t.ctx.realtime.pages.bytes).toBeGreaterThan(0);
+    expect(t.ctx.realtime.pages.bytes).toBeLessThanOrEqual(BOUND);
     expect((await first(100, 'oldest')).headers['x-cache']).toBe('hit');
     expect((await first(1, 'newest')).headers['x-cache']).toBe('miss');
   });
 
   it('serves pages after a cursor and pages following an ignore list uncached', async () => {
-    const bytes = t.ctx.pageCache.bytes;
+    const bytes = t.ctx.realtime.pages.bytes;
     for (let i = 0; i < 50; i++) {
       const res = await t.app.inject({
         url: `/api/boards/${board}/messages/?limit=100&cursor=${encodeCursor([1_000_000_000 + i])}`,
@@ -84,7 +87,7 @@ describe.each(DIALECTS)('the page cache on %s', (dialect) => {
       expect(res.headers['x-cache']).toBeUndefined();
     }
     // Any of these pages kept would add ~120 KiB (entries may also expire meanwhile).
-    expect(t.ctx.pageCache.bytes).toBeLessThanOrEqual(bytes);
+    expect(t.ctx.realtime.pages.bytes).toBeLessThanOrEqual(bytes);
   });
 
   it("drops a board's pages when something is posted there", async () => {
@@ -99,6 +102,19 @@ describe.each(DIALECTS)('the page cache on %s', (dialect) => {
     const after = await first(5);
     expect(after.headers['x-cache']).toBe('miss');
     expect(after.json().data.items[0].subject).toBe('new');
+  });
+
+  it("drops every board's pages on a change announced elsewhere, and none on a room's", async () => {
+    await first(5);
+    await t.ctx.realtime.announce({ kind: 'room', roomKey: `${board}:lobby` }, 1);
+    expect((await first(5)).headers['x-cache']).toBe('hit');
+    await t.ctx.realtime.announce({ kind: 'bans' });
+    expect((await first(5)).headers['x-cache']).toBe('miss');
+    expect((await first(5)).headers['x-cache']).toBe('hit');
+    // A reader who asks for a fresh page gets one (and it is kept for the others).
+    const fresh = await first(5, 'newest', { 'cache-control': 'no-cache' });
+    expect(fresh.headers['x-cache']).toBe('miss');
+    expect((await first(5)).headers['x-cache']).toBe('hit');
   });
 });
 
@@ -125,5 +141,28 @@ describe('ByteCache', () => {
     cache.clear();
     expect(cache.bytes).toBe(0);
     expect(removed.sort()).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('SharedAnswers', () => {
+  it('makes each answer once per object and key, and keeps a bounded number of keys', () => {
+    const answers = new SharedAnswers<object, string>();
+    let made = 0;
+    const make = (v: string) => () => {
+      made++;
+      return v;
+    };
+    const page = {};
+    expect(answers.get(page, 'UTC', make('a'))).toBe('a');
+    expect(answers.get(page, 'UTC', make('b'))).toBe('a');
+    expect(answers.get({}, 'UTC', make('c'))).toBe('c');
+    expect(made).toBe(2);
+    for (let i = 1; i < MAX_SHARED_KEYS; i++) answers.get(page, `zone${i}`, make('z'));
+    made = 0;
+    // Past the bound an answer is still made, but not kept: asking again makes it again.
+    expect(answers.get(page, 'one too many', make('d'))).toBe('d');
+    expect(answers.get(page, 'one too many', make('d'))).toBe('d');
+    expect(answers.get(page, 'zone1', make('x'))).toBe('z');
+    expect(made).toBe(2);
   });
 });
