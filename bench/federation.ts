@@ -5,9 +5,9 @@
 // raw HTTP downloads of the same bytes, and fan-out of one post to 5 peers. The parts live in
 // bench/federation/. --quick runs small sizes that only check the bench itself.
 import { fmt, loadAverage, markdownTable, ratio, say } from './support.js';
-import { runAttachments } from './federation/attachments.js';
-import { behindSlowLink, runCatchUp } from './federation/catch-up.js';
-import { runFanOut } from './federation/fan-out.js';
+import { runAttachments, type AttachmentFigures } from './federation/attachments.js';
+import { behindSlowLink, runCatchUp, type CatchUp } from './federation/catch-up.js';
+import { runFanOut, type FanOut } from './federation/fan-out.js';
 import { launchInstance } from './federation/instances.js';
 import {
   ATTACHMENT_BYTES,
@@ -18,6 +18,7 @@ import {
   MiB,
   QUICK,
   SLOW_LINK,
+  runs,
 } from './federation/options.js';
 
 async function main(): Promise<void> {
@@ -33,13 +34,13 @@ async function main(): Promise<void> {
     toA.port,
   );
   try {
-    const catchUp = await runCatchUp(a, toA.link);
-    say('attachment references');
-    const attachments = await runAttachments(a);
-    say('fan-out');
-    const fanOut = await runFanOut(a);
+    const catchUp = runs('catch-up') ? await runCatchUp(a, toA.link) : undefined;
+    if (runs('attachments')) say('attachment references');
+    const attachments = runs('attachments') ? await runAttachments(a) : undefined;
+    if (runs('fan-out')) say('fan-out');
+    const fanOut = runs('fan-out') ? await runFanOut(a) : undefined;
     const link = `${SLOW_LINK.roundTripMs} ms round trip, ${SLOW_LINK.bytesPerSecond / MiB} MiB/s`;
-    const rows = [
+    const catchUpRows = (catchUp: CatchUp) => [
       [
         `Catch-up, ${MESSAGES} messages, loopback`,
         `${fmt(catchUp.direct)} msg/s`,
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
         ratio(catchUp.slow, LEMMY_ACTIVITIES_PER_S),
         '',
       ],
+    ];
+    const attachmentRows = (attachments: AttachmentFigures) => [
       [
         `Attachment, ${ATTACHMENT_BYTES / MiB} MiB, A → B federated, direct`,
         `${fmt(attachments.federatedDirect)} MiB/s from the post until B holds it verified`,
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
         ratio(attachments.socks, attachments.direct),
         '',
       ],
+    ];
+    const fanOutRows = (fanOut: FanOut) => [
       [
         `Fan-out, 1 post to ${FANOUT_PEERS} peers (p50 of ${FANOUT_POSTS})`,
         `${fmt(fanOut.last)} ms until the last has it`,
@@ -83,15 +88,21 @@ async function main(): Promise<void> {
         '',
       ],
     ];
+    const rows = [
+      ...(catchUp === undefined ? [] : catchUpRows(catchUp)),
+      ...(attachments === undefined ? [] : attachmentRows(attachments)),
+      ...(fanOut === undefined ? [] : fanOutRows(fanOut)),
+    ];
     console.log();
     console.log(
       markdownTable(['Measure', 'Axon', 'Reference (same run)', 'Ratio', 'Target'], rows),
     );
     console.log();
-    say(
-      `the slow link carried ${fmt(catchUp.carried.up / MiB, 2)} MiB up, ` +
-        `${fmt(catchUp.carried.down / MiB, 2)} MiB down during the catch-up over it`,
-    );
+    if (catchUp !== undefined)
+      say(
+        `the slow link carried ${fmt(catchUp.carried.up / MiB, 2)} MiB up, ` +
+          `${fmt(catchUp.carried.down / MiB, 2)} MiB down during the catch-up over it`,
+      );
   } finally {
     await a.close();
     await toA.link.close();
