@@ -18,6 +18,7 @@ import {
   type BenchInstance,
 } from './instances.js';
 import { ATTACHMENT_BYTES, MiB } from './options.js';
+import { attachmentFloorMiBs } from './attachment-floor.js';
 
 export interface AttachmentFigures {
   /** MiB/s of the raw downloads. */
@@ -26,6 +27,8 @@ export interface AttachmentFigures {
   /** MiB/s from the post on A until B holds the verified content. */
   federatedDirect: number;
   federatedSocks: number;
+  /** MiB/s of the per-chunk work the protocol demands, in-process (attachment-floor.ts). */
+  floor: number;
 }
 
 /** `total` bytes in 1 MiB pieces, each a random MiB with its index stamped in (never all in memory). */
@@ -175,7 +178,8 @@ export async function runAttachments(a: BenchInstance): Promise<AttachmentFigure
     const socks = await download(tunnel, url, token, ATTACHMENT_BYTES);
     const federatedDirect = await federatedFetch(a, token, hash, 'files-direct');
     const federatedSocks = await federatedFetch(a, token, hash, 'files-socks', proxy.url);
-    return { direct, socks, federatedDirect, federatedSocks };
+    const floor = await attachmentFloorMiBs(ATTACHMENT_BYTES);
+    return { direct, socks, federatedDirect, federatedSocks, floor };
   } finally {
     await proxy.stop();
   }

@@ -9,6 +9,7 @@ import { createTestDatabase } from '../../src/test-support/databases.js';
 import { registrationProof } from '../../src/test-support/registration.js';
 import { freePort } from '../../src/test-support/socks.js';
 import { api, type Identity } from '../../src/test-support/federation.js';
+import { INSTANCE_NODE_ARGS } from './options.js';
 
 const PASSWORD = 'correct horse battery staple';
 /** The most events one read answers (the chat service's MAX_EVENTS_PER_READ). */
@@ -57,7 +58,10 @@ export async function launchInstance(
     AXON_LOGIN_RATE_LIMIT: '1000',
     ...env,
   };
-  let server: RunningServer | undefined = await startAxon(serverEnv, { dataDir: db.dir });
+  let server: RunningServer | undefined = await startAxon(serverEnv, {
+    dataDir: db.dir,
+    nodeArgs: INSTANCE_NODE_ARGS,
+  });
   let lastOutput = server.output;
   // On a hard exit (Ctrl-C) the running server goes too, before its data directory.
   const killServer = () => {
@@ -90,7 +94,7 @@ export async function launchInstance(
     sysopToken: token,
     stop,
     start: async () => {
-      server ??= await startAxon(serverEnv, { dataDir: db.dir });
+      server ??= await startAxon(serverEnv, { dataDir: db.dir, nodeArgs: INSTANCE_NODE_ARGS });
       lastOutput = server.output;
     },
     output: () => lastOutput(),

@@ -1,6 +1,8 @@
 // The federation bench's command-line choices and fixed figures.
 // --quick: small sizes, to check the bench itself; its figures mean nothing.
 // --messages=N (catch-up), --attachment-mib=N, --fanout-posts=N override the sizes.
+// --only=catch-up,attachments,fan-out runs those parts only; --cpu-prof=DIR starts every instance
+// under node --cpu-prof writing its profiles into DIR (open them in Chrome's DevTools).
 const argValue = (name: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
@@ -16,6 +18,20 @@ function sizeOption(name: string, fallback: number, max: number): number {
 }
 
 export const QUICK = process.argv.includes('--quick');
+const PARTS = ['catch-up', 'attachments', 'fan-out', 'live'] as const;
+export type Part = (typeof PARTS)[number];
+const only = argValue('only')?.split(',');
+const unknownPart = only?.find((p) => !(PARTS as readonly string[]).includes(p));
+if (unknownPart !== undefined) {
+  throw new Error(`--only takes parts among ${PARTS.join(', ')}, not ${unknownPart}`);
+}
+/** Whether this run measures that part. */
+export const runs = (part: Part): boolean => only === undefined || only.includes(part);
+/** Node options for every instance (--cpu-prof=DIR). */
+export const INSTANCE_NODE_ARGS: string[] =
+  argValue('cpu-prof') === undefined
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${argValue('cpu-prof')}`];
 export const MiB = 1024 * 1024;
 export const MESSAGES = sizeOption('messages', QUICK ? 200 : 10_000, 100_000);
 export const ATTACHMENT_BYTES = sizeOption('attachment-mib', QUICK ? 16 : 256, 4096) * MiB;

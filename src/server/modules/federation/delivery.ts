@@ -38,6 +38,8 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 5 * 60_000;
 /** After this many failures in a row the peer counts as dead: probed by ping before pushing. */
 const DEAD_AFTER = 3;
+/** Skipped log entries (nothing for the peer) are written to its cursor after this many. */
+const SKIP_WRITE_ENTRIES = 1000;
 /** Largest answer read from a peer: an inbox answer or a sync page. */
 export const ANSWER_LIMIT = 8 * 1024 * 1024;
 
@@ -205,8 +207,14 @@ interface Batch {
 /** Push and pull for one peer, while this process holds the peer's lease. */
 export class PeerDelivery {
   private leased = false;
-  /** Everything at or below it is acknowledged by the peer (mirrors peer_delivery.acked_seq). */
+  /**
+   * Everything at or below it is acknowledged by the peer or is nothing for it; it mirrors
+   * peer_delivery.acked_seq, except for skipped entries not written yet (see moveCursor).
+   */
   private acked = 0;
+  /** peer_delivery.acked_seq as this deliverer last read or wrote it. */
+  private stored = 0;
+  private rereadCursor = false;
   /** The highest seq handed to a batch so far. */
   private sent = 0;
   private readonly batches: Batch[] = [];
@@ -256,9 +264,13 @@ export class PeerDelivery {
         .where('peer_fingerprint', '=', this.peer.fingerprint)
         .executeTakeFirstOrThrow();
       this.acked = Number(row.acked_seq);
+      this.stored = this.acked;
       this.sent = this.acked;
       this.pull();
     }
+    // A board's sharing may have changed (a backfill rewinds the written cursor only): the next
+    // read starts from the written cursor, not from skips kept in memory.
+    this.rereadCursor = true;
     if (this.leased) this.wake();
   }
 
@@ -352,17 +364,28 @@ export class PeerDelivery {
           .select('acked_seq')
           .where('peer_fingerprint', '=', this.peer.fingerprint)
           .executeTakeFirst();
-        this.acked = Number(row?.acked_seq ?? 0);
+        const stored = Number(row?.acked_seq ?? 0);
+        // Unchanged since we read or wrote it: our cursor may be further on, over skipped entries.
+        if (stored !== this.stored || this.rereadCursor) this.acked = stored;
+        this.stored = stored;
+        this.rereadCursor = false;
         this.sent = this.acked;
       }
       const page = await this.log.readForPeer(this.peer.fingerprint, this.sent, {
         limit: batchObjects,
         maxBytes: this.options.batchBytes,
       });
-      if (page.entries.length === 0) return;
+      if (page.last <= this.sent) return;
       const batch: Batch = { after: this.sent, last: page.last, done: false };
       this.sent = page.last;
       this.batches.push(batch);
+      if (page.entries.length === 0) {
+        // Up to the log's head nothing is for this peer (what it sent us, other boards): the
+        // cursor moves over it without a call, so the next read does not scan it again.
+        batch.done = true;
+        if (this.batches.length === 1) await this.moveCursor();
+        return;
+      }
       this.track(this.send(batch, page.entries, this.generation));
     }
   }
@@ -399,13 +422,47 @@ export class PeerDelivery {
     this.wake();
   }
 
-  /** Advances the cursor over the contiguous prefix of answered batches, and counts them. */
-  private async acknowledge(objects: number, bytes: number, refusedCount: number): Promise<void> {
+  /** The cursor after the contiguous prefix of answered (or skipped) batches. */
+  private donePrefix(): number {
     let acked = this.acked;
     for (const batch of this.batches) {
       if (!batch.done) break;
       acked = batch.last;
     }
+    return acked;
+  }
+
+  /** Drops the answered batches up to `acked`, once it is written. */
+  private settle(acked: number): void {
+    // Only once it is written: the pump reads the cursor back when nothing is in flight.
+    while (this.batches[0]?.done === true && this.batches[0].last <= acked) this.batches.shift();
+    this.acked = Math.max(this.acked, acked);
+  }
+
+  /**
+   * Advances the cursor over skipped entries only: no call was made, so nothing is counted. It is
+   * written every SKIP_WRITE_ENTRIES entries (a receiver skips after each object it relays): after
+   * a restart at most that many are scanned again.
+   */
+  private async moveCursor(): Promise<void> {
+    const acked = this.donePrefix();
+    if (acked - this.stored < SKIP_WRITE_ENTRIES) {
+      this.settle(acked);
+      return;
+    }
+    await this.db
+      .updateTable('peer_delivery')
+      .set({ acked_seq: acked })
+      .where('peer_fingerprint', '=', this.peer.fingerprint)
+      .where('acked_seq', '<', acked)
+      .execute();
+    this.stored = acked;
+    this.settle(acked);
+  }
+
+  /** Advances the cursor over the contiguous prefix of answered batches, and counts them. */
+  private async acknowledge(objects: number, bytes: number, refusedCount: number): Promise<void> {
+    const acked = this.donePrefix();
     const now = Date.now();
     await this.db
       .updateTable('peer_delivery')
@@ -423,9 +480,8 @@ export class PeerDelivery {
       .where('peer_fingerprint', '=', this.peer.fingerprint)
       .where('acked_seq', '<=', acked)
       .execute();
-    // Only once it is written: the pump reads the cursor back when nothing is in flight.
-    while (this.batches[0]?.done === true && this.batches[0].last <= acked) this.batches.shift();
-    this.acked = Math.max(this.acked, acked);
+    this.stored = acked;
+    this.settle(acked);
   }
 
   /** The peer answered again after failures: catch up from it by pull too. */
@@ -505,8 +561,10 @@ export class PeerDelivery {
       if (answer.status !== 200 || !envelope.success)
         throw refusal('sync', answer.status, envelope);
       const page = envelope.data;
-      if (page.objects.length === 0) return;
       if (!/^\d{1,15}$/.test(page.next_cursor)) throw new Error('sync answered a bad cursor');
+      const next = Number(page.next_cursor);
+      // An empty page may still move the cursor over entries that are not for us.
+      if (page.objects.length === 0 && next <= Number(cursor)) return;
       // Pulled objects count in the peer's objects per minute as pushed ones do: past it, stop;
       // the peer's pushes (from this cursor, throttled) bring the rest.
       if ((await this.inbox.limits.take(this.peer, page.objects.length)) !== undefined) return;
@@ -514,11 +572,8 @@ export class PeerDelivery {
       if (!routing.success) throw new Error('sync answered a bad routing');
       // Pages come one after the other: each moves the pull cursor (kept by the inbox).
       const batch = { objects: page.objects, manifests: page.manifests, routing: routing.data };
-      await this.inbox.applyBatch(this.peer, batch, {
-        after: Number(cursor),
-        last: Number(page.next_cursor),
-      });
-      if (page.next_cursor === cursor) return;
+      await this.inbox.applyBatch(this.peer, batch, { after: Number(cursor), last: next });
+      if (page.objects.length === 0 || next <= Number(cursor)) return;
     }
   }
 }

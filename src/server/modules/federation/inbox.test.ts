@@ -136,6 +136,16 @@ describe.each(DIALECTS)('federation log and inbox on %s', (dialect) => {
     expect(toCarol.entries.map((e) => e.objectId)).toContain(id);
     const backToA = await b.ctx.federationLog.readForPeer(a.ctx.identity.fingerprint, 0, BOUNDS);
     expect(backToA.entries.map((e) => e.objectId)).not.toContain(id);
+    // A page short of its limit ends at the head: what is not for A is not scanned again.
+    const bHead = await b.ctx.federationLog.head();
+    expect(backToA.last).toBe(bHead);
+    expect(
+      await b.ctx.federationLog.readForPeer(a.ctx.identity.fingerprint, bHead, BOUNDS),
+    ).toEqual({ entries: [], last: bHead });
+    // A full page ends at its last entry.
+    const full = await b.ctx.federationLog.readForPeer(carol, 0, { limit: 1, maxBytes: 1e6 });
+    expect(full.entries).toHaveLength(1);
+    expect(full.last).toBe(full.entries[0]!.seq);
   });
 
   it('files a reply in its thread even when it comes first, and bounds pages in bytes', async () => {

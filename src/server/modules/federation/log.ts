@@ -143,39 +143,64 @@ export class FederationLog {
    * The entries after `after` that the peer may see, oldest first: objects of the boards shared
    * with it (their federation_room_id set and the peer in trusted_peers), and profile updates of
    * authors who posted on those boards; never what came from the peer itself. At most `limit`
-   * entries and `maxBytes` bytes (but always at least one entry when there is one).
+   * entries and `maxBytes` bytes (but always at least one entry when there is one). A page that
+   * ends short of the limit ends at the log's head: what lies between is nothing the peer may see,
+   * and the next read starts after it instead of scanning it again (a receiver's own log is
+   * mostly what its one sender sent it).
    */
   async readForPeer(peerFingerprint: string, after: number, bounds: ReadBounds): Promise<LogPage> {
+    // Read before the entries: seqs commit in order, so every entry up to it is visible below.
+    const head = await this.head();
+    if (head <= after) return { entries: [], last: after };
     const shared = await sharedBoardsOf(this.database.db, peerFingerprint);
     if (shared.length === 0) return { entries: [], last: after };
     const rooms = shared.map((b) => b.roomId);
     const boardIds = shared.map((b) => b.id);
-    const rows = await this.database.db
+    const scanned = await this.database.db
       .selectFrom('federation_log')
-      .select(['seq', 'object_id', 'type', 'object', 'manifests', 'size', 'room_id', 'origin'])
+      .select([
+        'seq',
+        'object_id',
+        'type',
+        'author_fingerprint',
+        'object',
+        'manifests',
+        'size',
+        'room_id',
+        'origin',
+      ])
       .where('seq', '>', after)
       .where((eb) =>
         eb.or([eb('received_from', 'is', null), eb('received_from', '!=', peerFingerprint)]),
       )
-      .where((eb) =>
-        eb.or([
-          eb('room_id', 'in', rooms),
-          eb.and([
-            eb('type', '=', 'profile'),
-            eb(
-              'author_fingerprint',
-              'in',
-              eb
-                .selectFrom('messages')
-                .select('messages.author_fingerprint')
-                .where('messages.board_id', 'in', boardIds),
-            ),
-          ]),
-        ]),
-      )
+      .where((eb) => eb.or([eb('room_id', 'in', rooms), eb('type', '=', 'profile')]))
       .orderBy('seq')
       .limit(bounds.limit)
       .execute();
+    // Profiles only of authors seen on the shared boards: one indexed look for the page's authors
+    // (a subquery over the boards' messages would cost the boards' size on every read).
+    const profileAuthors = [
+      ...new Set(
+        scanned.filter((r) => r.type === 'profile').map((r) => r.author_fingerprint ?? ''),
+      ),
+    ];
+    const seen =
+      profileAuthors.length === 0
+        ? new Set<string>()
+        : new Set(
+            (
+              await this.database.db
+                .selectFrom('messages')
+                .select('author_fingerprint')
+                .distinct()
+                .where('author_fingerprint', 'in', profileAuthors)
+                .where('board_id', 'in', boardIds)
+                .execute()
+            ).map((r) => r.author_fingerprint),
+          );
+    const rows = scanned.filter(
+      (r) => r.type !== 'profile' || seen.has(r.author_fingerprint ?? ''),
+    );
     const entries: LogEntry[] = [];
     let bytes = 0;
     for (const r of rows) {
@@ -194,7 +219,14 @@ export class FederationLog {
         origin: r.origin,
       });
     }
-    return { entries, last: entries.at(-1)?.seq ?? after };
+    // Cut short by bytes: the page ends at its last entry. Else at the last entry scanned (seen or
+    // not), or, when the scan reached the end, at the head.
+    if (entries.length < rows.length) return { entries, last: entries.at(-1)!.seq };
+    const lastScanned = Number(scanned.at(-1)?.seq ?? after);
+    return {
+      entries,
+      last: scanned.length < bounds.limit ? Math.max(head, lastScanned) : lastScanned,
+    };
   }
 }
 

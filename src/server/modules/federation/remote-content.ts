@@ -70,6 +70,9 @@ const POLL_MS = 2_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 60 * 60 * 1000;
+/** Progress (chunks done, bytes fetched) is written after this many chunks or this long. */
+const PROGRESS_WRITE_CHUNKS = 8;
+const PROGRESS_WRITE_MS = 250;
 /** Chunks no source has (404 everywhere) are asked for again this many times before giving up. */
 const ABSENT_ATTEMPTS = 5;
 
@@ -394,11 +397,22 @@ export class RemoteContent extends WokenService {
         if (!(await store.has(hash))) missing.push(index);
       await this.progress(job, manifest.chunks.length - missing.length);
 
-      await eachBounded(missing, this.limits.parallelFetches, async (index) => {
-        const blob = await this.fetchChunk(manifest, dek, index, sources, job.attempts);
-        await store.put(manifest.chunks[index]!, blob);
-        await this.chunkStored(job, blob.length);
-      });
+      const stored = { chunks: 0, bytes: 0, writtenAt: Date.now() };
+      try {
+        await eachBounded(missing, this.limits.parallelFetches, async (index) => {
+          const blob = await this.fetchChunk(manifest, dek, index, sources, job.attempts);
+          await store.put(manifest.chunks[index]!, blob);
+          stored.chunks += 1;
+          stored.bytes += blob.length;
+          if (
+            stored.chunks >= PROGRESS_WRITE_CHUNKS ||
+            Date.now() - stored.writtenAt >= PROGRESS_WRITE_MS
+          )
+            await this.chunksStored(job, stored);
+        });
+      } finally {
+        await this.chunksStored(job, stored);
+      }
       await store.flush();
 
       const report = await verifyContent({ store, manifest, deep: { dek } });
@@ -566,11 +580,20 @@ export class RemoteContent extends WokenService {
       .execute();
   }
 
-  private async chunkStored(job: FetchRow, bytes: number): Promise<void> {
+  /** Counts the chunks stored since the last count (a disk sync per few chunks, not per chunk). */
+  private async chunksStored(
+    job: FetchRow,
+    stored: { chunks: number; bytes: number; writtenAt: number },
+  ): Promise<void> {
+    const { chunks, bytes } = stored;
+    if (chunks === 0) return;
+    stored.chunks = 0;
+    stored.bytes = 0;
+    stored.writtenAt = Date.now();
     await this.db
       .updateTable('remote_fetches')
       .set({
-        chunks_done: sql<number>`chunks_done + 1`,
+        chunks_done: sql<number>`chunks_done + ${chunks}`,
         bytes_fetched: sql<number>`bytes_fetched + ${bytes}`,
         leased_until: Date.now() + LEASE_MS,
         updated_at: Date.now(),

@@ -27,6 +27,17 @@ describe.each(DIALECTS)('replay cache on %s', (dialect) => {
     expect(await cache.remember('key-b', 'nonce-1')).toBe(true);
   });
 
+  it('answers each pair of a burst committed together, a replay inside the burst included', async () => {
+    const burst = await Promise.all([
+      cache.remember('key-e', 'n2'),
+      cache.remember('key-e', 'n1'),
+      cache.remember('key-e', 'n2'),
+      cache.remember('key-f', 'n1'),
+    ]);
+    expect(burst).toEqual([true, true, false, true]);
+    expect(await cache.remember('key-e', 'n1')).toBe(false);
+  });
+
   it('is shared by every process on the database: a second connection sees the pair', async () => {
     const other = openDatabase(test.config);
     try {
