@@ -57,7 +57,8 @@ export function toPage<R, T>(
 
 /** A page with each item presented for the answer, its cursor unchanged: every list's shape. */
 export const mapPage = <R, T>(page: Page<R>, present: (item: R) => T): Page<T> => ({
-  items: page.items.map(present),
+  // One argument only: a presenter's optional second parameter must not receive map's index.
+  items: page.items.map((item) => present(item)),
   next_cursor: page.next_cursor,
 });
 
