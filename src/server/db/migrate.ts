@@ -15,6 +15,7 @@ import * as remoteContent from './migrations/0011_remote_content.js';
 import * as federationLog from './migrations/0010_federation_log.js';
 import * as applets from './migrations/0012_applets.js';
 import * as forum from './migrations/0013_forum.js';
+import * as appletReview from './migrations/0019_applet_review.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0010_federation_log': federationLog,
   '0012_applets': applets,
   '0013_forum': forum,
+  '0019_applet_review': appletReview,
 };
 
 /** Every migration, in the order they apply. */

@@ -187,6 +187,12 @@ export interface AppletsTable {
   /** JSON array of media types. */
   handles_mime_types: Generated<string>;
   status: Generated<AppletStatus>;
+  category_name: string | null;
+  /** Bytes of the code (null for applets registered before sizes were kept). */
+  code_size: number | null;
+  /** Why the applet was approved or rejected, as the reviewer said. */
+  review_reason: string | null;
+  reviewed_at: number | null;
 }
 
 export type AppletStatus = 'pending' | 'approved' | 'rejected';

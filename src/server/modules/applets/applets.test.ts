@@ -1,5 +1,5 @@
 // Applets' lifecycle on SQLite and PostgreSQL: upload (the upload right and karma ≥ 10), pending
-// until a sysop approves, hidden from others meanwhile; the code served as exactly the bytes of its
+// until a moderator or sysop approves (with a reason), hidden from others meanwhile; the code served as exactly the bytes of its
 // content hash; the sandboxed frame document with its own CSP.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,46 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(await countRows(t, 'applets')).toBe(before);
   });
 
+  it("keeps category, code size and the reviewer's reason; moderators review too", async () => {
+    await setKarma(alice, 10);
+    const mod = await registerUser(t.app, `mod${dialect}`);
+    await promote(t, mod.username, 'moderator');
+    const created = await create(alice, {
+      name: 'Sorted',
+      code_hash: code,
+      category_name: 'Games',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const applet = created.json().data;
+    expect(applet).toMatchObject({
+      category_name: 'Games',
+      author_username: alice.username,
+      code_manifest: { content_hash: code, size: CODE.length },
+      review_reason: null,
+      reviewed_at: null,
+    });
+    const review = (payload: object) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/applets/${applet.id}/review/`,
+        headers: bearer(mod.token),
+        payload,
+      });
+    expect((await review({ status: 'rejected', reason: 'x'.repeat(501) })).statusCode).toBe(400);
+    expect((await get(applet.id, alice)).json().data.status).toBe('pending');
+    const rejected = await review({ status: 'rejected', reason: 'needs a description' });
+    expect(rejected.statusCode, rejected.body).toBe(200);
+    const seen = (await get(applet.id, alice)).json().data;
+    expect([seen.status, seen.review_reason]).toEqual(['rejected', 'needs a description']);
+    expect(Date.parse(seen.reviewed_at)).toBeGreaterThan(0);
+    const approved = (await review({ status: 'approved' })).json().data;
+    expect([approved.status, approved.review_reason]).toEqual(['approved', null]);
+    const listed = (await t.app.inject({ url: '/api/applets/' })).json().data.items;
+    expect(listed.find((a: { id: string }) => a.id === applet.id).category_name).toBe('Games');
+    const badCategory = await create(alice, { name: 'Bad cat', category_name: '<b>' });
+    expect(badCategory.statusCode).toBe(400);
+  });
+
   it("approves a sysop's applet at once", async () => {
     const res = await create(sysop, { name: 'House' });
     expect(res.json().data.status).toBe('approved');
@@ -199,8 +239,12 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(JSON.parse(listed.stdout)).toContainEqual(
       expect.objectContaining({ id: pending.id, status: 'pending' }),
     );
-    expect((await runAxon(['applet', 'reject', pending.id], { env })).code).toBe(0);
-    expect((await get(pending.id, sysop)).json().data.status).toBe('rejected');
+    const rejected = await runAxon(['applet', 'reject', pending.id, '--reason', 'too noisy'], {
+      env,
+    });
+    expect(rejected.code, rejected.stderr).toBe(0);
+    const seen = (await get(pending.id, sysop)).json().data;
+    expect([seen.status, seen.review_reason]).toEqual(['rejected', 'too noisy']);
     expect((await runAxon(['applet', 'approve', pending.id], { env })).code).toBe(0);
     expect((await get(pending.id, alice)).json().data.status).toBe('approved');
     expect((await runAxon(['applet', 'remove', pending.id], { env })).code).toBe(0);

@@ -11,11 +11,20 @@ export const AppletSchema = z
     event_board_id: z.string(),
     created_at: z.string(),
     author_pubkey: z.string().nullable(),
-    code_manifest: z.object({ content_hash: z.string() }).nullable(),
+    author_username: z.string().nullable(),
+    code_manifest: z
+      .object({
+        content_hash: z.string(),
+        size: z.number().nullable().describe('bytes of the code (null when not known)'),
+      })
+      .nullable(),
+    category_name: z.string().nullable(),
     parameters: z.record(z.string(), z.unknown()),
     is_debug_mode: z.boolean(),
     handles_mime_types: z.array(z.string()),
     status: z.enum(['pending', 'approved', 'rejected']),
+    review_reason: z.string().nullable().describe('what the reviewer said'),
+    reviewed_at: z.string().nullable(),
   })
   .meta({ id: 'AppletSummary' });
 
@@ -28,6 +37,12 @@ export const AppletListQuery = z.strictObject({
 
 export const AppletReview = z.strictObject({
   status: z.enum(['approved', 'rejected']),
+  reason: z
+    .string()
+    .trim()
+    .max(500, 'must be at most 500 characters')
+    .default('')
+    .describe('why: shown to the owner and other reviewers'),
 });
 
 const MEDIA_TYPE = /^[A-Za-z0-9][\w!#$&^.+-]*\/([A-Za-z0-9][\w!#$&^.+-]*|\*)$/;
@@ -43,6 +58,14 @@ export const AppletInput = z.strictObject({
     .max(100)
     .regex(/^[\p{L}\p{N} _.-]+$/u, 'may hold letters, digits, space and _ . -'),
   description: z.string().trim().max(2000).default(''),
+  category_name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(50)
+    .regex(/^[\p{L}\p{N} _.&-]+$/u, 'may hold letters, digits, space and _ . & -')
+    .optional()
+    .describe('a category the applet is listed under ("Games", "Tools", "Viewers")'),
   code_hash: z
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be a content hash (64 lowercase hex digits)')
