@@ -176,3 +176,5 @@ export function createBbs(host: Window = window.parent) {
 }
 
 export type Bbs = ReturnType<typeof createBbs>;
+
+export { assetUrls, openZip, type ZipArchive, type ZipEntry, type ZipLimits } from './zip';

@@ -252,7 +252,8 @@ export interface AttachmentsTable {
   created_at: number;
 }
 
-export type ContentRefKind = 'message' | 'private_message' | 'applet';
+/** applet: an applet's code and its users' data; applet_asset: its asset package. */
+export type ContentRefKind = 'message' | 'private_message' | 'applet' | 'applet_asset';
 
 export interface ContentRefsTable {
   content_hash: string;

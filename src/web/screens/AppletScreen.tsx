@@ -9,6 +9,7 @@ import { useParams, useSearchParams } from 'react-router';
 import { fetchAppletCode, useApplet } from '../api/applets';
 import type { Applet } from '../api/types';
 import { serveBridge, type AttachmentContext } from '../applets/bridge';
+import { librariesFor } from '../applets/libraries';
 import { opens } from '../applets/mime';
 import { sha256Hex } from '../applets/verify';
 import { formatBytes } from '../api/transfers';
@@ -60,11 +61,14 @@ function AppletFrame({
   applet,
   code,
   checksum,
+  libraries,
   attachment,
 }: {
   applet: Applet;
   code: ArrayBuffer;
   checksum: string;
+  /** The vetted libraries it asked for, run before its code. */
+  libraries: Uint8Array[];
   attachment: AttachmentContext | null;
 }) {
   const frame = useRef<HTMLIFrameElement>(null);
@@ -88,7 +92,7 @@ function AppletFrame({
         code: new Uint8Array(code),
         checksum,
         debug: applet.is_debug_mode,
-        libraries: [],
+        libraries,
       },
       '*',
     );
@@ -123,6 +127,7 @@ export function AppletScreen() {
         };
   const [context] = useState(attachment);
   const [consented, setConsented] = useState(false);
+  const libraries = applet.data && librariesFor(applet.data.parameters.required_libraries);
   const handles =
     applet.data !== undefined && context !== null && opens(applet.data, context.mime_type);
   return (
@@ -139,6 +144,12 @@ export function AppletScreen() {
           <p className="break-all text-sm">Expected SHA-256: {verified.expected}</p>
           <p className="break-all text-sm">Received SHA-256: {verified.calculated}</p>
         </div>
+      )}
+      {libraries?.ok === false && (
+        <p role="alert">
+          This applet asks for libraries this instance does not ship ({libraries.unknown.join(', ')}
+          ); nothing was run.
+        </p>
       )}
       {applet.data !== undefined && context !== null && !handles && (
         <p role="alert">
@@ -159,11 +170,13 @@ export function AppletScreen() {
       )}
       {applet.data !== undefined &&
         verified.kind === 'ready' &&
+        libraries?.ok === true &&
         (context === null || consented) && (
           <AppletFrame
             applet={applet.data}
             code={verified.code}
             checksum={verified.checksum}
+            libraries={libraries.scripts}
             attachment={context}
           />
         )}

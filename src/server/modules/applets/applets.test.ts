@@ -161,6 +161,57 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(badCategory.statusCode).toBe(400);
   });
 
+  it('keeps an asset package readable by members once approved, and checks the parameters', async () => {
+    await setKarma(alice, 10);
+    await setKarma(bob, 50);
+    const asset = await upload(alice, Buffer.from(`PK asset package of ${dialect}`));
+    const stream = (who?: Account) =>
+      t.app.inject({
+        url: `/api/content/stream/${asset}/`,
+        headers: who ? bearer(who.token) : {},
+      });
+    const before = await countRows(t, 'applets');
+    const notTheirs = await create(bob, {
+      name: 'Borrow',
+      parameters: { asset_package_hash: asset },
+    });
+    expect(notTheirs.statusCode).toBe(400);
+    expect(notTheirs.json().error.details.fields[0].field).toBe(
+      'body.parameters.asset_package_hash',
+    );
+    for (const parameters of [
+      { asset_package_hash: 'not-a-hash' },
+      { required_libraries: ['https://cdn.example/lib.js'] },
+      { required_libraries: 'jszip' },
+    ]) {
+      const bad = await create(alice, { name: 'Bad params', parameters });
+      expect(bad.statusCode, JSON.stringify(parameters)).toBe(400);
+    }
+    expect(await countRows(t, 'applets')).toBe(before);
+
+    const created = await create(alice, {
+      name: `Packed ${dialect}`,
+      code_hash: code,
+      parameters: { asset_package_hash: asset, required_libraries: ['jszip', 'axon-zip'] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const applet = created.json().data;
+    // Pending: only its owner reads the package; approved: every member, never a visitor.
+    expect((await stream(bob)).statusCode).toBe(404);
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/applets/${applet.id}/review/`,
+      headers: bearer(sysop.token),
+      payload: { status: 'approved' },
+    });
+    expect((await stream(bob)).statusCode).toBe(200);
+    expect((await stream(bob)).body).toBe(`PK asset package of ${dialect}`);
+    expect((await stream()).statusCode).toBe(404);
+    // Removing the applet lets the package go (its content ref goes with it).
+    await t.ctx.applets.remove(applet.id);
+    expect((await stream(bob)).statusCode).toBe(404);
+  });
+
   it("approves a sysop's applet at once", async () => {
     const res = await create(sysop, { name: 'House' });
     expect(res.json().data.status).toBe('approved');

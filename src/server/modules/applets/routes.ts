@@ -131,6 +131,12 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
           );
         codeSize = manifest.size;
       }
+      const asset = body.parameters.asset_package_hash as string | undefined;
+      if (asset !== undefined)
+        // Served to everyone who runs the applet once it is approved: it must be the uploader's.
+        await ctx.content.readable(session.user, asset).catch(() => {
+          throw fieldError('body.parameters.asset_package_hash', 'is no content you uploaded');
+        });
       const applet = await ctx.applets.create(
         {
           name: body.name,
@@ -142,6 +148,7 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
           handlesMimeTypes: body.handles_mime_types,
           categoryName: body.category_name ?? null,
           codeSize,
+          assetHash: asset ?? null,
           status: can(session.user, 'approve_applet') ? 'approved' : 'pending',
         },
         session.user,

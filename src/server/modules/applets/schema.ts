@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MessagePost } from '../boards/schema.js';
 import { ReadQuery } from '../chat/schema.js';
+import { APPLET_LIBRARY_NAMES, MAX_REQUIRED_LIBRARIES } from '../../../shared/applet-libraries.js';
 
 export const AppletSchema = z
   .object({
@@ -77,7 +78,35 @@ export const AppletInput = z.strictObject({
       (p) => JSON.stringify(p).length <= APPLET_PARAMETERS_MAX_BYTES,
       `must be at most ${APPLET_PARAMETERS_MAX_BYTES} bytes of JSON`,
     )
-    .default({}),
+    .superRefine((p, check) => {
+      const libraries = p.required_libraries;
+      if (
+        libraries !== undefined &&
+        !(
+          Array.isArray(libraries) &&
+          libraries.length <= MAX_REQUIRED_LIBRARIES &&
+          libraries.every((l) => (APPLET_LIBRARY_NAMES as unknown[]).includes(l))
+        )
+      )
+        check.addIssue({
+          code: 'custom',
+          path: ['required_libraries'],
+          message: `must list at most ${MAX_REQUIRED_LIBRARIES} of the libraries this instance ships: ${APPLET_LIBRARY_NAMES.join(', ')}`,
+        });
+      const asset = p.asset_package_hash;
+      if (asset !== undefined && !(typeof asset === 'string' && /^[0-9a-f]{64}$/.test(asset)))
+        check.addIssue({
+          code: 'custom',
+          path: ['asset_package_hash'],
+          message: 'must be a content hash (64 lowercase hex digits)',
+        });
+    })
+    .default({})
+    .describe(
+      'free-form settings; two are read by the runner: asset_package_hash (a ZIP you uploaded, ' +
+        'handed to the applet by getAttachmentBlob) and required_libraries (names of libraries ' +
+        'this instance ships, handed to the frame before the code)',
+    ),
   is_debug_mode: z.boolean().default(false),
   handles_mime_types: z
     .array(z.string().max(100).regex(MEDIA_TYPE, 'must be a media type like text/csv'))

@@ -41,6 +41,8 @@ export interface AppletConfig {
   handlesMimeTypes?: string[] | undefined;
   categoryName?: string | null | undefined;
   codeSize?: number | null | undefined;
+  /** The asset package (parameters.asset_package_hash), kept and readable while the applet is. */
+  assetHash?: string | null | undefined;
 }
 
 function toApplet(
@@ -135,6 +137,16 @@ export class AppletService {
             .insertInto('content_refs')
             .values({ content_hash: input.codeHash, kind: 'applet', ref_id: id, created_at: now })
             .execute();
+        if (input.assetHash)
+          await trx
+            .insertInto('content_refs')
+            .values({
+              content_hash: input.assetHash,
+              kind: 'applet_asset',
+              ref_id: id,
+              created_at: now,
+            })
+            .execute();
       });
     } catch (error) {
       if (isUniqueViolation(error))
@@ -190,7 +202,7 @@ export class AppletService {
     await this.database.db.transaction().execute(async (trx) => {
       await trx
         .deleteFrom('content_refs')
-        .where('kind', '=', 'applet')
+        .where('kind', 'in', ['applet', 'applet_asset'])
         .where('ref_id', '=', id)
         .execute();
       await trx.deleteFrom('applets').where('id', '=', id).execute();
