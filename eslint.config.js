@@ -41,6 +41,21 @@ export default tseslint.config(
     files: ['test/browser/applets/**/*.js'],
     languageOptions: { sourceType: 'script', globals: { window: 'readonly' } },
   },
+  // The vetted libraries handed to applet frames are plain scripts too.
+  {
+    files: ['src/applet-sdk/libraries/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        globalThis: 'readonly',
+        Blob: 'readonly',
+        DataView: 'readonly',
+        DecompressionStream: 'readonly',
+        TextDecoder: 'readonly',
+        btoa: 'readonly',
+      },
+    },
+  },
   {
     files: ['src/web/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

@@ -641,7 +641,7 @@ export function routeRules(base: string): Record<string, RouteRule> {
       on: {
         other: (fx) => ({ url: `/api/applets/${fx.applet}/review/`, json: { status: 'approved' } }),
       },
-      expect: sysops,
+      expect: moderators,
     },
     'GET /api/applets/:id/code/': {
       on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/code/` }) },

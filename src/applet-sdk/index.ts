@@ -118,11 +118,19 @@ export function createBbs(host: Window = window.parent) {
     submitScore: (score: ScoreInput) => call<HighScore>('submitScore', score),
     getHighScores: () => call<HighScore[]>('getHighScores'),
 
-    /** Calls `onEvents` with each new batch of events (long poll) until the returned stop(). */
-    subscribeEvents(onEvents: (events: AppletEvent[]) => void): () => void {
+    /**
+     * Calls `onEvents` with each new batch of events (long poll) until the returned stop(); with
+     * `recent`, first with the latest events already on the bus (a chat's history).
+     */
+    subscribeEvents(
+      onEvents: (events: AppletEvent[]) => void,
+      { recent = false }: { recent?: boolean } = {},
+    ): () => void {
       let running = true;
       void (async () => {
-        let cursor = (await bbs.readEvents()).next_cursor;
+        const first = await bbs.readEvents();
+        if (running && recent && first.events.length > 0) onEvents(first.events);
+        let cursor = first.next_cursor;
         while (running) {
           try {
             const batch = await bbs.readEvents(cursor, 25);
@@ -168,3 +176,5 @@ export function createBbs(host: Window = window.parent) {
 }
 
 export type Bbs = ReturnType<typeof createBbs>;
+
+export { assetUrls, openZip, type ZipArchive, type ZipEntry, type ZipLimits } from './zip';

@@ -249,9 +249,10 @@ export function buildProgram(): Command {
       .command(verb)
       .description(`${verb} an applet by its id`)
       .argument('<id>')
-      .action(async (id: string) => {
+      .option('--reason <text>', "why (shown to the applet's owner and reviewers)", '')
+      .action(async (id: string, options: { reason: string }) => {
         await withContext(async (ctx) => {
-          const a = await ctx.applets.setStatus(id, status);
+          const a = await ctx.applets.setStatus(id, status, options.reason.trim().slice(0, 500));
           console.log(`${status} ${a.name}`);
         });
       });

@@ -3,48 +3,12 @@
 // anything runs; a hostile applet tries every way out and each attempt is shown to have run and
 // failed, while the host keeps answering it.
 import { readFileSync } from 'node:fs';
-import { buildSync } from 'esbuild';
-import { expect, test, type FrameLocator, type Page } from '@playwright/test';
-import {
-  SYSOP,
-  baseUrl,
-  login,
-  logInThroughForm,
-  registerViaApi,
-  watchContext,
-} from './support.js';
+import { expect, test, type FrameLocator } from '@playwright/test';
+import { bundle, installApplet, resultsOf } from './applet-support.js';
+import { baseUrl, logInThroughForm, registerViaApi, watchContext } from './support.js';
 
 const unique = Date.now().toString(36);
 const HELPER = readFileSync(new URL('./applets/original-helper.js', import.meta.url), 'utf8');
-
-/** Uploads code as the sysop and registers an approved applet with it. */
-async function installApplet(name: string, code: string, extra: object = {}): Promise<string> {
-  const base = baseUrl();
-  const { token } = await login(base, SYSOP);
-  const form = new FormData();
-  form.append('file', new Blob([code], { type: 'text/javascript' }), 'applet.js');
-  const uploaded = await fetch(`${base}/api/content/upload/`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}` },
-    body: form,
-  });
-  expect(uploaded.status).toBe(201);
-  const hash = ((await uploaded.json()) as { data: { content_hash: string } }).data.content_hash;
-  const created = await fetch(`${base}/api/applets/`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name, code_hash: hash, ...extra }),
-  });
-  expect(created.status).toBe(201);
-  return ((await created.json()) as { data: { id: string } }).data.id;
-}
-
-/** What the applet wrote into its #applet-root as JSON once it finished. */
-async function resultsOf(page: Page, name: string): Promise<Record<string, string>> {
-  const root = page.frameLocator(`iframe[title="${name}"]`).locator('#applet-root pre');
-  await expect(root).toBeVisible();
-  return JSON.parse((await root.textContent()) ?? '{}') as Record<string, string>;
-}
 
 test('an applet written for the original system runs unchanged', async ({ page, context }) => {
   const watch = await watchContext(context);
@@ -253,12 +217,6 @@ test('a hostile applet tries every way out and each attempt fails', async ({ pag
   expect(page.url()).toBe(`${base}/applets/${id}`);
   await expect(page.getByText('Signed in as')).toBeVisible();
 });
-
-/** A shipped applet bundled with the SDK, as its author would upload it. */
-function bundle(entry: string): string {
-  const out = buildSync({ entryPoints: [entry], bundle: true, format: 'iife', write: false });
-  return out.outputFiles[0]!.text;
-}
 
 test('the shared counter (SDK, shared room state) keeps two players in step', async ({
   browser,

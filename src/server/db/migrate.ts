@@ -21,6 +21,7 @@ import * as federationLimits from './migrations/0014_federation_limits.js';
 import * as federatedActions from './migrations/0018_federated_actions.js';
 import * as federationAuthors from './migrations/0015_federation_authors.js';
 import * as federatedRooms from './migrations/0016_federated_rooms.js';
+import * as appletReview from './migrations/0019_applet_review.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0018_federated_actions': federatedActions,
   '0015_federation_authors': federationAuthors,
   '0016_federated_rooms': federatedRooms,
+  '0019_applet_review': appletReview,
 };
 
 /** Every migration, in the order they apply. */

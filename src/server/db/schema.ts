@@ -219,6 +219,12 @@ export interface AppletsTable {
   /** JSON array of media types. */
   handles_mime_types: Generated<string>;
   status: Generated<AppletStatus>;
+  category_name: string | null;
+  /** Bytes of the code (null for applets registered before sizes were kept). */
+  code_size: number | null;
+  /** Why the applet was approved or rejected, as the reviewer said. */
+  review_reason: string | null;
+  reviewed_at: number | null;
 }
 
 export type AppletStatus = 'pending' | 'approved' | 'rejected';
@@ -287,7 +293,8 @@ export interface AttachmentsTable {
   created_at: number;
 }
 
-export type ContentRefKind = 'message' | 'private_message' | 'applet';
+/** applet: an applet's code and its users' data; applet_asset: its asset package. */
+export type ContentRefKind = 'message' | 'private_message' | 'applet' | 'applet_asset';
 
 export interface ContentRefsTable {
   content_hash: string;

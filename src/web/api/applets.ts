@@ -94,6 +94,6 @@ export function useApplet(appletId: string) {
   });
 }
 
-export function useApplets() {
-  return useQuery({ queryKey: queryKeys.applets, queryFn: () => fetchApplets() });
+export function useApplets(enabled = true) {
+  return useQuery({ queryKey: queryKeys.applets, queryFn: () => fetchApplets(), enabled });
 }

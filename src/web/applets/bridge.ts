@@ -86,7 +86,7 @@ function handlers({ applet, attachment }: BridgeOptions): Record<string, Handler
         author_pubkey: applet.author_pubkey,
         code_manifest: applet.code_manifest,
         created_at: applet.created_at,
-        category_name: null,
+        category_name: applet.category_name,
         is_debug_mode: applet.is_debug_mode,
         handles_mime_types: applet.handles_mime_types,
         parameters: applet.parameters,

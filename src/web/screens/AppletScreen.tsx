@@ -1,12 +1,19 @@
 // Runs one applet. The code is fetched, its SHA-256 compared with the manifest's content_hash, and
 // only then handed to the sandboxed frame (/applet-frame/, sandbox="allow-scripts": an opaque
 // origin with no network); a mismatch is refused and nothing runs. The bridge answers the frame.
+// Opened on an attachment ("Open with …", ?attachment=<hash>&filename=&type=&size=), it runs only
+// for an applet that handles that media type, and only once the user agreed to hand it the file
+// (a link can be made by anyone; the applet could share what it reads on its own event bus).
 import { useEffect, useRef, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { fetchAppletCode, useApplet } from '../api/applets';
 import type { Applet } from '../api/types';
 import { serveBridge, type AttachmentContext } from '../applets/bridge';
+import { librariesFor } from '../applets/libraries';
+import { opens } from '../applets/mime';
 import { sha256Hex } from '../applets/verify';
+import { formatBytes } from '../api/transfers';
+import { Button } from '../ui/controls';
 import { ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 
@@ -54,11 +61,14 @@ function AppletFrame({
   applet,
   code,
   checksum,
+  libraries,
   attachment,
 }: {
   applet: Applet;
   code: ArrayBuffer;
   checksum: string;
+  /** The vetted libraries it asked for, run before its code. */
+  libraries: Uint8Array[];
   attachment: AttachmentContext | null;
 }) {
   const frame = useRef<HTMLIFrameElement>(null);
@@ -82,7 +92,7 @@ function AppletFrame({
         code: new Uint8Array(code),
         checksum,
         debug: applet.is_debug_mode,
-        libraries: [],
+        libraries,
       },
       '*',
     );
@@ -113,9 +123,13 @@ export function AppletScreen() {
           hash,
           filename: search.get('filename') ?? hash,
           mime_type: search.get('type') ?? 'application/octet-stream',
-          size: Number(search.get('size') ?? 0),
+          size: Math.max(0, Number(search.get('size')) || 0),
         };
   const [context] = useState(attachment);
+  const [consented, setConsented] = useState(false);
+  const libraries = applet.data && librariesFor(applet.data.parameters.required_libraries);
+  const handles =
+    applet.data !== undefined && context !== null && opens(applet.data, context.mime_type);
   return (
     <Panel title={applet.data?.name ?? 'Applet'} headingLevel={1}>
       <ErrorNotice error={applet.error} />
@@ -131,14 +145,41 @@ export function AppletScreen() {
           <p className="break-all text-sm">Received SHA-256: {verified.calculated}</p>
         </div>
       )}
-      {applet.data !== undefined && verified.kind === 'ready' && (
-        <AppletFrame
-          applet={applet.data}
-          code={verified.code}
-          checksum={verified.checksum}
-          attachment={context}
-        />
+      {libraries?.ok === false && (
+        <p role="alert">
+          This applet asks for libraries this instance does not ship ({libraries.unknown.join(', ')}
+          ); nothing was run.
+        </p>
       )}
+      {applet.data !== undefined && context !== null && !handles && (
+        <p role="alert">
+          {applet.data.name} does not open {context.mime_type} files; nothing was run.
+        </p>
+      )}
+      {applet.data !== undefined && context !== null && handles && !consented && (
+        <div className="border border-line p-3">
+          <p>
+            Open <strong>{context.filename}</strong> ({context.mime_type},{' '}
+            {formatBytes(context.size)}) with {applet.data.name}?
+          </p>
+          <p className="text-sm text-phosphor-dim">
+            The applet can read this file, and could share it on its own event bus.
+          </p>
+          <Button onClick={() => setConsented(true)}>Open</Button>
+        </div>
+      )}
+      {applet.data !== undefined &&
+        verified.kind === 'ready' &&
+        libraries?.ok === true &&
+        (context === null || consented) && (
+          <AppletFrame
+            applet={applet.data}
+            code={verified.code}
+            checksum={verified.checksum}
+            libraries={libraries.scripts}
+            attachment={context}
+          />
+        )}
     </Panel>
   );
 }

@@ -1,4 +1,5 @@
-// The moderators' desk: the report queue, bans of users and keys, karma changes and the modlog.
+// The moderators' desk: the report queue, bans of users and keys, karma changes, the modlog and
+// the applets waiting for review.
 // Every section is on one page (with a jump list), so nothing a moderator needs is hidden; each
 // section lives in its own file under moderation/.
 import { type ReactNode } from 'react';
@@ -6,6 +7,7 @@ import { useSession } from '../api/session';
 import { Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { useProfile } from '../api/profile';
+import { AppletsSection } from './moderation/AppletsSection';
 import { BansSection } from './moderation/BansSection';
 import { KarmaSection } from './moderation/KarmaSection';
 import { ModlogSection } from './moderation/ModlogSection';
@@ -16,6 +18,7 @@ const SECTIONS: { id: string; title: string; body: () => ReactNode }[] = [
   { id: 'bans', title: 'Bans', body: () => <BansSection /> },
   { id: 'karma', title: 'Karma', body: () => <KarmaSection /> },
   { id: 'modlog', title: 'Modlog', body: () => <ModlogSection /> },
+  { id: 'applets', title: 'Applets to review', body: () => <AppletsSection /> },
 ];
 
 export function ModerationScreen() {

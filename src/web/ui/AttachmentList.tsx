@@ -1,11 +1,16 @@
 // A message's attachments: images and video inline, everything else a download with progress. A
 // remote message's attachment is shown once this instance has fetched it from its peers; until then
 // its state (chunks so far, an unreachable peer, a failed check) is shown and asked for again.
+// Applets that handle an attachment's media type are offered on it ("Open … with …").
 import { useState } from 'react';
+import { Link } from 'react-router';
+import { useApplets } from '../api/applets';
 import { useContentState } from '../api/content';
 import { useMediaUrl } from '../api/media';
+import { useSession } from '../api/session';
 import { downloadContent, formatBytes, type Progress } from '../api/transfers';
 import type { Attachment, ContentState } from '../api/types';
+import { opens } from '../applets/mime';
 import { Button } from './controls';
 import { ErrorNotice, ProgressBar } from './feedback';
 
@@ -100,6 +105,29 @@ function FetchState({ state }: { state: ContentState }) {
   );
 }
 
+/** "Open with …": the approved applets that handle the attachment's media type (members only). */
+function OpenWith({ attachment }: { attachment: Attachment }) {
+  const signedIn = useSession() !== null;
+  const applets = useApplets(signedIn);
+  const handlers = (applets.data?.items ?? []).filter((a) => opens(a, attachment.mime_type));
+  if (handlers.length === 0) return null;
+  const query = new URLSearchParams({
+    attachment: attachment.content_hash,
+    filename: attachment.filename,
+    type: attachment.mime_type,
+    size: String(attachment.size),
+  });
+  return (
+    <p className="flex flex-wrap gap-2 text-xs">
+      {handlers.map((applet) => (
+        <Link key={applet.id} to={`/applets/${applet.id}?${query.toString()}`}>
+          Open {attachment.filename} with {applet.name}
+        </Link>
+      ))}
+    </p>
+  );
+}
+
 function AttachmentItem({ attachment, remote }: { attachment: Attachment; remote: boolean }) {
   const state = useContentState(attachment.content_hash, remote);
   const ready = !remote || state?.state === 'complete';
@@ -111,6 +139,7 @@ function AttachmentItem({ attachment, remote }: { attachment: Attachment; remote
       {state !== undefined && <FetchState state={state} />}
       {ready && <Inline attachment={attachment} />}
       {ready && <Download attachment={attachment} />}
+      {ready && <OpenWith attachment={attachment} />}
     </li>
   );
 }

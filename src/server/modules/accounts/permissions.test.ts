@@ -193,11 +193,17 @@ describe('can', () => {
     }
   });
 
-  it('keeps board administration, applet approval and the peer registry for sysops', () => {
-    for (const action of ['admin_board', 'approve_applet', 'manage_peers'] as const) {
+  it('keeps board administration and the peer registry for sysops', () => {
+    for (const action of ['admin_board', 'manage_peers'] as const) {
       expect(can(user({ isModerator: true }), action)).toBe(false);
       expect(can(user({ isSysop: true }), action)).toBe(true);
     }
+  });
+
+  it('lets moderators and sysops review applets, and nobody else', () => {
+    expect(can(user({ isModerator: true }), 'approve_applet')).toBe(true);
+    expect(can(user({ isSysop: true }), 'approve_applet')).toBe(true);
+    expect(can(user({ karma: 1000 }), 'approve_applet')).toBe(false);
   });
 
   it('lets a banned key read and delete its own words, and nothing else', () => {

@@ -191,10 +191,10 @@ export function can(
     case 'upload_applet':
       return user.canUpload && (user.karma >= APPLET_KARMA_THRESHOLD || user.isSysop);
     case 'moderate':
+    case 'approve_applet':
       return staff;
     case 'admin':
     case 'admin_board':
-    case 'approve_applet':
     case 'manage_peers':
       return user.isSysop;
     case 'post_to_board':

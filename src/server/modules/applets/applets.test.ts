@@ -1,5 +1,5 @@
 // Applets' lifecycle on SQLite and PostgreSQL: upload (the upload right and karma ≥ 10), pending
-// until a sysop approves, hidden from others meanwhile; the code served as exactly the bytes of its
+// until a moderator or sysop approves (with a reason), hidden from others meanwhile; the code served as exactly the bytes of its
 // content hash; the sandboxed frame document with its own CSP.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import {
   type Account,
   bearer,
   countRows,
+  promote,
+  registerUser,
   uploadFile,
   registerUsers,
   startTestApp,
@@ -107,6 +109,97 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(await countRows(t, 'applets')).toBe(before);
   });
 
+  it("keeps category, code size and the reviewer's reason; moderators review too", async () => {
+    await setKarma(alice, 10);
+    const mod = await registerUser(t.app, `mod${dialect}`);
+    await promote(t, mod.username, 'moderator');
+    const created = await create(alice, {
+      name: 'Sorted',
+      code_hash: code,
+      category_name: 'Games',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const applet = created.json().data;
+    expect(applet).toMatchObject({
+      category_name: 'Games',
+      author_username: alice.username,
+      code_manifest: { content_hash: code, size: CODE.length },
+      review_reason: null,
+      reviewed_at: null,
+    });
+    const review = (payload: object) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/applets/${applet.id}/review/`,
+        headers: bearer(mod.token),
+        payload,
+      });
+    expect((await review({ status: 'rejected', reason: 'x'.repeat(501) })).statusCode).toBe(400);
+    expect((await get(applet.id, alice)).json().data.status).toBe('pending');
+    const rejected = await review({ status: 'rejected', reason: 'needs a description' });
+    expect(rejected.statusCode, rejected.body).toBe(200);
+    const seen = (await get(applet.id, alice)).json().data;
+    expect([seen.status, seen.review_reason]).toEqual(['rejected', 'needs a description']);
+    expect(Date.parse(seen.reviewed_at)).toBeGreaterThan(0);
+    const approved = (await review({ status: 'approved' })).json().data;
+    expect([approved.status, approved.review_reason]).toEqual(['approved', null]);
+    const listed = (await t.app.inject({ url: '/api/applets/' })).json().data.items;
+    expect(listed.find((a: { id: string }) => a.id === applet.id).category_name).toBe('Games');
+    const badCategory = await create(alice, { name: 'Bad cat', category_name: '<b>' });
+    expect(badCategory.statusCode).toBe(400);
+  });
+
+  it('keeps an asset package readable by members once approved, and checks the parameters', async () => {
+    await setKarma(alice, 10);
+    await setKarma(bob, 50);
+    const asset = await upload(alice, Buffer.from(`PK asset package of ${dialect}`));
+    const stream = (who?: Account) =>
+      t.app.inject({
+        url: `/api/content/stream/${asset}/`,
+        headers: who ? bearer(who.token) : {},
+      });
+    const before = await countRows(t, 'applets');
+    const notTheirs = await create(bob, {
+      name: 'Borrow',
+      parameters: { asset_package_hash: asset },
+    });
+    expect(notTheirs.statusCode).toBe(400);
+    expect(notTheirs.json().error.details.fields[0].field).toBe(
+      'body.parameters.asset_package_hash',
+    );
+    for (const parameters of [
+      { asset_package_hash: 'not-a-hash' },
+      { required_libraries: ['https://cdn.example/lib.js'] },
+      { required_libraries: 'jszip' },
+    ]) {
+      const bad = await create(alice, { name: 'Bad params', parameters });
+      expect(bad.statusCode, JSON.stringify(parameters)).toBe(400);
+    }
+    expect(await countRows(t, 'applets')).toBe(before);
+
+    const created = await create(alice, {
+      name: `Packed ${dialect}`,
+      code_hash: code,
+      parameters: { asset_package_hash: asset, required_libraries: ['jszip', 'axon-zip'] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const applet = created.json().data;
+    // Pending: only its owner reads the package; approved: every member, never a visitor.
+    expect((await stream(bob)).statusCode).toBe(404);
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/applets/${applet.id}/review/`,
+      headers: bearer(sysop.token),
+      payload: { status: 'approved' },
+    });
+    expect((await stream(bob)).statusCode).toBe(200);
+    expect((await stream(bob)).body).toBe(`PK asset package of ${dialect}`);
+    expect((await stream()).statusCode).toBe(404);
+    // Removing the applet lets the package go (its content ref goes with it).
+    await t.ctx.applets.remove(applet.id);
+    expect((await stream(bob)).statusCode).toBe(404);
+  });
+
   it("approves a sysop's applet at once", async () => {
     const res = await create(sysop, { name: 'House' });
     expect(res.json().data.status).toBe('approved');
@@ -185,8 +278,12 @@ describe.each(DIALECTS)('applets on %s', (dialect) => {
     expect(JSON.parse(listed.stdout)).toContainEqual(
       expect.objectContaining({ id: pending.id, status: 'pending' }),
     );
-    expect((await runAxon(['applet', 'reject', pending.id], { env })).code).toBe(0);
-    expect((await get(pending.id, sysop)).json().data.status).toBe('rejected');
+    const rejected = await runAxon(['applet', 'reject', pending.id, '--reason', 'too noisy'], {
+      env,
+    });
+    expect(rejected.code, rejected.stderr).toBe(0);
+    const seen = (await get(pending.id, sysop)).json().data;
+    expect([seen.status, seen.review_reason]).toEqual(['rejected', 'too noisy']);
     expect((await runAxon(['applet', 'approve', pending.id], { env })).code).toBe(0);
     expect((await get(pending.id, alice)).json().data.status).toBe('approved');
     expect((await runAxon(['applet', 'remove', pending.id], { env })).code).toBe(0);

@@ -44,11 +44,15 @@ const presentApplet = (a: Applet): z.output<typeof AppletSchema> => ({
   event_board_id: a.eventBoardId,
   created_at: new Date(a.createdAt).toISOString(),
   author_pubkey: a.authorPubkey,
-  code_manifest: a.codeHash === null ? null : { content_hash: a.codeHash },
+  author_username: a.authorUsername,
+  code_manifest: a.codeHash === null ? null : { content_hash: a.codeHash, size: a.codeSize },
+  category_name: a.categoryName,
   parameters: a.parameters,
   is_debug_mode: a.isDebugMode,
   handles_mime_types: a.handlesMimeTypes,
   status: a.status,
+  review_reason: a.reviewReason,
+  reviewed_at: a.reviewedAt === null ? null : new Date(a.reviewedAt).toISOString(),
 });
 
 const presentScore = (s: HighScore): z.output<typeof HighScoreSchema> => ({
@@ -105,7 +109,7 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
         tags: ['applets'],
         summary:
           "Upload an applet (the upload right and enough karma); a sysop's is approved at once, " +
-          "anyone else's waits for a sysop's approval",
+          "anyone else's waits for a moderator's or sysop's approval",
         body: AppletInput,
         response: { 201: envelopeOf(AppletSchema) },
       },
@@ -114,6 +118,7 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const session = await authenticate(ctx, request);
       assertCan(session.user, 'upload_applet');
       const body = request.body;
+      let codeSize: number | null = null;
       if (body.code_hash !== undefined) {
         // The code is content this account may read (its own upload), and small enough to run.
         const { manifest } = await ctx.content.readable(session.user, body.code_hash).catch(() => {
@@ -124,7 +129,14 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
             'body.code_hash',
             `the code must be at most ${APPLET_CODE_MAX_BYTES} bytes`,
           );
+        codeSize = manifest.size;
       }
+      const asset = body.parameters.asset_package_hash as string | undefined;
+      if (asset !== undefined)
+        // Served to everyone who runs the applet once it is approved: it must be the uploader's.
+        await ctx.content.readable(session.user, asset).catch(() => {
+          throw fieldError('body.parameters.asset_package_hash', 'is no content you uploaded');
+        });
       const applet = await ctx.applets.create(
         {
           name: body.name,
@@ -134,6 +146,9 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
           parameters: body.parameters as Record<string, unknown>,
           isDebugMode: body.is_debug_mode,
           handlesMimeTypes: body.handles_mime_types,
+          categoryName: body.category_name ?? null,
+          codeSize,
+          assetHash: asset ?? null,
           status: can(session.user, 'approve_applet') ? 'approved' : 'pending',
         },
         session.user,
@@ -178,16 +193,18 @@ export async function appletRoutes(app: FastifyInstance, ctx: AppContext): Promi
     {
       schema: {
         tags: ['applets'],
-        summary: 'Approve or reject an applet (sysops)',
+        summary: 'Approve or reject an applet, with a reason (moderators and sysops)',
         params: IdParam,
         body: AppletReview,
         response: { 200: envelopeOf(AppletSchema) },
       },
     },
     async (request) => {
-      assertCan(await authenticatedUser(request), 'approve_applet');
-      await ctx.applets.get(request.params.id);
-      return ok(presentApplet(await ctx.applets.setStatus(request.params.id, request.body.status)));
+      const user = await authenticatedUser(request);
+      const { status, reason } = request.body;
+      return ok(
+        presentApplet(await ctx.applets.setStatus(request.params.id, status, reason, user)),
+      );
     },
   );
 

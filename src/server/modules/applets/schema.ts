@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MessagePost } from '../boards/schema.js';
 import { ReadQuery } from '../chat/schema.js';
+import { APPLET_LIBRARY_NAMES, MAX_REQUIRED_LIBRARIES } from '../../../shared/applet-libraries.js';
 
 export const AppletSchema = z
   .object({
@@ -11,11 +12,20 @@ export const AppletSchema = z
     event_board_id: z.string(),
     created_at: z.string(),
     author_pubkey: z.string().nullable(),
-    code_manifest: z.object({ content_hash: z.string() }).nullable(),
+    author_username: z.string().nullable(),
+    code_manifest: z
+      .object({
+        content_hash: z.string(),
+        size: z.number().nullable().describe('bytes of the code (null when not known)'),
+      })
+      .nullable(),
+    category_name: z.string().nullable(),
     parameters: z.record(z.string(), z.unknown()),
     is_debug_mode: z.boolean(),
     handles_mime_types: z.array(z.string()),
     status: z.enum(['pending', 'approved', 'rejected']),
+    review_reason: z.string().nullable().describe('what the reviewer said'),
+    reviewed_at: z.string().nullable(),
   })
   .meta({ id: 'AppletSummary' });
 
@@ -28,6 +38,12 @@ export const AppletListQuery = z.strictObject({
 
 export const AppletReview = z.strictObject({
   status: z.enum(['approved', 'rejected']),
+  reason: z
+    .string()
+    .trim()
+    .max(500, 'must be at most 500 characters')
+    .default('')
+    .describe('why: shown to the owner and other reviewers'),
 });
 
 const MEDIA_TYPE = /^[A-Za-z0-9][\w!#$&^.+-]*\/([A-Za-z0-9][\w!#$&^.+-]*|\*)$/;
@@ -43,6 +59,14 @@ export const AppletInput = z.strictObject({
     .max(100)
     .regex(/^[\p{L}\p{N} _.-]+$/u, 'may hold letters, digits, space and _ . -'),
   description: z.string().trim().max(2000).default(''),
+  category_name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(50)
+    .regex(/^[\p{L}\p{N} _.&-]+$/u, 'may hold letters, digits, space and _ . & -')
+    .optional()
+    .describe('a category the applet is listed under ("Games", "Tools", "Viewers")'),
   code_hash: z
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be a content hash (64 lowercase hex digits)')
@@ -54,7 +78,35 @@ export const AppletInput = z.strictObject({
       (p) => JSON.stringify(p).length <= APPLET_PARAMETERS_MAX_BYTES,
       `must be at most ${APPLET_PARAMETERS_MAX_BYTES} bytes of JSON`,
     )
-    .default({}),
+    .superRefine((p, check) => {
+      const libraries = p.required_libraries;
+      if (
+        libraries !== undefined &&
+        !(
+          Array.isArray(libraries) &&
+          libraries.length <= MAX_REQUIRED_LIBRARIES &&
+          libraries.every((l) => (APPLET_LIBRARY_NAMES as unknown[]).includes(l))
+        )
+      )
+        check.addIssue({
+          code: 'custom',
+          path: ['required_libraries'],
+          message: `must list at most ${MAX_REQUIRED_LIBRARIES} of the libraries this instance ships: ${APPLET_LIBRARY_NAMES.join(', ')}`,
+        });
+      const asset = p.asset_package_hash;
+      if (asset !== undefined && !(typeof asset === 'string' && /^[0-9a-f]{64}$/.test(asset)))
+        check.addIssue({
+          code: 'custom',
+          path: ['asset_package_hash'],
+          message: 'must be a content hash (64 lowercase hex digits)',
+        });
+    })
+    .default({})
+    .describe(
+      'free-form settings; two are read by the runner: asset_package_hash (a ZIP you uploaded, ' +
+        'handed to the applet by getAttachmentBlob) and required_libraries (names of libraries ' +
+        'this instance ships, handed to the frame before the code)',
+    ),
   is_debug_mode: z.boolean().default(false),
   handles_mime_types: z
     .array(z.string().max(100).regex(MEDIA_TYPE, 'must be a media type like text/csv'))

@@ -25,6 +25,13 @@ export interface Applet {
   status: AppletStatus;
   /** The owner's public key (null for an instance's own applet). */
   authorPubkey: string | null;
+  /** The owner's username (null for an instance's own applet). */
+  authorUsername: string | null;
+  categoryName: string | null;
+  /** Bytes of the code (null when unknown). */
+  codeSize: number | null;
+  reviewReason: string | null;
+  reviewedAt: number | null;
 }
 
 export interface AppletConfig {
@@ -32,9 +39,15 @@ export interface AppletConfig {
   parameters?: Record<string, unknown> | undefined;
   isDebugMode?: boolean | undefined;
   handlesMimeTypes?: string[] | undefined;
+  categoryName?: string | null | undefined;
+  codeSize?: number | null | undefined;
+  /** The asset package (parameters.asset_package_hash), kept and readable while the applet is. */
+  assetHash?: string | null | undefined;
 }
 
-function toApplet(row: Selectable<AppletsTable> & { author_pubkey: string | null }): Applet {
+function toApplet(
+  row: Selectable<AppletsTable> & { author_pubkey: string | null; author_username: string | null },
+): Applet {
   return {
     id: row.id,
     name: row.name,
@@ -48,6 +61,11 @@ function toApplet(row: Selectable<AppletsTable> & { author_pubkey: string | null
     handlesMimeTypes: JSON.parse(row.handles_mime_types) as string[],
     status: row.status,
     authorPubkey: row.author_pubkey,
+    authorUsername: row.author_username,
+    categoryName: row.category_name,
+    codeSize: row.code_size === null ? null : Number(row.code_size),
+    reviewReason: row.review_reason,
+    reviewedAt: row.reviewed_at === null ? null : Number(row.reviewed_at),
   };
 }
 
@@ -59,7 +77,7 @@ export class AppletService {
       .selectFrom('applets')
       .leftJoin('users', 'users.id', 'applets.owner_id')
       .selectAll('applets')
-      .select('users.pubkey as author_pubkey');
+      .select(['users.pubkey as author_pubkey', 'users.username as author_username']);
   }
 
   async create(
@@ -107,6 +125,10 @@ export class AppletService {
             is_debug_mode: input.isDebugMode ?? false,
             handles_mime_types: JSON.stringify(input.handlesMimeTypes ?? []),
             status: input.status ?? 'approved',
+            category_name: input.categoryName ?? null,
+            code_size: input.codeSize ?? null,
+            review_reason: null,
+            reviewed_at: null,
           })
           .execute();
         // The code stays stored while the applet exists (content GC keeps what a ref names).
@@ -114,6 +136,16 @@ export class AppletService {
           await trx
             .insertInto('content_refs')
             .values({ content_hash: input.codeHash, kind: 'applet', ref_id: id, created_at: now })
+            .execute();
+        if (input.assetHash)
+          await trx
+            .insertInto('content_refs')
+            .values({
+              content_hash: input.assetHash,
+              kind: 'applet_asset',
+              ref_id: id,
+              created_at: now,
+            })
             .execute();
       });
     } catch (error) {
@@ -149,11 +181,15 @@ export class AppletService {
     return toBoard(row);
   }
 
-  /** Sets an applet's status (approve or reject); answers the applet as it is now. */
-  async setStatus(id: string, status: AppletStatus): Promise<Applet> {
+  /**
+   * Sets an applet's status (approve or reject) with the reviewer's reason; answers the applet as
+   * it is now. `by`: the reviewer (the CLI, which is the operator, passes none).
+   */
+  async setStatus(id: string, status: AppletStatus, reason = '', by?: User): Promise<Applet> {
+    if (by !== undefined) assertCan(by, 'approve_applet');
     const result = await this.database.db
       .updateTable('applets')
-      .set({ status })
+      .set({ status, review_reason: reason === '' ? null : reason, reviewed_at: Date.now() })
       .where('id', '=', id)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw notFound('applet');
@@ -166,7 +202,7 @@ export class AppletService {
     await this.database.db.transaction().execute(async (trx) => {
       await trx
         .deleteFrom('content_refs')
-        .where('kind', '=', 'applet')
+        .where('kind', 'in', ['applet', 'applet_asset'])
         .where('ref_id', '=', id)
         .execute();
       await trx.deleteFrom('applets').where('id', '=', id).execute();

@@ -321,7 +321,19 @@ export class ContentService {
       .where('content_refs.kind', '=', 'applet')
       .where('applets.owner_id', '=', user.id)
       .executeTakeFirst();
-    return applet !== undefined;
+    if (applet !== undefined) return true;
+    // An approved applet's asset package: for every member who may run the applet.
+    const asset = await this.db
+      .selectFrom('content_refs')
+      .innerJoin('applets', 'applets.id', 'content_refs.ref_id')
+      .select('applets.id')
+      .where('content_refs.content_hash', '=', contentHash)
+      .where('content_refs.kind', '=', 'applet_asset')
+      .where((eb) =>
+        eb.or([eb('applets.status', '=', 'approved'), eb('applets.owner_id', '=', user.id)]),
+      )
+      .executeTakeFirst();
+    return asset !== undefined;
   }
 
   /** The manifest of content the user may read; 404 for anything else. */
@@ -511,7 +523,7 @@ export class ContentService {
     await sql`DELETE FROM content_refs WHERE kind = 'private_message' AND ref_id NOT IN (SELECT id FROM private_messages)`.execute(
       this.db,
     );
-    await sql`DELETE FROM content_refs WHERE kind = 'applet' AND ref_id NOT IN (SELECT id FROM applets)`.execute(
+    await sql`DELETE FROM content_refs WHERE kind IN ('applet', 'applet_asset') AND ref_id NOT IN (SELECT id FROM applets)`.execute(
       this.db,
     );
     const attachments = await this.db

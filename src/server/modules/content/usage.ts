@@ -71,7 +71,7 @@ export async function contentUsage(database: AxonDatabase): Promise<ContentUsage
     .where('kind', '!=', 'message')
     .execute();
   for (const r of others) {
-    file(r.kind === 'applet' ? '(applets)' : '(private messages)', r.content_hash);
+    file(r.kind === 'private_message' ? '(private messages)' : '(applets)', r.content_hash);
     referenced.add(r.content_hash);
   }
   for (const hash of bytesOf.keys()) if (!referenced.has(hash)) file('(unreferenced)', hash);
