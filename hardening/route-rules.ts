@@ -143,6 +143,74 @@ export function routeRules(base: string): Record<string, RouteRule> {
       },
       expect: () => 'login',
     },
+    // More signed routes for peers: nothing without a peer's signature.
+    'GET /api/federation/users/:name/key/': {
+      on: { none: () => ({ url: '/api/federation/users/someone/key/' }) },
+      expect: () => 'login',
+    },
+    'POST /api/federation/private_messages/': {
+      on: { none: () => ({ url: '/api/federation/private_messages/', json: { object: {} } }) },
+      expect: () => 'login',
+    },
+    'GET /api/federation/export_config/': {
+      on: { none: () => ({ url: '/api/federation/export_config/' }) },
+      expect: () => 'login',
+    },
+    'POST /api/federation/key_change/': {
+      on: { none: () => ({ url: '/api/federation/key_change/', json: {} }) },
+      expect: () => 'login',
+    },
+    // Configuration documents: sysops only (peers use the signed export above).
+    'GET /api/admin/export_config/': {
+      on: { none: () => ({ url: '/api/admin/export_config/' }) },
+      expect: sysops,
+    },
+    'POST /api/federation/import_config/': {
+      on: {
+        none: () => ({
+          url: '/api/federation/import_config/',
+          json: {
+            format: 'axon-config-v1',
+            exported_at: '2026-12-08T00:00:00.000Z',
+            instance: { nickname: 'matrix', fingerprint: 'a'.repeat(64) },
+            boards: [],
+            applets: [],
+            settings: {
+              upload_limit: 1,
+              upload_quota_bytes: 1,
+              upload_quota_files: 1,
+              register_pow_bits: 1,
+              federation_backfill: 1,
+            },
+          },
+        }),
+      },
+      expect: sysops,
+    },
+    // Moderation actions peers sent: moderators; reversing one that is not there is a 404 to them.
+    'GET /api/moderation/federated_actions/': {
+      on: { none: () => ({ url: '/api/moderation/federated_actions/' }) },
+      expect: moderators,
+    },
+    'POST /api/moderation/federated_actions/:id/reverse/': {
+      on: {
+        none: () => ({
+          url: '/api/moderation/federated_actions/0190f0c0-0000-7000-8000-000000000000/reverse/',
+          json: { reason: 'matrix' },
+        }),
+      },
+      expect: (actor) => (moderators(actor) === 'allow' ? 'hidden' : moderators(actor)),
+    },
+    // Authors of other instances: shown only to who may read one of their messages here, so an
+    // author nobody here has seen is not there for anyone.
+    'GET /api/remote_authors/:fingerprint/': {
+      on: { none: () => ({ url: `/api/remote_authors/${'b'.repeat(64)}/` }) },
+      expect: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+    },
+    'GET /api/remote_authors/:fingerprint/avatar/': {
+      on: { none: () => ({ url: `/api/remote_authors/${'b'.repeat(64)}/avatar/` }) },
+      expect: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+    },
     'POST /api/federation/inbox/': {
       on: { none: () => ({ url: '/api/federation/inbox/', json: { objects: [] } }) },
       expect: () => 'login',
