@@ -320,6 +320,8 @@ export class ContentService {
       .where('content_refs.content_hash', '=', contentHash)
       .where('content_refs.kind', '=', 'applet')
       .where('applets.owner_id', '=', user.id)
+      // The applet's code only: users' saved data carries the same kind of reference.
+      .whereRef('applets.code_hash', '=', 'content_refs.content_hash')
       .executeTakeFirst();
     if (applet !== undefined) return true;
     // An approved applet's asset package: for every member who may run the applet.
