@@ -8,6 +8,7 @@ import { parseManifest } from '../../../bitsync/index.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
 import type { ContentService } from '../content/service.js';
+import { ByteCache } from '../../services/byte-cache.js';
 
 export interface RemoteCacheLimits {
   /** Bytes of fetched content kept at most. */
@@ -27,6 +28,13 @@ export interface Evicted {
 }
 
 export class RemoteCache {
+  /** Contents whose read this process recorded within READ_RESOLUTION_MS (bounded in bytes). */
+  private readonly noted = new ByteCache<true>({
+    maxBytes: 1024 * 1024,
+    ttlMs: READ_RESOLUTION_MS,
+    sizeOf: () => 8,
+  });
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly content: ContentService,
@@ -142,6 +150,10 @@ export class RemoteCache {
 
   /** Records that a reader opened remote content (at most once a minute per content). */
   async noteRead(contentHash: string, now = Date.now()): Promise<void> {
+    // Every stream of any content (local too) comes here: a content this process noted within the
+    // minute skips the database, so a hot image costs one UPDATE a minute, not one per request.
+    if (this.noted.get(contentHash, now) !== undefined) return;
+    this.noted.set(contentHash, true, now);
     await this.db
       .updateTable('remote_fetches')
       .set({ last_read_at: now })
