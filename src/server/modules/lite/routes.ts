@@ -43,10 +43,13 @@ function author(m: Message): Html {
     : html`<span class="author remote" title="from another instance">${m.authorNickname}</span>`;
 }
 
-function pager(next: string | null, href: (cursor: string) => string, first?: string): Html {
+/** "First page" (when not on it) and "Next page" links for a page of `base` (which may hold a query). */
+function pager(base: string, next: string | null, current: string | undefined): Html {
+  const at = (cursor: string) =>
+    `${base}${base.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`;
   return html`<nav class="pager">
-    ${first === undefined ? '' : html`<a href="${first}">First page</a>`}
-    ${next === null ? '' : html`<a rel="next" href="${href(next)}">Next page</a>`}
+    ${current === undefined ? '' : html`<a href="${base}">First page</a>`}
+    ${next === null ? '' : html`<a rel="next" href="${at(next)}">Next page</a>`}
   </nav>`;
 }
 
@@ -207,7 +210,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
                       ${items}
                     </ul>`
               }
-              ${pager(threads.next_cursor, (c) => `${base}?cursor=${encodeURIComponent(c)}`, request.query.cursor === undefined ? undefined : base)}
+              ${pager(base, threads.next_cursor, request.query.cursor)}
               ${composer(reader, base, 'Start a thread', true)}`,
             reader,
           ),
@@ -255,8 +258,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
             message.subject || 'Thread',
             html`<p class="meta"><a href="/lite/boards/${board.id}/">${board.name}</a></p>
               <h1>${message.deleted === null ? message.subject || '(no subject)' : '(deleted)'}</h1>
-              ${posts}
-              ${pager(nextCursor, (c) => `${base}?cursor=${encodeURIComponent(c)}`, request.query.cursor === undefined ? undefined : base)}
+              ${posts} ${pager(base, nextCursor, request.query.cursor)}
               ${composer(reader, base, 'Reply', false)}`,
             reader,
           ),
@@ -328,7 +330,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
                       ${hits}
                     </ul>`
               }
-              ${pager(found.next_cursor, (c) => `${base}&cursor=${encodeURIComponent(c)}`)}`,
+              ${pager(base, found.next_cursor, undefined)}`,
             reader,
           ),
         );
