@@ -3,12 +3,13 @@
 // upload, download) with every request going to the other process than the one before, and the
 // shared background jobs run once between them; `axon start --workers 2` forks two workers on one
 // port, replaces one that dies and stops them all on SIGTERM; SQLite refuses --workers above 1.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  childPids,
   runAxon,
   startAxon,
   type ChildServer,
@@ -58,23 +59,6 @@ async function call<T>(
   if (response.status >= 300)
     throw new Error(`${url}: ${response.status} ${JSON.stringify(envelope)}`);
   return { status: response.status, data: envelope.data };
-}
-
-/** The pids whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Field 4 (after the parenthesised command name) is the parent pid.
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === pid) children.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return children.sort();
 }
 
 async function until<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
@@ -235,7 +219,7 @@ describe('axon start --workers', () => {
         env: { DATABASE_URL: database.url, AXON_SECRET: SECRET, AXON_DATA_DIR: tempDir() },
       });
       const workers = await until(() => {
-        const now = childrenOf(primary.pid);
+        const now = childPids(primary.pid);
         return now.length === 2 ? now : undefined;
       });
       const health = await call<{ status: string }>(`${primary.url}/api/health`);
@@ -243,7 +227,7 @@ describe('axon start --workers', () => {
 
       process.kill(workers[0]!, 'SIGKILL');
       const replaced = await until(() => {
-        const now = childrenOf(primary.pid);
+        const now = childPids(primary.pid);
         return now.length === 2 && !now.includes(workers[0]!) ? now : undefined;
       });
       expect(replaced).toContain(workers[1]);

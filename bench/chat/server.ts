@@ -1,7 +1,7 @@
 // The server child of one run: Axon on SQLite or PostgreSQL, or the bare fan-out floor; and a
 // process's memory and CPU time from /proc.
-import { readdirSync, readFileSync } from 'node:fs';
-import { startNodeServer } from '../../src/test-support/axon-process.js';
+import { readFileSync } from 'node:fs';
+import { childPids, startNodeServer } from '../../src/test-support/axon-process.js';
 import { type Backend, SERVER_ENV } from './options.js';
 import { type RunningServer, startAxon, throwawayPostgres } from '../support.js';
 export type Server = RunningServer;
@@ -115,17 +115,7 @@ const trees = new Map<number, { at: number; pids: number[] }>();
 function processTree(pid: number): number[] {
   const known = trees.get(pid);
   if (known !== undefined && performance.now() - known.at < 1000) return known.pids;
-  const tree = [pid];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid)
-        tree.push(Number(entry));
-    } catch {
-      // it ended while we looked
-    }
-  }
+  const tree = [pid, ...childPids(pid)];
   trees.set(pid, { at: performance.now(), pids: tree });
   return tree;
 }

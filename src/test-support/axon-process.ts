@@ -1,6 +1,7 @@
 // Child processes for tests and benches: `bin/axon.js <args>` (or any Node server) with a clean
 // environment, up once it prints the line that carries its URL, stopped with SIGTERM then SIGKILL.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -228,4 +229,21 @@ async function serverUp(
     await stop('SIGKILL');
     throw error;
   }
+}
+
+/** The pids whose parent is `pid` (Linux /proc): the workers of `axon start --workers`. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (after the parenthesised command name) is the parent pid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid)
+        children.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children.sort((a, b) => a - b);
 }
