@@ -100,7 +100,7 @@ export class AccountService {
     private readonly database: AxonDatabase,
     private readonly tokens: SessionTokens,
     /** Bounds the Argon2id runs and key generations in flight and waiting (503 past it). */
-    private readonly work: WorkBudget,
+    readonly work: WorkBudget,
     /** Told when sessions end, so open streams and long polls end with them. */
     private readonly realtime?: Realtime,
   ) {}
@@ -125,11 +125,6 @@ export class AccountService {
     });
     after?.();
     return this.getUser(userId);
-  }
-
-  /** Expensive jobs running and waiting now (for tests and metrics). */
-  get workLoad(): { running: number; waiting: number } {
-    return this.work.load;
   }
 
   /** One Argon2id run inside the work budget. */
