@@ -4,8 +4,12 @@
 // single-process bare fan-out floor of bench:chat; and the board page's throughput under load
 // (bench:boards' autocannon load) with one and with two processes. Targets: with two processes the
 // chat p50 at 1,000 clients is below the floor's, and page throughput is at least 1.6× one
-// process's. --quick: small sizes, to check the bench itself.
+// process's. Beside them, what this machine allows a second process to add at all: a bare Fastify
+// app answering the same page's bytes with one and with two processes under the same load.
+// --quick: small sizes, to check the bench itself.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { MODE_NAME, type Backend, type Mode } from './chat/options.js';
 import { run, type RunResult } from './chat/run.js';
 import { createBoard, api, pageUrl, register } from './boards/api.js';
@@ -21,6 +25,7 @@ import {
   ratio,
   say,
   startAxon,
+  startBareFastify,
   throwawayPostgres,
 } from './support.js';
 
@@ -32,8 +37,8 @@ const PAGE_THROUGHPUT_TARGET = 1.6;
 
 cleanUpOnExit();
 
-/** Requests per second of a board's first page, with `processes` server processes. */
-async function pageThroughput(processes: 1 | 2): Promise<LoadFigures> {
+/** Requests per second of a board's first page, with `processes` server processes; and the page. */
+async function pageThroughput(processes: 1 | 2): Promise<LoadFigures & { page: string }> {
   const database = await throwawayPostgres('axon_bench_scale');
   const server = await startAxon(
     { ...SERVER_ENV, DATABASE_URL: database.url },
@@ -52,11 +57,27 @@ async function pageThroughput(processes: 1 | 2): Promise<LoadFigures> {
         expect: 201,
       });
     }
+    const page = await (await fetch(pageUrl(base, board))).text();
     await getLoad(pageUrl(base, board), LOAD_WARMUP_SECONDS);
-    return await getLoad(pageUrl(base, board), LOAD_SECONDS);
+    return { ...(await getLoad(pageUrl(base, board), LOAD_SECONDS)), page };
   } finally {
     await server.stop();
     await database.drop();
+  }
+}
+
+/** Requests per second of a bare Fastify app answering `page`, with `processes` processes. */
+async function bareThroughput(page: string, processes: 1 | 2): Promise<LoadFigures> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'axon-bench-scale-'));
+  const bodyFile = path.join(dir, 'page.json');
+  await writeFile(bodyFile, page);
+  const bare = await startBareFastify({ workers: processes, bodyFile });
+  try {
+    await getLoad(bare.url, LOAD_WARMUP_SECONDS);
+    return await getLoad(bare.url, LOAD_SECONDS);
+  } finally {
+    await bare.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -76,6 +97,10 @@ async function main(): Promise<void> {
   const one = await pageThroughput(1);
   say('board page throughput, 2 processes…');
   const two = await pageThroughput(2);
+  say('bare Fastify answering the same page, 1 and 2 processes…');
+  const bareOne = await bareThroughput(one.page, 1);
+  const bareTwo = await bareThroughput(one.page, 2);
+  const machineScaling = bareTwo.perSecond / bareOne.perSecond;
 
   const rows: string[][] = [];
   for (const mode of MODES) {
@@ -114,6 +139,24 @@ async function main(): Promise<void> {
       '—',
       '—',
       `≥ ${PAGE_THROUGHPUT_TARGET}× one process`,
+    ],
+    [
+      'bare Fastify, same page bytes, requests/s',
+      fmt(bareOne.perSecond, 0),
+      fmt(bareTwo.perSecond, 0),
+      ratio(bareTwo.perSecond, bareOne.perSecond),
+      '—',
+      '—',
+      'what this machine lets a second process add (the load generator shares the cores)',
+    ],
+    [
+      "board page's scaling ÷ the bare app's",
+      '—',
+      '—',
+      fmt(two.perSecond / one.perSecond / machineScaling, 2),
+      '—',
+      '—',
+      `≥ ${fmt(1 / 1.2, 2)} (within 1.2× of what the machine allows) where ${PAGE_THROUGHPUT_TARGET}× is out of its reach`,
     ],
     ['board page, p50 (ms)', fmt(one.p50), fmt(two.p50), ratio(two.p50, one.p50), '—', '—', '—'],
     [

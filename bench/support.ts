@@ -150,23 +150,23 @@ export interface RunningBare {
   stop(): Promise<void>;
 }
 
-// The reference app: Fastify with defaults and one route answering a small constant, in its own
-// process as the Axon server is, so both compete for the cores with the load generator alike.
-const BARE_FASTIFY = `
-import Fastify from 'fastify';
-const answer = { success: true, data: { ok: true }, error: null, timestamp: '2000-01-01T00:00:00.000Z' };
-const app = Fastify({ logger: false });
-app.get('/', async () => answer);
-await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write('listening at http://127.0.0.1:' + app.server.address().port + '\\n');
-`;
+export interface BareOptions {
+  /** Processes on the one port (node:cluster); 1 by default. */
+  workers?: number;
+  /** A file whose JSON GET / answers instead of a small constant. */
+  bodyFile?: string;
+}
 
-/** Starts a bare Fastify app (GET / answers a constant JSON) on a loopback port, in a child. */
-export async function startBareFastify(): Promise<RunningBare> {
+/** Starts bench/bare-fastify.ts (GET / answers a constant JSON) on a loopback port, in a child. */
+export async function startBareFastify(options: BareOptions = {}): Promise<RunningBare> {
   cleanUpOnExit();
   const server = await startNodeServer(
-    ['--input-type=module', '-e', BARE_FASTIFY],
+    ['--import', 'tsx', 'bench/bare-fastify.ts'],
     /^listening at (http:\/\/127\.0\.0\.1:\d+)$/,
+    {
+      AXON_BENCH_WORKERS: String(options.workers ?? 1),
+      ...(options.bodyFile === undefined ? {} : { AXON_BENCH_BODY_FILE: options.bodyFile }),
+    },
   );
   return {
     url: server.url,
