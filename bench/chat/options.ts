@@ -2,7 +2,7 @@
 // --quick: small sizes, to check the bench itself; its figures mean nothing.
 export const QUICK = process.argv.includes('--quick');
 export const SQLITE_ONLY = process.argv.includes('--sqlite-only');
-// --no-floor: skip the bare fan-out reference runs (FLOOR_SERVER_SOURCE).
+// --no-floor: skip the bare fan-out reference runs (bench/chat/floor-server.ts).
 export const NO_FLOOR = process.argv.includes('--no-floor');
 // --mode=sse|long-poll and --clients=N: only those runs (e.g. to profile one).
 export const argValue = (name: string) =>
@@ -13,15 +13,16 @@ export const ONLY_CLIENTS = argValue('clients');
 export type Dialect = 'sqlite' | 'postgres';
 /**
  * Axon on a database, Axon as two worker processes on PostgreSQL (`axon start --workers 2`, for
- * bench:scale), or the bare floor server (see FLOOR_SERVER_SOURCE).
+ * bench:scale), or the bare floor server (bench/chat/floor-server.ts), with one process or two.
  */
-export type Backend = Dialect | 'postgres-2' | 'floor';
+export type Backend = Dialect | 'postgres-2' | 'floor' | 'floor-2';
 export type Mode = 'long-poll' | 'sse';
 export const BACKEND_NAME: Record<Backend, string> = {
   sqlite: 'SQLite',
   postgres: 'PostgreSQL',
   'postgres-2': 'PostgreSQL, 2 processes',
   floor: 'floor: bare node:http',
+  'floor-2': 'floor: bare node:http, 2 processes',
 };
 export const MODE_NAME: Record<Mode, string> = { 'long-poll': 'long poll', sse: 'SSE' };
 

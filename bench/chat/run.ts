@@ -59,7 +59,9 @@ export async function run(dialect: Backend, mode: Mode, clients: number): Promis
     // The floor server takes anything as a token.
     const [poster, ...readers] = await Promise.all(
       Array.from({ length: 1 + READER_ACCOUNTS }, (_, i) =>
-        dialect === 'floor' ? 'floor' : register(server.url, postAgent, `bench${tag}_${i}`),
+        dialect === 'floor' || dialect === 'floor-2'
+          ? 'floor'
+          : register(server.url, postAgent, `bench${tag}_${i}`),
       ),
     );
     // The write path alone: POSTs with nobody waiting, a floor under any post-to-receive time.

@@ -7,14 +7,15 @@ import { type RunningServer, startAxon, throwawayPostgres } from '../support.js'
 export type Server = RunningServer;
 
 /**
- * `node bin/axon.js start` (or the floor server) on a loopback port the system picks, with a fresh
+ * `node bin/axon.js start` (or the floor server, bench/chat/floor-server.ts) on a loopback port the system picks, with a fresh
  * data directory and, on PostgreSQL, a throwaway database; resolves once it says it is up.
  */
 export async function startServer(dialect: Backend): Promise<Server> {
-  if (dialect === 'floor') {
+  if (dialect === 'floor' || dialect === 'floor-2') {
     const floor = await startNodeServer(
-      ['-e', FLOOR_SERVER_SOURCE],
+      ['--import', 'tsx', 'bench/chat/floor-server.ts'],
       /^Axon BBS is up at (http:\/\/127\.0\.0\.1:\d+)$/,
+      { AXON_BENCH_WORKERS: dialect === 'floor' ? '1' : '2' },
     );
     return {
       url: floor.url,
@@ -45,70 +46,6 @@ export async function startServer(dialect: Backend): Promise<Server> {
     throw error;
   }
 }
-
-// The floor: what this machine gives the same clients when the server does nothing but the
-// fan-out. A bare node:http process with the three routes the clients use and no database, no
-// signature, no authentication: a POST writes one event (of the size of Axon's) to every open
-// stream and answers every parked long poll, in one loop. Axon cannot beat it on this machine; the
-// difference between the two is what Axon's own work costs.
-export const FLOOR_SERVER_SOURCE = `
-const http = require('node:http');
-const { randomUUID } = require('node:crypto');
-const streams = new Set();
-const parked = new Set();
-const events = [];
-const board = randomUUID();
-const user = randomUUID();
-const answer = (res, status, data) => {
-  const body = JSON.stringify({ success: true, data, error: null });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-};
-const after = (cursor) => events.filter((e) => Number(e.cursor) > cursor).slice(0, 100);
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://floor');
-  if (req.method === 'POST') {
-    req.resume();
-    req.on('end', () => {
-      const at = new Date();
-      const text = 'bench event ' + events.length;
-      const event = {
-        cursor: String(events.length + 1), id: randomUUID(), board_id: board, subject: 'AxonChat',
-        body: text, body_html: '<p>' + text + '</p>',
-        author: { fingerprint: 'f'.repeat(64), nickname: 'bench', user_id: user, avatar_url: null },
-        created_at: at.toISOString(), created_at_local: at.toISOString().slice(0, 19).replace('T', ' '),
-      };
-      events.push(event);
-      const frame = 'id: ' + event.cursor + '\\nevent: message\\ndata: ' + JSON.stringify(event) + '\\n\\n';
-      for (const stream of streams) {
-        stream.write(frame);
-        stream.socket.uncork();
-      }
-      for (const poll of parked) answer(poll.res, 200, { events: [event], next_cursor: event.cursor });
-      parked.clear();
-      answer(res, 201, event);
-    });
-    return;
-  }
-  const cursor = Number(url.searchParams.get('after') ?? events.length);
-  if (url.pathname.endsWith('/stream/')) {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-    res.write('retry: 3000\\n\\n');
-    streams.add(res);
-    req.on('close', () => streams.delete(res));
-    return;
-  }
-  const ready = after(cursor);
-  if (ready.length > 0 || url.searchParams.get('wait') === null) {
-    answer(res, 200, { events: ready, next_cursor: String(ready.at(-1)?.cursor ?? events.length) });
-    return;
-  }
-  const poll = { res };
-  parked.add(poll);
-  req.on('close', () => parked.delete(poll));
-});
-server.listen(0, '127.0.0.1', () => console.log('Axon BBS is up at http://127.0.0.1:' + server.address().port));
-`;
 
 /** The process and its child processes (the workers of `axon start --workers`), looked up at most once a second. */
 const trees = new Map<number, { at: number; pids: number[] }>();
