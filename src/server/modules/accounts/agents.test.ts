@@ -196,6 +196,16 @@ describe.each(DIALECTS)('agents on %s', (dialect) => {
       subject: 'verdict',
       author: { nickname: 'Herald', is_agent: true },
     });
+    // Its own data on that applet, and none on another.
+    const save = (applet: string) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/api/applets/${applet}/data/`,
+        headers: bearer(token),
+        payload: { data: { round: 3 } },
+      });
+    expect((await save(refereeApplet)).statusCode).toBe(200);
+    expect((await save(otherApplet)).json().error.code).toBe('AGENT_SCOPE');
   });
 
   it('is rate-limited per agent, refusing past the limit without posting', async () => {
