@@ -52,6 +52,10 @@ export interface RouteRule {
 /** The high-score entry the current removal case targets (made by its prepare). */
 let scoreEntry = '';
 
+/** The agent the agent-token cases use, and the token the current revocation case revokes. */
+const MATRIX_AGENT = 'matrix-agent';
+let agentToken = '';
+
 // The policies the rules are made of.
 /** Public things served without reading a token (a banned account could omit it anyway). */
 const everyone = (): Expect => 'allow';
@@ -112,6 +116,15 @@ export function routeRules(base: string): Record<string, RouteRule> {
   // The peer routes act on a stand-in peer the sysop adds before each case (and re-keys for one).
   const peer = new PeerIdentityServer();
   const peerPresent = (fx: Fixtures) => peer.reset(base, fx.accounts.sysop!.token);
+  /** Creates the agent the agent-token cases use, once (a second try answers 409, ignored). */
+  const matrixAgent = async (fx: Fixtures) => {
+    await send(base, {
+      method: 'POST',
+      url: '/api/admin/agents/',
+      token: fx.accounts.sysop!.token,
+      json: { name: MATRIX_AGENT },
+    });
+  };
   const peerUrl = (suffix = '') => `/api/federation/peers/${peer.fingerprints[0]}/${suffix}`;
   const rules: Record<string, RouteRule> = {
     // Pages, documents and figures that hold nothing private and read no token.
@@ -461,6 +474,46 @@ export function routeRules(base: string): Record<string, RouteRule> {
           json: { can_upload: true },
         }),
       },
+      expect: sysops,
+    },
+
+    // Agents and their tokens (sysops only).
+    'GET /api/admin/agents/': {
+      on: { none: () => ({ url: '/api/admin/agents/' }) },
+      expect: sysops,
+    },
+    'POST /api/admin/agents/': {
+      on: { none: (fx) => ({ url: '/api/admin/agents/', json: { name: `agent-${fx.unique()}` } }) },
+      expect: sysops,
+    },
+    'GET /api/admin/agents/:name/tokens/': {
+      prepare: (fx) => matrixAgent(fx),
+      on: { other: () => ({ url: `/api/admin/agents/${MATRIX_AGENT}/tokens/` }) },
+      expect: sysops,
+    },
+    'POST /api/admin/agents/:name/tokens/': {
+      prepare: (fx) => matrixAgent(fx),
+      on: {
+        other: (fx) => ({
+          url: `/api/admin/agents/${MATRIX_AGENT}/tokens/`,
+          json: { boards: [fx.publicBoard] },
+        }),
+      },
+      expect: sysops,
+    },
+    'DELETE /api/admin/agent_tokens/:id/': {
+      // Each case revokes a fresh token, issued by a sysop just before.
+      prepare: async (fx) => {
+        await matrixAgent(fx);
+        const answer = await send(base, {
+          method: 'POST',
+          url: `/api/admin/agents/${MATRIX_AGENT}/tokens/`,
+          token: fx.accounts.sysop!.token,
+          json: { boards: [fx.publicBoard] },
+        });
+        agentToken = (JSON.parse(answer.text) as { data: { id: string } }).data.id;
+      },
+      on: { other: () => ({ url: `/api/admin/agent_tokens/${agentToken}/` }) },
       expect: sysops,
     },
 

@@ -32,6 +32,8 @@ export interface AppletEvent {
   subject: string;
   body: string;
   author_nickname: string;
+  /** The author is an agent of the instance (a bot, e.g. a game's referee). */
+  author_is_agent: boolean;
   avatar_url: string | null;
   created_at: string;
   display_time: string;

@@ -21,6 +21,7 @@ import { contentUsage } from '../server/modules/content/usage.js';
 import { parseDuration } from './duration.js';
 import { CommandFailed, UsageError } from './errors.js';
 import { peerCommands } from './peer.js';
+import { agentCommands } from './agent.js';
 import { configCommands } from './config.js';
 import { backupCommands } from './backup.js';
 import { doctorCommand } from './doctor.js';
@@ -278,7 +279,6 @@ export function buildProgram(): Command {
     .option('--nickname <nickname>', 'display name (default: the username)')
     .option('--sysop', 'full administrator')
     .option('--moderator', 'moderation powers')
-    .option('--agent', 'a backend service account')
     .option('--json', 'print JSON')
     .action(
       async (
@@ -287,7 +287,6 @@ export function buildProgram(): Command {
           nickname?: string;
           sysop?: boolean;
           moderator?: boolean;
-          agent?: boolean;
           json?: boolean;
         },
       ) => {
@@ -299,7 +298,7 @@ export function buildProgram(): Command {
               password,
               ...(options.nickname === undefined ? {} : { nickname: options.nickname }),
             },
-            { isSysop: options.sysop, isModerator: options.moderator, isAgent: options.agent },
+            { isSysop: options.sysop, isModerator: options.moderator },
           );
           if (options.json) return json({ ...describeUser(u), recovery_key: recoveryKey });
           const roles = (describeUser(u).roles as string[]).join(', ');
@@ -394,6 +393,7 @@ export function buildProgram(): Command {
 
   torCommands(program);
   program.addCommand(peerCommands(withContext));
+  program.addCommand(agentCommands(withContext));
   configCommands(program, withContext);
   backupCommands(program);
   doctorCommand(program, (message) => new CommandFailed(message));

@@ -19,6 +19,7 @@ import { observabilityRoutes } from './http/observability.js';
 import { registerOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
+import { agentRoutes } from './modules/admin/agent-routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
 import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
 import { appletRoutes } from './modules/applets/routes.js';
@@ -142,6 +143,7 @@ export async function buildApp(
   await accountRoutes(app, ctx);
   await moderationRoutes(app, ctx);
   await adminRoutes(app, ctx);
+  await agentRoutes(app, ctx);
   await boardRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await chatRoutes(app, ctx);

@@ -4,6 +4,7 @@ import type { AxonDatabase } from './db/database.js';
 import { deleteExpiredSessions, SessionTokens } from './modules/accounts/sessions.js';
 import { AccountService } from './modules/accounts/service.js';
 import { IgnoredPubkeys } from './modules/accounts/ignored-pubkeys.js';
+import { AgentService } from './modules/accounts/agents.js';
 import { BannedPubkeys } from './modules/moderation/banned-pubkeys.js';
 import { FederationClient } from './modules/federation/client.js';
 import { PeerChunkSource } from './modules/federation/chunk-client.js';
@@ -58,6 +59,8 @@ export interface AppContext {
   keys: InstanceKeys;
   identity: InstanceIdentity;
   accounts: AccountService;
+  /** Backend-service accounts and their scoped API tokens (accounts/agents.ts). */
+  agents: AgentService;
   ignoredPubkeys: IgnoredPubkeys;
   bannedPubkeys: BannedPubkeys;
   sessions: SessionTokens;
@@ -313,6 +316,7 @@ export function createContext(
     services,
     jobs,
     accounts,
+    agents: new AgentService(database, keys.agentSealKey, attempts, realtime),
     ignoredPubkeys,
     bannedPubkeys,
     boards,

@@ -18,6 +18,8 @@ export interface InstanceKeys {
   tokenKey: Buffer;
   /** AES key sealing the instance private key. */
   identitySealKey: Buffer;
+  /** AES key sealing agents' private keys (accounts/agents.ts). */
+  agentSealKey: Buffer;
 }
 
 export const SECRET_FILE = 'secret.key';
@@ -30,6 +32,7 @@ export function loadInstanceKeys(secret: string | undefined, dataDir: string): I
   return {
     tokenKey: deriveKey(master, 'axon-session-token-v1'),
     identitySealKey: deriveKey(master, 'axon-instance-identity-v1'),
+    agentSealKey: deriveKey(master, 'axon-agent-keys-v1'),
   };
 }
 

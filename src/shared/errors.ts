@@ -97,6 +97,11 @@ export const ERRORS = {
     message: 'your key is banned on this instance',
     when: "a message signed by a key on the instance's key ban list",
   },
+  AGENT_SCOPE: {
+    status: 403,
+    message: 'this agent token may not do that',
+    when: 'an agent token used for a write its scope does not name (another board or applet, or any other write)',
+  },
   BOARD_ARCHIVED: {
     status: 403,
     message: 'this board is archived',
@@ -161,6 +166,11 @@ export const ERRORS = {
     status: 409,
     message: 'an applet with that name exists',
     when: 'installing an applet under a name in use',
+  },
+  AGENT_TOKEN_LIMIT: {
+    status: 409,
+    message: 'this agent holds as many tokens as it may',
+    when: 'issuing a token to an agent that holds 20 already',
   },
   ALREADY_REPORTED: {
     status: 409,

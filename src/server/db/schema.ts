@@ -131,6 +131,8 @@ export interface MessagesTable {
   deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
   /** On an opening post: the seq of its thread's latest message (kept by triggers). */
   bumped_seq: ColumnType<number | null, never, never>;
+  /** The author is a local agent (a bot): shown as one wherever the message shows. */
+  author_is_agent: Generated<Bool>;
 }
 
 export interface PrivateMessagesTable {
@@ -481,6 +483,28 @@ export interface FederatedActionsTable {
   created_at: number;
 }
 
+/** An agent's private key, sealed under the instance secret (accounts/agents.ts). */
+export interface AgentKeysTable {
+  user_id: string;
+  private_key_sealed: string;
+  created_at: number;
+}
+
+/** An agent's API token: only the hash of its secret, and the boards and applets it may post to. */
+export interface AgentTokensTable {
+  id: string;
+  user_id: string;
+  secret_hash: string;
+  label: string;
+  /** JSON array of board ids. */
+  boards: string;
+  /** JSON array of applet ids. */
+  applets: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -517,6 +541,8 @@ export interface DatabaseSchema {
   federated_actions: FederatedActionsTable;
   federation_backfill: FederationBackfillTable;
   key_change_notices: KeyChangeNoticesTable;
+  agent_keys: AgentKeysTable;
+  agent_tokens: AgentTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

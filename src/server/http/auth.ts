@@ -1,9 +1,11 @@
 // Bearer-token authentication: turns a request into the session (and so the actor) services check.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { AGENT_TOKEN_PREFIX, isAgentSession } from '../modules/accounts/agents.js';
 import { isBanActive } from '../modules/accounts/permissions.js';
 import type { Session } from '../modules/accounts/sessions.js';
 import type { User } from '../modules/accounts/user.js';
+import { checkAgentScope } from './agent-scope.js';
 import { forbidden, unauthorized } from './errors.js';
 
 declare module 'fastify' {
@@ -14,9 +16,28 @@ declare module 'fastify' {
 }
 
 const resolved = new WeakMap<FastifyRequest, Promise<Session>>();
+const agentChecked = new WeakMap<FastifyRequest, Promise<Session>>();
 
-/** The request's session; a 401 without a live one, a 403 for a banned account. */
+/**
+ * The request's session; a 401 without a live one, a 403 for a banned account. An agent token's
+ * session only passes on a read or on a write its scope allows (agent-scope.ts), and each write
+ * counts against the agent's limit; the check runs once the route has parsed the body.
+ */
 export function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Session> {
+  let checked = agentChecked.get(request);
+  if (checked === undefined) {
+    checked = sessionOf(ctx, request).then(async (session) => {
+      if (isAgentSession(session) && checkAgentScope(session, request))
+        await ctx.agents.countWrite(session.user);
+      return session;
+    });
+    agentChecked.set(request, checked);
+  }
+  return checked;
+}
+
+/** The request's session, before any agent scope check. */
+function sessionOf(ctx: AppContext, request: FastifyRequest): Promise<Session> {
   let session = resolved.get(request);
   if (session === undefined) {
     session = resolve(ctx, request);
@@ -29,7 +50,9 @@ async function resolve(ctx: AppContext, request: FastifyRequest): Promise<Sessio
   const header = request.headers.authorization;
   const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
   if (match === null) throw unauthorized();
-  const session = await ctx.sessions.resolve(ctx.database.db, match[1]!);
+  const token = match[1]!;
+  if (token.startsWith(AGENT_TOKEN_PREFIX)) return ctx.agents.resolve(token);
+  const session = await ctx.sessions.resolve(ctx.database.db, token);
   if (isBanActive(session.user)) throw forbidden('this account is banned', 'ACCOUNT_BANNED');
   return session;
 }
@@ -58,7 +81,7 @@ export function authenticateLargeBodies(ctx: AppContext, app: FastifyInstance): 
     // Past the route's own limit Fastify answers 413 from the header alone, reading nothing.
     if (!unknownLength && length > request.routeOptions.bodyLimit) return;
     try {
-      await authenticate(ctx, request);
+      await sessionOf(ctx, request);
     } catch (error) {
       void reply.header('Connection', 'close');
       throw error;

@@ -55,6 +55,7 @@ const presentEvent = (e: ChatEvent) => ({
   subject: e.subject,
   body: e.body,
   author_nickname: e.author.nickname,
+  author_is_agent: e.author.is_agent,
   avatar_url: e.author.avatar_url,
   created_at: e.created_at,
   display_time: e.created_at_local,

@@ -71,6 +71,7 @@ export function BoardScreen() {
                   nickname={m.author.nickname}
                   fingerprint={m.author.fingerprint}
                   instance={m.author.instance}
+                  isAgent={m.author.is_agent}
                 />
               ) : (
                 <span className="italic">

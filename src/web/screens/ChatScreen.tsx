@@ -8,6 +8,7 @@ import type { ChatEvent } from '../api/types';
 import { Button } from '../ui/controls';
 import { useDraft } from '../ui/draft';
 import { ErrorNotice, Loading } from '../ui/feedback';
+import { BotBadge } from '../ui/Author';
 import { Panel } from '../ui/Panel';
 import { Markdown } from '../ui/text';
 
@@ -153,6 +154,7 @@ export function ChatScreen() {
                 <strong className="shrink-0 text-amber" title={`key ${e.author.fingerprint}`}>
                   {e.author.nickname}:
                 </strong>
+                {e.author.is_agent && <BotBadge />}
                 <div className="min-w-0 [&_.md_p]:my-0">
                   <Markdown source={e.body} />
                 </div>

@@ -146,6 +146,7 @@ function Post({
           fingerprint={message.author.fingerprint}
           instance={message.author.instance}
           avatarUrl={message.author.avatar_url ?? null}
+          isAgent={message.author.is_agent}
         />{' '}
         · <Time iso={message.created_at} /> ·{' '}
         {message.signature_valid ? (

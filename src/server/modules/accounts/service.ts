@@ -54,7 +54,6 @@ import { USER_COLUMNS, toUser, type User } from './user.js';
 export interface Roles {
   isSysop?: boolean;
   isModerator?: boolean;
-  isAgent?: boolean;
 }
 
 /** The roles and rights a sysop may grant or take away; absent ones stay as they are. */
@@ -198,7 +197,6 @@ export class AccountService {
             ban_reason: null,
             is_sysop: roles.isSysop ?? false,
             is_moderator: roles.isModerator ?? false,
-            is_agent: roles.isAgent ?? false,
             created_at: now,
             updated_at: now,
           })
@@ -220,8 +218,10 @@ export class AccountService {
       throw INVALID_CREDENTIALS();
     }
     const { verifier, kek } = await this.stretch(password, parseKdf(row.password_kdf));
-    if (!verifierMatches(row.password_verifier, verifier)) throw INVALID_CREDENTIALS();
     const user = toUser(row);
+    // An agent has no password (accounts/agents.ts): it acts only through its API tokens.
+    if (user.isAgent || !verifierMatches(row.password_verifier, verifier))
+      throw INVALID_CREDENTIALS();
     assertNotBanned(user);
     const der = openPrivateKey(kek, user.id, 'password', row.private_key_by_password);
     const session = await this.tokens.issue(this.db, user.id, der);
@@ -266,6 +266,7 @@ export class AccountService {
       throw error;
     }
     assertNotBanned(toUser(row));
+    if (toUser(row).isAgent) throw failed();
     const recovery = newRecoveryKey();
     const session = await this.replacePassword(row.id, new_password, der, recovery.bytes);
     return { user: await this.getUser(row.id), session, recoveryKey: recovery.display };

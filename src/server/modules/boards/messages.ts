@@ -36,6 +36,8 @@ export interface Message {
   authorNickname: string;
   /** null for a local author; else the instance (peer nickname) the message came through. */
   authorInstance: string | null;
+  /** The author is a local agent, a bot (accounts/agents.ts); absent: not one. */
+  authorIsAgent?: boolean;
   subject: string;
   body: string;
   attachments: AttachmentRef[];
@@ -128,6 +130,7 @@ const MESSAGE_COLUMNS = [
   'messages.author_fingerprint',
   'messages.author_nickname',
   'messages.author_instance',
+  'messages.author_is_agent',
   'messages.subject',
   'messages.body',
   'messages.attachments',
@@ -148,6 +151,7 @@ type MessageRow = {
   author_fingerprint: string;
   author_nickname: string;
   author_instance?: string | null;
+  author_is_agent?: boolean | number;
   subject: string;
   body: string;
   attachments: string;
@@ -178,6 +182,7 @@ export function toMessage(row: MessageRow): Message {
     authorFingerprint: row.author_fingerprint,
     authorNickname: row.author_nickname,
     authorInstance: row.author_instance ?? null,
+    authorIsAgent: Boolean(row.author_is_agent),
     subject: row.subject,
     body: row.body,
     attachments: JSON.parse(row.attachments) as AttachmentRef[],
@@ -335,6 +340,7 @@ export class MessageService {
       authorFingerprint: user.fingerprint,
       authorNickname: user.nickname,
       authorInstance: null,
+      authorIsAgent: user.isAgent,
       subject: input.subject,
       body: input.body,
       attachments: input.attachments ?? [],
@@ -436,6 +442,7 @@ export class MessageService {
           author_fingerprint: message.authorFingerprint,
           author_nickname: message.authorNickname,
           author_instance: message.authorInstance,
+          author_is_agent: message.authorIsAgent === true,
           subject: message.subject,
           body: message.body,
           attachments: JSON.stringify(message.attachments),
@@ -473,6 +480,7 @@ export class MessageService {
         nickname: message.authorNickname,
         userId: message.authorId,
         avatarHash: options.avatarHash,
+        isAgent: message.authorIsAgent === true,
       },
       createdAt: message.createdAt,
     };

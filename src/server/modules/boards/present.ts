@@ -72,6 +72,7 @@ export function presentInPage(
       nickname: m.authorNickname,
       user_id: m.authorId,
       instance: m.authorInstance,
+      is_agent: m.authorIsAgent === true,
       ...(avatars === undefined || m.authorInstance === null
         ? {}
         : { avatar_url: avatars.get(m.authorFingerprint) ?? null }),

@@ -202,6 +202,7 @@ describe.each(DIALECTS)('boards and messages on %s', (dialect) => {
         nickname: 'alice',
         user_id: alice.id,
         instance: null,
+        is_agent: false,
       });
 
       const reply = await post(bob.token, {

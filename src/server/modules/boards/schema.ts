@@ -132,6 +132,7 @@ export const MessageSchema = z
         .string()
         .nullable()
         .describe('a remote author: the instance they posted on (null for a local author)'),
+      is_agent: z.boolean().describe('the author is an agent of this instance: a bot'),
       avatar_url: z
         .string()
         .nullable()

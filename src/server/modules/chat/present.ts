@@ -79,6 +79,7 @@ function presentEventOnce(e: BoardEvent, timezone: string): PresentedEvent {
       nickname: e.author.nickname,
       user_id: e.author.userId,
       avatar_url: e.author.userId === null ? null : avatarUrl(e.author.userId, e.author.avatarHash),
+      is_agent: e.author.isAgent,
     },
     created_at: new Date(e.createdAt).toISOString(),
     created_at_local: localTime(e.createdAt, timezone),

@@ -116,7 +116,13 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
       boardId: board.id,
       subject: 'AxonChat',
       body: 'not in the database',
-      author: { fingerprint: 'f'.repeat(64), nickname: 'x', userId: null, avatarHash: null },
+      author: {
+        fingerprint: 'f'.repeat(64),
+        nickname: 'x',
+        userId: null,
+        avatarHash: null,
+        isAgent: false,
+      },
       createdAt: Date.now(),
     };
     // Published once both reads have parked (before that, a wake-up only makes a read go to the

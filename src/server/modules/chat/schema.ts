@@ -17,6 +17,7 @@ export const EventSchema = z
       nickname: z.string(),
       user_id: z.string().nullable(),
       avatar_url: z.string().nullable(),
+      is_agent: z.boolean().describe('the author is an agent of this instance: a bot'),
     }),
     created_at: z.string(),
     created_at_local: z

@@ -205,6 +205,7 @@ export class ChatService {
         'messages.author_nickname',
         'messages.author_id',
         'messages.created_at',
+        'messages.author_is_agent',
         'users.avatar_hash',
       ])
       .where('messages.board_id', '=', boardId)
@@ -229,6 +230,7 @@ export class ChatService {
         nickname: r.author_nickname,
         userId: r.author_id,
         avatarHash: r.avatar_hash,
+        isAgent: Boolean(r.author_is_agent),
       },
       createdAt: r.created_at,
     }));

@@ -13,6 +13,8 @@ export interface BoardEvent {
     nickname: string;
     userId: string | null;
     avatarHash: string | null;
+    /** A local agent (a bot). */
+    isAgent: boolean;
   };
   createdAt: number;
 }

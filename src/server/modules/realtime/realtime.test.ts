@@ -41,7 +41,13 @@ describe.each(DIALECTS)('publishing events on %s', (dialect) => {
     boardId: 'b1',
     subject: 's',
     body: 'b',
-    author: { fingerprint: authorFingerprint, nickname: 'alice', userId: null, avatarHash: null },
+    author: {
+      fingerprint: authorFingerprint,
+      nickname: 'alice',
+      userId: null,
+      avatarHash: null,
+      isAgent: false,
+    },
     createdAt: 0,
   });
 

@@ -1,6 +1,7 @@
 // The lookups RealtimeConnections makes when rights may have changed, through the one permission
 // rule (`can`) and the boards cache: one query for all open connections, never one per event.
 import type { AxonDatabase } from '../../db/database.js';
+import { liveAgentSessions } from '../accounts/agents.js';
 import { can, isBanActive } from '../accounts/permissions.js';
 import type { BoardService } from '../boards/service.js';
 import type { RightsChecks } from './connections.js';
@@ -56,6 +57,8 @@ export function databaseRightsChecks(database: AxonDatabase, boards: BoardServic
           )
             live.add(r.id_hash);
       }
+      for (const agentSession of await liveAgentSessions(database, idHashes, now))
+        live.add(agentSession);
       return live;
     },
   };
