@@ -1,10 +1,11 @@
 // Bearer-token authentication: turns a request into the session (and so the actor) services check.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { accountBanned } from '../modules/accounts/ban-notice.js';
 import { isBanActive } from '../modules/accounts/permissions.js';
 import type { Session } from '../modules/accounts/sessions.js';
 import type { User } from '../modules/accounts/user.js';
-import { forbidden, unauthorized } from './errors.js';
+import { unauthorized } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,7 +31,7 @@ async function resolve(ctx: AppContext, request: FastifyRequest): Promise<Sessio
   const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
   if (match === null) throw unauthorized();
   const session = await ctx.sessions.resolve(ctx.database.db, match[1]!);
-  if (isBanActive(session.user)) throw forbidden('this account is banned', 'ACCOUNT_BANNED');
+  if (isBanActive(session.user)) throw accountBanned(session.user);
   return session;
 }
 
