@@ -190,13 +190,46 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       subject: '',
       actor: { nickname: 'alice', user_id: alice.id },
     });
-    expect(((await live(carol)).json().data as LiveBody).unread_private_messages).toBe(1);
+    const state = (await live(carol)).json().data as LiveBody;
+    expect(state.unread_private_messages).toBe(1);
+    // Opening the letter reads its notification too.
+    const { answer } = await parked(carol);
+    const opened = await t.app.inject({
+      url: `/api/private_messages/${pm}/`,
+      headers: bearer(carol.token),
+    });
+    expect(opened.statusCode).toBe(200);
+    const after = (await answer).json().data as LiveBody;
+    expect(after).toMatchObject({ unread: state.unread - 1, unread_private_messages: 0 });
+    expect((await list(carol)).items[0]!.read_at).not.toBeNull();
+
+    // A letter from someone carol ignores tells her nothing.
+    const aliceKey = (await t.ctx.accounts.getUser(alice.id)).pubkey;
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/user/ignored_pubkeys/',
+      headers: bearer(carol.token),
+      payload: { pubkey: aliceKey },
+    });
+    const ignored = await t.app.inject({
+      method: 'POST',
+      url: '/api/private_messages/',
+      headers: bearer(alice.token),
+      payload: { to: 'carol', subject: 'again', body: 'sealed' },
+    });
+    expect(ignored.statusCode).toBe(201);
+    expect((await list(carol)).items[0]!.private_message_id).toBe(pm);
+    await t.app.inject({
+      method: 'DELETE',
+      url: `/api/user/ignored_pubkeys/${(await t.ctx.accounts.getUser(alice.id)).fingerprint}/`,
+      headers: bearer(carol.token),
+    });
   });
 
   it('marks one or all read, only the reader’s own, and pages by cursor', async () => {
     const before = await list(carol);
     expect(before.unread).toBeGreaterThan(1);
-    const first = before.items[0]!;
+    const first = before.items.find((n) => n.read_at === null)!;
     // Someone else's notification is not there for them.
     const other = await t.app.inject({
       method: 'POST',

@@ -253,6 +253,21 @@ export class NotificationService {
     return marked;
   }
 
+  /** A letter the user opened: its notification is read too (other tabs' counts follow). */
+  async letterRead(user: User, privateMessageId: string): Promise<void> {
+    const told = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('notifications')
+        .set({ read_at: Date.now() })
+        .where('user_id', '=', user.id)
+        .where('private_message_id', '=', privateMessageId)
+        .where('read_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0 ? [await this.changed(trx, user.id)] : [];
+    });
+    this.publish(told);
+  }
+
   /** Whether the user watches a thread they may read (404 otherwise), and whether by default. */
   async watching(
     user: User,
