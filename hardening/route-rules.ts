@@ -730,6 +730,56 @@ export function routeRules(base: string): Record<string, RouteRule> {
       phase: 1,
     },
 
+    // Notifications: each account's own; watching a thread follows its board's read rule.
+    'GET /api/notifications/': {
+      on: { own: () => ({ url: '/api/notifications/' }) },
+      expect: members,
+    },
+    'POST /api/notifications/:id/read/': {
+      // Nobody's notification but the reader's own is there for them.
+      on: {
+        other: () => ({ url: '/api/notifications/0190f000-0000-7000-8000-000000000000/read/' }),
+      },
+      expect: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+    },
+    'POST /api/notifications/read_all/': {
+      on: { own: () => ({ url: '/api/notifications/read_all/' }) },
+      expect: members,
+    },
+    'GET /api/notifications/live/': {
+      on: { own: () => ({ url: '/api/notifications/live/' }) },
+      expect: members,
+    },
+    'GET /api/notifications/watches/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/api/notifications/watches/${fx.per[actor].ownMessage}/` }),
+        other: (fx, actor) => ({
+          url: `/api/notifications/watches/${fx.per[actor].otherMessage}/`,
+        }),
+        restricted: (fx, actor) => ({
+          url: `/api/notifications/watches/${fx.per[actor].restrictedMessage}/`,
+        }),
+      },
+      expect: byResource({ own: members, other: members, restricted: sysopsElseHidden }),
+    },
+    'PUT /api/notifications/watches/:id/': {
+      on: {
+        own: (fx, actor) => ({
+          url: `/api/notifications/watches/${fx.per[actor].ownMessage}/`,
+          json: { watching: true },
+        }),
+        other: (fx, actor) => ({
+          url: `/api/notifications/watches/${fx.per[actor].otherMessage}/`,
+          json: { watching: true },
+        }),
+        restricted: (fx, actor) => ({
+          url: `/api/notifications/watches/${fx.per[actor].restrictedMessage}/`,
+          json: { watching: true },
+        }),
+      },
+      expect: byResource({ own: members, other: members, restricted: sysopsElseHidden }),
+    },
+
     // Real-time: AxonChat, realtime boards and applets' event buses; rooms' shared state.
     'GET /api/chat/': { on: { none: () => ({ url: '/api/chat/' }) }, expect: memberReaders },
     'GET /api/chat/events/': {

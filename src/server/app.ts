@@ -26,6 +26,7 @@ import { appletRoutes } from './modules/applets/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
 import { contentRoutes } from './modules/content/routes.js';
 import { privateMessageRoutes } from './modules/private-messages/routes.js';
+import { notificationRoutes } from './modules/notifications/routes.js';
 import { federationRoutes } from './modules/federation/routes.js';
 import { moderationRoutes } from './modules/moderation/routes.js';
 
@@ -146,6 +147,7 @@ export async function buildApp(
   await agentRoutes(app, ctx);
   await boardRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
+  await notificationRoutes(app, ctx);
   await chatRoutes(app, ctx);
   await appletRoutes(app, ctx);
   await contentRoutes(app, ctx);

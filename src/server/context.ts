@@ -31,6 +31,7 @@ import { SearchService } from './modules/boards/search.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
+import { NotificationService } from './modules/notifications/service.js';
 import { PrivateMessageDelivery } from './modules/private-messages/delivery.js';
 import { RemoteKeys } from './modules/private-messages/remote.js';
 import { EventHub, postgresEventBridge, revocationGeneration } from './services/event-hub.js';
@@ -78,6 +79,8 @@ export interface AppContext {
   roomState: RoomStateService;
   search: SearchService;
   privateMessages: PrivateMessageService;
+  /** What signed-in users are told of, and their live feed (notifications/service.ts). */
+  notifications: NotificationService;
   reports: ReportService;
   /** The one outbound client for calls to peers (federation/client.ts). */
   federationClient: FederationClient;
@@ -307,6 +310,23 @@ export function createContext(
     onServiceError('pm-delivery', e),
   );
   services.add(pmDelivery);
+  const privateMessages = new PrivateMessageService(database, content, {
+    keys: remoteKeys,
+    delivery: pmDelivery,
+  });
+  const notifications = new NotificationService(database, boards, realtime);
+  messages.onStored = async (trx, board, message) => {
+    const told = await notifications.forMessage(trx, board, message);
+    return () => notifications.publish(told);
+  };
+  privateMessages.onLetter = async (trx, letter) => {
+    const told = await notifications.forPrivateMessage(trx, letter);
+    return () => notifications.publish(told);
+  };
+  accounts.rolesChanged = async (trx, userId) => {
+    const told = await notifications.changed(trx, userId);
+    return () => notifications.publish([told]);
+  };
   return {
     config,
     database,
@@ -329,10 +349,8 @@ export function createContext(
     appletData: new AppletDataService(database, content),
     roomState,
     search: new SearchService(database, boards),
-    privateMessages: new PrivateMessageService(database, content, {
-      keys: remoteKeys,
-      delivery: pmDelivery,
-    }),
+    privateMessages,
+    notifications,
     reports: new ReportService(database, messages, boards),
     federationClient,
     remoteContent,

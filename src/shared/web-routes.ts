@@ -20,6 +20,7 @@ export const WEB_CLIENT_ROUTES = {
   profile: '/profile',
   moderation: '/moderation',
   admin: '/admin',
+  notifications: '/notifications',
 } as const;
 
 export type WebClientRoute = keyof typeof WEB_CLIENT_ROUTES;

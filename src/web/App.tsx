@@ -5,6 +5,7 @@ import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'reac
 import { WEB_CLIENT_ROUTES, type WebClientRoute } from '../shared/web-routes';
 import { logOut as endSession } from './api/accounts';
 import { SESSION_ENDED } from './api/client';
+import { useLiveFeed, useLiveState } from './api/notifications';
 import { useUnreadCount } from './api/private-messages';
 import { sessionStore, useSession } from './api/session';
 import { AdminScreen } from './screens/AdminScreen';
@@ -17,6 +18,7 @@ import { ComposeScreen } from './screens/ComposeScreen';
 import { LoginScreen } from './screens/LoginScreen';
 import { MessageScreen } from './screens/MessageScreen';
 import { ModerationScreen } from './screens/ModerationScreen';
+import { NotificationsScreen } from './screens/NotificationsScreen';
 import { PrivateMessageScreen } from './screens/PrivateMessageScreen';
 import { PrivateMessagesScreen } from './screens/PrivateMessagesScreen';
 import { ProfileScreen } from './screens/ProfileScreen';
@@ -48,6 +50,7 @@ const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> =
   profile: { screen: <ProfileScreen />, guarded: true },
   moderation: { screen: <ModerationScreen />, guarded: true },
   admin: { screen: <AdminScreen />, guarded: true },
+  notifications: { screen: <NotificationsScreen />, guarded: true },
 };
 import { forgetPrivateDrafts } from './ui/draft';
 
@@ -81,6 +84,12 @@ function NavItem({ to, children }: { to: string; children: ReactNode }) {
 
 function UnreadCount() {
   const count = useUnreadCount();
+  return count > 0 ? <span aria-label={`${count} unread`}> ({count})</span> : null;
+}
+
+/** Unread notifications, from the live feed: it changes the moment one arrives or is read. */
+function UnreadNotifications() {
+  const count = useLiveState()?.unread ?? 0;
   return count > 0 ? <span aria-label={`${count} unread`}> ({count})</span> : null;
 }
 
@@ -150,6 +159,12 @@ function Header() {
                 </NavItem>
               </li>
               <li>
+                <NavItem to="/notifications">
+                  Notifications
+                  <UnreadNotifications />
+                </NavItem>
+              </li>
+              <li>
                 <NavItem to="/profile">Profile</NavItem>
               </li>
               {(user.is_moderator || user.is_sysop) && (
@@ -191,6 +206,7 @@ function useSessionEndedRedirect() {
 
 export function App() {
   useSessionEndedRedirect();
+  useLiveFeed();
   return (
     <>
       <a

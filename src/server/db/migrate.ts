@@ -22,6 +22,7 @@ import * as federatedActions from './migrations/0018_federated_actions.js';
 import * as federationAuthors from './migrations/0015_federation_authors.js';
 import * as federatedRooms from './migrations/0016_federated_rooms.js';
 import * as appletReview from './migrations/0019_applet_review.js';
+import * as notifications from './migrations/0022_notifications.js';
 import * as agents from './migrations/0027_agents.js';
 
 interface DialectMigration {
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0015_federation_authors': federationAuthors,
   '0016_federated_rooms': federatedRooms,
   '0019_applet_review': appletReview,
+  '0022_notifications': notifications,
   '0027_agents': agents,
 };
 

@@ -505,6 +505,40 @@ export interface AgentTokensTable {
   last_used_at: number | null;
 }
 
+/** What a user is told of (0022_notifications). */
+export type NotificationKind = 'reply' | 'thread_reply' | 'mention' | 'private_message';
+
+export interface NotificationsTable {
+  /** UUIDv7. */
+  id: string;
+  user_id: string;
+  kind: NotificationKind;
+  message_id: string | null;
+  private_message_id: string | null;
+  board_id: string | null;
+  thread_id: string | null;
+  actor_fingerprint: string;
+  actor_nickname: string;
+  actor_id: string | null;
+  subject: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+/** A user's own choice on a thread; without a row, a user watches the threads they opened. */
+export interface ThreadWatchesTable {
+  user_id: string;
+  thread_id: string;
+  watching: Bool;
+  created_at: number;
+}
+
+/** Moves with every change of what the user is told: the live feed's cursor. */
+export interface NotificationVersionsTable {
+  user_id: string;
+  version: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -543,6 +577,9 @@ export interface DatabaseSchema {
   key_change_notices: KeyChangeNoticesTable;
   agent_keys: AgentKeysTable;
   agent_tokens: AgentTokensTable;
+  notifications: NotificationsTable;
+  thread_watches: ThreadWatchesTable;
+  notification_versions: NotificationVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -2,11 +2,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { AGENT_TOKEN_PREFIX, isAgentSession } from '../modules/accounts/agents.js';
+import { accountBanned } from '../modules/accounts/ban-notice.js';
 import { isBanActive } from '../modules/accounts/permissions.js';
 import type { Session } from '../modules/accounts/sessions.js';
 import type { User } from '../modules/accounts/user.js';
 import { checkAgentScope } from './agent-scope.js';
-import { forbidden, unauthorized } from './errors.js';
+import { unauthorized } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -53,7 +54,7 @@ async function resolve(ctx: AppContext, request: FastifyRequest): Promise<Sessio
   const token = match[1]!;
   if (token.startsWith(AGENT_TOKEN_PREFIX)) return ctx.agents.resolve(token);
   const session = await ctx.sessions.resolve(ctx.database.db, token);
-  if (isBanActive(session.user)) throw forbidden('this account is banned', 'ACCOUNT_BANNED');
+  if (isBanActive(session.user)) throw accountBanned(session.user);
   return session;
 }
 

@@ -30,7 +30,29 @@ function fieldLabel(field: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function humanMessage(status: number, code: string, serverMessage: string, fields: FieldError[]) {
+/** A ban as its holder reads it: why, and until when (the server sends both). */
+function banNotice(details: Record<string, unknown>): string {
+  const until = typeof details.until === 'string' ? new Date(details.until) : null;
+  const reason =
+    typeof details.reason === 'string' && details.reason !== '' ? details.reason : null;
+  return [
+    until === null
+      ? 'This account is banned.'
+      : `This account is banned until ${until.toLocaleString()}.`,
+    reason === null ? '' : `Reason: ${reason.replace(/\.$/, '')}.`,
+  ]
+    .join(' ')
+    .trim();
+}
+
+function humanMessage(
+  status: number,
+  code: string,
+  serverMessage: string,
+  fields: FieldError[],
+  details: Record<string, unknown>,
+) {
+  if (code === 'ACCOUNT_BANNED') return banNotice(details);
   if (fields.length > 0) return fields.map((f) => `${fieldLabel(f.field)} ${f.message}.`).join(' ');
   if (code === 'FORBIDDEN' && serverMessage !== '') return serverMessage;
   return (
@@ -63,7 +85,7 @@ export async function errorFrom(response: Response, sentToken: boolean): Promise
   const error = new ApiError(
     response.status,
     code,
-    humanMessage(response.status, code, envelope?.error?.message ?? '', fields),
+    humanMessage(response.status, code, envelope?.error?.message ?? '', fields, details),
     fields,
     details,
   );

@@ -31,4 +31,7 @@ export const queryKeys = {
   bannedKeys: ['moderation', 'banned-keys'],
   allReports: ['moderation', 'reports'],
   reports: (status: string) => ['moderation', 'reports', status],
+  /** The notifications list; the live feed invalidates it when it changes. */
+  notifications: ['notifications'],
+  watch: (messageId: string) => ['watch', messageId],
 } as const;

@@ -6,8 +6,6 @@ import { queryKeys } from './keys';
 import type { Box, BoxPage, PrivateMessage, PrivateMessagePost } from './types';
 
 export const BOX_PAGE_SIZE = 25;
-/** How often the navigation's unread count is read again. */
-const UNREAD_EVERY_MS = 60_000;
 /** How often a letter waiting for another instance is read again, until it is delivered. */
 const PENDING_EVERY_MS = 2000;
 
@@ -28,12 +26,14 @@ export function useBox(box: Box, cursor: string | undefined) {
   return useQuery({ queryKey: queryKeys.box(box, cursor), queryFn: () => fetchBox(box, cursor) });
 }
 
-/** How many received messages are unread (the smallest page of the inbox carries the count). */
+/**
+ * How many received messages are unread (the smallest page of the inbox carries the count); read
+ * again when the live feed (notifications.ts) tells of a new letter, and after reading one.
+ */
 export function useUnreadCount(): number {
   const query = useQuery({
     queryKey: queryKeys.unread,
     queryFn: () => fetchBox('inbox', undefined, 1),
-    refetchInterval: UNREAD_EVERY_MS,
   });
   return query.data?.unread ?? 0;
 }

@@ -12,6 +12,7 @@ import type * as content from '../../server/modules/content/schema';
 import type * as federation from '../../server/modules/federation/schema';
 import type * as moderation from '../../server/modules/moderation/schema';
 import type * as privateMessages from '../../server/modules/private-messages/schema';
+import type * as notifications from '../../server/modules/notifications/schema';
 
 type Out<T extends z.ZodType> = z.output<T>;
 type In<T extends z.ZodType> = z.input<T>;
@@ -102,3 +103,9 @@ export type AppletReview = In<typeof applets.AppletReview>;
 
 // Federation.
 export type Identity = Out<typeof federation.InstanceIdentity>;
+
+// Notifications and the live feed.
+export type Notification = Out<typeof notifications.NotificationSchema>;
+export type NotificationPage = Out<typeof notifications.NotificationPage>;
+export type LiveState = Out<typeof notifications.LiveState>;
+export type ThreadWatch = Out<typeof notifications.ThreadWatch>;

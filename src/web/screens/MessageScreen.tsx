@@ -13,6 +13,7 @@ import { Author } from '../ui/Author';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice, Loading, Notice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
+import { WatchThread } from '../ui/WatchThread';
 import { Markdown, Time } from '../ui/text';
 import { MessageComposer } from './MessageComposer';
 import { authorAddress } from '../ui/pm-address';
@@ -226,7 +227,12 @@ export function MessageScreen() {
     <Panel
       headingLevel={1}
       title={starter.subject}
-      actions={<Link to={`/boards/${message.board_id}`}>Back to the board</Link>}
+      actions={
+        <>
+          {session !== null && <WatchThread messageId={message.id} />}
+          <Link to={`/boards/${message.board_id}`}>Back to the board</Link>
+        </>
+      }
     >
       <ol aria-label="Thread" className="flex flex-col gap-3">
         {posts.map((m) => (

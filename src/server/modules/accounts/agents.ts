@@ -2,6 +2,7 @@
 // and issues each revocable API tokens scoped to the boards and applets it may post to. An agent
 // has no password: it acts only through its tokens, and signs with a key the server holds sealed
 // under the instance secret. Tokens are shown once; the database keeps only their SHA-256.
+import { accountBanned } from './ban-notice.js';
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -339,7 +340,7 @@ export class AgentService {
     if (expiresAt !== null && expiresAt <= now)
       throw unauthorized('the agent token has expired', 'SESSION_EXPIRED');
     const user = toUser(row);
-    if (isBanActive(user)) throw new AppError(403, 'ACCOUNT_BANNED', 'this agent is banned');
+    if (isBanActive(user)) throw accountBanned(user);
     const lastUsed = row.token_last_used_at === null ? 0 : Number(row.token_last_used_at);
     if (now - lastUsed >= LAST_USED_RESOLUTION_MS)
       await this.db

@@ -31,6 +31,7 @@ import {
 } from './passwords.js';
 import { recordModAction, type Actor } from '../moderation/modlog.js';
 import { actorFor, rankedUser } from '../moderation/banned-pubkeys.js';
+import { accountBanned } from './ban-notice.js';
 import { assertCan, isBanActive } from './permissions.js';
 import { newRecoveryKey, parseRecoveryKey, recoveryKek } from './recovery-key.js';
 import {
@@ -110,6 +111,12 @@ export class AccountService {
    * commit.
    */
   profileChanged: ProfileListener | undefined;
+
+  /**
+   * Told, inside the transaction, that a user's roles or rights changed (their signed-in tabs are
+   * told at once: notifications' live feed); returns what to do after the commit.
+   */
+  rolesChanged: ((trx: Kysely<DatabaseSchema>, userId: string) => Promise<() => void>) | undefined;
 
   /** One profile change and its listener in one transaction, then the user as it is now. */
   private async changeProfile(
@@ -525,7 +532,7 @@ export class AccountService {
     if (change.actor.id === target.id) {
       throw forbidden('you cannot change your own roles or rights; ask another sysop');
     }
-    await this.db.transaction().execute(async (trx) => {
+    const after = await this.db.transaction().execute(async (trx) => {
       // Read again inside the transaction so the log records what the change really replaced.
       const row = await trx
         .selectFrom('users')
@@ -537,7 +544,7 @@ export class AccountService {
       const changed = USER_FLAGS.filter(
         (f) => change.flags[f.key] !== undefined && change.flags[f.key] !== before[f.key],
       );
-      if (changed.length === 0) return;
+      if (changed.length === 0) return undefined;
       const columns: Partial<Record<(typeof USER_FLAGS)[number]['column'], boolean>> = {};
       const details: Record<string, unknown> = { username: before.username };
       for (const flag of changed) {
@@ -559,7 +566,9 @@ export class AccountService {
           .join(', '),
         details,
       });
+      return this.rolesChanged?.(trx, before.id);
     });
+    after?.();
     return this.getUser(target.id);
   }
 
@@ -611,14 +620,7 @@ function usernameTaken(username: string): AppError {
 }
 
 function assertNotBanned(user: User): void {
-  if (isBanActive(user)) {
-    throw forbidden(
-      user.bannedUntil === null
-        ? 'this account is banned'
-        : `this account is banned until ${new Date(user.bannedUntil).toISOString()}`,
-      'ACCOUNT_BANNED',
-    );
-  }
+  if (isBanActive(user)) throw accountBanned(user);
 }
 
 const IMAGE_SIGNATURES: Array<[string, (b: Buffer) => boolean]> = [

@@ -244,6 +244,14 @@ export function visibleTo<TB extends keyof DatabaseSchema, O>(
 }
 
 export class MessageService {
+  /**
+   * Told of each new message on a board that is not realtime, local or from a peer, inside the
+   * transaction that stores it (notifications); the function it returns runs after the commit.
+   */
+  onStored:
+    | ((trx: Kysely<DatabaseSchema>, board: Board, message: Message) => Promise<() => void>)
+    | undefined;
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly boards: BoardService,
@@ -457,6 +465,8 @@ export class MessageService {
       await this.content.addRefs(trx, 'message', message.id, message.attachments);
       await this.realtime.notifyInTransaction(trx, channel, event_seq);
       await extra?.(trx);
+      // Events on a realtime board (chat lines, applets') tell nobody.
+      const stored = board.isRealtime ? undefined : await this.onStored?.(trx, board, message);
       // Last: on PostgreSQL the append holds the log's lock until the commit.
       const logSeq =
         options.log === undefined
@@ -466,9 +476,10 @@ export class MessageService {
               manifests: options.log.manifests ?? (await manifestsOf(trx, message.attachments)),
               authorFingerprint: message.authorFingerprint,
             });
-      return { seq, event_seq, logSeq };
+      return { seq, event_seq, logSeq, stored };
     });
     if (committed.logSeq !== undefined) this.log.announce(committed.logSeq);
+    committed.stored?.();
     const event: BoardEvent = {
       cursor: committed.event_seq,
       id: message.id,

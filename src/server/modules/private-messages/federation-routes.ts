@@ -63,7 +63,12 @@ export function remotePrivateMessageRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async ({ peer, body }, _request, reply) => {
-      const result = await receivePrivateMessage(ctx.database, peer, body);
+      const result = await receivePrivateMessage(
+        ctx.database,
+        peer,
+        body,
+        ctx.privateMessages.onLetter,
+      );
       return reply.code(result.status === 'accepted' ? 201 : 200).send(ok(result));
     },
   );

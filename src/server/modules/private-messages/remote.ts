@@ -227,6 +227,7 @@ export async function receivePrivateMessage(
   database: AxonDatabase,
   peer: PeerRow,
   object: PrivateMessageObject,
+  onLetter?: LetterHook,
 ): Promise<Received> {
   let sender: { pem: string; fingerprint: string };
   try {
@@ -298,10 +299,39 @@ export async function receivePrivateMessage(
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    const isNew = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    const after =
+      isNew && !ignored
+        ? await onLetter?.(trx, {
+            id: object.id,
+            recipientId: recipient.id,
+            sender: {
+              fingerprint: sender.fingerprint,
+              nickname: object.from.nickname,
+              userId: null,
+            },
+            createdAt: Date.parse(object.created_at),
+          })
+        : undefined;
+    return { isNew, after };
   });
-  return { id: object.id, status: inserted ? 'accepted' : 'duplicate' };
+  inserted.after?.();
+  return { id: object.id, status: inserted.isNew ? 'accepted' : 'duplicate' };
 }
+
+/** A letter stored for a local recipient who does not ignore its sender. */
+export interface Letter {
+  id: string;
+  recipientId: string;
+  sender: { fingerprint: string; nickname: string; userId: string | null };
+  createdAt: number;
+}
+
+/**
+ * Told of a new letter inside the transaction that stores it (notifications); the function it
+ * returns runs after the commit.
+ */
+export type LetterHook = (trx: Kysely<DatabaseSchema>, letter: Letter) => Promise<() => void>;
 
 /**
  * Whether the user ignores the key. A letter to someone who ignores its sender is taken (the

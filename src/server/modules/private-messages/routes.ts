@@ -94,7 +94,11 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
     },
     async (request) => {
       const session = await authenticate(ctx, request);
-      return ok(present(await ctx.privateMessages.read(session, request.params.id)));
+      const message = await ctx.privateMessages.read(session, request.params.id);
+      // Reading a letter reads the notification that told of it.
+      if (message.readAt !== null && message.to.userId === session.user.id)
+        await ctx.notifications.letterRead(session.user, message.id);
+      return ok(present(message));
     },
   );
 

@@ -23,7 +23,7 @@ import type { AttachmentRef, ContentService } from '../content/service.js';
 import type { Session } from '../accounts/sessions.js';
 import { USER_COLUMNS, toUser } from '../accounts/user.js';
 import { OUTBOX_PER_PEER_MAX, type PrivateMessageDelivery } from './delivery.js';
-import { findPeer, ignores, parseAddress, type RemoteKeys } from './remote.js';
+import { findPeer, ignores, parseAddress, type LetterHook, type RemoteKeys } from './remote.js';
 
 export interface PrivateMessage {
   id: string;
@@ -82,6 +82,9 @@ function openSealed(session: Session, envelope: string, row: { id: string; ciphe
 }
 
 export class PrivateMessageService {
+  /** Told of each letter a local recipient gets, sent here or from a peer (notifications). */
+  onLetter: LetterHook | undefined;
+
   constructor(
     private readonly database: AxonDatabase,
     private readonly content: ContentService,
@@ -147,7 +150,7 @@ export class PrivateMessageService {
       session.privateKey(),
     );
     const remote = recipient.remote;
-    await this.db.transaction().execute(async (trx) => {
+    const after = await this.db.transaction().execute(async (trx) => {
       // A recipient who ignores the sender's key never gets it: it is sent (the sender is not told,
       // so ignoring cannot be probed) but lands already deleted from the recipient's box.
       const ignored =
@@ -174,7 +177,20 @@ export class PrivateMessageService {
         })
         .execute();
       if (remote !== undefined) await enqueue(trx, remote.peer, object, createdAt);
+      return recipient.id === null || ignored
+        ? undefined
+        : await this.onLetter?.(trx, {
+            id,
+            recipientId: recipient.id,
+            sender: {
+              fingerprint: sender.fingerprint,
+              nickname: sender.nickname,
+              userId: sender.id,
+            },
+            createdAt,
+          });
     });
+    after?.();
     if (remote !== undefined) this.remote?.delivery.wake();
     return this.present(session, (await this.findRow(id))!);
   }

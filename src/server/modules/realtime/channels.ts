@@ -16,7 +16,9 @@ export type Channel =
   /** Every session of a user ended, or the user was banned. */
   | { kind: 'user'; userId: string }
   /** The federation log grew to seq (delivery wakes on it; no page changes). */
-  | { kind: 'federation' };
+  | { kind: 'federation' }
+  /** What a user is told of changed (a notification, a read mark, a role): seq is its version. */
+  | { kind: 'notifications'; userId: string };
 
 export function channelName(channel: Channel): string {
   switch (channel.kind) {
@@ -28,6 +30,8 @@ export function channelName(channel: Channel): string {
       return `session:${channel.idHash}`;
     case 'user':
       return `user:${channel.userId}`;
+    case 'notifications':
+      return `notifications:${channel.userId}`;
     case 'bans':
     case 'retention':
     case 'federation':
@@ -53,6 +57,8 @@ export function parseChannel(name: string): Channel | undefined {
       return { kind: 'session', idHash: rest };
     case 'user':
       return { kind: 'user', userId: rest };
+    case 'notifications':
+      return { kind: 'notifications', userId: rest };
     default:
       return undefined;
   }

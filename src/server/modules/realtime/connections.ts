@@ -18,8 +18,8 @@ export interface Holder {
   user: User | null;
   /** The session's id hash; null for a visitor. */
   sessionId: string | null;
-  /** The board whose read access the connection depends on. */
-  boardId: string;
+  /** The board whose read access the connection depends on; null: none (a user's own feed). */
+  boardId: string | null;
 }
 
 /** What the registry asks when rights may have changed: one lookup for all connections at once. */
@@ -169,7 +169,7 @@ export class RealtimeConnections {
     const boards = new Set<string>();
     for (const { holder } of this.open) {
       if (holder.sessionId !== null) sessions.add(holder.sessionId);
-      boards.add(holder.boardId);
+      if (holder.boardId !== null) boards.add(holder.boardId);
     }
     if (sessions.size > 0) {
       const live = await this.checks.liveSessions([...sessions]);

@@ -12,12 +12,15 @@ export async function sessionOf(ctx: AppContext, request: FastifyRequest): Promi
   return request.headers.authorization === undefined ? null : authenticate(ctx, request);
 }
 
-/** Registers the request as an open stream or long poll on a board (429/503 over the caps). */
+/**
+ * Registers the request as an open stream or long poll on a board, or on no board (a user's own
+ * feed), with 429/503 over the caps.
+ */
 export function holdOpen(
   ctx: AppContext,
   request: FastifyRequest,
   session: ScopedSession | null,
-  boardId: string,
+  boardId: string | null,
   kind: ConnectionKind,
 ): OpenConnection {
   return ctx.realtime.connections.register(
