@@ -131,6 +131,22 @@ export interface MessagesTable {
   deleted_by: ColumnType<string | null, string | null | undefined, string | null>;
   /** On an opening post: the seq of its thread's latest message (kept by triggers). */
   bumped_seq: ColumnType<number | null, never, never>;
+  /** The latest edit's time and object id; null while the message is as first posted (0023). */
+  edited_at: ColumnType<number | null, number | null | undefined, number | null>;
+  edit_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Every signed version of an edited message, oldest first (migration 0023). */
+export interface MessageVersionsTable {
+  message_id: string;
+  /** 1: as first posted; then one per edit, in the order they arrived. */
+  version: number;
+  /** The edit object's id; null for version 1. */
+  edit_id: string | null;
+  subject: string;
+  body: string;
+  signature: string;
+  created_at: number;
 }
 
 export interface PrivateMessagesTable {
@@ -517,6 +533,7 @@ export interface DatabaseSchema {
   federated_actions: FederatedActionsTable;
   federation_backfill: FederationBackfillTable;
   key_change_notices: KeyChangeNoticesTable;
+  message_versions: MessageVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
