@@ -5,7 +5,10 @@ import { signedNickname } from './messages.js';
 
 /** The edit that signed the text a message holds now, rebuilt from the stored message. */
 export function editObject(
-  m: Pick<Message, 'id' | 'subject' | 'body' | 'signature' | 'authorNickname' | 'authorInstance'> & {
+  m: Pick<
+    Message,
+    'id' | 'subject' | 'body' | 'signature' | 'authorNickname' | 'authorInstance'
+  > & {
     edited?: { id: string; at: number } | null;
   },
   authorPem: string,

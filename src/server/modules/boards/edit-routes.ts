@@ -40,7 +40,7 @@ export async function editRoutes(app: FastifyInstance, ctx: AppContext): Promise
     {
       schema: {
         tags: ['boards'],
-        summary: "Every version of a message, oldest first (its author and moderators)",
+        summary: 'Every version of a message, oldest first (its author and moderators)',
         params: IdParam,
         querystring: VersionPageQuery,
         response: { 200: envelopeOf(MessageVersionPage) },

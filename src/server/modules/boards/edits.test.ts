@@ -110,9 +110,7 @@ describe.each(DIALECTS)('editing messages on %s', (dialect) => {
       body: 'first',
     });
     expect((await edit(alice.token, id, { body: 'second' })).statusCode).toBe(200);
-    expect((await edit(alice.token, id, { subject: 'Final', body: 'third' })).statusCode).toBe(
-      200,
-    );
+    expect((await edit(alice.token, id, { subject: 'Final', body: 'third' })).statusCode).toBe(200);
     for (const token of [alice.token, mod.token, sysop.token]) {
       const res = await versions(token, id);
       expect(res.statusCode).toBe(200);

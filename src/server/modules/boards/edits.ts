@@ -70,7 +70,7 @@ export class MessageEdits {
     const row = await this.messages.findRow(id);
     if (row === undefined) throw notFound('message');
     const board = await this.boards.getReadable(user, row.board_id);
-    if (await this.isEvent(board, id)) {
+    if (await this.isEvent(row)) {
       throw forbidden('chat lines and applet events cannot be edited');
     }
     if (row.author_id !== user.id || row.author_fingerprint !== user.fingerprint) {
@@ -300,14 +300,17 @@ export class MessageEdits {
     );
   }
 
-  /** Whether a message is a chat line or an applet's event, which are never edited. */
-  async isEvent(board: Board, id: string): Promise<boolean> {
-    if (board.isRealtime) return true;
-    const row = await this.db
+  /**
+   * Whether a message is a chat line or an applet's event, which are never edited: stored as an
+   * event, or signed as one (a chat line is stored like a post, but its author signed an event).
+   */
+  async isEvent(row: StoredRow): Promise<boolean> {
+    const stored = await this.db
       .selectFrom('messages')
       .select('is_event')
-      .where('id', '=', id)
+      .where('id', '=', row.id)
       .executeTakeFirst();
-    return Boolean(row?.is_event);
+    if (stored?.is_event) return true;
+    return row.edit_id == null && !verifyObject(messageObject(toMessage(row), row.pem), row.pem);
   }
 }

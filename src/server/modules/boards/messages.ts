@@ -200,8 +200,7 @@ export function toMessage(row: MessageRow): Message {
       row.deleted_at === null
         ? null
         : { by: row.deleted_by === 'moderator' ? 'moderator' : 'author', at: row.deleted_at },
-    edited:
-      row.edit_id == null ? null : { id: row.edit_id, at: Number(row.edited_at) },
+    edited: row.edit_id == null ? null : { id: row.edit_id, at: Number(row.edited_at) },
   };
 }
 

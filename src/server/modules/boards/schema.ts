@@ -154,7 +154,9 @@ export const MessageSchema = z
     edited_at: z
       .string()
       .nullable()
-      .describe('when its author last edited it (null: as first posted); versions: GET …/versions/'),
+      .describe(
+        'when its author last edited it (null: as first posted); versions: GET …/versions/',
+      ),
   })
   .meta({ id: 'Message' });
 

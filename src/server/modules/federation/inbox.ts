@@ -475,11 +475,11 @@ export class Inbox {
       return refused(object.id, "edit not from the message's origin");
     }
     if (object.author.nickname !== signedNickname(toMessage(row))) {
-      return refused(object.id, "edit names the author otherwise than the message");
+      return refused(object.id, 'edit names the author otherwise than the message');
     }
     const board = await this.sharedBoard({ id: row.board_id }, peer);
     if (board === undefined) return refused(object.id, 'board not shared with the sender');
-    if (await this.edits.isEvent(board, row.id)) return refused(object.id, 'events are not edited');
+    if (await this.edits.isEvent(row)) return refused(object.id, 'events are not edited');
     if (row.deleted_at !== null) return refused(object.id, 'message deleted');
     const stored = await this.edits.storeReceived(board, row, {
       object,
