@@ -632,6 +632,45 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: byResource({ own: members, other: moderators, restricted: sysopsElseHidden }),
       phase: 1,
     },
+    // Edits: the author alone (moderators neither: an edit is signed with the author's key); a
+    // banned key edits nothing. Versions: the author and moderators.
+    'PATCH /api/messages/:id/': {
+      on: {
+        own: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].ownMessage}/`,
+          json: { body: `edited by ${actor}` },
+        }),
+        other: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].otherMessage}/`,
+          json: { body: 'matrix' },
+        }),
+        restricted: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].restrictedMessage}/`,
+          json: { body: 'matrix' },
+        }),
+      },
+      // Anonymous's "own" message is another user's.
+      expect: byResource({
+        own: writers,
+        other: (actor) => (members(actor) === 'allow' ? 'forbid' : members(actor)),
+        restricted: (actor) => (actor === 'sysop' ? 'forbid' : sysopsElseHidden(actor)),
+      }),
+    },
+    'GET /api/messages/:id/versions/': {
+      on: {
+        own: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].ownMessage}/versions/` }),
+        other: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].otherMessage}/versions/` }),
+        restricted: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].restrictedMessage}/versions/`,
+        }),
+      },
+      // A banned key's messages are hidden from everyone, its author included.
+      expect: byResource({
+        own: (actor) => (actor === 'banned_pubkey' ? 'hidden' : members(actor)),
+        other: moderators,
+        restricted: sysopsElseHidden,
+      }),
+    },
     'GET /api/search/': { on: { none: () => ({ url: '/api/search/?q=hello' }) }, expect: readers },
 
     // The pages without JavaScript read as the API does.

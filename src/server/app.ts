@@ -21,6 +21,7 @@ import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { agentRoutes } from './modules/admin/agent-routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
+import { editRoutes } from './modules/boards/edit-routes.js';
 import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
 import { appletRoutes } from './modules/applets/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
@@ -146,6 +147,7 @@ export async function buildApp(
   await adminRoutes(app, ctx);
   await agentRoutes(app, ctx);
   await boardRoutes(app, ctx);
+  await editRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await notificationRoutes(app, ctx);
   await chatRoutes(app, ctx);

@@ -27,6 +27,7 @@ import { fetcherOver } from './modules/federation/identity-fetch.js';
 import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
+import { MessageEdits } from './modules/boards/edits.js';
 import { SearchService } from './modules/boards/search.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
@@ -70,6 +71,8 @@ export interface AppContext {
   jobs: JobClaims;
   boards: BoardService;
   messages: MessageService;
+  /** Authors' edits of their messages, and every message's versions (boards/edits.ts). */
+  edits: MessageEdits;
   hub: EventHub;
   realtime: Realtime;
   content: ContentService;
@@ -203,6 +206,7 @@ export function createContext(
     ),
   );
   const chat = new ChatService(database, messages, boards, realtime);
+  const edits = new MessageEdits(database, messages, boards, realtime, federationLog);
   services.add(
     periodicService(
       'presence',
@@ -278,6 +282,7 @@ export function createContext(
   );
   const federatedActions = new FederatedActions(database, messages, hub);
   inbox.actions = federatedActions;
+  inbox.edits = edits;
   messages.signModeration = (moderator, key, action, reason) =>
     signAction(moderator, key, identity.fingerprint, action, reason);
   const roomState = new RoomStateService(database, realtime);
@@ -341,6 +346,7 @@ export function createContext(
     bannedPubkeys,
     boards,
     messages,
+    edits,
     hub,
     realtime,
     content,

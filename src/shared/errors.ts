@@ -107,6 +107,11 @@ export const ERRORS = {
     message: 'this board is archived',
     when: 'posting on an archived board',
   },
+  NOT_MESSAGE_AUTHOR: {
+    status: 403,
+    message: 'only its author may edit a message',
+    when: "editing a message someone else wrote (moderators too: an edit is signed by the author's key)",
+  },
   NOT_REALTIME: {
     status: 403,
     message: 'this board is not a real-time board',
@@ -206,6 +211,11 @@ export const ERRORS = {
     status: 409,
     message: "this instance is not the room's home",
     when: "a room write forwarded to an instance whose board names another instance as the room's home",
+  },
+  MESSAGE_DELETED: {
+    status: 409,
+    message: 'this message was deleted',
+    when: 'editing a deleted message (a tombstone), or reading its versions',
   },
   PEER_CONFIRMATION_REQUIRED: {
     status: 409,

@@ -24,6 +24,7 @@ import * as federatedRooms from './migrations/0016_federated_rooms.js';
 import * as appletReview from './migrations/0019_applet_review.js';
 import * as notifications from './migrations/0022_notifications.js';
 import * as agents from './migrations/0027_agents.js';
+import * as messageEdits from './migrations/0023_message_edits.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0019_applet_review': appletReview,
   '0022_notifications': notifications,
   '0027_agents': agents,
+  '0023_message_edits': messageEdits,
 };
 
 /** Every migration, in the order they apply. */

@@ -133,6 +133,22 @@ export interface MessagesTable {
   bumped_seq: ColumnType<number | null, never, never>;
   /** The author is a local agent (a bot): shown as one wherever the message shows. */
   author_is_agent: Generated<Bool>;
+  /** The latest edit's time and object id; null while the message is as first posted (0023). */
+  edited_at: ColumnType<number | null, number | null | undefined, number | null>;
+  edit_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Every signed version of an edited message, oldest first (migration 0023). */
+export interface MessageVersionsTable {
+  message_id: string;
+  /** 1: as first posted; then one per edit, in the order they arrived. */
+  version: number;
+  /** The edit object's id; null for version 1. */
+  edit_id: string | null;
+  subject: string;
+  body: string;
+  signature: string;
+  created_at: number;
 }
 
 export interface PrivateMessagesTable {
@@ -580,6 +596,7 @@ export interface DatabaseSchema {
   notifications: NotificationsTable;
   thread_watches: ThreadWatchesTable;
   notification_versions: NotificationVersionsTable;
+  message_versions: MessageVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -23,6 +23,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   PUBKEY_BANNED: 'Your key is banned on this instance.',
   AGENT_SCOPE: "This agent's token does not allow that.",
   BOARD_ARCHIVED: 'This board is archived: it takes no new messages.',
+  NOT_MESSAGE_AUTHOR: 'Only its author may edit a message.',
   NOT_REALTIME: 'This board has no live chat.',
   NOT_FOUND: 'That does not exist, or you may not see it.',
   PM_RECIPIENT_NOT_HERE: 'That user does not live on that instance (or changed keys).',
@@ -45,6 +46,7 @@ export const HUMAN_ERRORS: Record<ErrorCode, string> = {
   HEADERS_TOO_LARGE: 'The request was too large for the server. Try a shorter address.',
   FEDERATION_HOST: 'The federation request was addressed to another host.',
   NOT_ROOM_HOME: "This instance is not the room's home.",
+  MESSAGE_DELETED: 'This message was deleted.',
   PEER_CONFIRMATION_REQUIRED: 'Check the fingerprint with the other sysop, then confirm it.',
   PEER_FINGERPRINT_MISMATCH:
     'The peer shows another key than the fingerprint given. Do not trust it.',

@@ -1,6 +1,6 @@
 // Writing a message or a reply, with attachments. The draft is kept until it is posted.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { queryKeys } from '../api/keys';
 import { postMessage } from '../api/messages';
 import type { Message, Upload } from '../api/types';
@@ -8,6 +8,8 @@ import { Button } from '../ui/controls';
 import { useDraft } from '../ui/draft';
 import { ErrorNotice } from '../ui/feedback';
 import { LetterFields } from '../ui/LetterFields';
+import { MarkdownPreview } from '../ui/MarkdownPreview';
+import { withQuote } from '../ui/quote';
 
 const BODY_MAX_BYTES = 64 * 1024;
 
@@ -15,10 +17,13 @@ export function MessageComposer({
   boardId,
   parent,
   onPosted,
+  quote,
 }: {
   boardId: string;
   parent?: { id: string; subject: string };
   onPosted: (message: Message) => void;
+  /** A quote to add to the body (each new `n` adds it once), and the writer goes on below it. */
+  quote?: { text: string; n: number } | undefined;
 }) {
   const queryClient = useQueryClient();
   const replySubject =
@@ -33,6 +38,18 @@ export function MessageComposer({
     attachments: [] as Upload[],
   });
   const [tooLong, setTooLong] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  const quoted = useRef(0);
+  useEffect(() => {
+    if (quote === undefined || quote.n === quoted.current) return;
+    quoted.current = quote.n;
+    update('body', withQuote(draft.body, quote.text));
+    const body = form.current?.querySelector('textarea');
+    body?.focus();
+    body?.scrollIntoView({ block: 'center' });
+    // Only a new quote adds text; the draft's own changes must not add it again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [quote]);
   const post = useMutation({
     mutationFn: () =>
       postMessage({
@@ -56,13 +73,14 @@ export function MessageComposer({
     if (!over) post.mutate();
   };
   return (
-    <form onSubmit={submit} aria-label={parent === undefined ? 'New message' : 'Reply'}>
+    <form ref={form} onSubmit={submit} aria-label={parent === undefined ? 'New message' : 'Reply'}>
       <LetterFields
         draft={draft}
         update={update}
         bodyHint="Markdown: **bold**, *italic*, `code`, > quotes, - lists, [links](https://…)"
         bodyError={tooLong ? 'The message is longer than 64 KiB.' : undefined}
       />
+      <MarkdownPreview source={draft.body} />
       <ErrorNotice error={post.error} />
       <Button type="submit" disabled={post.isPending}>
         {post.isPending ? 'Posting…' : parent === undefined ? 'Post' : 'Post reply'}

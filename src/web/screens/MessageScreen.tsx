@@ -1,7 +1,7 @@
 // A message in its thread: each post with its signature check and attachments; reply, report and
 // delete where the reader may. Threads come a page at a time; "Load more replies" adds the next.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { queryKeys } from '../api/keys';
 import { deleteMessage, useThread } from '../api/messages';
@@ -16,6 +16,8 @@ import { Panel } from '../ui/Panel';
 import { WatchThread } from '../ui/WatchThread';
 import { Markdown, Time } from '../ui/text';
 import { MessageComposer } from './MessageComposer';
+import { EditedMark, EditForm, VersionHistory } from './MessageEditing';
+import { quoteMarkdown, selectedTextIn } from '../ui/quote';
 import { authorAddress } from '../ui/pm-address';
 
 function ReportForm({ message, onDone }: { message: VerifiedMessage; onDone: () => void }) {
@@ -121,18 +123,31 @@ function Post({
   current,
   hasReplies,
   onDeleted,
+  onEdited,
+  onQuote,
 }: {
   message: VerifiedMessage;
   current: boolean;
   hasReplies: boolean;
   onDeleted: (tombstone: boolean) => void;
+  onEdited: () => void;
+  /** Quotes Markdown into the reply. */
+  onQuote: (quote: string) => void;
 }) {
   const session = useSession();
-  const [open, setOpen] = useState<'report' | 'delete' | null>(null);
+  const [open, setOpen] = useState<'report' | 'delete' | 'edit' | 'versions' | null>(null);
+  const bodyRef = useRef<HTMLDivElement>(null);
   const user = session?.user;
   const mine = user !== undefined && message.author.user_id === user.id;
   const moderator = user !== undefined && (user.is_moderator || user.is_sysop);
   if (message.deleted !== null) return <Tombstone message={message} current={current} />;
+  const toggle = (what: 'report' | 'delete' | 'edit' | 'versions') =>
+    setOpen(open === what ? null : what);
+  // The reader's selection inside this post, else the whole post.
+  const quote = () =>
+    onQuote(
+      quoteMarkdown(message.author.nickname, selectedTextIn(bodyRef.current) || message.body),
+    );
   return (
     <article
       aria-labelledby={`m-${message.id}`}
@@ -149,7 +164,16 @@ function Post({
           avatarUrl={message.author.avatar_url ?? null}
           isAgent={message.author.is_agent}
         />{' '}
-        · <Time iso={message.created_at} /> ·{' '}
+        · <Time iso={message.created_at} />
+        <EditedMark
+          message={message}
+          history={
+            mine || moderator
+              ? { open: open === 'versions', toggle: () => toggle('versions') }
+              : undefined
+          }
+        />{' '}
+        ·{' '}
         {message.signature_valid ? (
           <span title="The author's key signed exactly this text">✔ signed</span>
         ) : (
@@ -158,11 +182,27 @@ function Post({
           </span>
         )}
       </p>
-      <Markdown source={message.body} />
+      {open === 'versions' && <VersionHistory message={message} />}
+      <div ref={bodyRef}>
+        <Markdown source={message.body} />
+      </div>
       {/* A message without a local author came from a peer: its attachments may be on their way. */}
       <AttachmentList attachments={message.attachments} remote={message.author.user_id === null} />
       {user !== undefined && (
         <div className="mt-2 flex flex-wrap gap-2 text-xs">
+          <Button variant="plain" className="text-xs" onClick={quote}>
+            Quote
+          </Button>
+          {mine && (
+            <Button
+              variant="plain"
+              className="text-xs"
+              aria-expanded={open === 'edit'}
+              onClick={() => toggle('edit')}
+            >
+              Edit
+            </Button>
+          )}
           {!mine && (
             <Button
               variant="plain"
@@ -194,6 +234,15 @@ function Post({
         </div>
       )}
       {open === 'report' && <ReportForm message={message} onDone={() => setOpen(null)} />}
+      {open === 'edit' && (
+        <EditForm
+          message={message}
+          onDone={(saved) => {
+            setOpen(null);
+            if (saved) onEdited();
+          }}
+        />
+      )}
       {open === 'delete' && (
         <DeleteForm
           message={message}
@@ -212,6 +261,8 @@ export function MessageScreen() {
   const session = useSession();
   const queryClient = useQueryClient();
   const thread = useThread(messageId);
+  // The latest quote for the reply composer; n tells a second quote of the same text apart.
+  const [quote, setQuote] = useState<{ text: string; n: number } | undefined>(undefined);
   if (thread.isPending) return <Loading what="Loading the thread" />;
   if (thread.error !== null) return <ErrorNotice error={thread.error} />;
   const { message } = thread.data.pages[0]!;
@@ -242,6 +293,8 @@ export function MessageScreen() {
               current={m.id === message.id}
               hasReplies={posts.length > 1}
               onDeleted={m.id === message.id ? onDeleted : () => void thread.refetch()}
+              onEdited={() => void thread.refetch()}
+              onQuote={(text) => setQuote({ text, n: (quote?.n ?? 0) + 1 })}
             />
           </li>
         ))}
@@ -263,6 +316,7 @@ export function MessageScreen() {
             boardId={message.board_id}
             parent={{ id: starter.id, subject: starter.subject }}
             onPosted={(reply) => navigate(`/messages/${reply.id}`)}
+            quote={quote}
           />
         </section>
       )}

@@ -20,6 +20,7 @@ import type { FederationLog, NewLogEntry } from '../federation/log.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { BoardEvent } from '../realtime/events.js';
 import { boardRef, type Board } from './board.js';
+import { editObject } from './edit-object.js';
 import type { BoardService } from './service.js';
 import type { MessagePageQuery, MessagePost } from './schema.js';
 
@@ -48,6 +49,14 @@ export interface Message {
   lastPost?: { id: string; nickname: string; at: number };
   /** Set on a tombstone: an opening post deleted while its thread had replies. */
   deleted: Tombstone | null;
+  /** Set once the author edited it: the edit that signed the text it now holds (edits.ts). */
+  edited?: MessageEdit | null;
+}
+
+/** The latest edit of a message: its object's id and time, both part of what the author signed. */
+export interface MessageEdit {
+  id: string;
+  at: number;
 }
 
 /** Who deleted an opening post that stays in place for its replies, and when. */
@@ -112,7 +121,7 @@ export function eventObject(
 export const remoteDisplayName = (nickname: string, instance: string) => `${nickname}@${instance}`;
 
 /** The nickname the author signed: the shown one without the `@instance` of a remote author. */
-function signedNickname(m: Pick<Message, 'authorNickname' | 'authorInstance'>): string {
+export function signedNickname(m: Pick<Message, 'authorNickname' | 'authorInstance'>): string {
   const suffix = m.authorInstance == null ? '' : `@${m.authorInstance}`;
   return suffix !== '' && m.authorNickname.endsWith(suffix)
     ? m.authorNickname.slice(0, -suffix.length)
@@ -138,6 +147,8 @@ const MESSAGE_COLUMNS = [
   'messages.created_at',
   'messages.deleted_at',
   'messages.deleted_by',
+  'messages.edited_at',
+  'messages.edit_id',
 ] as const;
 
 type MessageRow = {
@@ -159,6 +170,8 @@ type MessageRow = {
   created_at: number;
   deleted_at: number | null;
   deleted_by: string | null;
+  edited_at?: number | string | null;
+  edit_id?: string | null;
 };
 
 /** What a board's thread list reads beside each thread starter. */
@@ -192,6 +205,7 @@ export function toMessage(row: MessageRow): Message {
       row.deleted_at === null
         ? null
         : { by: row.deleted_by === 'moderator' ? 'moderator' : 'author', at: row.deleted_at },
+    edited: row.edit_id == null ? null : { id: row.edit_id, at: Number(row.edited_at) },
   };
 }
 
@@ -200,6 +214,7 @@ export function toMessage(row: MessageRow): Message {
  * signed, so it never verifies (clients show the tombstone instead).
  */
 function verifies(m: Message, pem: string): boolean {
+  if (m.deleted === null && m.edited != null) return verifyObject(editObject(m, pem), pem);
   // Posted as a message, or as an event on a realtime board (the same content either way).
   return (
     m.deleted === null &&
@@ -744,6 +759,8 @@ export class MessageService {
         .where('kind', '=', 'message')
         .where('ref_id', '=', id)
         .execute();
+      // Its earlier versions go with its text (edits.ts).
+      await trx.deleteFrom('message_versions').where('message_id', '=', id).execute();
     } else {
       await trx.deleteFrom('messages').where('id', '=', id).execute();
       if (row !== undefined && row.thread_id !== id)

@@ -90,6 +90,7 @@ export function presentInPage(
         }),
     created_at: iso(m.createdAt),
     deleted: m.deleted === null ? null : { by: m.deleted.by, at: iso(m.deleted.at) },
+    edited_at: m.edited == null ? null : iso(m.edited.at),
   };
 }
 

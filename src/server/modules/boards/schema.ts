@@ -152,6 +152,12 @@ export const MessageSchema = z
       .describe(
         'set on a tombstone: an opening post deleted while its thread had replies (body and attachments gone)',
       ),
+    edited_at: z
+      .string()
+      .nullable()
+      .describe(
+        'when its author last edited it (null: as first posted); versions: GET …/versions/',
+      ),
   })
   .meta({ id: 'Message' });
 

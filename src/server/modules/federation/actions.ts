@@ -468,6 +468,9 @@ export class FederatedActions {
               event_subject: m.event_subject,
               board_seq: event_seq,
               created_at: Number(m.created_at),
+              // The edit its signature is over (its earlier versions went with the deletion).
+              edited_at: m.edited_at == null ? null : Number(m.edited_at),
+              edit_id: m.edit_id ?? null,
             })
             .execute();
         }

@@ -76,4 +76,31 @@ describe.each(DIALECTS)('board history backfill on %s', (dialect) => {
     });
     expect((await logged()).map((e) => e.object_id)).toEqual(ids.slice(2));
   });
+
+  it('logs an edited message as first posted, then the edit it shows, each as signed', async () => {
+    const board = await createBoard(t, sysop, { name: 'Edited history' });
+    const id = await postMessage(t, alice.token, { board_id: board, subject: 's', body: 'before' });
+    const edited = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/messages/${id}/`,
+      headers: bearer(alice.token),
+      payload: { body: 'after' },
+    });
+    expect(edited.statusCode).toBe(200);
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/boards/${board}/`,
+      headers: bearer(sysop),
+      payload: { federation_room_id: 'edited-room' },
+    });
+    await new BoardHistory(t.ctx.database, t.ctx.federationLog, 3).run();
+    const objects = (await logged())
+      .filter((e) => e.room_id === 'edited-room')
+      .map((e) => JSON.parse(e.object) as SignedObject);
+    expect(objects.map((o) => [o.type, o.body])).toEqual([
+      ['message', 'before'],
+      ['edit', 'after'],
+    ]);
+    for (const object of objects) expect(verifyObject(object, alice.pubkey)).toBe(true);
+  });
 });

@@ -8,7 +8,8 @@ import type { Kysely } from 'kysely';
 import { verifyObject, type SignedObject } from '../../../crypto/signing.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
-import { manifestsOf, messageObject, toMessage } from '../boards/messages.js';
+import { editObject } from '../boards/edit-object.js';
+import { manifestsOf, messageObject, toMessage, type Message } from '../boards/messages.js';
 import type { FederationLog } from './log.js';
 
 /** Messages appended per transaction. */
@@ -127,19 +128,44 @@ export class BoardHistory {
         // events, tombstones and messages that came from peers (already logged) stay out.
         if (row.author_id === null || row.is_event || row.deleted_at !== null) continue;
         const message = toMessage(row);
-        const object = messageObject(message, row.pem) as SignedObject;
-        if (!verifyObject(object, row.pem)) continue;
-        const seq = await this.log.append(trx, {
-          object,
-          roomId: room,
-          authorFingerprint: row.author_fingerprint,
-          receivedFrom: null,
-          manifests: await manifestsOf(trx, message.attachments),
-        });
-        if (seq !== undefined) appended.push(seq);
+        const objects = await signedObjectsOf(trx, message, row.pem);
+        if (!objects.every((object) => verifyObject(object, row.pem))) continue;
+        for (const object of objects) {
+          const seq = await this.log.append(trx, {
+            object,
+            roomId: room,
+            authorFingerprint: row.author_fingerprint,
+            receivedFrom: null,
+            manifests: await manifestsOf(trx, message.attachments),
+          });
+          if (seq !== undefined) appended.push(seq);
+        }
       }
     });
     const newest = appended.at(-1);
     if (newest !== undefined) this.log.announce(newest);
   }
+}
+
+/**
+ * A message as its author signed it: the message object, and for an edited message the message as
+ * first posted (its version 1) followed by the edit it shows now. Empty for an edited message
+ * whose first version is not kept (one a moderator brought back: its history went).
+ */
+async function signedObjectsOf(
+  trx: Kysely<DatabaseSchema>,
+  message: Message,
+  pem: string,
+): Promise<SignedObject[]> {
+  if (message.edited == null) return [messageObject(message, pem) as SignedObject];
+  const first = await trx
+    .selectFrom('message_versions')
+    .select(['subject', 'body', 'signature'])
+    .where('message_id', '=', message.id)
+    .where('version', '=', 1)
+    .where('edit_id', 'is', null)
+    .executeTakeFirst();
+  if (first === undefined) return [];
+  const original = { ...message, ...first, edited: null };
+  return [messageObject(original, pem) as SignedObject, editObject(message, pem) as SignedObject];
 }

@@ -9,7 +9,13 @@ import { isUniqueViolation } from '../../db/errors.js';
 import type { DatabaseSchema, PeersTable } from '../../db/schema.js';
 import { imageType } from '../accounts/service.js';
 import { toBoard, type Board } from '../boards/board.js';
-import { remoteDisplayName, type MessageService } from '../boards/messages.js';
+import type { MessageEdits } from '../boards/edits.js';
+import {
+  remoteDisplayName,
+  signedNickname,
+  toMessage,
+  type MessageService,
+} from '../boards/messages.js';
 import type { BannedPubkeys } from '../moderation/banned-pubkeys.js';
 import { z } from 'zod';
 import { InboxLimits } from './inbox-limits.js';
@@ -20,6 +26,7 @@ import {
   checkObject,
   objectIdOf,
   type DeleteObject,
+  type EditObject,
   type MessageObject,
   type ProfileObject,
 } from './objects.js';
@@ -136,6 +143,9 @@ export class Inbox {
     return mine;
   }
 
+  /** Stores the edits of messages this inbox receives (boards/edits.ts); set once, in context.ts. */
+  edits: MessageEdits | undefined;
+
   /** Takes the FederatedActions (moderation) this inbox receives; set once, in context.ts. */
   actions: FederatedActions | undefined;
 
@@ -238,6 +248,8 @@ export class Inbox {
           return await this.applyDelete(peer, { object, authorPem, authorFingerprint }, origin);
         case 'profile':
           return await this.applyProfile(peer, { object, authorPem, authorFingerprint }, origin);
+        case 'edit':
+          return await this.applyEdit(peer, { object, authorPem, authorFingerprint }, origin);
         case 'event':
         case 'room_state':
           if (this.live === undefined) return refused(id, 'live rooms are not served here');
@@ -440,6 +452,42 @@ export class Inbox {
     if (seq !== undefined) this.log.announce(seq);
     this.messages.announce(board.id);
     return { id: object.id, status: 'accepted' };
+  }
+
+  /**
+   * The author's edit of a message of theirs: applied only when the author's key signed it, it
+   * comes from the instance the message was posted on (the sender, or the origin it vouches for
+   * when relaying) and the message's board is shared with the sender. The message shows it when
+   * it is newer than the version shown; it joins the message's history either way.
+   */
+  private async applyEdit(
+    peer: Sender,
+    { object, authorFingerprint }: Checked<EditObject>,
+    origin: string,
+  ): Promise<ObjectResult> {
+    if (this.edits === undefined) return refused(object.id, 'edits not taken here');
+    const row = await this.messages.findRow(object.object_id);
+    if (row === undefined) return refused(object.id, 'message unknown here');
+    if (row.author_fingerprint !== authorFingerprint) {
+      return refused(object.id, "edit not signed by the message's author");
+    }
+    if (row.author_instance === null || row.author_instance !== origin) {
+      return refused(object.id, "edit not from the message's origin");
+    }
+    if (object.author.nickname !== signedNickname(toMessage(row))) {
+      return refused(object.id, 'edit names the author otherwise than the message');
+    }
+    const board = await this.sharedBoard({ id: row.board_id }, peer);
+    if (board === undefined) return refused(object.id, 'board not shared with the sender');
+    if (await this.edits.isEvent(row)) return refused(object.id, 'events are not edited');
+    if (row.deleted_at !== null) return refused(object.id, 'message deleted');
+    const stored = await this.edits.storeReceived(board, row, {
+      object,
+      createdAt: Date.parse(object.created_at),
+      receivedFrom: peer.fingerprint,
+      origin,
+    });
+    return stored ? { id: object.id, status: 'accepted' } : refused(object.id, 'message deleted');
   }
 
   private async applyProfile(

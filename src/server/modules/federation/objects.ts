@@ -1,5 +1,5 @@
 // The federated objects this instance moves (DESIGN.md §7): board messages, their author's signed
-// deletion, authors' profile updates and moderators' federated actions. Exact shapes, and the author-signature check every
+// deletions and edits, authors' profile updates and moderators' federated actions. Exact shapes, and the author-signature check every
 // received object passes before anything is applied.
 import { z } from 'zod';
 import { parsePublicKey, PublicKeyFormatError } from '../../../crypto/keys.js';
@@ -47,6 +47,21 @@ export const DeleteObject = z.strictObject({
   type: z.literal('delete'),
   id: UUID,
   object_id: UUID,
+  author: Author,
+  created_at: ISO_TIME,
+  signature: Signature,
+});
+
+/**
+ * The author's new version of a message (`object_id`): its subject and body as they are now; its
+ * attachments stay the message's. Applied only from the message's origin (inbox.ts).
+ */
+export const EditObject = z.strictObject({
+  type: z.literal('edit'),
+  id: UUID,
+  object_id: UUID,
+  subject: z.string().min(1).max(SUBJECT_MAX),
+  body: z.string().refine((v) => Buffer.byteLength(v, 'utf8') <= BODY_MAX_BYTES, 'body too long'),
   author: Author,
   created_at: ISO_TIME,
   signature: Signature,
@@ -135,10 +150,12 @@ export const FederatedObject = z.discriminatedUnion('type', [
   ActionObject,
   EventObject,
   RoomStateObject,
+  EditObject,
 ]);
 
 export type MessageObject = z.output<typeof MessageObject>;
 export type DeleteObject = z.output<typeof DeleteObject>;
+export type EditObject = z.output<typeof EditObject>;
 export type ProfileObject = z.output<typeof ProfileObject>;
 export type ActionObject = z.output<typeof ActionObject>;
 export type EventObject = z.output<typeof EventObject>;
