@@ -72,9 +72,7 @@ export function presentInPage(
       nickname: m.authorNickname,
       user_id: m.authorId,
       instance: m.authorInstance,
-      ...(avatars === undefined || m.authorInstance === null
-        ? {}
-        : { avatar_url: avatars.get(m.authorFingerprint) ?? null }),
+      ...(avatars === undefined ? {} : { avatar_url: avatars.get(m.authorFingerprint) ?? null }),
     },
     attachments: m.attachments,
     ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),
