@@ -5,6 +5,7 @@ import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import type { BoardListItem } from '../api/types';
 import { Panel } from '../ui/Panel';
 import { Time } from '../ui/text';
+import { WhoIsOnline } from '../ui/WhoIsOnline';
 
 /** "3 threads · 12 posts · last post by Bob at …", linking to that post. */
 function BoardActivityLine({ activity }: { activity: BoardListItem['activity'] }) {
@@ -26,34 +27,39 @@ function BoardActivityLine({ activity }: { activity: BoardListItem['activity'] }
 export function BoardsScreen() {
   const boards = useBoards();
   return (
-    <Panel title="Message boards" headingLevel={1}>
-      {boards.isPending && <Loading what="Loading boards" />}
-      <ErrorNotice error={boards.error} />
-      {boards.data?.items.length === 0 && (
-        <Empty>No boards yet. A sysop creates them under Admin.</Empty>
-      )}
-      <ul className="divide-y divide-line">
-        {boards.data?.items.map((board) => (
-          <li key={board.id} className="py-2">
-            <Link
-              to={board.is_realtime && board.name === 'AxonChat' ? '/chat' : `/boards/${board.id}`}
-              className="text-lg font-bold"
-            >
-              {board.name}
-            </Link>
-            {board.is_realtime && <span className="ml-2 text-xs uppercase text-amber">live</span>}
-            {board.read_access !== 'public' && (
-              <span className="ml-2 text-xs uppercase text-phosphor-dim">
-                {board.read_access} only
-              </span>
-            )}
-            {board.description !== '' && (
-              <p className="text-sm text-phosphor-dim">{board.description}</p>
-            )}
-            <BoardActivityLine activity={board.activity} />
-          </li>
-        ))}
-      </ul>
-    </Panel>
+    <>
+      <Panel title="Message boards" headingLevel={1}>
+        {boards.isPending && <Loading what="Loading boards" />}
+        <ErrorNotice error={boards.error} />
+        {boards.data?.items.length === 0 && (
+          <Empty>No boards yet. A sysop creates them under Admin.</Empty>
+        )}
+        <ul className="divide-y divide-line">
+          {boards.data?.items.map((board) => (
+            <li key={board.id} className="py-2">
+              <Link
+                to={
+                  board.is_realtime && board.name === 'AxonChat' ? '/chat' : `/boards/${board.id}`
+                }
+                className="text-lg font-bold"
+              >
+                {board.name}
+              </Link>
+              {board.is_realtime && <span className="ml-2 text-xs uppercase text-amber">live</span>}
+              {board.read_access !== 'public' && (
+                <span className="ml-2 text-xs uppercase text-phosphor-dim">
+                  {board.read_access} only
+                </span>
+              )}
+              {board.description !== '' && (
+                <p className="text-sm text-phosphor-dim">{board.description}</p>
+              )}
+              <BoardActivityLine activity={board.activity} />
+            </li>
+          ))}
+        </ul>
+      </Panel>
+      <WhoIsOnline />
+    </>
   );
 }
