@@ -10,6 +10,8 @@ const ONLINE_EVERY_MS = 30_000;
 export const fetchPerson = (fingerprint: string) =>
   api<PersonProfile>(`/api/people/${fingerprint}/`);
 
+export const fetchOnline = () => api<OnlineList>('/api/people/online/');
+
 export function usePerson(fingerprint: string) {
   return useQuery({
     queryKey: queryKeys.person(fingerprint),
@@ -20,7 +22,7 @@ export function usePerson(fingerprint: string) {
 export function useOnline() {
   return useQuery({
     queryKey: queryKeys.online,
-    queryFn: () => api<OnlineList>('/api/people/online/'),
+    queryFn: fetchOnline,
     refetchInterval: ONLINE_EVERY_MS,
   });
 }
