@@ -51,9 +51,11 @@ export function PrivateMessageScreen() {
           instance={m.from.instance}
           avatarUrl={m.from.avatar_url}
         />{' '}
-        to <Avatar url={m.to.avatar_url} name={recipientName(m)} size={20} />{' '}
-        <span title={`key ${m.to.fingerprint}`}>{recipientName(m)}</span> ·{' '}
-        <Time iso={m.created_at} /> ·{' '}
+        to <span title={`key ${m.to.fingerprint}`}>{recipientName(m)}</span>{' '}
+        {m.to.avatar_url !== null && (
+          <Avatar url={m.to.avatar_url} name={recipientName(m)} size={20} />
+        )}{' '}
+        · <Time iso={m.created_at} /> ·{' '}
         {m.signature_valid ? '✔ signed' : '✖ signature does not match'}
       </p>
       {delivery !== undefined && (

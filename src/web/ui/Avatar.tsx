@@ -21,13 +21,13 @@ export function Avatar({
       />
     );
   }
+  // The letter is drawn by CSS, not written: the text around it reads as if it were not there.
   return (
     <span
       aria-hidden="true"
+      data-initial={[...name][0] ?? '?'}
       style={{ ...box, fontSize: Math.round(size * 0.55), lineHeight: `${size - 2}px` }}
-      className="inline-block shrink-0 border border-line text-center align-middle uppercase text-phosphor-dim"
-    >
-      {[...name][0] ?? '?'}
-    </span>
+      className="inline-block shrink-0 border border-line text-center align-middle uppercase text-phosphor-dim before:content-[attr(data-initial)]"
+    />
   );
 }
