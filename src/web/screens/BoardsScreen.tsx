@@ -16,8 +16,14 @@ function BoardActivityLine({ activity }: { activity: BoardListItem['activity'] }
       {last !== null && (
         <>
           {' '}
-          · <Link to={`/messages/${last.id}`}>last post</Link> by {last.author.nickname} at{' '}
-          <Time iso={last.created_at} />
+          · <Link to={`/messages/${last.id}`}>last post</Link> by{' '}
+          {/* Local nicknames never hold "@": a remote author's (nickname@instance) has no profile here. */}
+          {last.author.nickname.includes('@') ? (
+            last.author.nickname
+          ) : (
+            <Link to={`/people/${last.author.fingerprint}`}>{last.author.nickname}</Link>
+          )}{' '}
+          at <Time iso={last.created_at} />
         </>
       )}
     </p>
