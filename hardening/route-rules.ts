@@ -325,6 +325,15 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: members,
       phase: 1,
     },
+    // People: public profiles and who's online, each limited to what the reader may read.
+    'GET /api/people/:fingerprint/': {
+      on: { other: (fx) => ({ url: `/api/people/${fx.other.fingerprint}/` }) },
+      expect: readers,
+    },
+    'GET /api/people/online/': {
+      on: { none: () => ({ url: '/api/people/online/' }) },
+      expect: readers,
+    },
     'GET /api/users/:id/avatar/': {
       on: { other: (fx) => ({ url: `/api/users/${fx.other.id}/avatar/` }) },
       expect: everyone,
@@ -756,6 +765,18 @@ export function routeRules(base: string): Record<string, RouteRule> {
         own: members,
         other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
       }),
+    },
+    // Conversations are views of the caller's own boxes: another person's key shows only the
+    // caller's own letters with them.
+    'GET /api/private_messages/conversations/': {
+      on: { own: () => ({ url: '/api/private_messages/conversations/' }) },
+      expect: members,
+    },
+    'GET /api/private_messages/conversations/:fingerprint/': {
+      on: {
+        own: (fx) => ({ url: `/api/private_messages/conversations/${fx.other.fingerprint}/` }),
+      },
+      expect: members,
     },
     'DELETE /api/private_messages/:id/': {
       on: {

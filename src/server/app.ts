@@ -26,6 +26,7 @@ import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
 import { appletRoutes } from './modules/applets/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
 import { contentRoutes } from './modules/content/routes.js';
+import { peopleRoutes } from './modules/people/routes.js';
 import { privateMessageRoutes } from './modules/private-messages/routes.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
 import { federationRoutes } from './modules/federation/routes.js';
@@ -150,6 +151,7 @@ export async function buildApp(
   await editRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await notificationRoutes(app, ctx);
+  await peopleRoutes(app, ctx);
   await chatRoutes(app, ctx);
   await appletRoutes(app, ctx);
   await contentRoutes(app, ctx);

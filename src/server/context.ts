@@ -42,6 +42,7 @@ import { RoomStateService } from './modules/applets/room-state.js';
 import { ChatService } from './modules/chat/service.js';
 import { ContentService } from './modules/content/service.js';
 import { RealtimeConnections } from './modules/realtime/connections.js';
+import { People } from './modules/people/service.js';
 import { PRESENCE_FLUSH_MS } from './modules/realtime/presence.js';
 import { Realtime } from './modules/realtime/realtime.js';
 import { databaseRightsChecks } from './modules/realtime/rights.js';
@@ -95,6 +96,8 @@ export interface AppContext {
   configTransfer: ConfigTransfer;
   /** Authors of other instances as readers see them (federation/remote-authors.ts). */
   remoteAuthors: RemoteAuthors;
+  /** Users' public profiles and who is online (people/service.ts). */
+  people: People;
   liveRooms: LiveRooms;
   peers: PeerRegistry;
   federationHealth: FederationHealth;
@@ -365,6 +368,7 @@ export function createContext(
     federatedActions,
     configTransfer: new ConfigTransfer(database, content, hub, config, identity),
     remoteAuthors: new RemoteAuthors(database, boards, bannedPubkeys),
+    people: new People(database, boards, bannedPubkeys, realtime.presence),
     liveRooms,
     peers: new PeerRegistry(database, hub, fetcherOver(federationClient), identity.fingerprint),
     federationHealth,

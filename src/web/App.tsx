@@ -26,6 +26,8 @@ import { RecoverScreen } from './screens/RecoverScreen';
 import { RemoteAuthorScreen } from './screens/RemoteAuthorScreen';
 import { RegisterScreen } from './screens/RegisterScreen';
 import { SearchScreen } from './screens/SearchScreen';
+import { ConversationScreen } from './screens/ConversationScreen';
+import { PersonScreen } from './screens/PersonScreen';
 import { SendPrivateMessageScreen } from './screens/SendPrivateMessageScreen';
 import { Button } from './ui/controls';
 import { useIdentity } from './api/identity';
@@ -40,10 +42,12 @@ const SCREENS: Record<WebClientRoute, { screen: ReactNode; guarded: boolean }> =
   compose: { screen: <ComposeScreen />, guarded: true },
   message: { screen: <MessageScreen />, guarded: false },
   remoteAuthor: { screen: <RemoteAuthorScreen />, guarded: false },
+  person: { screen: <PersonScreen />, guarded: false },
   search: { screen: <SearchScreen />, guarded: false },
   privateMessages: { screen: <PrivateMessagesScreen />, guarded: true },
   sendPrivateMessage: { screen: <SendPrivateMessageScreen />, guarded: true },
   privateMessage: { screen: <PrivateMessageScreen />, guarded: true },
+  conversation: { screen: <ConversationScreen />, guarded: true },
   chat: { screen: <ChatScreen />, guarded: true },
   applets: { screen: <AppletsScreen />, guarded: true },
   applet: { screen: <AppletScreen />, guarded: true },

@@ -130,7 +130,7 @@ test('a new user registers, posts an image, replies, searches and writes to anot
 
   // A private message to Bob.
   await page.getByRole('link', { name: /Messages/ }).click();
-  await expect(page.getByText('Your inbox is empty.')).toBeVisible();
+  await expect(page.getByText('No conversations yet.')).toBeVisible();
   await page.getByRole('link', { name: 'Write' }).click();
   await page.getByLabel('To', { exact: true }).fill(bob);
   await page.getByLabel('Subject').fill('Hello Bob');

@@ -126,6 +126,13 @@ test('a letter to name@instance is composed, delivered, answered from there and 
     return copy.delivery.state === 'delivered';
   });
   await page.getByRole('link', { name: 'Back to messages' }).click();
+  // Her conversation is named after her, at her instance; the inbox lists the letter itself.
+  await expect(
+    page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('link', { name: new RegExp(address) }),
+  ).toContainText(`Re: Across the water ${unique}`);
+  await page.getByRole('button', { name: 'Inbox' }).click();
   const answer = page.getByRole('link', { name: `Re: Across the water ${unique}` });
   await expect(page.getByText(`from ${address}`)).toBeVisible();
   await answer.click();

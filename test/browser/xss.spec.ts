@@ -168,15 +168,25 @@ test('the XSS corpus renders inert in boards, threads, search, nicknames, privat
     await expectInert(page);
   }
 
-  // Private messages: the inbox and each message.
+  // Private messages: the conversations, the inbox and each message.
   await page.goto('/pm');
+  await expect(
+    page.getByRole('list', { name: 'Conversations' }).getByRole('listitem'),
+  ).not.toHaveCount(0);
+  await expectInert(page);
+  await page.goto('/pm?box=inbox');
   await expect(page.getByRole('list', { name: 'Inbox' }).getByRole('listitem')).toHaveCount(20);
   await expectInert(page);
   const pmLinks = await page
     .getByRole('list', { name: 'Inbox' })
     .getByRole('link')
     .evaluateAll((links) => links.map((l) => (l as HTMLAnchorElement).pathname));
-  for (const path of pmLinks) {
+  // Each letter, and once the conversation the sender's name leads to (all its letters at once).
+  const conversationLinks = pmLinks.filter((path) => path.startsWith('/pm/with/'));
+  for (const path of [
+    ...pmLinks.filter((p) => !p.startsWith('/pm/with/')),
+    ...conversationLinks.slice(0, 1),
+  ]) {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     await expectInert(page);

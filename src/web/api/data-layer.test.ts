@@ -16,6 +16,7 @@ import * as chatSchema from '../../server/modules/chat/schema';
 import { ContentStateSchema, MediaToken, UploadLimits } from '../../server/modules/content/schema';
 import { InstanceIdentity } from '../../server/modules/federation/schema';
 import * as moderationSchema from '../../server/modules/moderation/schema';
+import * as peopleSchema from '../../server/modules/people/schema';
 import * as pmSchema from '../../server/modules/private-messages/schema';
 import { pageOf } from '../../server/http/pagination';
 import { bearer, multipartFile, promote, startTestApp, type TestApp } from '../../test-support/app';
@@ -68,6 +69,7 @@ let admin: typeof import('./admin');
 let content: typeof import('./content');
 let applets: typeof import('./applets');
 let identity: typeof import('./identity');
+let people: typeof import('./people');
 
 const realFetch = globalThis.fetch;
 
@@ -95,6 +97,7 @@ beforeAll(async () => {
     content,
     applets,
     identity,
+    people,
   ] = await Promise.all([
     import('./client'),
     import('./session'),
@@ -110,6 +113,7 @@ beforeAll(async () => {
     import('./content'),
     import('./applets'),
     import('./identity'),
+    import('./people'),
   ]);
 });
 
@@ -282,6 +286,23 @@ describe('the web data layer', () => {
     );
     const inbox = expectShape(pmSchema.BoxPage, await pms.fetchBox('inbox', undefined, 1));
     expect(inbox.unread).toBe(1);
+    const talks = expectShape(pmSchema.ConversationList, await pms.fetchConversations(undefined));
+    expect(talks.items.map((c) => [c.with.fingerprint, c.unread])).toEqual([
+      [sent.from.fingerprint, 1],
+    ]);
+    const talk = expectShape(
+      pmSchema.ConversationPage,
+      await pms.fetchConversation(sent.from.fingerprint, undefined),
+    );
+    expect(talk.items.map((m) => m.id)).toEqual([sent.id]);
+    const author = expectShape(
+      peopleSchema.PersonProfile,
+      await people.fetchPerson(sent.from.fingerprint),
+    );
+    expect(author.user_id).toBe(sent.from.user_id);
+    const online = expectShape(peopleSchema.OnlineList, await people.fetchOnline());
+    expect(online.items.map((p) => p.user_id)).toContain(sent.from.user_id);
+    expect((await refusalOf(people.fetchPerson('0'.repeat(64)))).code).toBe('NOT_FOUND');
     const opened = expectShape(
       pmSchema.PrivateMessageSchema,
       await pms.fetchPrivateMessage(sent.id),

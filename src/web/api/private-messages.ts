@@ -1,9 +1,16 @@
-// Private messages: the inbox and the outbox a page at a time, the unread count, one message
-// (opening it marks it read), sending and deleting.
+// Private messages: conversations, the inbox and the outbox a page at a time, the unread count,
+// one message (opening it marks it read), sending and deleting.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
 import { queryKeys } from './keys';
-import type { Box, BoxPage, PrivateMessage, PrivateMessagePost } from './types';
+import type {
+  Box,
+  BoxPage,
+  ConversationList,
+  ConversationPage,
+  PrivateMessage,
+  PrivateMessagePost,
+} from './types';
 
 export const BOX_PAGE_SIZE = 25;
 /** How often a letter waiting for another instance is read again, until it is delivered. */
@@ -20,6 +27,40 @@ export const sendPrivateMessage = (message: PrivateMessagePost) =>
 
 export async function deletePrivateMessage(id: string): Promise<void> {
   await api(`/api/private_messages/${id}/`, { method: 'DELETE' });
+}
+
+export const fetchConversations = (cursor: string | undefined) =>
+  api<ConversationList>('/api/private_messages/conversations/', {
+    query: { cursor, limit: BOX_PAGE_SIZE },
+  });
+
+export const fetchConversation = (fingerprint: string, cursor: string | undefined) =>
+  api<ConversationPage>(`/api/private_messages/conversations/${fingerprint}/`, {
+    query: { cursor, limit: BOX_PAGE_SIZE },
+  });
+
+export function useConversations(cursor: string | undefined) {
+  return useQuery({
+    queryKey: queryKeys.conversations(cursor),
+    queryFn: () => fetchConversations(cursor),
+  });
+}
+
+/** One conversation; showing it marks the received letters read, so the count is read again. */
+export function useConversation(fingerprint: string, cursor: string | undefined) {
+  const queryClient = useQueryClient();
+  return useQuery({
+    queryKey: queryKeys.conversation(fingerprint, cursor),
+    queryFn: async () => {
+      const page = await fetchConversation(fingerprint, cursor);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.unread });
+      return page;
+    },
+    refetchInterval: (query) =>
+      query.state.data?.items.some((m) => m.delivery?.state === 'pending')
+        ? PENDING_EVERY_MS
+        : false,
+  });
 }
 
 export function useBox(box: Box, cursor: string | undefined) {

@@ -11,6 +11,7 @@ import type * as chat from '../../server/modules/chat/schema';
 import type * as content from '../../server/modules/content/schema';
 import type * as federation from '../../server/modules/federation/schema';
 import type * as moderation from '../../server/modules/moderation/schema';
+import type * as people from '../../server/modules/people/schema';
 import type * as privateMessages from '../../server/modules/private-messages/schema';
 import type * as notifications from '../../server/modules/notifications/schema';
 
@@ -66,6 +67,15 @@ export type PrivateMessage = Out<typeof privateMessages.PrivateMessageSchema>;
 export type BoxPage = Out<typeof privateMessages.BoxPage>;
 export type Box = Out<typeof privateMessages.BoxQuery>['box'];
 export type PrivateMessagePost = In<typeof privateMessages.PrivateMessagePost>;
+export type Conversation = Out<typeof privateMessages.ConversationSchema>;
+export type ConversationParty = Conversation['with'];
+export type ConversationList = Out<typeof privateMessages.ConversationList>;
+export type ConversationPage = Out<typeof privateMessages.ConversationPage>;
+
+// People: public profiles and who's online.
+export type PersonProfile = Out<typeof people.PersonProfile>;
+export type OnlineList = Out<typeof people.OnlineList>;
+export type OnlinePerson = OnlineList['items'][number];
 
 // Moderation.
 export type Report = Out<typeof moderation.ReportSchema>;

@@ -9,7 +9,14 @@ import { Button } from '../ui/controls';
 import { ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { Markdown, Time } from '../ui/text';
-import { deliveryText, recipientName, replyAddress, senderName } from '../ui/pm-address';
+import {
+  deliveryText,
+  otherParty,
+  recipientName,
+  replyAddress,
+  senderName,
+} from '../ui/pm-address';
+import { Avatar } from '../ui/Avatar';
 import { queryKeys } from '../api/keys';
 
 export function PrivateMessageScreen() {
@@ -37,9 +44,18 @@ export function PrivateMessageScreen() {
       actions={<Link to="/pm">Back to messages</Link>}
     >
       <p className="mb-2 text-sm text-phosphor-dim">
-        From <Author nickname={senderName(m)} fingerprint={m.from.fingerprint} /> to{' '}
-        <span title={`key ${m.to.fingerprint}`}>{recipientName(m)}</span> ·{' '}
-        <Time iso={m.created_at} /> ·{' '}
+        From{' '}
+        <Author
+          nickname={senderName(m)}
+          fingerprint={m.from.fingerprint}
+          instance={m.from.instance}
+          avatarUrl={m.from.avatar_url}
+        />{' '}
+        to <span title={`key ${m.to.fingerprint}`}>{recipientName(m)}</span>{' '}
+        {m.to.avatar_url !== null && (
+          <Avatar url={m.to.avatar_url} name={recipientName(m)} size={20} />
+        )}{' '}
+        · <Time iso={m.created_at} /> ·{' '}
         {m.signature_valid ? '✔ signed' : '✖ signature does not match'}
       </p>
       {delivery !== undefined && (
@@ -60,12 +76,18 @@ export function PrivateMessageScreen() {
       <div className="mt-3 flex gap-2">
         {received && m.readable && (
           <Link
-            to={`/pm/new?to=${encodeURIComponent(replyAddress(m))}&subject=${encodeURIComponent(m.subject.startsWith('Re: ') ? m.subject : `Re: ${m.subject}`)}`}
+            to={`/pm/new?to=${encodeURIComponent(replyAddress(m))}&subject=${encodeURIComponent(m.subject.startsWith('Re: ') ? m.subject : `Re: ${m.subject}`)}&reply_to=${m.id}`}
             className="border border-phosphor px-3 py-1 uppercase no-underline"
           >
             Reply
           </Link>
         )}
+        <Link
+          to={`/pm/with/${otherParty(m, session?.user.id).fingerprint}`}
+          className="border border-line px-3 py-1 uppercase no-underline"
+        >
+          Conversation
+        </Link>
         <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
           Delete
         </Button>

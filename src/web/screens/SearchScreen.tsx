@@ -50,6 +50,7 @@ export function SearchScreen() {
               <Author
                 nickname={hit.message.author.nickname}
                 fingerprint={hit.message.author.fingerprint}
+                instance={hit.message.author.instance}
               />{' '}
               · <Time iso={hit.message.created_at} />
             </p>

@@ -17,6 +17,8 @@ export function SendPrivateMessageScreen() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const presetTo = params.get('to') ?? '';
+  // Reply on one letter: the letter answered goes with it (sealed), as in a conversation.
+  const replyTo = params.get('reply_to') ?? undefined;
   const { draft, update, clear } = useDraft(`${PRIVATE_DRAFT}${presetTo}`, {
     to: presetTo,
     subject: params.get('subject') ?? '',
@@ -30,6 +32,7 @@ export function SendPrivateMessageScreen() {
         subject: draft.subject,
         body: draft.body,
         attachments: draft.attachments.map((a) => a.content_hash),
+        ...(replyTo === undefined ? {} : { reply_to: replyTo }),
       }),
     onSuccess: (pm) => {
       clear();

@@ -1,8 +1,10 @@
-// Who wrote something: nickname and the start of their key's fingerprint (nicknames are not unique).
-// An author of another instance (`instance` set) is marked as such and links to their profile
-// here; their nickname already reads nickname@instance, so it never passes for a local name.
-// An agent (a backend service of this instance) carries a "bot" badge.
+// Who wrote something: avatar, nickname (a link to their profile) and the start of their key's
+// fingerprint (nicknames are not unique). An author of another instance (`instance` set) is marked
+// as such and links to the profile this instance keeps of them; their nickname already reads
+// nickname@instance, so it never passes for a local name. An agent (a backend service of this
+// instance) carries a "bot" badge.
 import { Link } from 'react-router';
+import { Avatar } from './Avatar';
 
 /** The mark beside an agent's name, wherever its posts and events show. */
 export function BotBadge() {
@@ -34,26 +36,21 @@ export function Author({
       [{fingerprint.slice(0, 8)}]
     </span>
   );
-  if (instance === null) {
-    return (
-      <span>
-        <strong className="text-phosphor">{nickname}</strong> {isAgent && <BotBadge />} {key}
-      </span>
-    );
-  }
+  const local = instance === null;
   return (
     <span>
-      {avatarUrl !== null && (
-        <img src={avatarUrl} alt="" width={20} height={20} className="mr-1 inline align-middle" />
-      )}
+      <span className="mr-1">
+        <Avatar url={avatarUrl} name={nickname} size={20} />
+      </span>
       <Link
-        to={`/authors/${fingerprint}`}
+        to={local ? `/people/${fingerprint}` : `/authors/${fingerprint}`}
         className="font-bold text-phosphor"
-        aria-label={`${nickname}, an author of the instance ${instance}`}
+        aria-label={local ? undefined : `${nickname}, an author of the instance ${instance}`}
       >
         {nickname}
       </Link>{' '}
-      <span className="border border-line px-1 text-xs text-amber">remote</span> {key}
+      {isAgent && <BotBadge />}
+      {!local && <span className="border border-line px-1 text-xs text-amber">remote</span>} {key}
     </span>
   );
 }

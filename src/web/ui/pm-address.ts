@@ -1,6 +1,6 @@
 // How the private-message screens name the two parties: `nickname@instance` for a user of another
 // instance, the nickname (or the key's start) for a local one; and the address a reply goes to.
-import type { PrivateMessage } from '../api/types';
+import type { ConversationParty, PrivateMessage } from '../api/types';
 
 export const senderName = (m: PrivateMessage) =>
   m.from.instance === null ? m.from.nickname : `${m.from.nickname}@${m.from.instance}`;
@@ -36,3 +36,24 @@ export function authorAddress(author: {
   const at = author.nickname.lastIndexOf('@');
   return at < 0 ? undefined : `${author.fingerprint}@${author.nickname.slice(at + 1)}`;
 }
+
+/** The other person of a conversation as the screens name them. */
+export function partyName(party: ConversationParty): string {
+  const name = party.nickname ?? `[${party.fingerprint.slice(0, 8)}]`;
+  return party.instance === null ? name : `${name}@${party.instance}`;
+}
+
+/** Where a letter to the other person of a conversation goes: their key, at their instance. */
+export const partyAddress = (party: ConversationParty) =>
+  party.instance === null ? party.fingerprint : `${party.fingerprint}@${party.instance}`;
+
+/** The other person of a letter, seen by `me` (the sender's view: the recipient). */
+export const otherParty = (m: PrivateMessage, me: string | undefined): ConversationParty =>
+  m.from.user_id === me ? m.to : m.from;
+
+/** A Markdown quotation of a letter's text, for a reply that answers it. */
+export const quoteOf = (body: string) =>
+  `${body
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n')}\n\n`;

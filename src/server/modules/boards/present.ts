@@ -73,9 +73,7 @@ export function presentInPage(
       user_id: m.authorId,
       instance: m.authorInstance,
       is_agent: m.authorIsAgent === true,
-      ...(avatars === undefined || m.authorInstance === null
-        ? {}
-        : { avatar_url: avatars.get(m.authorFingerprint) ?? null }),
+      ...(avatars === undefined ? {} : { avatar_url: avatars.get(m.authorFingerprint) ?? null }),
     },
     attachments: m.attachments,
     ...(m.replyCount === undefined ? {} : { reply_count: m.replyCount }),

@@ -205,6 +205,12 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
           .filter((m) => m.authorInstance !== null)
           .map((m) => m.authorFingerprint),
       );
+      // Local authors' avatars beside their posts too (people/service.ts).
+      for (const [fingerprint, url] of await ctx.people.avatarUrls(
+        [message, ...thread].flatMap((m) => (m.authorId === null ? [] : [m.authorId])),
+      )) {
+        avatars.set(fingerprint, url);
+      }
       const presentVerified = (m: Message & { signatureValid: boolean }) => ({
         ...presentMessage(m, avatars),
         signature_valid: m.signatureValid,

@@ -137,7 +137,7 @@ export const MessageSchema = z
         .string()
         .nullable()
         .optional()
-        .describe("a remote author's avatar, in a thread (null: none)"),
+        .describe("the author's avatar, in a thread (null: none)"),
     }),
     attachments: z.array(AttachmentRef),
     reply_count: z.number().optional(),

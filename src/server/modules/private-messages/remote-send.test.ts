@@ -60,6 +60,7 @@ describe.each(DIALECTS)('writing to another instance on %s', (dialect) => {
       user_id: null,
       nickname: 'bobby',
       instance: `peer-${peer.fingerprint.slice(0, 6)}`,
+      avatar_url: null,
     });
     expect(pm.delivery).toEqual({ state: 'pending', error: null });
     expect(pm).toMatchObject({

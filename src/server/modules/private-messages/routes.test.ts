@@ -154,6 +154,7 @@ describe.each(DIALECTS)('private messages API on %s', (dialect) => {
       user_id: bob.id,
       nickname: 'bob',
       instance: null,
+      avatar_url: null,
     });
     expect(pm.from.instance).toBeNull();
     expect(pm.delivery).toBeNull();

@@ -2,30 +2,43 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { avatarUrl } from '../../../shared/accounts.js';
 import { renderMarkdown } from '../../../shared/markdown.js';
 import type { AppContext } from '../../context.js';
 import { authenticate } from '../../http/auth.js';
 import { envelopeOf, ok } from '../../http/envelope.js';
 import { mapPage } from '../../http/pagination.js';
-import { BoxPage, BoxQuery, IdParam, PrivateMessagePost, PrivateMessageSchema } from './schema.js';
+import {
+  BoxPage,
+  BoxQuery,
+  ConversationList,
+  ConversationPage,
+  ConversationQuery,
+  type ConversationSchema,
+  IdParam,
+  PartyParam,
+  PrivateMessagePost,
+  PrivateMessageSchema,
+} from './schema.js';
 import { remotePrivateMessageRoutes } from './federation-routes.js';
-import type { PrivateMessage } from './service.js';
+import type { Conversation, Party, PrivateMessage } from './service.js';
+
+function presentParty(party: Party) {
+  return {
+    fingerprint: party.fingerprint,
+    user_id: party.userId,
+    nickname: party.nickname,
+    instance: party.instance,
+    avatar_url: party.userId === null ? null : avatarUrl(party.userId, party.avatarHash),
+  };
+}
 
 function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
   return {
     id: pm.id,
-    from: {
-      fingerprint: pm.from.fingerprint,
-      nickname: pm.from.nickname,
-      user_id: pm.from.userId,
-      instance: pm.from.instance,
-    },
-    to: {
-      fingerprint: pm.to.fingerprint,
-      user_id: pm.to.userId,
-      nickname: pm.to.nickname,
-      instance: pm.to.instance,
-    },
+    from: { ...presentParty(pm.from), nickname: pm.from.nickname },
+    to: presentParty(pm.to),
+    reply_to: pm.replyTo,
     delivery: pm.delivery,
     subject: pm.subject,
     body: pm.body,
@@ -37,6 +50,12 @@ function present(pm: PrivateMessage): z.output<typeof PrivateMessageSchema> {
     readable: pm.readable,
   };
 }
+
+const presentConversation = (c: Conversation): z.output<typeof ConversationSchema> => ({
+  with: presentParty(c.party),
+  last_message: present(c.last),
+  unread: c.unread,
+});
 
 export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -79,6 +98,50 @@ export async function privateMessageRoutes(app: FastifyInstance, ctx: AppContext
         ...mapPage(page, present),
         unread: await ctx.privateMessages.unreadCount(session.user.id),
       });
+    },
+  );
+
+  r.get(
+    '/api/private_messages/conversations/',
+    {
+      schema: {
+        tags: ['private messages'],
+        summary:
+          'Your conversations, the latest first: letters grouped by the other person, each with its newest letter and unread count',
+        querystring: ConversationQuery,
+        response: { 200: envelopeOf(ConversationList) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const page = await ctx.privateMessages.conversations(session, request.query);
+      return ok({
+        ...mapPage(page, presentConversation),
+        unread: await ctx.privateMessages.unreadCount(session.user.id),
+      });
+    },
+  );
+
+  r.get(
+    '/api/private_messages/conversations/:fingerprint/',
+    {
+      schema: {
+        tags: ['private messages'],
+        summary:
+          'Your letters with the holder of this key, a page from the newest (oldest first within it); received ones shown are marked read',
+        params: PartyParam,
+        querystring: ConversationQuery,
+        response: { 200: envelopeOf(ConversationPage) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const page = await ctx.privateMessages.conversation(
+        session,
+        request.params.fingerprint,
+        request.query,
+      );
+      return ok(mapPage(page, present));
     },
   );
 

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { pageOf } from '../../http/pagination.js';
 import { AttachmentRef, MessagePost } from '../boards/schema.js';
 
+const AvatarUrl = z.string().nullable().describe("a local party's avatar (null: none, or remote)");
+
 export const PrivateMessageSchema = z
   .object({
     id: z.string(),
@@ -14,13 +16,19 @@ export const PrivateMessageSchema = z
         .string()
         .nullable()
         .describe('the instance a remote sender lives on (shown as nickname@instance)'),
+      avatar_url: AvatarUrl,
     }),
     to: z.object({
       fingerprint: z.string(),
       user_id: z.string().nullable(),
       nickname: z.string().nullable(),
       instance: z.string().nullable().describe('the instance a remote recipient lives on'),
+      avatar_url: AvatarUrl,
     }),
+    reply_to: z
+      .string()
+      .nullable()
+      .describe('the letter of the same conversation this one answers (sealed with the text)'),
     delivery: z
       .object({
         state: z.enum(['pending', 'delivered', 'refused']),
@@ -47,6 +55,12 @@ export const PrivateMessagePost = z.strictObject({
   subject: MessagePost.shape.subject,
   body: MessagePost.shape.body,
   attachments: MessagePost.shape.attachments,
+  reply_to: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('a letter of your conversation with the recipient that this one answers'),
 });
 
 export const BoxQuery = z.strictObject({
@@ -58,3 +72,31 @@ export const BoxQuery = z.strictObject({
 export const BoxPage = pageOf(PrivateMessageSchema).extend({ unread: z.number() });
 
 export const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** One side of a conversation: the person the caller writes with. */
+export const ConversationParty = PrivateMessageSchema.shape.from.extend({
+  nickname: z.string().nullable(),
+});
+
+export const ConversationSchema = z
+  .object({
+    with: ConversationParty,
+    last_message: PrivateMessageSchema,
+    unread: z.number().describe('received letters of this conversation not yet read'),
+  })
+  .meta({ id: 'Conversation' });
+
+export const ConversationList = pageOf(ConversationSchema).extend({ unread: z.number() });
+
+export const ConversationPage = pageOf(PrivateMessageSchema).describe(
+  'letters oldest first; next_cursor continues with older ones',
+);
+
+export const ConversationQuery = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const PartyParam = z.strictObject({
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+});

@@ -8,12 +8,12 @@ import {
   publicEncrypt,
   randomBytes,
 } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { open, seal } from '../../../crypto/aead.js';
 import { signObject, verifyObject } from '../../../crypto/signing.js';
 import type { AxonDatabase } from '../../db/database.js';
-import type { DatabaseSchema, PmDeliveryState } from '../../db/schema.js';
+import type { DatabaseSchema, PmDeliveryState, PrivateMessagesTable } from '../../db/schema.js';
 import { AppError, fieldError, forbidden, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { assertCan } from '../accounts/permissions.js';
@@ -25,16 +25,22 @@ import { USER_COLUMNS, toUser } from '../accounts/user.js';
 import { OUTBOX_PER_PEER_MAX, type PrivateMessageDelivery } from './delivery.js';
 import { findPeer, ignores, parseAddress, type LetterHook, type RemoteKeys } from './remote.js';
 
+/** One side of a letter. `instance`: the nickname of the peer a remote party lives on; null for a
+ * local one, whose avatar hash is read from their account (a remote party's is not known here). */
+export interface Party {
+  fingerprint: string;
+  nickname: string | null;
+  userId: string | null;
+  instance: string | null;
+  avatarHash: string | null;
+}
+
 export interface PrivateMessage {
   id: string;
-  /** `instance`: the nickname of the peer a remote party lives on; null for a local one. */
-  from: { fingerprint: string; nickname: string; userId: string | null; instance: string | null };
-  to: {
-    fingerprint: string;
-    userId: string | null;
-    nickname: string | null;
-    instance: string | null;
-  };
+  from: Party & { nickname: string };
+  to: Party;
+  /** The letter of the same conversation this one answers (sealed inside, like the text). */
+  replyTo: string | null;
   /** For a message sent to another instance: whether that instance has taken it. */
   delivery: { state: PmDeliveryState; error: string | null } | null;
   subject: string;
@@ -70,11 +76,13 @@ function openSealed(session: Session, envelope: string, row: { id: string; ciphe
       subject: string;
       body: string;
       attachments?: AttachmentRef[];
+      reply_to?: unknown;
     };
     return {
       subject: String(opened.subject),
       body: String(opened.body),
       attachments: Array.isArray(opened.attachments) ? opened.attachments : [],
+      replyTo: typeof opened.reply_to === 'string' ? opened.reply_to : null,
     };
   } catch {
     return undefined;
@@ -103,7 +111,13 @@ export class PrivateMessageService {
    */
   async send(
     session: Session,
-    input: { to: string; subject: string; body: string; attachments?: readonly string[] },
+    input: {
+      to: string;
+      subject: string;
+      body: string;
+      attachments?: readonly string[];
+      reply_to?: string | undefined;
+    },
   ): Promise<PrivateMessage> {
     const sender = session.user;
     assertCan(await actorFor(this.db, sender), 'send_private_message', {}, () =>
@@ -116,6 +130,9 @@ export class PrivateMessageService {
         'attachments cannot be sent to another instance: send them on a shared board',
       );
     }
+    if (input.reply_to !== undefined) {
+      await this.assertAnswers(session, input.reply_to, recipient.fingerprint);
+    }
     const attachments = await this.content.resolveOwnUploads(
       sender,
       input.attachments ?? [],
@@ -126,7 +143,15 @@ export class PrivateMessageService {
     const key = randomBytes(32);
     const ciphertext = seal(
       key,
-      Buffer.from(JSON.stringify({ subject: input.subject, body: input.body, attachments })),
+      // What a reply answers is sealed with the text: the server learns only who talks with whom.
+      Buffer.from(
+        JSON.stringify({
+          subject: input.subject,
+          body: input.body,
+          attachments,
+          ...(input.reply_to === undefined ? {} : { reply_to: input.reply_to }),
+        }),
+      ),
       aad(id),
     ).toString('base64');
     const envelopes: Record<string, string> = {};
@@ -218,6 +243,148 @@ export class PrivateMessageService {
       // The answer carries the body rendered to HTML too: escaping grows a character to 6 at most.
       (m) => Buffer.byteLength(JSON.stringify(m)) + 6 * m.body.length,
     );
+  }
+
+  /**
+   * The caller's conversations, the latest first: letters grouped by the other party's key (all
+   * the server knows of a letter besides its sealed text), each with its newest letter opened and
+   * the number of received letters in it still unread.
+   */
+  async conversations(
+    session: Session,
+    query: { cursor?: string | undefined; limit: number },
+  ): Promise<Page<Conversation>> {
+    const me = session.user.id;
+    const mine = this.db
+      .selectFrom('private_messages as pm')
+      .where((eb) => visibleToUser(eb, me))
+      .select((eb) => [
+        'pm.id',
+        eb
+          .case()
+          .when('pm.sender_id', '=', me)
+          .then(eb.ref('pm.recipient_fingerprint'))
+          .else(eb.ref('pm.sender_fingerprint'))
+          .end()
+          .as('party'),
+        eb
+          .case()
+          .when(
+            eb.and([
+              eb('pm.recipient_id', '=', me),
+              eb('pm.recipient_deleted', '=', false),
+              eb('pm.read_at', 'is', null),
+            ]),
+          )
+          .then(1)
+          .else(0)
+          .end()
+          .as('unread'),
+      ])
+      .as('mine');
+    let q = this.db
+      .selectFrom(mine)
+      .select((eb) => [
+        eb.fn.max('mine.id').as('last_id'),
+        eb.fn.sum<number | string>('mine.unread').as('unread'),
+      ])
+      .groupBy('mine.party')
+      .orderBy('last_id', 'desc')
+      .limit(query.limit + 1);
+    if (query.cursor !== undefined) {
+      const [before] = decodeCursor(query.cursor, ['s']) as [string];
+      q = q.having((eb) => eb.fn.max('mine.id'), '<', before);
+    }
+    const groups = await q.execute();
+    const rows = new Map(
+      groups.length === 0
+        ? []
+        : (
+            await this.rows()
+              .where(
+                'pm.id',
+                'in',
+                groups.map((g) => g.last_id),
+              )
+              .execute()
+          ).map((r) => [r.id, r]),
+    );
+    return toPage(
+      groups,
+      query.limit,
+      (g) => [g.last_id],
+      (g) => {
+        const row = rows.get(g.last_id)!;
+        const last = this.present(session, row);
+        return {
+          party: row.sender_id === me ? last.to : last.from,
+          last,
+          unread: Number(g.unread),
+        };
+      },
+      (c) => Buffer.byteLength(JSON.stringify(c)) + 6 * c.last.body.length,
+    );
+  }
+
+  /**
+   * The letters between the caller and the holder of `fingerprint`, a page at a time from the
+   * newest (items oldest first; next_cursor goes back in time). The received letters shown are
+   * marked read, as opening each would.
+   */
+  async conversation(
+    session: Session,
+    fingerprint: string,
+    query: { cursor?: string | undefined; limit: number },
+  ): Promise<Page<PrivateMessage>> {
+    const me = session.user.id;
+    let q = this.rows()
+      .where((eb) => visibleToUser(eb, me))
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('pm.sender_id', '=', me), eb('pm.recipient_fingerprint', '=', fingerprint)]),
+          eb.and([eb('pm.recipient_id', '=', me), eb('pm.sender_fingerprint', '=', fingerprint)]),
+        ]),
+      )
+      .orderBy('pm.id', 'desc')
+      .limit(query.limit + 1);
+    if (query.cursor !== undefined)
+      q = q.where('pm.id', '<', decodeCursor(query.cursor, ['s'])[0] as string);
+    const page = toPage(
+      await q.execute(),
+      query.limit,
+      (r) => [r.id],
+      (r) => this.present(session, r),
+      (m) => Buffer.byteLength(JSON.stringify(m)) + 6 * m.body.length,
+    );
+    const unread = page.items.filter((m) => m.readable && m.to.userId === me && m.readAt === null);
+    if (unread.length > 0) {
+      const readAt = Date.now();
+      await this.db
+        .updateTable('private_messages')
+        .set({ read_at: readAt })
+        .where(
+          'id',
+          'in',
+          unread.map((m) => m.id),
+        )
+        .where('recipient_id', '=', me)
+        .execute();
+      for (const m of unread) m.readAt = readAt;
+    }
+    return { items: page.items.reverse(), next_cursor: page.next_cursor };
+  }
+
+  /** A reply answers a letter the sender can see, of their conversation with the recipient. */
+  private async assertAnswers(session: Session, id: string, recipient: string): Promise<void> {
+    const me = session.user.id;
+    const row = await this.findRow(id);
+    if (row === undefined || !this.visibleTo(row, me)) {
+      throw fieldError('body.reply_to', 'no letter of yours has that id');
+    }
+    const party = row.sender_id === me ? row.recipient_fingerprint : row.sender_fingerprint;
+    if (party !== recipient) {
+      throw fieldError('body.reply_to', 'answers a letter of a conversation with someone else');
+    }
   }
 
   /** Opens one message; the recipient's first read marks it read. */
@@ -320,13 +487,16 @@ export class PrivateMessageService {
         nickname: row.sender_nickname,
         userId: row.sender_id,
         instance: received ? instance : null,
+        avatarHash: row.sender_avatar_hash,
       },
       to: {
         fingerprint: row.recipient_fingerprint,
         userId: row.recipient_id,
         nickname: row.recipient_nickname ?? row.recipient_local_nickname,
         instance: received ? null : instance,
+        avatarHash: row.recipient_avatar_hash,
       },
+      replyTo: opened?.replyTo ?? null,
       delivery:
         row.delivery_state === null
           ? null
@@ -347,11 +517,14 @@ export class PrivateMessageService {
       .leftJoin('pubkeys', 'pubkeys.fingerprint', 'pm.sender_fingerprint')
       .leftJoin('peers', 'peers.fingerprint', 'pm.peer_fingerprint')
       .leftJoin('users as recipient', 'recipient.id', 'pm.recipient_id')
+      .leftJoin('users as sender', 'sender.id', 'pm.sender_id')
       .selectAll('pm')
       .select([
         'pubkeys.pem as sender_pem',
         'peers.nickname as peer_nickname',
         'recipient.nickname as recipient_local_nickname',
+        'recipient.avatar_hash as recipient_avatar_hash',
+        'sender.avatar_hash as sender_avatar_hash',
       ]);
   }
 
@@ -392,6 +565,24 @@ export class PrivateMessageService {
     const user = toUser(row);
     return { id: user.id, pubkey: user.pubkey, fingerprint: user.fingerprint };
   }
+}
+
+/** A conversation: the other party, the newest letter and how many received ones are unread. */
+export interface Conversation {
+  party: Party;
+  last: PrivateMessage;
+  unread: number;
+}
+
+/** Letters in the user's boxes: sent and not deleted by them, or received and not deleted. */
+function visibleToUser(
+  eb: ExpressionBuilder<DatabaseSchema & { pm: PrivateMessagesTable }, 'pm'>,
+  me: string,
+) {
+  return eb.or([
+    eb.and([eb('pm.sender_id', '=', me), eb('pm.sender_deleted', '=', false)]),
+    eb.and([eb('pm.recipient_id', '=', me), eb('pm.recipient_deleted', '=', false)]),
+  ]);
 }
 
 interface Recipient {

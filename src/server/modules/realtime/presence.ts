@@ -27,6 +27,12 @@ export interface PresentUser {
   lastSeen: number;
 }
 
+/** A user seen in one room lately ("who's online"); a peer's user has no id or key here. */
+export interface RoomMark extends PresentUser {
+  fingerprint: string | null;
+  room: { id: string; name: string };
+}
+
 export class Presence {
   /** Who was marked present lately, per room: marks within PRESENCE_WRITE_EVERY_MS are skipped. */
   private readonly written = new ByteCache<true>({
@@ -80,6 +86,70 @@ export class Presence {
     ]
       .sort((x, y) => y.lastSeen - x.lastSeen)
       .slice(0, PRESENCE_LIST_MAX);
+  }
+
+  /**
+   * Presence in several rooms at once ("who's online" outside chat): one mark per user and room,
+   * the most recent first, at most PRESENCE_LIST_MAX of them (`truncated` says more were seen).
+   * The caller chooses rooms the reader may read.
+   */
+  async across(
+    rooms: readonly Board[],
+    now = Date.now(),
+  ): Promise<{ marks: RoomMark[]; truncated: boolean }> {
+    if (rooms.length === 0) return { marks: [], truncated: false };
+    await this.flush();
+    const names = new Map(rooms.map((r) => [r.id, r.name]));
+    const ids = [...names.keys()];
+    const [local, remote] = await Promise.all([
+      this.database.db
+        .selectFrom('room_presence')
+        .innerJoin('users', 'users.id', 'room_presence.user_id')
+        .select([
+          'users.id',
+          'users.fingerprint',
+          'users.nickname',
+          'users.avatar_hash',
+          'room_presence.board_id',
+          'room_presence.last_seen',
+        ])
+        .where('room_presence.board_id', 'in', ids)
+        .where('room_presence.last_seen', '>', now - PRESENCE_WINDOW_MS)
+        .where('users.is_banned', '=', false)
+        .orderBy('room_presence.last_seen', 'desc')
+        .limit(PRESENCE_LIST_MAX + 1)
+        .execute(),
+      this.database.db
+        .selectFrom('remote_presence')
+        .select(['nickname', 'board_id', 'last_seen'])
+        .where('board_id', 'in', ids)
+        .where('last_seen', '>', now - PRESENCE_WINDOW_MS)
+        .orderBy('last_seen', 'desc')
+        .limit(PRESENCE_LIST_MAX + 1)
+        .execute(),
+    ]);
+    const marks: RoomMark[] = [
+      ...local.map((r) => ({
+        userId: r.id as string | null,
+        fingerprint: r.fingerprint as string | null,
+        nickname: r.nickname,
+        avatarHash: r.avatar_hash,
+        lastSeen: Number(r.last_seen),
+        room: { id: r.board_id, name: names.get(r.board_id)! },
+      })),
+      ...remote.map((r) => ({
+        userId: null,
+        fingerprint: null,
+        nickname: r.nickname,
+        avatarHash: null,
+        lastSeen: Number(r.last_seen),
+        room: { id: r.board_id, name: names.get(r.board_id)! },
+      })),
+    ].sort((x, y) => y.lastSeen - x.lastSeen);
+    return {
+      marks: marks.slice(0, PRESENCE_LIST_MAX),
+      truncated: marks.length > PRESENCE_LIST_MAX,
+    };
   }
 
   /**
