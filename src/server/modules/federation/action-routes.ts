@@ -1,5 +1,6 @@
 // Federated moderation for local moderators: the actions peers sent (applied, refused or
-// reversed, each with the peer it came from), and the reversal of an applied one.
+// reversed, each with the peer it came from), the reversal of an applied one, and a correction of
+// a remote author's profile, which goes to the peers as an action of its own.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -45,6 +46,13 @@ const ReverseBody = z.strictObject({
   reason: z.string().trim().min(1, 'must not be empty').max(500).default('reversed here'),
 });
 
+const ProfileCorrectionBody = z.strictObject({
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be a key fingerprint'),
+  nickname: z.string().trim().min(1, 'must not be empty').max(50),
+  clear_avatar: z.boolean().default(false),
+  reason: z.string().trim().min(1, 'must not be empty').max(500),
+});
+
 export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
@@ -81,6 +89,38 @@ export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
       return ok(
         present(await ctx.federatedActions.reverse(session.user, request.params.id, reason)),
       );
+    },
+  );
+
+  r.post(
+    '/api/moderation/profile_corrections/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary:
+          "Correct a remote author's nickname (and drop their avatar) here; peers that trust this instance for moderation apply it too",
+        body: ProfileCorrectionBody,
+        response: {
+          200: envelopeOf(
+            z.object({ fingerprint: z.string(), nickname: z.string(), clear_avatar: z.boolean() }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const body = request.body;
+      await ctx.federatedActions.correctProfile(session.user, session.privateKey(), {
+        fingerprint: body.fingerprint,
+        nickname: body.nickname,
+        clearAvatar: body.clear_avatar,
+        reason: body.reason,
+      });
+      return ok({
+        fingerprint: body.fingerprint,
+        nickname: body.nickname,
+        clear_avatar: body.clear_avatar,
+      });
     },
   );
 }
