@@ -31,4 +31,5 @@ export const queryKeys = {
   bannedKeys: ['moderation', 'banned-keys'],
   allReports: ['moderation', 'reports'],
   reports: (status: string) => ['moderation', 'reports', status],
+  federatedActions: ['moderation', 'federated-actions'],
 } as const;

@@ -102,3 +102,5 @@ export type AppletReview = In<typeof applets.AppletReview>;
 
 // Federation.
 export type Identity = Out<typeof federation.InstanceIdentity>;
+export type FederatedAction = Out<typeof federation.ActionSchema>;
+export type ProfileCorrectionBody = In<typeof federation.ProfileCorrectionBody>;

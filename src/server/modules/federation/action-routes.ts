@@ -11,22 +11,14 @@ import { pageOf } from '../../http/pagination.js';
 import { PageQuery } from '../accounts/schema.js';
 import { IdParam } from '../moderation/schema.js';
 import type { FederatedActionView } from './actions.js';
+import {
+  ActionSchema,
+  ProfileCorrectionBody,
+  ProfileCorrectionSchema,
+  ReverseBody,
+} from './schema.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-const ActionSchema = z.object({
-  id: z.string(),
-  peer: z.object({ fingerprint: z.string(), nickname: z.string() }),
-  moderator: z.object({ fingerprint: z.string(), nickname: z.string() }),
-  kind: z.string(),
-  target: z.string(),
-  reason: z.string(),
-  status: z.enum(['applied', 'refused', 'reversed']),
-  refusal: z.string().nullable(),
-  reversed_by: z.string().nullable(),
-  reversed_at: z.string().nullable(),
-  created_at: z.string(),
-});
 
 const present = (a: FederatedActionView): z.output<typeof ActionSchema> => ({
   id: a.id,
@@ -40,17 +32,6 @@ const present = (a: FederatedActionView): z.output<typeof ActionSchema> => ({
   reversed_by: a.reversedBy,
   reversed_at: iso(a.reversedAt),
   created_at: iso(a.createdAt)!,
-});
-
-const ReverseBody = z.strictObject({
-  reason: z.string().trim().min(1, 'must not be empty').max(500).default('reversed here'),
-});
-
-const ProfileCorrectionBody = z.strictObject({
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'must be a key fingerprint'),
-  nickname: z.string().trim().min(1, 'must not be empty').max(50),
-  clear_avatar: z.boolean().default(false),
-  reason: z.string().trim().min(1, 'must not be empty').max(500),
 });
 
 export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -101,9 +82,7 @@ export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
           "Correct a remote author's nickname (and drop their avatar) here; peers that trust this instance for moderation apply it too",
         body: ProfileCorrectionBody,
         response: {
-          200: envelopeOf(
-            z.object({ fingerprint: z.string(), nickname: z.string(), clear_avatar: z.boolean() }),
-          ),
+          200: envelopeOf(ProfileCorrectionSchema),
         },
       },
     },
