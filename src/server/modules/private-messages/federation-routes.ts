@@ -63,7 +63,7 @@ export function remotePrivateMessageRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async ({ peer, body }, _request, reply) => {
-      const result = await receivePrivateMessage(ctx.database, peer, body);
+      const result = await receivePrivateMessage(ctx.database, ctx.realtime, peer, body);
       return reply.code(result.status === 'accepted' ? 201 : 200).send(ok(result));
     },
   );

@@ -12,6 +12,7 @@ import { AppError, fieldError } from '../../http/errors.js';
 import { rememberPubkey } from '../accounts/known-pubkeys.js';
 import { FederationError, type FederationClient } from '../federation/client.js';
 import { isPubkeyBanned } from '../moderation/banned-pubkeys.js';
+import type { Realtime } from '../realtime/realtime.js';
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -221,10 +222,12 @@ export interface Received {
  * Stores a private message a peer delivered, after every check: the sender's signature over the
  * ciphertext, a sender who is not a local user and whose key is not banned here, a recipient who
  * lives here and an envelope for them. A recipient who ignores the sender gets it already deleted,
- * as a local message. Nothing is stored on a refusal.
+ * as a local message. Nothing is stored on a refusal. A stored letter the recipient does not
+ * ignore is announced on their `mail` channel (every process), for their open tabs.
  */
 export async function receivePrivateMessage(
   database: AxonDatabase,
+  realtime: Realtime,
   peer: PeerRow,
   object: PrivateMessageObject,
 ): Promise<Received> {
@@ -277,7 +280,9 @@ export async function receivePrivateMessage(
   if (object.envelopes[object.to] === undefined) {
     throw fieldError('body.envelopes', 'there is no envelope for the recipient');
   }
-  const inserted = await db.transaction().execute(async (trx) => {
+  const mail = { kind: 'mail', userId: recipient.id } as const;
+  const storedAt = Date.now();
+  const { inserted, shown } = await db.transaction().execute(async (trx) => {
     const ignored = await ignores(trx, recipient.id, sender.fingerprint);
     await rememberPubkey(trx, sender.fingerprint, sender.pem);
     const result = await trx
@@ -298,8 +303,11 @@ export async function receivePrivateMessage(
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    const stored = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    if (stored && !ignored) await realtime.notifyInTransaction(trx, mail, storedAt);
+    return { inserted: stored, shown: stored && !ignored };
   });
+  if (shown) realtime.publish(mail, storedAt);
   return { id: object.id, status: inserted ? 'accepted' : 'duplicate' };
 }
 

@@ -38,13 +38,19 @@ export class PageCache {
   /**
    * Drops a board's pages when its channel announces a change; anything else announced (bans,
    * retention, a lost LISTEN connection) may change what any page shows, and drops them all.
-   * Rooms and federation cursors change no page.
+   * Rooms, federation cursors and a user's new mail change no page.
    */
   watch(hub: EventHub): () => void {
     return hub.watchAll((name) => {
       const channel = parseChannel(name);
       if (channel?.kind === 'board') this.invalidateBoard(channel.boardId);
-      else if (channel?.kind !== 'room' && channel?.kind !== 'federation') this.clear();
+      else if (
+        channel?.kind !== 'room' &&
+        channel?.kind !== 'federation' &&
+        channel?.kind !== 'mail'
+      ) {
+        this.clear();
+      }
     });
   }
 

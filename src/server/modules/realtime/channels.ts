@@ -16,7 +16,9 @@ export type Channel =
   /** Every session of a user ended, or the user was banned. */
   | { kind: 'user'; userId: string }
   /** The federation log grew to seq (delivery wakes on it; no page changes). */
-  | { kind: 'federation' };
+  | { kind: 'federation' }
+  /** A private message from another instance was stored for the user (seq: when, in ms). */
+  | { kind: 'mail'; userId: string };
 
 export function channelName(channel: Channel): string {
   switch (channel.kind) {
@@ -28,6 +30,8 @@ export function channelName(channel: Channel): string {
       return `session:${channel.idHash}`;
     case 'user':
       return `user:${channel.userId}`;
+    case 'mail':
+      return `mail:${channel.userId}`;
     case 'bans':
     case 'retention':
     case 'federation':
@@ -53,6 +57,8 @@ export function parseChannel(name: string): Channel | undefined {
       return { kind: 'session', idHash: rest };
     case 'user':
       return { kind: 'user', userId: rest };
+    case 'mail':
+      return { kind: 'mail', userId: rest };
     default:
       return undefined;
   }
