@@ -504,6 +504,34 @@ describe('live rooms across two instances', () => {
       }>().error;
       expect(conflict.code).toBe('VERSION_CONFLICT');
       expect(conflict.details.current.version).toBe(before.version + 1);
+
+      // Versions are taken only from one's federation_home: from D, B (whose home is A) refuses
+      // one, and A (which is the home, and now shares the room with D) says both claim the room.
+      await api(a, `/api/boards/${boards.a}/`, {
+        method: 'PATCH',
+        token: a.sysopToken,
+        body: { trusted_peers: [b.identity.fingerprint, fingerprintOf(d.publicKey)] },
+      });
+      const push = async (to: typeof toB) =>
+        (
+          await client.request(to, {
+            method: 'POST',
+            path: '/api/federation/inbox/',
+            body: { objects: [roomWrite(before.version + 9)] },
+          })
+        ).json<{ data: { results: Array<{ status: string; reason: string }> } }>().data.results;
+      expect(await push(toB)).toMatchObject([
+        { status: 'refused', reason: "the sender is not the room's home" },
+      ]);
+      expect(await push(toA())).toMatchObject([
+        {
+          status: 'refused',
+          reason:
+            "the sender is not the room's home: this instance is (both claim it; one must name the other in federation_home)",
+        },
+      ]);
+      expect(await stateOnA()).toMatchObject({ version: before.version + 1 });
+      expect(await api<StateJson>(b, roomOnB)).toMatchObject({ version: before.version + 1 });
     });
   });
 });

@@ -148,6 +148,14 @@ export class LiveRooms {
     const { object, authorFingerprint } = checked;
     const board = await this.sharedBoard(object.board, peer.fingerprint);
     if (board === undefined) return refused(object.id, 'board not shared with the sender');
+    if (board.federationHome === null) {
+      // Both sides leave federation_home unset, so each decides its own versions: the refusal
+      // says so plainly, for the sysop who reads the sender's delivery results.
+      return refused(
+        object.id,
+        "the sender is not the room's home: this instance is (both claim it; one must name the other in federation_home)",
+      );
+    }
     if (board.federationHome !== peer.fingerprint) {
       return refused(object.id, "the sender is not the room's home");
     }
