@@ -214,6 +214,16 @@ export function routeRules(base: string): Record<string, RouteRule> {
       },
       expect: (actor) => (moderators(actor) === 'allow' ? 'hidden' : moderators(actor)),
     },
+    // Correcting a remote author's profile: moderators; an author not known here is a 404 to them.
+    'POST /api/moderation/profile_corrections/': {
+      on: {
+        none: () => ({
+          url: '/api/moderation/profile_corrections/',
+          json: { fingerprint: 'c'.repeat(64), nickname: 'matrix', reason: 'matrix' },
+        }),
+      },
+      expect: (actor) => (moderators(actor) === 'allow' ? 'hidden' : moderators(actor)),
+    },
     // Authors of other instances: shown only to who may read one of their messages here, so an
     // author nobody here has seen is not there for anyone.
     'GET /api/remote_authors/:fingerprint/': {

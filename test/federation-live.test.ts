@@ -428,7 +428,7 @@ describe('live rooms across two instances', () => {
       expect([await stateOnA(), await logSize()]).toEqual(before);
     });
 
-    it("a presence report for an unshared room, and a room write sent to an instance that is not the room's home", async () => {
+    it("a presence report for an unshared room; a room write sent to an instance that is not the room's home is relayed there, within bounds", async () => {
       const report = await client.request(toA(), {
         method: 'POST',
         path: '/api/federation/presence/',
@@ -443,7 +443,8 @@ describe('live rooms across two instances', () => {
         .execute();
       expect(ghosts).toEqual([]);
 
-      // B shares the room with D too, but B is not the room's home (A is): B decides nothing.
+      // B shares the room with D too, but B is not the room's home (A is): B relays D's write
+      // to A, which decides it; every bad relay is refused and changes nothing.
       const now = Date.now();
       await b.database.db
         .insertInto('peers')
@@ -463,19 +464,74 @@ describe('live rooms across two instances', () => {
         body: { trusted_peers: [a.identity.fingerprint, fingerprintOf(d.publicKey)] },
       });
       const roomOnB = `/api/boards/${boards.b}/rooms/race/shared_state/`;
+      const toB = {
+        base_url: b.url,
+        pubkey: b.identity.pubkey,
+        transport: 'direct' as const,
+        proxy_url: null,
+      };
+      const forward = (body: object) =>
+        client.request(toB, { method: 'POST', path: '/api/federation/rooms/state/', body });
       const before = await api<StateJson>(b, roomOnB);
-      const answer = await client.request(
-        { base_url: b.url, pubkey: b.identity.pubkey, transport: 'direct', proxy_url: null },
+      const refusals = [
+        [{ object: roomWrite(before.version + 1), relays: 3 }, 409, 'NOT_ROOM_HOME'],
+        [{ object: roomWrite(before.version + 1), relays: 4 }, 400, 'VALIDATION_ERROR'],
+      ] as const;
+      for (const [body, status, code] of refusals) {
+        const answer = await forward(body);
+        expect(answer.status).toBe(status);
+        expect(answer.json<{ error: { code: string } }>().error.code).toBe(code);
+        expect(await api<StateJson>(b, roomOnB)).toEqual(before);
+        expect(await stateOnA()).toMatchObject({ version: before.version });
+      }
+
+      const relayed = await forward({ object: roomWrite(before.version + 1) });
+      expect(relayed.status, relayed.body.toString()).toBe(200);
+      expect(relayed.json<{ data: StateJson }>().data).toMatchObject({
+        version: before.version + 1,
+        state: { last: 'mallory' },
+      });
+      expect(await stateOnA()).toMatchObject({
+        version: before.version + 1,
+        state: { last: 'mallory' },
+      });
+      expect(await api<StateJson>(b, roomOnB)).toMatchObject({ version: before.version + 1 });
+      // A stale base is decided at A too: the conflict comes back through B with A's state.
+      const stale = await forward({ object: roomWrite(before.version + 1) });
+      expect(stale.status).toBe(409);
+      const conflict = stale.json<{
+        error: { code: string; details: { current: { version: number } } };
+      }>().error;
+      expect(conflict.code).toBe('VERSION_CONFLICT');
+      expect(conflict.details.current.version).toBe(before.version + 1);
+
+      // Versions are taken only from one's federation_home: from D, B (whose home is A) refuses
+      // one, and A (which is the home, and now shares the room with D) says both claim the room.
+      await api(a, `/api/boards/${boards.a}/`, {
+        method: 'PATCH',
+        token: a.sysopToken,
+        body: { trusted_peers: [b.identity.fingerprint, fingerprintOf(d.publicKey)] },
+      });
+      const push = async (to: typeof toB) =>
+        (
+          await client.request(to, {
+            method: 'POST',
+            path: '/api/federation/inbox/',
+            body: { objects: [roomWrite(before.version + 9)] },
+          })
+        ).json<{ data: { results: Array<{ status: string; reason: string }> } }>().data.results;
+      expect(await push(toB)).toMatchObject([
+        { status: 'refused', reason: "the sender is not the room's home" },
+      ]);
+      expect(await push(toA())).toMatchObject([
         {
-          method: 'POST',
-          path: '/api/federation/rooms/state/',
-          body: { object: roomWrite(before.version + 1) },
+          status: 'refused',
+          reason:
+            "the sender is not the room's home: this instance is (both claim it; one must name the other in federation_home)",
         },
-      );
-      expect(answer.status).toBe(409);
-      expect(answer.json<{ error: { code: string } }>().error.code).toBe('NOT_ROOM_HOME');
-      expect(await api<StateJson>(b, roomOnB)).toEqual(before);
-      expect(await stateOnA()).toMatchObject({ version: before.version });
+      ]);
+      expect(await stateOnA()).toMatchObject({ version: before.version + 1 });
+      expect(await api<StateJson>(b, roomOnB)).toMatchObject({ version: before.version + 1 });
     });
   });
 });

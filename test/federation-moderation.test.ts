@@ -1,7 +1,7 @@
 // Federated moderation between real instances on loopback: A (SQLite) shares a board with B
 // (PostgreSQL) and with C (SQLite); B trusts A for moderation, C does not. A moderator's deletion
 // on A becomes a FederatedAction: B applies it (and a moderator of B can reverse it), C records
-// the refusal. A fake instance D, trusted by B even for moderation, sends a replayed action, a
+// the refusal; so do A's bans, unbans and profile corrections. A fake instance D, trusted by B even for moderation, sends a replayed action, a
 // forged one, one relayed from another instance, a ban and a profile correction: only the last
 // two apply, and a moderator of B reverses each.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -199,6 +199,99 @@ describe('federated moderation between three instances', () => {
     expect(onB).toMatchObject({ action: 'delete_message', reason: 'spam it is' });
   });
 
+  it("sends A's ban and unban of a key: B applies both, C refuses them", async () => {
+    await registerOn(a, 'dave');
+    const [dave] = await a.database.db
+      .selectFrom('users')
+      .select('fingerprint')
+      .where('username', '=', 'dave')
+      .execute();
+    const banned = async (instance: Instance) =>
+      (
+        await api<{ items: Array<{ fingerprint: string; reason: string }> }>(
+          instance,
+          '/api/moderation/banned_pubkeys/',
+          { token: instance.sysopToken },
+        )
+      ).items.filter((i) => i.fingerprint === dave!.fingerprint);
+    await api(a, '/api/moderation/banned_pubkeys/', {
+      method: 'POST',
+      token: a.sysopToken,
+      body: { pubkey: dave!.fingerprint, reason: 'spam everywhere' },
+    });
+    await everywhere('marker after the ban');
+    expect((await banned(a)).map((i) => i.reason)).toEqual(['spam everywhere']);
+    expect((await banned(b)).map((i) => i.reason)).toEqual(['spam everywhere']);
+    expect(await banned(c)).toEqual([]);
+    const onB = (await actions(b)).find((i) => i.kind === 'ban_pubkey')!;
+    expect(onB).toMatchObject({ status: 'applied', target: dave!.fingerprint });
+    expect(onB.peer.fingerprint).toBe(a.identity.fingerprint);
+    expect((await actions(c)).find((i) => i.kind === 'ban_pubkey')).toMatchObject({
+      status: 'refused',
+      refusal: 'peer not trusted for moderation',
+    });
+
+    await api(a, `/api/moderation/banned_pubkeys/${dave!.fingerprint}/`, {
+      method: 'DELETE',
+      token: a.sysopToken,
+    });
+    await everywhere('marker after the unban');
+    expect(await banned(a)).toEqual([]);
+    expect(await banned(b)).toEqual([]);
+    expect((await actions(b)).find((i) => i.kind === 'unban_pubkey')).toMatchObject({
+      status: 'applied',
+      target: dave!.fingerprint,
+    });
+    expect((await actions(c)).find((i) => i.kind === 'unban_pubkey')).toMatchObject({
+      status: 'refused',
+    });
+  });
+
+  it("sends A's correction of a remote author's profile: B applies it, C refuses it", async () => {
+    const author = generateKeyPairSync('rsa', { modulusLength: 3072 });
+    const fingerprint = fingerprintOf(author.publicKey);
+    const known = {
+      fingerprint,
+      nickname: 'rude name',
+      instance: 'elsewhere',
+      avatar: Buffer.from('89504e470d0a1a0a', 'hex'),
+      avatar_mime: 'image/png',
+      avatar_hash: 'cd'.repeat(32),
+      profile_at: Date.now(),
+      updated_at: Date.now(),
+    };
+    for (const instance of [a, b, c]) {
+      await instance.database.db.insertInto('remote_authors').values(known).execute();
+    }
+    const correct = (body: object, token = a.sysopToken) =>
+      api(a, '/api/moderation/profile_corrections/', { method: 'POST', token, body });
+    // Bad input and a non-moderator change nothing.
+    await expect(correct({ fingerprint, nickname: '', reason: 'offensive' })).rejects.toThrow(
+      /400.*body.nickname/,
+    );
+    await expect(
+      correct({ fingerprint: 'e'.repeat(64), nickname: 'polite', reason: 'offensive' }),
+    ).rejects.toThrow(/404/);
+    await expect(
+      correct({ fingerprint, nickname: 'polite', reason: 'offensive' }, alice),
+    ).rejects.toThrow(/403/);
+    await correct({ fingerprint, nickname: 'polite', clear_avatar: true, reason: 'offensive' });
+    await everywhere('marker after the correction');
+    const profile = (instance: Instance) =>
+      instance.database.db
+        .selectFrom('remote_authors')
+        .select(['nickname', 'avatar_mime'])
+        .where('fingerprint', '=', fingerprint)
+        .executeTakeFirstOrThrow();
+    expect(await profile(a)).toEqual({ nickname: 'polite', avatar_mime: null });
+    expect(await profile(b)).toEqual({ nickname: 'polite', avatar_mime: null });
+    expect(await profile(c)).toEqual({ nickname: 'rude name', avatar_mime: 'image/png' });
+    expect((await actions(c)).find((i) => i.kind === 'correct_profile')).toMatchObject({
+      status: 'refused',
+      refusal: 'peer not trusted for moderation',
+    });
+  });
+
   describe('from a fake instance D that B trusts for moderation', () => {
     let d: { privateKey: KeyObject; pem: string; fingerprint: string };
     let client: FederationClient;
@@ -357,7 +450,7 @@ describe('federated moderation between three instances', () => {
       expect(bans.items.map((i) => [i.fingerprint, i.reason])).toEqual([
         [spammerFp, 'spam from this key'],
       ]);
-      const ban = (await actions(b)).find((i) => i.kind === 'ban_pubkey')!;
+      const ban = (await actions(b)).find((i) => i.id === '0190a000-0000-7000-8000-000000000003')!;
       expect(ban.peer).toEqual({ fingerprint: d.fingerprint, nickname: 'd' });
       await api(b, `/api/moderation/federated_actions/${ban.id}/reverse/`, {
         method: 'POST',

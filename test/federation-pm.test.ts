@@ -4,6 +4,7 @@
 // refuses, changing nothing, a letter for a user who does not live there, one from an untrusted
 // instance, a forged sender signature and a replay.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +191,51 @@ describe('private messages between instances', () => {
       method: 'DELETE',
       token: bob,
     });
+  });
+
+  it("announces each letter bob sees on his notifications channel on B (every process), not an ignored one's", async () => {
+    const { id: bobId } = await b.database.db
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', 'bob')
+      .executeTakeFirstOrThrow();
+    // What B's processes hear: LISTEN on its PostgreSQL, as its own event bridge does.
+    const listener = new pg.Client({ connectionString: b.env.DATABASE_URL });
+    await listener.connect();
+    const heard: string[] = [];
+    let wake = () => {};
+    listener.on('notification', (n) => {
+      const channel = (n.payload ?? '').split('|')[1];
+      if (channel === `notifications:${bobId}`) heard.push(channel);
+      wake();
+    });
+    await listener.query('LISTEN axon_events');
+    const heardAtLeast = async (n: number) => {
+      while (heard.length < n) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    try {
+      const first = await send(a, alice, `bob@${b.identity.nickname}`);
+      expect((await settled(a, alice, first.id)).delivery?.state).toBe('delivered');
+      await heardAtLeast(1);
+      await api(b, '/api/user/ignored_pubkeys/', {
+        method: 'POST',
+        token: bob,
+        body: { pubkey: alicePubkey },
+      });
+      const ignored = await send(a, alice, `bob@${b.identity.nickname}`);
+      expect((await settled(a, alice, ignored.id)).delivery?.state).toBe('delivered');
+      await api(b, `/api/user/ignored_pubkeys/${fingerprintOf(alicePubkey)}/`, {
+        method: 'DELETE',
+        token: bob,
+      });
+      const third = await send(a, alice, `bob@${b.identity.nickname}`);
+      expect((await settled(a, alice, third.id)).delivery?.state).toBe('delivered');
+      await heardAtLeast(2);
+      // Notifications come in commit order: the ignored letter's would be before the third's.
+      expect(heard).toHaveLength(2);
+    } finally {
+      await listener.end();
+    }
   });
 
   it("applies B's key bans: a banned sender's letter is refused and alice sees why", async () => {

@@ -13,7 +13,11 @@ import type { InstanceIdentity } from './modules/federation/identity.js';
 import { ReplayCache } from './modules/federation/replay-cache.js';
 import { FederationLog } from './modules/federation/log.js';
 import { Inbox } from './modules/federation/inbox.js';
-import { FederatedActions, signAction } from './modules/federation/actions.js';
+import {
+  FederatedActions,
+  instanceActionLogger,
+  signAction,
+} from './modules/federation/actions.js';
 import { ConfigTransfer } from './modules/federation/config.js';
 import { RemoteAuthors } from './modules/federation/remote-authors.js';
 import { LiveRooms } from './modules/federation/live-rooms.js';
@@ -283,7 +287,9 @@ export function createContext(
     (peer, manifests) => remoteContent.enqueue(peer, manifests),
     config.federation.objectsPerMinute,
   );
-  const federatedActions = new FederatedActions(database, messages, hub);
+  const logInstanceAction = instanceActionLogger(federationLog, identity.fingerprint);
+  bannedPubkeys.federate = logInstanceAction;
+  const federatedActions = new FederatedActions(database, messages, hub, logInstanceAction);
   inbox.actions = federatedActions;
   inbox.edits = edits;
   messages.signModeration = (moderator, key, action, reason) =>

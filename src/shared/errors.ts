@@ -210,7 +210,7 @@ export const ERRORS = {
   NOT_ROOM_HOME: {
     status: 409,
     message: "this instance is not the room's home",
-    when: "a room write forwarded to an instance whose board names another instance as the room's home",
+    when: "a room write that cannot reach the room's home: relayed 3 times already, or its next hop is its sender",
   },
   MESSAGE_DELETED: {
     status: 409,

@@ -43,4 +43,5 @@ export const queryKeys = {
   /** The notifications list; the live feed invalidates it when it changes. */
   notifications: ['notifications'],
   watch: (messageId: string) => ['watch', messageId],
+  federatedActions: ['moderation', 'federated-actions'],
 } as const;

@@ -1,15 +1,17 @@
 // Moderation: reports (made by any member, resolved by moderators), bans of users and keys,
-// karma, and the moderation log. Every action lands in the modlog.
+// karma, the moderation log, and the actions peers sent. Every action lands in the modlog.
 import { api } from './client';
 import { queryKeys } from './keys';
 import { usePages } from './pages';
 import type {
   BannedPubkey,
   BannedUser,
+  FederatedAction,
   KarmaBody,
   ModlogEntry,
   Page,
   Profile,
+  ProfileCorrectionBody,
   PubkeyBanBody,
   Report,
   ReportStatus,
@@ -59,6 +61,26 @@ export const fetchBannedKeys = (cursor?: string) =>
 
 export const fetchModlog = (cursor?: string) =>
   api<Page<ModlogEntry>>('/api/moderation/log/', { query: { cursor, limit: LIST_PAGE_SIZE } });
+
+export const fetchFederatedActions = (cursor?: string) =>
+  api<Page<FederatedAction>>('/api/moderation/federated_actions/', {
+    query: { cursor, limit: LIST_PAGE_SIZE },
+  });
+
+/** Undoes here what a peer's applied action changed (the peer is not told). */
+export const reverseFederatedAction = (id: string, reason: string) =>
+  api<FederatedAction>(`/api/moderation/federated_actions/${id}/reverse/`, {
+    method: 'POST',
+    body: { reason },
+  });
+
+export const correctProfile = (correction: ProfileCorrectionBody) =>
+  api<unknown>('/api/moderation/profile_corrections/', { method: 'POST', body: correction });
+
+/** The moderation actions peers sent, newest first. */
+export function useFederatedActions() {
+  return usePages(queryKeys.federatedActions, fetchFederatedActions);
+}
 
 /** Reports with this status, a page at a time. */
 export function useReports(status: ReportStatus) {

@@ -113,6 +113,8 @@ export type AppletReview = In<typeof applets.AppletReview>;
 
 // Federation.
 export type Identity = Out<typeof federation.InstanceIdentity>;
+export type FederatedAction = Out<typeof federation.ActionSchema>;
+export type ProfileCorrectionBody = In<typeof federation.ProfileCorrectionBody>;
 
 // Notifications and the live feed.
 export type Notification = Out<typeof notifications.NotificationSchema>;

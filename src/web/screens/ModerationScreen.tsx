@@ -1,5 +1,5 @@
-// The moderators' desk: the report queue, bans of users and keys, karma changes, the modlog and
-// the applets waiting for review.
+// The moderators' desk: the report queue, bans of users and keys, karma changes, the modlog, the
+// applets waiting for review and the moderation actions peers sent.
 // Every section is on one page (with a jump list), so nothing a moderator needs is hidden; each
 // section lives in its own file under moderation/.
 import { type ReactNode } from 'react';
@@ -9,6 +9,7 @@ import { Panel } from '../ui/Panel';
 import { useProfile } from '../api/profile';
 import { AppletsSection } from './moderation/AppletsSection';
 import { BansSection } from './moderation/BansSection';
+import { FederatedActionsSection } from './moderation/FederatedActionsSection';
 import { KarmaSection } from './moderation/KarmaSection';
 import { ModlogSection } from './moderation/ModlogSection';
 import { ReportsSection } from './moderation/ReportsSection';
@@ -19,6 +20,7 @@ const SECTIONS: { id: string; title: string; body: () => ReactNode }[] = [
   { id: 'karma', title: 'Karma', body: () => <KarmaSection /> },
   { id: 'modlog', title: 'Modlog', body: () => <ModlogSection /> },
   { id: 'applets', title: 'Applets to review', body: () => <AppletsSection /> },
+  { id: 'peers', title: "Peers' actions", body: () => <FederatedActionsSection /> },
 ];
 
 export function ModerationScreen() {

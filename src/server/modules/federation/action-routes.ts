@@ -1,5 +1,6 @@
 // Federated moderation for local moderators: the actions peers sent (applied, refused or
-// reversed, each with the peer it came from), and the reversal of an applied one.
+// reversed, each with the peer it came from), the reversal of an applied one, and a correction of
+// a remote author's profile, which goes to the peers as an action of its own.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -10,22 +11,14 @@ import { pageOf } from '../../http/pagination.js';
 import { PageQuery } from '../accounts/schema.js';
 import { IdParam } from '../moderation/schema.js';
 import type { FederatedActionView } from './actions.js';
+import {
+  ActionSchema,
+  ProfileCorrectionBody,
+  ProfileCorrectionSchema,
+  ReverseBody,
+} from './schema.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-const ActionSchema = z.object({
-  id: z.string(),
-  peer: z.object({ fingerprint: z.string(), nickname: z.string() }),
-  moderator: z.object({ fingerprint: z.string(), nickname: z.string() }),
-  kind: z.string(),
-  target: z.string(),
-  reason: z.string(),
-  status: z.enum(['applied', 'refused', 'reversed']),
-  refusal: z.string().nullable(),
-  reversed_by: z.string().nullable(),
-  reversed_at: z.string().nullable(),
-  created_at: z.string(),
-});
 
 const present = (a: FederatedActionView): z.output<typeof ActionSchema> => ({
   id: a.id,
@@ -39,10 +32,6 @@ const present = (a: FederatedActionView): z.output<typeof ActionSchema> => ({
   reversed_by: a.reversedBy,
   reversed_at: iso(a.reversedAt),
   created_at: iso(a.createdAt)!,
-});
-
-const ReverseBody = z.strictObject({
-  reason: z.string().trim().min(1, 'must not be empty').max(500).default('reversed here'),
 });
 
 export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -81,6 +70,36 @@ export function actionRoutes(app: FastifyInstance, ctx: AppContext): void {
       return ok(
         present(await ctx.federatedActions.reverse(session.user, request.params.id, reason)),
       );
+    },
+  );
+
+  r.post(
+    '/api/moderation/profile_corrections/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary:
+          "Correct a remote author's nickname (and drop their avatar) here; peers that trust this instance for moderation apply it too",
+        body: ProfileCorrectionBody,
+        response: {
+          200: envelopeOf(ProfileCorrectionSchema),
+        },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const body = request.body;
+      await ctx.federatedActions.correctProfile(session.user, session.privateKey(), {
+        fingerprint: body.fingerprint,
+        nickname: body.nickname,
+        clearAvatar: body.clear_avatar,
+        reason: body.reason,
+      });
+      return ok({
+        fingerprint: body.fingerprint,
+        nickname: body.nickname,
+        clear_avatar: body.clear_avatar,
+      });
     },
   );
 }

@@ -14,7 +14,7 @@ import type {
   FederatedActionStatus,
   FederatedActionsTable,
 } from '../../db/schema.js';
-import { conflict, notFound } from '../../http/errors.js';
+import { conflict, fieldError, notFound } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import { notifyOtherProcesses, type EventHub } from '../../services/event-hub.js';
 import { assertCan } from '../accounts/permissions.js';
@@ -24,7 +24,7 @@ import { BANS_CHANNEL } from '../moderation/banned-pubkeys.js';
 import { channelName } from '../realtime/channels.js';
 import { recordModAction, type Actor } from '../moderation/modlog.js';
 import type { ActionObject } from './objects.js';
-import { sharedBoardsOf } from './log.js';
+import { sharedBoardsOf, type FederationLog } from './log.js';
 
 export interface ActionSender {
   fingerprint: string;
@@ -79,6 +79,45 @@ export function signAction(
   ) as ActionObject;
 }
 
+/** An action that concerns the whole instance rather than one board's message. */
+export type InstanceAction = Exclude<ActionObject['action'], { kind: 'delete_message' }>;
+
+/**
+ * Inside the caller's transaction, last (the log's lock): a local moderator's instance-wide
+ * action signed and appended to the log with no room, so it goes to every peer that shares a
+ * board with this instance (log.ts). Returns what to call after the commit (wakes delivery).
+ */
+export type InstanceActionLogger = (
+  trx: Kysely<DatabaseSchema>,
+  moderator: User,
+  key: KeyObject,
+  action: InstanceAction,
+  reason: string,
+) => Promise<(() => void) | undefined>;
+
+export function instanceActionLogger(
+  log: FederationLog,
+  instanceFingerprint: string,
+): InstanceActionLogger {
+  return async (trx, moderator, key, action, reason) => {
+    const object = signAction(moderator, key, instanceFingerprint, action, reason);
+    const seq = await log.append(trx, {
+      object,
+      roomId: null,
+      authorFingerprint: moderator.fingerprint,
+      receivedFrom: null,
+    });
+    return seq === undefined ? undefined : () => log.announce(seq);
+  };
+}
+
+export interface ProfileCorrection {
+  fingerprint: string;
+  nickname: string;
+  clearAvatar: boolean;
+  reason: string;
+}
+
 const targetOf = (a: ActionObject['action']) =>
   a.kind === 'delete_message' ? a.message_id : a.fingerprint;
 
@@ -103,6 +142,7 @@ export class FederatedActions {
     private readonly database: AxonDatabase,
     private readonly messages: MessageService,
     private readonly hub: EventHub,
+    private readonly logInstanceAction?: InstanceActionLogger,
   ) {}
 
   private get db(): Kysely<DatabaseSchema> {
@@ -354,6 +394,56 @@ export class FederatedActions {
       details,
     });
     await notifyOtherProcesses(trx, this.database.dialect, BANS_CHANNEL, 0);
+  }
+
+  /**
+   * A local moderator corrects a remote author's profile here (nickname, avatar dropped) and
+   * sends the correction to the peers as a FederatedAction; those trusting this instance for
+   * moderation apply it to their copy. The author's next signed profile update replaces it.
+   */
+  async correctProfile(by: User, key: KeyObject, input: ProfileCorrection): Promise<void> {
+    assertCan(by, 'moderate');
+    const after = await this.db.transaction().execute(async (trx) => {
+      if (await this.isLocalUser(trx, input.fingerprint)) {
+        throw fieldError('body.fingerprint', 'is the key of a local user: edit their account');
+      }
+      const profile = await trx
+        .selectFrom('remote_authors')
+        .select('fingerprint')
+        .where('fingerprint', '=', input.fingerprint)
+        .executeTakeFirst();
+      if (profile === undefined) throw notFound('remote author');
+      await trx
+        .updateTable('remote_authors')
+        .set({
+          nickname: input.nickname,
+          ...(input.clearAvatar ? { avatar: null, avatar_mime: null, avatar_hash: null } : {}),
+          updated_at: Date.now(),
+        })
+        .where('fingerprint', '=', input.fingerprint)
+        .execute();
+      await recordModAction(trx, {
+        actor: { id: by.id, name: by.username },
+        action: 'correct_profile',
+        targetType: 'pubkey',
+        targetId: input.fingerprint,
+        reason: input.reason,
+        details: { nickname: input.nickname, clear_avatar: input.clearAvatar },
+      });
+      return this.logInstanceAction?.(
+        trx,
+        by,
+        key,
+        {
+          kind: 'correct_profile',
+          fingerprint: input.fingerprint,
+          nickname: input.nickname,
+          clear_avatar: input.clearAvatar,
+        },
+        input.reason,
+      );
+    });
+    after?.();
   }
 
   /** The actions peers sent, newest first, for moderators. */

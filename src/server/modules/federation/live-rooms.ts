@@ -26,6 +26,11 @@ import { checkObject, type EventObject, type RoomStateObject } from './objects.j
 
 export const ROOM_WRITE_PATH = '/api/federation/rooms/state/';
 export const PRESENCE_PATH = '/api/federation/presence/';
+/**
+ * Times a room write may be relayed toward the home after the writer's instance forwarded it (a
+ * chain C → B → A is one relay); beyond, it is refused, so a loop of homes naming each other ends.
+ */
+export const ROOM_WRITE_RELAYS_MAX = 3;
 /** Users in one presence report, at most. */
 export const PRESENCE_REPORT_MAX = 500;
 /** Users of one peer kept present in one room, at most (its most recently seen). */
@@ -143,6 +148,14 @@ export class LiveRooms {
     const { object, authorFingerprint } = checked;
     const board = await this.sharedBoard(object.board, peer.fingerprint);
     if (board === undefined) return refused(object.id, 'board not shared with the sender');
+    if (board.federationHome === null) {
+      // Both sides leave federation_home unset, so each decides its own versions: the refusal
+      // says so plainly, for the sysop who reads the sender's delivery results.
+      return refused(
+        object.id,
+        "the sender is not the room's home: this instance is (both claim it; one must name the other in federation_home)",
+      );
+    }
     if (board.federationHome !== peer.fingerprint) {
       return refused(object.id, "the sender is not the room's home");
     }
@@ -231,7 +244,7 @@ export class LiveRooms {
       if (seq !== undefined) this.log.announce(seq);
       return state;
     }
-    const decided = await this.forward(board.federationHome, object);
+    const decided = await this.forward(board.federationHome, object, 0);
     await this.storeVersion(board, object, user.fingerprint, user.username, board.federationHome);
     return {
       roomId,
@@ -242,8 +255,15 @@ export class LiveRooms {
     };
   }
 
-  /** Sends a write to the room's home; its refusals come back as they are (a 409 with `current`). */
-  private async forward(home: string, object: RoomStateObject): Promise<RoomStateJson> {
+  /**
+   * Sends a write toward the room's home (the peer named in federation_home: the home, or a peer
+   * that relays to it); its refusals come back as they are (a 409 with `current`).
+   */
+  private async forward(
+    home: string,
+    object: RoomStateObject,
+    relays: number,
+  ): Promise<RoomStateJson> {
     const peer = await this.db
       .selectFrom('peers')
       .selectAll()
@@ -260,7 +280,7 @@ export class LiveRooms {
       answer = await this.client.request(peer, {
         method: 'POST',
         path: ROOM_WRITE_PATH,
-        body: { object },
+        body: relays === 0 ? { object } : { object, relays },
         maxBytes: 1024 * 1024,
       });
     } catch (error) {
@@ -292,8 +312,10 @@ export class LiveRooms {
   /**
    * A write forwarded by a peer (the signed route): decided here when this instance is the room's
    * home and the peer shares the room; logged, so every instance of the room gets the version.
+   * Elsewhere it is relayed toward the home (a chain C–B–A where C does not know A), at most
+   * ROOM_WRITE_RELAYS_MAX times, and the home's version is stored here on the way back.
    */
-  async forwardedWrite(peer: PeerRow, input: unknown): Promise<RoomState> {
+  async forwardedWrite(peer: PeerRow, input: unknown, relays = 0): Promise<RoomState> {
     const check = checkObject(input);
     if (!check.ok) throw fieldError('body.object', check.reason);
     if (check.object.type !== 'room_state') {
@@ -307,11 +329,11 @@ export class LiveRooms {
     if (board === undefined) {
       throw forbidden('that room is not shared with your instance', 'ROOM_NOT_SHARED');
     }
-    if (board.federationHome !== null) {
-      throw new AppError(409, 'NOT_ROOM_HOME', "this instance is not the room's home");
-    }
     const local = await this.localUser(check.authorFingerprint);
     const by = local?.username ?? remoteDisplayName(object.author.nickname, peer.nickname);
+    if (board.federationHome !== null) {
+      return this.relay(peer, board, object, check.authorFingerprint, by, relays);
+    }
     let seq: number | undefined;
     const state = await this.roomState.set(
       board,
@@ -329,6 +351,41 @@ export class LiveRooms {
     );
     if (seq !== undefined) this.log.announce(seq);
     return state;
+  }
+
+  /** A forwarded write passed on toward the home; the decided version is stored here too. */
+  private async relay(
+    peer: PeerRow,
+    board: Board,
+    object: RoomStateObject,
+    authorFingerprint: string,
+    by: string,
+    relays: number,
+  ): Promise<RoomState> {
+    const home = board.federationHome!;
+    if (home === peer.fingerprint) {
+      throw new AppError(
+        409,
+        'NOT_ROOM_HOME',
+        "this instance is not the room's home: it names your instance as the way to it",
+      );
+    }
+    if (relays >= ROOM_WRITE_RELAYS_MAX) {
+      throw new AppError(
+        409,
+        'NOT_ROOM_HOME',
+        `this instance is not the room's home, and the write was relayed ${relays} times already`,
+      );
+    }
+    const decided = await this.forward(home, object, relays + 1);
+    await this.storeVersion(board, object, authorFingerprint, by, home);
+    return {
+      roomId: object.room_id,
+      version: decided.version,
+      state: decided.state,
+      updatedBy: decided.updated_by,
+      updatedAt: decided.updated_at === null ? null : Date.parse(decided.updated_at),
+    };
   }
 
   /**

@@ -1,4 +1,4 @@
-// Live rooms' routes for peers (signed): a room write forwarded to the room's home, and a peer's
+// Live rooms' routes for peers (signed): a room write forwarded (or relayed) to the room's home, and a peer's
 // report of its users present in a shared room. Events and room versions travel through the log.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -7,11 +7,18 @@ import { envelopeOf, ok } from '../../http/envelope.js';
 import { presentState } from '../applets/routes.js';
 import { RoomStateSchema } from '../applets/schema.js';
 import { registerSignedRoute } from './inbound.js';
-import { PRESENCE_PATH, PRESENCE_REPORT_MAX, ROOM_WRITE_PATH } from './live-rooms.js';
+import {
+  PRESENCE_PATH,
+  PRESENCE_REPORT_MAX,
+  ROOM_WRITE_PATH,
+  ROOM_WRITE_RELAYS_MAX,
+} from './live-rooms.js';
 
 const RoomWrite = z.strictObject({
   // Checked as a federated object (schema, author signature) by the service.
   object: z.unknown(),
+  // How many instances relayed it toward the home already (absent: none, the writer's sent it).
+  relays: z.number().int().min(1).max(ROOM_WRITE_RELAYS_MAX).optional(),
 });
 
 const PresenceReport = z.strictObject({
@@ -43,7 +50,7 @@ export function liveRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async ({ peer, body }) =>
-      ok(presentState(await ctx.liveRooms.forwardedWrite(peer, body.object))),
+      ok(presentState(await ctx.liveRooms.forwardedWrite(peer, body.object, body.relays ?? 0))),
   );
 
   registerSignedRoute(

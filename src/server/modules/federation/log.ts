@@ -14,7 +14,7 @@ export interface LogEntry {
   object: SignedObject;
   manifests: Record<string, unknown> | null;
   size: number;
-  /** The federation_room_id it is filed under; null for profiles. */
+  /** The federation_room_id it is filed under; null for profiles and instance-wide actions. */
   roomId: string | null;
   /** The instance it was made on, as the peer it came from vouched; null: made here. */
   origin: string | null;
@@ -22,7 +22,7 @@ export interface LogEntry {
 
 export interface NewLogEntry {
   object: SignedObject;
-  /** The federation_room_id of the board it belongs to; null for profiles. */
+  /** The federation_room_id of the board it belongs to; null for profiles and instance-wide actions. */
   roomId: string | null;
   authorFingerprint: string;
   /** The peer it came from (never sent back there); null when it was made here. */
@@ -141,8 +141,9 @@ export class FederationLog {
 
   /**
    * The entries after `after` that the peer may see, oldest first: objects of the boards shared
-   * with it (their federation_room_id set and the peer in trusted_peers), and profile updates of
-   * authors who posted on those boards; never what came from the peer itself. At most `limit`
+   * with it (their federation_room_id set and the peer in trusted_peers), profile updates of
+   * authors who posted on those boards, and this instance's moderators' instance-wide actions;
+   * never what came from the peer itself. At most `limit`
    * entries and `maxBytes` bytes (but always at least one entry when there is one). A page that
    * ends short of the limit ends at the log's head: what lies between is nothing the peer may see,
    * and the next read starts after it instead of scanning it again (a receiver's own log is
@@ -173,7 +174,15 @@ export class FederationLog {
       .where((eb) =>
         eb.or([eb('received_from', 'is', null), eb('received_from', '!=', peerFingerprint)]),
       )
-      .where((eb) => eb.or([eb('room_id', 'in', rooms), eb('type', '=', 'profile')]))
+      .where((eb) =>
+        eb.or([
+          eb('room_id', 'in', rooms),
+          eb('type', '=', 'profile'),
+          // A moderator's instance-wide action (ban, unban, profile correction): every peer
+          // sharing a board gets it, and decides by its own trust whether to apply it.
+          eb.and([eb('type', '=', 'action'), eb('room_id', 'is', null)]),
+        ]),
+      )
       .orderBy('seq')
       .limit(bounds.limit)
       .execute();

@@ -1,4 +1,5 @@
 // Instance-wide pubkey bans: content signed by a banned key is refused, here and from peers.
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AxonDatabase } from '../../db/database.js';
 import type { DatabaseSchema } from '../../db/schema.js';
@@ -79,15 +80,33 @@ export async function rankedUser(
 /** Announced when the banned keys change: what every list shows may change with them. */
 export const BANS_CHANNEL = channelName({ kind: 'bans' });
 
+/**
+ * Inside a ban's transaction, last: tells the peers of a moderator's ban or unban (set by
+ * context.ts to the federation's logger, so this module does not depend on federation).
+ */
+export type BanFederation = (
+  trx: Kysely<DatabaseSchema>,
+  moderator: User,
+  key: KeyObject,
+  action:
+    | { kind: 'ban_pubkey'; fingerprint: string; expires_at: string | null }
+    | { kind: 'unban_pubkey'; fingerprint: string },
+  reason: string,
+) => Promise<(() => void) | undefined>;
+
 export class BannedPubkeys {
   constructor(
     private readonly database: AxonDatabase,
     private readonly hub: EventHub,
   ) {}
 
+  /** Set when federation is on: a moderator's ban or unban becomes a FederatedAction too. */
+  federate: BanFederation | undefined;
+
   /**
    * Bans a key (replacing an earlier ban of it, so a ban can be extended or made permanent).
-   * `by`: the moderator acting (absent: the operator, through the CLI), held to the rank rules.
+   * `by`: the moderator acting (absent: the operator, through the CLI), held to the rank rules;
+   * with the moderator's session `key`, the ban is sent to the peers too (operator bans are not).
    */
   async ban(input: {
     pubkey: string;
@@ -95,6 +114,7 @@ export class BannedPubkeys {
     expiresAt: number | null;
     actor: Actor;
     by?: User;
+    key?: KeyObject;
   }): Promise<BannedPubkey> {
     if (input.by !== undefined) assertCan(input.by, 'moderate');
     const { fingerprint, pem } = pubkeyInput(input.pubkey);
@@ -116,7 +136,7 @@ export class BannedPubkeys {
       created_at: Date.now(),
       expires_at: input.expiresAt,
     };
-    await this.database.db.transaction().execute(async (trx) => {
+    const after = await this.database.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('banned_pubkeys')
         .values(row)
@@ -141,13 +161,29 @@ export class BannedPubkeys {
         },
       });
       await notifyOtherProcesses(trx, this.database.dialect, BANS_CHANNEL, 0);
+      if (input.by === undefined || input.key === undefined) return undefined;
+      return this.federate?.(
+        trx,
+        input.by,
+        input.key,
+        {
+          kind: 'ban_pubkey',
+          fingerprint,
+          expires_at: input.expiresAt === null ? null : new Date(input.expiresAt).toISOString(),
+        },
+        input.reason,
+      );
     });
+    after?.();
     this.hub.publish(BANS_CHANNEL, 0);
     return toBan(row);
   }
 
-  /** Lifts a ban; `by` (absent: the operator) may lift only bans made by their rank or below. */
-  async unban(fingerprint: string, actor: Actor, by?: User): Promise<void> {
+  /**
+   * Lifts a ban; `by` (absent: the operator) may lift only bans made by their rank or below.
+   * With the moderator's session `key`, the lifting is sent to the peers too.
+   */
+  async unban(fingerprint: string, actor: Actor, by?: User, key?: KeyObject): Promise<void> {
     if (by !== undefined) assertCan(by, 'moderate');
     if (by !== undefined) {
       const row = await this.database.db
@@ -164,7 +200,7 @@ export class BannedPubkeys {
         forbidden('only a sysop can lift a ban a sysop (or the operator) made'),
       );
     }
-    await this.database.db.transaction().execute(async (trx) => {
+    const after = await this.database.db.transaction().execute(async (trx) => {
       const result = await trx
         .deleteFrom('banned_pubkeys')
         .where('fingerprint', '=', fingerprint)
@@ -178,7 +214,10 @@ export class BannedPubkeys {
         reason: 'ban lifted',
       });
       await notifyOtherProcesses(trx, this.database.dialect, BANS_CHANNEL, 0);
+      if (by === undefined || key === undefined) return undefined;
+      return this.federate?.(trx, by, key, { kind: 'unban_pubkey', fingerprint }, 'ban lifted');
     });
+    after?.();
     this.hub.publish(BANS_CHANNEL, 0);
   }
 

@@ -126,6 +126,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         expiresAt: until(request.body.duration_seconds),
         actor: actorOf(session.user),
         by: session.user,
+        key: session.privateKey(),
       });
       return reply.code(201).send(ok(presentBan(ban)));
     },
@@ -147,6 +148,7 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
         request.params.fingerprint,
         actorOf(session.user),
         session.user,
+        session.privateKey(),
       );
       return ok({ unbanned: request.params.fingerprint });
     },
