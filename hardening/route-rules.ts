@@ -616,6 +616,35 @@ export function routeRules(base: string): Record<string, RouteRule> {
       },
       expect: (): Expect => 'login',
     },
+    'GET /lite/register/': { on: { none: () => ({ url: '/lite/register/' }) }, expect: everyone },
+    // A sign-up waits out its challenge (seconds to minutes): the case tries the form without its
+    // token, which everyone gets refused (tests in src/server/modules/lite/accounts.test.ts sign up).
+    'POST /lite/register/': {
+      on: {
+        none: () =>
+          liteForm('/lite/register/', {
+            username: 'matrix_lite',
+            password: 'correct horse battery',
+            password_again: 'correct horse battery',
+            challenge: 'x',
+          }),
+      },
+      expect: (): Expect => 'forbid',
+    },
+    'GET /lite/recover/': { on: { none: () => ({ url: '/lite/recover/' }) }, expect: everyone },
+    // A wrong recovery key, whoever asks: the form's own refusal (no session is read).
+    'POST /lite/recover/': {
+      on: {
+        own: (fx, actor) =>
+          liteForm('/lite/recover/', {
+            username: account(fx, actor).username,
+            recovery_key: 'not-a-recovery-key',
+            new_password: 'correct horse battery',
+            csrf: 'matrix',
+          }),
+      },
+      expect: (): Expect => 'login',
+    },
     'POST /lite/logout/': {
       on: { none: () => liteForm('/lite/logout/', {}) },
       expect: members,
