@@ -88,7 +88,7 @@ const PNG = Buffer.from(
 );
 const account = (fx: Fixtures, actor: Actor) => fx.accounts[actor] ?? fx.other;
 /** A form of the pages without JavaScript, with the cookie its anonymous CSRF token is checked against. */
-const liteForm = (url: string, fields: Record<string, string>): Request => ({
+const liteForm = (url: string, fields: Record<string, string> = {}): Request => ({
   url,
   raw: {
     body: Buffer.from(new URLSearchParams(fields).toString()),
@@ -96,6 +96,17 @@ const liteForm = (url: string, fields: Record<string, string>): Request => ({
   },
   headers: { cookie: 'axon_lite_form=matrix' },
 });
+/**
+ * A fresh thing made through the API for one case (the cases that delete or resolve act on their
+ * own copy, so the API's cases on the fixtures' copies still find theirs): its id.
+ */
+const made = async (base: string, token: string, url: string, json: unknown): Promise<string> => {
+  const answer = await send(base, { method: 'POST', url, token, json });
+  if (answer.status !== 201) throw new Error(`POST ${url}: ${answer.status} ${answer.text}`);
+  return (JSON.parse(answer.text) as { data: { id: string } }).data.id;
+};
+const freshPost = (base: string, token: string, board: string) =>
+  made(base, token, '/api/messages/', { board_id: board, subject: 'matrix', body: 'matrix' });
 const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<number> => {
   const answer = await send(base, {
     method: 'GET',
@@ -668,6 +679,147 @@ export function routeRules(base: string): Record<string, RouteRule> {
           liteForm(`/lite/messages/${fx.per[actor].restrictedMessage}/`, { body: 'matrix' }),
       },
       expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+
+    // Deleting, reporting and the report queue without JavaScript, each case on its own copy.
+    'POST /lite/messages/:id/delete/': {
+      on: {
+        // The actor's own fresh post; one who may not post (anonymous, a banned key) is tried on
+        // another's, which is not theirs to delete.
+        own: async (fx, actor) => {
+          const author =
+            actor === 'anonymous' || actor === 'banned_pubkey' ? fx.other : account(fx, actor);
+          return liteForm(
+            `/lite/messages/${await freshPost(base, author.token, fx.publicBoard)}/delete/`,
+          );
+        },
+        restricted: async (fx) =>
+          liteForm(
+            `/lite/messages/${await freshPost(base, fx.sysop2.token, fx.restrictedBoard)}/delete/`,
+          ),
+      },
+      expect: byResource({
+        own: (actor) => (actor === 'banned_pubkey' ? 'forbid' : members(actor)),
+        restricted: sysopsElseHidden,
+      }),
+    },
+    'GET /lite/messages/:id/report/': {
+      on: {
+        other: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].otherMessage}/report/` }),
+        restricted: (fx, actor) => ({
+          url: `/lite/messages/${fx.per[actor].restrictedMessage}/report/`,
+        }),
+      },
+      expect: readRule(readers),
+    },
+    'POST /lite/messages/:id/report/': {
+      on: {
+        other: async (fx) =>
+          liteForm(
+            `/lite/messages/${await freshPost(base, fx.other.token, fx.publicBoard)}/report/`,
+            {
+              reason: 'matrix',
+            },
+          ),
+        restricted: async (fx) =>
+          liteForm(
+            `/lite/messages/${await freshPost(base, fx.sysop2.token, fx.restrictedBoard)}/report/`,
+            { reason: 'matrix' },
+          ),
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'GET /lite/moderation/reports/': {
+      on: { none: () => ({ url: '/lite/moderation/reports/' }) },
+      expect: moderators,
+    },
+    'POST /lite/moderation/reports/:id/resolve/': {
+      on: {
+        other: async (fx) => {
+          const message = await freshPost(base, fx.other.token, fx.publicBoard);
+          const report = await made(base, fx.third.token, `/api/messages/${message}/report/`, {
+            reason: 'matrix',
+          });
+          return liteForm(`/lite/moderation/reports/${report}/resolve/`, { action: 'dismiss' });
+        },
+        restricted: async (fx) => {
+          const message = await freshPost(base, fx.sysop2.token, fx.restrictedBoard);
+          const report = await made(
+            base,
+            fx.accounts.sysop!.token,
+            `/api/messages/${message}/report/`,
+            { reason: 'matrix' },
+          );
+          return liteForm(`/lite/moderation/reports/${report}/resolve/`, { action: 'dismiss' });
+        },
+      },
+      expect: byResource({
+        other: moderators,
+        restricted: (actor) => (actor === 'moderator' ? 'hidden' : sysops(actor)),
+      }),
+    },
+
+    // Private messages, chat and the profile without JavaScript: members only, as in the API.
+    'GET /lite/private/': { on: { own: () => ({ url: '/lite/private/' }) }, expect: members },
+    'GET /lite/private/write/': {
+      on: { own: () => ({ url: '/lite/private/write/' }) },
+      expect: members,
+    },
+    'POST /lite/private/write/': {
+      on: {
+        other: (fx) =>
+          liteForm('/lite/private/write/', {
+            to: fx.other.username,
+            subject: 'matrix',
+            body: 'matrix',
+          }),
+      },
+      expect: writers,
+    },
+    'GET /lite/private/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/lite/private/${fx.per[actor].ownPm}/` }),
+        other: (fx, actor) => ({ url: `/lite/private/${fx.per[actor].otherPm}/` }),
+      },
+      expect: byResource({
+        own: members,
+        other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      }),
+    },
+    'POST /lite/private/:id/delete/': {
+      on: {
+        // A fresh letter to the actor (anonymous, who has no box, is tried on the fixture's).
+        own: async (fx, actor) =>
+          liteForm(
+            `/lite/private/${
+              actor === 'anonymous'
+                ? fx.per[actor].ownPm
+                : await made(base, fx.other.token, '/api/private_messages/', {
+                    to: account(fx, actor).username,
+                    subject: 'matrix',
+                    body: 'matrix',
+                  })
+            }/delete/`,
+          ),
+        other: (fx, actor) => liteForm(`/lite/private/${fx.per[actor].otherPm}/delete/`),
+      },
+      expect: byResource({
+        own: members,
+        other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      }),
+    },
+    'GET /lite/chat/': { on: { none: () => ({ url: '/lite/chat/' }) }, expect: members },
+    'GET /lite/chat/say/': { on: { none: () => ({ url: '/lite/chat/say/' }) }, expect: members },
+    'POST /lite/chat/say/': {
+      on: { none: () => liteForm('/lite/chat/say/', { text: 'matrix' }) },
+      expect: writers,
+    },
+    'GET /lite/profile/': { on: { own: () => ({ url: '/lite/profile/' }) }, expect: members },
+    'POST /lite/profile/': {
+      on: {
+        own: (fx, actor) => liteForm('/lite/profile/', { nickname: account(fx, actor).username }),
+      },
+      expect: members,
     },
 
     // Private messages: nobody but the two parties sees one, sysops included.

@@ -76,7 +76,7 @@ export function accountRoutes(app: FastifyInstance, lite: Lite): void {
           <a href="/lite/recover/">Forgot your password?</a>
         </p>`,
       null,
-      status,
+      { status },
     );
 
   r.get('/lite/login/', { schema: { hide: true } }, async (request, reply) =>
@@ -155,7 +155,7 @@ export function accountRoutes(app: FastifyInstance, lite: Lite): void {
           <p><button type="submit">Create the account</button></p>
         </form>`,
       null,
-      options.status,
+      { status: options.status },
     );
   }
 
@@ -186,7 +186,9 @@ export function accountRoutes(app: FastifyInstance, lite: Lite): void {
         ...(nickname?.trim() ? { nickname } : {}),
       });
       setSessionCookie(ctx, reply, session.token, session.expiresAt);
-      return lite.send(reply, 'Your recovery key', recoveryKeyNotice(recoveryKey), null, 201);
+      return lite.send(reply, 'Your recovery key', recoveryKeyNotice(recoveryKey), null, {
+        status: 201,
+      });
     });
   });
 
@@ -216,7 +218,7 @@ export function accountRoutes(app: FastifyInstance, lite: Lite): void {
           <p><button type="submit">Set the new password</button></p>
         </form>`,
       null,
-      status,
+      { status },
     );
 
   r.get('/lite/recover/', { schema: { hide: true } }, async (request, reply) =>

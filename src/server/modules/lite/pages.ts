@@ -3,6 +3,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import { AppError } from '../../http/errors.js';
+import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import type { Message } from '../boards/messages.js';
 import { html, page, type Html } from './html.js';
@@ -18,23 +20,25 @@ export const CsrfOnly = z.strictObject({ csrf: csrfField });
 
 export interface Lite {
   ctx: AppContext;
-  /** Sends a whole page for this reader, 200 unless told otherwise. */
+  /** Sends a whole page for this reader: 200 unless told otherwise, reloading itself if asked. */
   send(
     reply: FastifyReply,
     title: string,
     body: Html,
     reader: LiteSession | null,
-    status?: number,
+    options?: { status?: number | undefined; refreshSeconds?: number },
   ): FastifyReply;
   /** Who reads: the lite session (or null) and the user the services check rights for. */
   reading(request: FastifyRequest): Promise<{ reader: LiteSession | null; viewer: User | null }>;
+  /** A signed-in reader, for a page only members see: 401 for a visitor. */
+  member(request: FastifyRequest): Promise<LiteSession>;
 }
 
 export function liteOf(ctx: AppContext): Lite {
   const instance = ctx.identity.nickname;
   return {
     ctx,
-    send: (reply, title, body, reader, status = 200) =>
+    send: (reply, title, body, reader, { status = 200, refreshSeconds } = {}) =>
       reply
         .code(status)
         .type('text/html; charset=utf-8')
@@ -43,10 +47,15 @@ export function liteOf(ctx: AppContext): Lite {
             {
               title,
               instance,
+              refreshSeconds,
               reader:
                 reader === null
                   ? null
-                  : { nickname: reader.session.user.nickname, csrf: reader.csrf },
+                  : {
+                      nickname: reader.session.user.nickname,
+                      csrf: reader.csrf,
+                      moderator: can(reader.session.user, 'moderate'),
+                    },
             },
             body,
           ),
@@ -54,6 +63,11 @@ export function liteOf(ctx: AppContext): Lite {
     reading: async (request) => {
       const reader = await liteSession(ctx, request);
       return { reader, viewer: (reader?.session.user ?? null) as User | null };
+    },
+    member: async (request) => {
+      const reader = await liteSession(ctx, request);
+      if (reader === null) throw new AppError(401, 'UNAUTHORIZED', 'sign in first');
+      return reader;
     },
   };
 }

@@ -9,6 +9,10 @@ import { AppError } from '../../http/errors.js';
 import { accountRoutes } from './accounts.js';
 import { html } from './html.js';
 import { FORM_BODY_LIMIT, liteOf } from './pages.js';
+import { chatRoutes } from './chat.js';
+import { moderationRoutes } from './moderation.js';
+import { privateMessageRoutes } from './private.js';
+import { profileRoutes } from './profile.js';
 import { LITE_CSS } from './style.js';
 import { threadRoutes } from './threads.js';
 
@@ -40,7 +44,7 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
           <p class="notice">${body.message}</p>
           <p><a href="/lite/">Back to the boards</a></p>`,
         null,
-        status,
+        { status },
       );
     });
 
@@ -65,5 +69,9 @@ export async function liteRoutes(app: FastifyInstance, ctx: AppContext): Promise
 
     threadRoutes(scope, lite);
     accountRoutes(scope, lite);
+    moderationRoutes(scope, lite);
+    privateMessageRoutes(scope, lite);
+    chatRoutes(scope, lite);
+    profileRoutes(scope, lite);
   });
 }

@@ -11,6 +11,7 @@ import type { AppContext } from '../../context.js';
 import type { User } from '../accounts/user.js';
 import { boardActivity } from '../boards/activity.js';
 import type { Message } from '../boards/messages.js';
+import type { AttachmentRef } from '../content/service.js';
 import { MessagePageQuery, MessagePost, SearchQuery, ThreadPageQuery } from '../boards/schema.js';
 import { html, trusted, when, type Html } from './html.js';
 import {
@@ -151,7 +152,7 @@ export function threadRoutes(app: FastifyInstance, lite: Lite): void {
                   </p>`
                 : html`${m.parentId === null || m.subject === '' ? '' : html`<strong>${m.subject}</strong>`}
                     <div class="body">${trusted(renderMarkdown(m.body))}</div>
-                    ${attachments(m)}`
+                    ${attachmentList(m.attachments)} ${postActions(reader, m)}`
             }
           </article>`,
       );
@@ -318,10 +319,21 @@ function composer(
   </form>`;
 }
 
-function attachments(m: Message): Html {
-  if (m.attachments.length === 0) return html``;
+/** Delete for the author's own post, Report for anyone else's, for a signed-in reader. */
+function postActions(reader: LiteSession | null, m: Message): Html {
+  if (reader === null) return html``;
+  if (m.authorId === reader.session.user.id)
+    return html`<form class="inline" method="post" action="/lite/messages/${m.id}/delete/">
+      ${csrfInput(reader)}<button type="submit">Delete</button>
+    </form>`;
+  return html`<p class="meta"><a href="/lite/messages/${m.id}/report/">Report</a></p>`;
+}
+
+/** A post's or a private message's files: images inline, other files as downloads. */
+export function attachmentList(files: readonly AttachmentRef[]): Html {
+  if (files.length === 0) return html``;
   return html`<ul class="attachments">
-    ${m.attachments.map((a) => {
+    ${files.map((a) => {
       const url = `/api/content/stream/${a.content_hash}/`;
       return /^image\/(png|jpeg|gif|webp)$/.test(a.mime_type)
         ? html`<li>
