@@ -684,11 +684,12 @@ export function routeRules(base: string): Record<string, RouteRule> {
     // Deleting, reporting and the report queue without JavaScript, each case on its own copy.
     'POST /lite/messages/:id/delete/': {
       on: {
-        // The actor's own fresh post; one who may not post (anonymous, a banned key) is tried on
-        // another's, which is not theirs to delete.
+        // The actor's own fresh post; one who may not post (anonymous, a banned account or key)
+        // is tried on another's, which is not theirs to delete.
         own: async (fx, actor) => {
-          const author =
-            actor === 'anonymous' || actor === 'banned_pubkey' ? fx.other : account(fx, actor);
+          const author = ['anonymous', 'banned_user', 'banned_pubkey'].includes(actor)
+            ? fx.other
+            : account(fx, actor);
           return liteForm(
             `/lite/messages/${await freshPost(base, author.token, fx.publicBoard)}/delete/`,
           );

@@ -12,6 +12,7 @@ import {
   registerUser,
   promote,
   startTestApp,
+  uploadFile,
   type Account,
   type TestApp,
 } from '../../../test-support/app.js';
@@ -174,6 +175,28 @@ describe.each(DIALECTS)('lite pages for members on %s', (dialect) => {
     expect((await b.get('/lite/private/')).body).not.toContain('>Plans<');
   });
 
+  it("links a private message's file with a media token that opens it for the recipient only", async () => {
+    const bytes = Buffer.from('a private file, not for everyone');
+    const hash = await uploadFile(t, alice.token, bytes, 'letter.txt');
+    const sent = await t.app.inject({
+      method: 'POST',
+      url: '/api/private_messages/',
+      headers: bearer(alice.token),
+      payload: { to: 'bob', subject: 'With a file', body: 'see attached', attachments: [hash] },
+    });
+    expect(sent.statusCode).toBe(201);
+    const b = await signIn(bob);
+    const page = await b.get(`/lite/private/${sent.json().data.id}/`);
+    const link = new RegExp(`href="(/api/content/stream/${hash}/\\?media_token=[^"]+)"`).exec(
+      page.body,
+    )![1]!;
+    const file = await t.app.inject({ url: link.replaceAll('&amp;', '&') });
+    expect(file.statusCode).toBe(200);
+    expect(file.body).toBe(bytes.toString());
+    // Without the token the file is nobody's to read.
+    expect((await t.app.inject({ url: `/api/content/stream/${hash}/` })).statusCode).not.toBe(200);
+  });
+
   it('shows the chat reloading itself, takes a line, and shows and changes the profile', async () => {
     const a = await signIn(alice);
     expect((await t.app.inject({ url: '/lite/chat/' })).statusCode).toBe(401);
@@ -193,9 +216,7 @@ describe.each(DIALECTS)('lite pages for members on %s', (dialect) => {
 
     const profile = await a.get('/lite/profile/');
     expect(profile.body).toContain('Key fingerprint');
-    expect((await a.post('/lite/profile/', { nickname: 'Forged' }, null)).statusCode).toBe(
-      403,
-    );
+    expect((await a.post('/lite/profile/', { nickname: 'Forged' }, null)).statusCode).toBe(403);
     expect((await a.post('/lite/profile/', { nickname: 'bad@name' })).statusCode).toBe(400);
     expect((await a.post('/lite/profile/', { nickname: 'Alice Lite' })).statusCode).toBe(303);
     const me = await t.app.inject({ url: '/api/user/profile/', headers: bearer(alice.token) });

@@ -7,6 +7,7 @@ import { AppError } from '../../http/errors.js';
 import { can } from '../accounts/permissions.js';
 import type { User } from '../accounts/user.js';
 import type { Message } from '../boards/messages.js';
+import { MediaTokens } from '../content/media-tokens.js';
 import { html, page, type Html } from './html.js';
 import { liteSession, type LiteSession } from './session.js';
 
@@ -30,6 +31,8 @@ export interface Lite {
   ): FastifyReply;
   /** Who reads: the lite session (or null) and the user the services check rights for. */
   reading(request: FastifyRequest): Promise<{ reader: LiteSession | null; viewer: User | null }>;
+  /** Tokens for the files a signed-in reader is shown (the cookie never reaches /api/). */
+  mediaTokens: MediaTokens;
   /** A signed-in reader, for a page only members see: 401 for a visitor. */
   member(request: FastifyRequest): Promise<LiteSession>;
 }
@@ -38,6 +41,7 @@ export function liteOf(ctx: AppContext): Lite {
   const instance = ctx.identity.nickname;
   return {
     ctx,
+    mediaTokens: new MediaTokens(ctx.keys.tokenKey),
     send: (reply, title, body, reader, { status = 200, refreshSeconds } = {}) =>
       reply
         .code(status)

@@ -22,7 +22,7 @@ import {
   type Lite,
 } from './pages.js';
 import { formSession } from './session.js';
-import { attachmentList } from './threads.js';
+import { attachmentList, mediaUrls } from './threads.js';
 
 /** `nickname@instance` for a party on another instance, the nickname for a local one. */
 const senderName = (m: PrivateMessage) =>
@@ -195,7 +195,7 @@ export function privateMessageRoutes(app: FastifyInstance, lite: Lite): void {
           ${
             m.readable
               ? html`<div class="body">${trusted(renderMarkdown(m.body))}</div>
-                  ${attachmentList(m.attachments)}`
+                  ${attachmentList(m.attachments, await mediaUrls(lite, reader, m.attachments))}`
               : html`<p class="notice">This message is damaged and cannot be opened.</p>`
           }
           <nav class="pager">

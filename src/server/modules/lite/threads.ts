@@ -140,6 +140,11 @@ export function threadRoutes(app: FastifyInstance, lite: Lite): void {
         request.query.cursor,
       );
       const board = await ctx.boards.getReadable(viewer, message.boardId);
+      const urls = await mediaUrls(
+        lite,
+        reader,
+        thread.flatMap((m) => (m.deleted === null ? m.attachments : [])),
+      );
       const posts = thread.map(
         (m) =>
           html`<article id="m-${m.id}">
@@ -152,7 +157,7 @@ export function threadRoutes(app: FastifyInstance, lite: Lite): void {
                   </p>`
                 : html`${m.parentId === null || m.subject === '' ? '' : html`<strong>${m.subject}</strong>`}
                     <div class="body">${trusted(renderMarkdown(m.body))}</div>
-                    ${attachmentList(m.attachments)} ${postActions(reader, m)}`
+                    ${attachmentList(m.attachments, urls)} ${postActions(reader, m)}`
             }
           </article>`,
       );
@@ -329,12 +334,37 @@ function postActions(reader: LiteSession | null, m: Message): Html {
   return html`<p class="meta"><a href="/lite/messages/${m.id}/report/">Report</a></p>`;
 }
 
+/**
+ * The address of each file a signed-in reader is shown: with a media token (what the web client
+ * puts in <img> URLs), since the session cookie is sent only to /lite/; minted after the same read
+ * rule as the API's. A visitor's plain address serves only public content.
+ */
+export async function mediaUrls(
+  lite: Lite,
+  reader: LiteSession | null,
+  files: readonly AttachmentRef[],
+): Promise<Map<string, string>> {
+  const urls = new Map<string, string>();
+  for (const { content_hash: hash } of files) {
+    if (urls.has(hash)) continue;
+    const url = `/api/content/stream/${hash}/`;
+    if (reader === null) {
+      urls.set(hash, url);
+      continue;
+    }
+    await lite.ctx.content.readable(reader.session.user, hash);
+    const { token } = await lite.mediaTokens.issue(reader.session, hash);
+    urls.set(hash, `${url}?media_token=${encodeURIComponent(token)}`);
+  }
+  return urls;
+}
+
 /** A post's or a private message's files: images inline, other files as downloads. */
-export function attachmentList(files: readonly AttachmentRef[]): Html {
+export function attachmentList(files: readonly AttachmentRef[], urls: Map<string, string>): Html {
   if (files.length === 0) return html``;
   return html`<ul class="attachments">
     ${files.map((a) => {
-      const url = `/api/content/stream/${a.content_hash}/`;
+      const url = urls.get(a.content_hash)!;
       return /^image\/(png|jpeg|gif|webp)$/.test(a.mime_type)
         ? html`<li>
             <a href="${url}"><img src="${url}" alt="${a.filename}" loading="lazy" /></a>
