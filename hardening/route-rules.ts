@@ -51,6 +51,8 @@ export interface RouteRule {
 
 /** The high-score entry the current removal case targets (made by its prepare). */
 let scoreEntry = '';
+/** The fresh post, report or letter the current case of a lite form acts on (made by its prepare). */
+let liteTarget = '';
 
 // The policies the rules are made of.
 /** Public things served without reading a token (a banned account could omit it anyway). */
@@ -684,20 +686,19 @@ export function routeRules(base: string): Record<string, RouteRule> {
     // Deleting, reporting and the report queue without JavaScript, each case on its own copy.
     'POST /lite/messages/:id/delete/': {
       on: {
-        // The actor's own fresh post; one who may not post (anonymous, a banned account or key)
-        // is tried on another's, which is not theirs to delete.
-        own: async (fx, actor) => {
-          const author = ['anonymous', 'banned_user', 'banned_pubkey'].includes(actor)
-            ? fx.other
-            : account(fx, actor);
-          return liteForm(
-            `/lite/messages/${await freshPost(base, author.token, fx.publicBoard)}/delete/`,
-          );
-        },
-        restricted: async (fx) =>
-          liteForm(
-            `/lite/messages/${await freshPost(base, fx.sysop2.token, fx.restrictedBoard)}/delete/`,
-          ),
+        own: () => liteForm(`/lite/messages/${liteTarget}/delete/`),
+        restricted: () => liteForm(`/lite/messages/${liteTarget}/delete/`),
+      },
+      // The actor's own fresh post; one who may not post (anonymous, a banned account or key) is
+      // tried on another's, which is not theirs to delete.
+      prepare: async (fx, actor, resource) => {
+        const author = ['anonymous', 'banned_user', 'banned_pubkey'].includes(actor)
+          ? fx.other
+          : account(fx, actor);
+        liteTarget =
+          resource === 'own'
+            ? await freshPost(base, author.token, fx.publicBoard)
+            : await freshPost(base, fx.sysop2.token, fx.restrictedBoard);
       },
       expect: byResource({
         own: (actor) => (actor === 'banned_pubkey' ? 'forbid' : members(actor)),
@@ -715,18 +716,14 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'POST /lite/messages/:id/report/': {
       on: {
-        other: async (fx) =>
-          liteForm(
-            `/lite/messages/${await freshPost(base, fx.other.token, fx.publicBoard)}/report/`,
-            {
-              reason: 'matrix',
-            },
-          ),
-        restricted: async (fx) =>
-          liteForm(
-            `/lite/messages/${await freshPost(base, fx.sysop2.token, fx.restrictedBoard)}/report/`,
-            { reason: 'matrix' },
-          ),
+        other: () => liteForm(`/lite/messages/${liteTarget}/report/`, { reason: 'matrix' }),
+        restricted: () => liteForm(`/lite/messages/${liteTarget}/report/`, { reason: 'matrix' }),
+      },
+      prepare: async (fx, _actor, resource) => {
+        liteTarget =
+          resource === 'other'
+            ? await freshPost(base, fx.other.token, fx.publicBoard)
+            : await freshPost(base, fx.sysop2.token, fx.restrictedBoard);
       },
       expect: byResource({ other: writers, restricted: sysopsElseHidden }),
     },
@@ -736,23 +733,21 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'POST /lite/moderation/reports/:id/resolve/': {
       on: {
-        other: async (fx) => {
-          const message = await freshPost(base, fx.other.token, fx.publicBoard);
-          const report = await made(base, fx.third.token, `/api/messages/${message}/report/`, {
-            reason: 'matrix',
-          });
-          return liteForm(`/lite/moderation/reports/${report}/resolve/`, { action: 'dismiss' });
-        },
-        restricted: async (fx) => {
-          const message = await freshPost(base, fx.sysop2.token, fx.restrictedBoard);
-          const report = await made(
-            base,
-            fx.accounts.sysop!.token,
-            `/api/messages/${message}/report/`,
-            { reason: 'matrix' },
-          );
-          return liteForm(`/lite/moderation/reports/${report}/resolve/`, { action: 'dismiss' });
-        },
+        other: () =>
+          liteForm(`/lite/moderation/reports/${liteTarget}/resolve/`, { action: 'dismiss' }),
+        restricted: () =>
+          liteForm(`/lite/moderation/reports/${liteTarget}/resolve/`, { action: 'dismiss' }),
+      },
+      // A fresh report: by a third user on another's post, or by the sysop on the restricted board.
+      prepare: async (fx, _actor, resource) => {
+        const [author, board, reporter] =
+          resource === 'other'
+            ? [fx.other, fx.publicBoard, fx.third]
+            : [fx.sysop2, fx.restrictedBoard, fx.accounts.sysop!];
+        const message = await freshPost(base, author.token, board);
+        liteTarget = await made(base, reporter.token, `/api/messages/${message}/report/`, {
+          reason: 'matrix',
+        });
       },
       expect: byResource({
         other: moderators,
@@ -789,20 +784,21 @@ export function routeRules(base: string): Record<string, RouteRule> {
     },
     'POST /lite/private/:id/delete/': {
       on: {
-        // A fresh letter to the actor (anonymous, who has no box, is tried on the fixture's).
-        own: async (fx, actor) =>
-          liteForm(
-            `/lite/private/${
-              actor === 'anonymous'
-                ? fx.per[actor].ownPm
-                : await made(base, fx.other.token, '/api/private_messages/', {
-                    to: account(fx, actor).username,
-                    subject: 'matrix',
-                    body: 'matrix',
-                  })
-            }/delete/`,
-          ),
-        other: (fx, actor) => liteForm(`/lite/private/${fx.per[actor].otherPm}/delete/`),
+        own: () => liteForm(`/lite/private/${liteTarget}/delete/`),
+        other: () => liteForm(`/lite/private/${liteTarget}/delete/`),
+      },
+      // A fresh letter to the actor (anonymous, who has no box, is tried on the fixture's).
+      prepare: async (fx, actor, resource) => {
+        liteTarget =
+          resource === 'other'
+            ? fx.per[actor].otherPm
+            : actor === 'anonymous'
+              ? fx.per[actor].ownPm
+              : await made(base, fx.other.token, '/api/private_messages/', {
+                  to: account(fx, actor).username,
+                  subject: 'matrix',
+                  body: 'matrix',
+                });
       },
       expect: byResource({
         own: members,
