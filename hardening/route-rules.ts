@@ -51,6 +51,8 @@ export interface RouteRule {
 
 /** The high-score entry the current removal case targets (made by its prepare). */
 let scoreEntry = '';
+/** The fresh post, report or letter the current case of a lite form acts on (made by its prepare). */
+let liteTarget = '';
 
 /** The agent the agent-token cases use, and the token the current revocation case revokes. */
 const MATRIX_AGENT = 'matrix-agent';
@@ -92,7 +94,7 @@ const PNG = Buffer.from(
 );
 const account = (fx: Fixtures, actor: Actor) => fx.accounts[actor] ?? fx.other;
 /** A form of the pages without JavaScript, with the cookie its anonymous CSRF token is checked against. */
-const liteForm = (url: string, fields: Record<string, string>): Request => ({
+const liteForm = (url: string, fields: Record<string, string> = {}): Request => ({
   url,
   raw: {
     body: Buffer.from(new URLSearchParams(fields).toString()),
@@ -100,6 +102,17 @@ const liteForm = (url: string, fields: Record<string, string>): Request => ({
   },
   headers: { cookie: 'axon_lite_form=matrix' },
 });
+/**
+ * A fresh thing made through the API for one case (the cases that delete or resolve act on their
+ * own copy, so the API's cases on the fixtures' copies still find theirs): its id.
+ */
+const made = async (base: string, token: string, url: string, json: unknown): Promise<string> => {
+  const answer = await send(base, { method: 'POST', url, token, json });
+  if (answer.status !== 201) throw new Error(`POST ${url}: ${answer.status} ${answer.text}`);
+  return (JSON.parse(answer.text) as { data: { id: string } }).data.id;
+};
+const freshPost = (base: string, token: string, board: string) =>
+  made(base, token, '/api/messages/', { board_id: board, subject: 'matrix', body: 'matrix' });
 const roomVersion = async (fx: Fixtures, room: string, base: string): Promise<number> => {
   const answer = await send(base, {
     method: 'GET',
@@ -727,6 +740,35 @@ export function routeRules(base: string): Record<string, RouteRule> {
       },
       expect: (): Expect => 'login',
     },
+    'GET /lite/register/': { on: { none: () => ({ url: '/lite/register/' }) }, expect: everyone },
+    // A sign-up waits out its challenge (seconds to minutes): the case tries the form without its
+    // token, which everyone gets refused (tests in src/server/modules/lite/accounts.test.ts sign up).
+    'POST /lite/register/': {
+      on: {
+        none: () =>
+          liteForm('/lite/register/', {
+            username: 'matrix_lite',
+            password: 'correct horse battery',
+            password_again: 'correct horse battery',
+            challenge: 'x',
+          }),
+      },
+      expect: (): Expect => 'forbid',
+    },
+    'GET /lite/recover/': { on: { none: () => ({ url: '/lite/recover/' }) }, expect: everyone },
+    // A wrong recovery key, whoever asks: the form's own refusal (no session is read).
+    'POST /lite/recover/': {
+      on: {
+        own: (fx, actor) =>
+          liteForm('/lite/recover/', {
+            username: account(fx, actor).username,
+            recovery_key: 'not-a-recovery-key',
+            new_password: 'correct horse battery',
+            csrf: 'matrix',
+          }),
+      },
+      expect: (): Expect => 'login',
+    },
     'POST /lite/logout/': {
       on: { none: () => liteForm('/lite/logout/', {}) },
       expect: members,
@@ -750,6 +792,142 @@ export function routeRules(base: string): Record<string, RouteRule> {
           liteForm(`/lite/messages/${fx.per[actor].restrictedMessage}/`, { body: 'matrix' }),
       },
       expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+
+    // Deleting, reporting and the report queue without JavaScript, each case on its own copy.
+    'POST /lite/messages/:id/delete/': {
+      on: {
+        own: () => liteForm(`/lite/messages/${liteTarget}/delete/`),
+        restricted: () => liteForm(`/lite/messages/${liteTarget}/delete/`),
+      },
+      // The actor's own fresh post; one who may not post (anonymous, a banned account or key) is
+      // tried on another's, which is not theirs to delete.
+      prepare: async (fx, actor, resource) => {
+        const author = ['anonymous', 'banned_user', 'banned_pubkey'].includes(actor)
+          ? fx.other
+          : account(fx, actor);
+        liteTarget =
+          resource === 'own'
+            ? await freshPost(base, author.token, fx.publicBoard)
+            : await freshPost(base, fx.sysop2.token, fx.restrictedBoard);
+      },
+      expect: byResource({
+        own: (actor) => (actor === 'banned_pubkey' ? 'forbid' : members(actor)),
+        restricted: sysopsElseHidden,
+      }),
+    },
+    'GET /lite/messages/:id/report/': {
+      on: {
+        other: (fx, actor) => ({ url: `/lite/messages/${fx.per[actor].otherMessage}/report/` }),
+        restricted: (fx, actor) => ({
+          url: `/lite/messages/${fx.per[actor].restrictedMessage}/report/`,
+        }),
+      },
+      expect: readRule(readers),
+    },
+    'POST /lite/messages/:id/report/': {
+      on: {
+        other: () => liteForm(`/lite/messages/${liteTarget}/report/`, { reason: 'matrix' }),
+        restricted: () => liteForm(`/lite/messages/${liteTarget}/report/`, { reason: 'matrix' }),
+      },
+      prepare: async (fx, _actor, resource) => {
+        liteTarget =
+          resource === 'other'
+            ? await freshPost(base, fx.other.token, fx.publicBoard)
+            : await freshPost(base, fx.sysop2.token, fx.restrictedBoard);
+      },
+      expect: byResource({ other: writers, restricted: sysopsElseHidden }),
+    },
+    'GET /lite/moderation/reports/': {
+      on: { none: () => ({ url: '/lite/moderation/reports/' }) },
+      expect: moderators,
+    },
+    'POST /lite/moderation/reports/:id/resolve/': {
+      on: {
+        other: () =>
+          liteForm(`/lite/moderation/reports/${liteTarget}/resolve/`, { action: 'dismiss' }),
+        restricted: () =>
+          liteForm(`/lite/moderation/reports/${liteTarget}/resolve/`, { action: 'dismiss' }),
+      },
+      // A fresh report: by a third user on another's post, or by the sysop on the restricted board.
+      prepare: async (fx, _actor, resource) => {
+        const [author, board, reporter] =
+          resource === 'other'
+            ? [fx.other, fx.publicBoard, fx.third]
+            : [fx.sysop2, fx.restrictedBoard, fx.accounts.sysop!];
+        const message = await freshPost(base, author.token, board);
+        liteTarget = await made(base, reporter.token, `/api/messages/${message}/report/`, {
+          reason: 'matrix',
+        });
+      },
+      expect: byResource({
+        other: moderators,
+        restricted: (actor) => (actor === 'moderator' ? 'hidden' : sysops(actor)),
+      }),
+    },
+
+    // Private messages, chat and the profile without JavaScript: members only, as in the API.
+    'GET /lite/private/': { on: { own: () => ({ url: '/lite/private/' }) }, expect: members },
+    'GET /lite/private/write/': {
+      on: { own: () => ({ url: '/lite/private/write/' }) },
+      expect: members,
+    },
+    'POST /lite/private/write/': {
+      on: {
+        other: (fx) =>
+          liteForm('/lite/private/write/', {
+            to: fx.other.username,
+            subject: 'matrix',
+            body: 'matrix',
+          }),
+      },
+      expect: writers,
+    },
+    'GET /lite/private/:id/': {
+      on: {
+        own: (fx, actor) => ({ url: `/lite/private/${fx.per[actor].ownPm}/` }),
+        other: (fx, actor) => ({ url: `/lite/private/${fx.per[actor].otherPm}/` }),
+      },
+      expect: byResource({
+        own: members,
+        other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      }),
+    },
+    'POST /lite/private/:id/delete/': {
+      on: {
+        own: () => liteForm(`/lite/private/${liteTarget}/delete/`),
+        other: () => liteForm(`/lite/private/${liteTarget}/delete/`),
+      },
+      // A fresh letter to the actor (anonymous, who has no box, is tried on the fixture's).
+      prepare: async (fx, actor, resource) => {
+        liteTarget =
+          resource === 'other'
+            ? fx.per[actor].otherPm
+            : actor === 'anonymous'
+              ? fx.per[actor].ownPm
+              : await made(base, fx.other.token, '/api/private_messages/', {
+                  to: account(fx, actor).username,
+                  subject: 'matrix',
+                  body: 'matrix',
+                });
+      },
+      expect: byResource({
+        own: members,
+        other: (actor) => (actor === 'banned_user' ? 'banned' : 'hidden'),
+      }),
+    },
+    'GET /lite/chat/': { on: { none: () => ({ url: '/lite/chat/' }) }, expect: members },
+    'GET /lite/chat/say/': { on: { none: () => ({ url: '/lite/chat/say/' }) }, expect: members },
+    'POST /lite/chat/say/': {
+      on: { none: () => liteForm('/lite/chat/say/', { text: 'matrix' }) },
+      expect: writers,
+    },
+    'GET /lite/profile/': { on: { own: () => ({ url: '/lite/profile/' }) }, expect: members },
+    'POST /lite/profile/': {
+      on: {
+        own: (fx, actor) => liteForm('/lite/profile/', { nickname: account(fx, actor).username }),
+      },
+      expect: members,
     },
 
     // Private messages: nobody but the two parties sees one, sysops included.

@@ -42,7 +42,9 @@ export interface Layout {
   title: string;
   instance: string;
   /** Who is signed in (and the CSRF token of their forms; null with a bearer token), or null. */
-  reader: { nickname: string; csrf: string | null } | null;
+  reader: { nickname: string; csrf: string | null; moderator: boolean } | null;
+  /** The page reloads itself after this many seconds (the chat: no script to fetch new lines). */
+  refreshSeconds?: number | undefined;
 }
 
 /** A whole page: no script, one stylesheet from this origin, a link back to the full client. */
@@ -53,6 +55,7 @@ export function page(layout: Layout, body: Html): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
+        ${layout.refreshSeconds === undefined ? '' : html`<meta http-equiv="refresh" content="${layout.refreshSeconds}" />`}
         <title>${layout.title} · ${layout.instance}</title>
         <link rel="stylesheet" href="/lite/style.css" />
       </head>
@@ -64,7 +67,10 @@ export function page(layout: Layout, body: Html): string {
             ${
               layout.reader === null
                 ? html`<a href="/lite/login/">Log in</a>`
-                : html`<span>${layout.reader.nickname}</span>${
+                : html`<a href="/lite/private/">Messages</a>
+                    <a href="/lite/chat/">Chat</a>
+                    ${layout.reader.moderator ? html`<a href="/lite/moderation/reports/">Reports</a>` : ''}
+                    <a href="/lite/profile/">${layout.reader.nickname}</a>${
                       layout.reader.csrf === null
                         ? ''
                         : html`<form class="inline" method="post" action="/lite/logout/">
