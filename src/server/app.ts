@@ -20,6 +20,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { adminRoutes } from './modules/admin/routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
+import { readPositionRoutes } from './modules/boards/read-routes.js';
 import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
 import { appletRoutes } from './modules/applets/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
@@ -143,6 +144,7 @@ export async function buildApp(
   await moderationRoutes(app, ctx);
   await adminRoutes(app, ctx);
   await boardRoutes(app, ctx);
+  await readPositionRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await chatRoutes(app, ctx);
   await appletRoutes(app, ctx);

@@ -27,6 +27,7 @@ import { PeerRegistry } from './modules/federation/peers.js';
 import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { SearchService } from './modules/boards/search.js';
+import { ReadPositions } from './modules/boards/read-positions.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
@@ -74,6 +75,7 @@ export interface AppContext {
   appletData: AppletDataService;
   roomState: RoomStateService;
   search: SearchService;
+  readPositions: ReadPositions;
   privateMessages: PrivateMessageService;
   reports: ReportService;
   /** The one outbound client for calls to peers (federation/client.ts). */
@@ -325,6 +327,7 @@ export function createContext(
     appletData: new AppletDataService(database, content),
     roomState,
     search: new SearchService(database, boards),
+    readPositions: new ReadPositions(database, boards, messages),
     privateMessages: new PrivateMessageService(database, content, {
       keys: remoteKeys,
       delivery: pmDelivery,

@@ -22,6 +22,7 @@ import * as federatedActions from './migrations/0018_federated_actions.js';
 import * as federationAuthors from './migrations/0015_federation_authors.js';
 import * as federatedRooms from './migrations/0016_federated_rooms.js';
 import * as appletReview from './migrations/0019_applet_review.js';
+import * as readPositions from './migrations/0020_read_positions.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0015_federation_authors': federationAuthors,
   '0016_federated_rooms': federatedRooms,
   '0019_applet_review': appletReview,
+  '0020_read_positions': readPositions,
 };
 
 /** Every migration, in the order they apply. */

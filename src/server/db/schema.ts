@@ -133,6 +133,15 @@ export interface MessagesTable {
   bumped_seq: ColumnType<number | null, never, never>;
 }
 
+/** Where a signed-in reader stopped reading a thread (migration 0020). */
+export interface ReadPositionsTable {
+  user_id: string;
+  thread_id: string;
+  /** The seq of the latest post of the thread the reader has seen. */
+  read_seq: number;
+  updated_at: number;
+}
+
 export interface PrivateMessagesTable {
   id: string;
   sender_id: string | null;
@@ -517,6 +526,7 @@ export interface DatabaseSchema {
   federated_actions: FederatedActionsTable;
   federation_backfill: FederationBackfillTable;
   key_change_notices: KeyChangeNoticesTable;
+  read_positions: ReadPositionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -9,6 +9,8 @@ import { mapPage, toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
 import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
 import { boardActivity } from './activity.js';
+import { pageOf, threadPosition } from './thread-pages.js';
+import { fieldError } from '../../http/errors.js';
 import {
   BoardInput,
   BoardList,
@@ -37,6 +39,8 @@ function pageBytes(result: Page<Message>): Buffer {
   return Buffer.from(JSON.stringify(ok(mapPage(result, presentInPage))));
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
 
 export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -60,14 +64,15 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const boards = await ctx.boards.list(viewer, request.query.include_archived);
-      const activity = await boardActivity(
-        ctx.database.db,
-        boards.map((b) => b.id),
-      );
+      const ids = boards.map((b) => b.id);
+      const activity = await boardActivity(ctx.database.db, ids);
+      const unread =
+        viewer === null ? undefined : await ctx.readPositions.unreadThreadsByBoard(viewer, ids);
       return ok({
         items: boards.map((b) => ({
           ...presentBoard(b, viewer),
           activity: presentActivity(activity.get(b.id)!),
+          unread_threads: unread?.get(b.id) ?? null,
         })),
       });
     },
@@ -195,11 +200,15 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request) => {
       const viewer = await optionalUser(ctx, request);
-      const { message, signatureValid, thread } = await ctx.messages.get(
+      if (request.query.page !== undefined && request.query.cursor !== undefined)
+        throw fieldError('query.page', 'cannot be combined with cursor');
+      const { message, signatureValid, thread, pages } = await ctx.messages.get(
         viewer,
         request.params.id,
         request.query,
       );
+      const firstUnread =
+        viewer === null ? undefined : await ctx.readPositions.firstUnread(viewer, message.threadId);
       const avatars = await ctx.remoteAuthors.avatarUrls(
         [message, ...thread]
           .filter((m) => m.authorInstance !== null)
@@ -220,6 +229,21 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         message: presentVerified({ ...message, signatureValid }),
         thread: page.items,
         next_cursor: page.next_cursor,
+        page: pages.page,
+        page_count: pages.pageCount,
+        post_count: pages.postCount,
+        message_page: pages.messagePage,
+        first_unread:
+          firstUnread === undefined || firstUnread === null
+            ? null
+            : {
+                id: firstUnread.id,
+                page: pageOf(
+                  (await threadPosition(ctx.database.db, viewer, message.threadId, firstUnread.seq))
+                    .position,
+                  request.query.limit,
+                ),
+              },
       });
     },
   );
@@ -252,14 +276,22 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['boards'],
-        summary: 'Search messages by words, best matches first, with highlighted snippets',
+        summary:
+          'Search messages by words (each a prefix), best matches first, with snippets of the shown text',
         querystring: SearchQuery,
         response: { 200: envelopeOf(SearchPage) },
       },
     },
     async (request) => {
       const viewer = await optionalUser(ctx, request);
-      const result = await ctx.search.search(viewer, request.query);
+      const { from, to, ...query } = request.query;
+      if (from !== undefined && to !== undefined && to < from)
+        throw fieldError('query.to', 'must not be before from');
+      const result = await ctx.search.search(viewer, {
+        ...query,
+        after: from,
+        before: to === undefined ? undefined : to + DAY_MS,
+      });
       return ok(
         mapPage(result, (hit) => ({
           message: presentMessage(hit.message),
