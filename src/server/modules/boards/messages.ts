@@ -605,6 +605,7 @@ export class MessageService {
       const [seq] = decodeCursor(query.cursor, ['n']);
       q = q.where(key, query.order === 'newest' ? '<' : '>', seq as number);
     }
+    if (query.page !== undefined) q = q.offset((query.page - 1) * query.limit);
     const rows = (await q.execute()) as Array<MessageRow & ThreadListColumns>;
     return toPage(
       rows,

@@ -83,6 +83,26 @@ describe.each(DIALECTS)('reading threads on %s', (dialect) => {
     expect((await thread('limit=5&page=9')).page).toBe(3);
   });
 
+  it("numbers the pages of a board's thread list", async () => {
+    const extra: string[] = [];
+    const lists = await createBoard(t, sysop.token, { name: 'Lists' });
+    for (let i = 0; i < 5; i++)
+      extra.push(await postMessage(t, bob.token, { board_id: lists, subject: `T${i}`, body: 'x' }));
+    const page = (n: number) =>
+      get<{ items: Array<{ id: string }>; page_count: number }>(
+        `/api/boards/${lists}/messages/?threads=true&limit=2&page=${n}`,
+      );
+    expect((await page(1)).items.map((m) => m.id)).toEqual([extra[4], extra[3]]);
+    const last = await page(3);
+    expect(last.items.map((m) => m.id)).toEqual([extra[0]]);
+    expect(last.page_count).toBe(3);
+    const res = await t.app.inject({
+      url: `/api/boards/${lists}/messages/?page=2&cursor=${(await page(1)).items[0]!.id}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details.fields[0].field).toBe('query.page');
+  });
+
   it('opens the page that holds a post', async () => {
     const answer = await thread('limit=5&page=message', posts[7]);
     expect(answer.message.id).toBe(posts[7]);

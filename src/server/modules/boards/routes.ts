@@ -9,7 +9,7 @@ import { mapPage, toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
 import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
 import { boardActivity } from './activity.js';
-import { pageOf, threadPosition } from './thread-pages.js';
+import { boardListLength, pageOf, threadPosition } from './thread-pages.js';
 import { fieldError } from '../../http/errors.js';
 import {
   BoardInput,
@@ -34,9 +34,12 @@ import {
  */
 const THREAD_PAGE_BYTES = 1024 * 1024;
 
-/** A page of a board's messages as the JSON bytes of its answer. */
-function pageBytes(result: Page<Message>): Buffer {
-  return Buffer.from(JSON.stringify(ok(mapPage(result, presentInPage))));
+/** A page of a board's messages as the JSON bytes of its answer (page_count: a numbered page). */
+function pageBytes(result: Page<Message>, pageCount?: number): Buffer {
+  const page = mapPage(result, presentInPage);
+  return Buffer.from(
+    JSON.stringify(ok(pageCount === undefined ? page : { ...page, page_count: pageCount })),
+  );
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -151,16 +154,25 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       // Only what every reader asks for is cached: a board's first page, for readers with no ignore
       // list. Pages after a cursor (each reader's own walk) and pages that follow someone's ignore
       // list are read from the database each time, so nobody can fill the cache with keys.
-      const { order, threads, limit, cursor } = request.query;
+      const { order, threads, limit, cursor, page } = request.query;
+      if (page !== undefined && cursor !== undefined)
+        throw fieldError('query.page', 'cannot be combined with cursor');
       const shared =
         cursor === undefined &&
+        (page ?? 1) === 1 &&
         (viewer === null || (await ctx.ignoredPubkeys.listVersion(viewer.id)) === null);
-      const key = shared ? [board.id, order, threads, limit].join('\u0000') : undefined;
+      const key = shared ? [board.id, order, threads, limit, page ?? ''].join('\u0000') : undefined;
       // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
       const { body, outcome } = await ctx.realtime.pages.answer(
         board.id,
         key,
-        async () => pageBytes(await ctx.messages.list(viewer, board.id, request.query)),
+        async () =>
+          pageBytes(
+            await ctx.messages.list(viewer, board.id, request.query),
+            page === undefined
+              ? undefined
+              : pageOf(await boardListLength(ctx.database.db, viewer, board.id, threads), limit),
+          ),
         /no-cache/i.test(request.headers['cache-control'] ?? ''),
       );
       if (outcome !== 'uncached') void reply.header('X-Cache', outcome);

@@ -164,7 +164,12 @@ export const MessageSchema = z
 
 /** A message in a board's page: without its rendered HTML, which only the thread view shows. */
 export const MessageInPage = MessageSchema.omit({ body_html: true }).meta({ id: 'MessageInPage' });
-export const MessagePage = pageOf(MessageInPage);
+export const MessagePage = pageOf(MessageInPage).extend({
+  page_count: z
+    .number()
+    .optional()
+    .describe('with `page`: how many pages of `limit` the list has for this reader'),
+});
 
 /** A message as a thread shows it, with whether its signature verifies. */
 export const VerifiedMessage = MessageSchema.extend({ signature_valid: z.boolean() });
@@ -210,6 +215,13 @@ export const MessagePageQuery = z.strictObject({
     .default('false')
     .transform((v) => v === 'true')
     .describe('true: thread starters only, with reply counts'),
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe('a page number (not with cursor); the answer then says page_count'),
 });
 
 export const ThreadPageQuery = z.strictObject({

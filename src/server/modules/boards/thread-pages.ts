@@ -1,5 +1,6 @@
 // Numbered pages of a thread: how many posts and pages a reader sees in it, which page holds a
-// given post, and which page to read. Cursors still walk a thread for clients that page by them.
+// given post, and which page to read; and how long a board's list is, for its numbered pages.
+// Cursors still walk threads and boards for clients that page by them.
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../db/schema.js';
 import type { User } from '../accounts/user.js';
@@ -65,4 +66,23 @@ export async function numberedThreadPage(
       ? messagePage
       : Math.min(asked ?? 1, pageCount);
   return { page, pageCount, postCount, messagePage };
+}
+
+/** How many messages (or, with `threads`, thread starters) of a board's list the reader sees. */
+export async function boardListLength(
+  db: Kysely<DatabaseSchema>,
+  reader: User | null,
+  boardId: string,
+  threads: boolean,
+): Promise<number> {
+  let q = visibleTo(
+    db
+      .selectFrom('messages')
+      .where('messages.board_id', '=', boardId)
+      .where('messages.is_event', '=', false)
+      .select((eb) => eb.fn.countAll<number | string>().as('n')),
+    reader,
+  );
+  if (threads) q = q.where('messages.parent_id', 'is', null);
+  return Number((await q.executeTakeFirstOrThrow()).n);
 }
