@@ -123,6 +123,8 @@ test('unread markers on boards and threads, and a jump to the first unread post'
   await expect(page.getByText('post 20', { exact: true })).toBeVisible();
 
   await page.getByRole('link', { name: 'Back to the board' }).click();
+  await expect(page).toHaveURL(new RegExp(`/boards/${boardId}$`));
+  await page.goto(`/boards/${boardId}?page=2`);
   await expect(long.getByRole('link', { name: '25 unread: go to the first' })).toBeVisible();
   await page.goto('/boards');
   await expect(board).toContainText('26 unread threads');
