@@ -704,6 +704,20 @@ export function routeRules(base: string): Record<string, RouteRule> {
       }),
     },
     'GET /api/search/': { on: { none: () => ({ url: '/api/search/?q=hello' }) }, expect: readers },
+    // Read positions: a signed-in reader's own, on messages they may see.
+    'PUT /api/messages/:id/read/': {
+      on: {
+        other: (fx, actor) => ({ url: `/api/messages/${fx.per[actor].otherMessage}/read/` }),
+        restricted: (fx, actor) => ({
+          url: `/api/messages/${fx.per[actor].restrictedMessage}/read/`,
+        }),
+      },
+      expect: byResource({ other: members, restricted: sysopsElseHidden }),
+    },
+    'GET /api/read-positions/': {
+      on: { none: (fx) => ({ url: `/api/read-positions/?threads=${fx.publicBoard}` }) },
+      expect: members,
+    },
 
     // The pages without JavaScript read as the API does.
     'GET /lite/': { on: { none: () => ({ url: '/lite/' }) }, expect: readers },

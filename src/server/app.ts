@@ -22,6 +22,7 @@ import { adminRoutes } from './modules/admin/routes.js';
 import { agentRoutes } from './modules/admin/agent-routes.js';
 import { boardRoutes } from './modules/boards/routes.js';
 import { editRoutes } from './modules/boards/edit-routes.js';
+import { readPositionRoutes } from './modules/boards/read-routes.js';
 import { limitBodyTime, serverTimeoutOptions } from './http/timeouts.js';
 import { appletRoutes } from './modules/applets/routes.js';
 import { chatRoutes } from './modules/chat/routes.js';
@@ -149,6 +150,7 @@ export async function buildApp(
   await agentRoutes(app, ctx);
   await boardRoutes(app, ctx);
   await editRoutes(app, ctx);
+  await readPositionRoutes(app, ctx);
   await privateMessageRoutes(app, ctx);
   await notificationRoutes(app, ctx);
   await peopleRoutes(app, ctx);

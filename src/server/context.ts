@@ -33,6 +33,7 @@ import type { InstanceKeys } from './secrets.js';
 import { MessageService } from './modules/boards/messages.js';
 import { MessageEdits } from './modules/boards/edits.js';
 import { SearchService } from './modules/boards/search.js';
+import { ReadPositions } from './modules/boards/read-positions.js';
 import { BoardService } from './modules/boards/service.js';
 import { ReportService } from './modules/moderation/reports.js';
 import { PrivateMessageService } from './modules/private-messages/service.js';
@@ -86,6 +87,7 @@ export interface AppContext {
   appletData: AppletDataService;
   roomState: RoomStateService;
   search: SearchService;
+  readPositions: ReadPositions;
   privateMessages: PrivateMessageService;
   /** What signed-in users are told of, and their live feed (notifications/service.ts). */
   notifications: NotificationService;
@@ -366,6 +368,7 @@ export function createContext(
     search: new SearchService(database, boards),
     privateMessages,
     notifications,
+    readPositions: new ReadPositions(database, boards, messages),
     reports: new ReportService(database, messages, boards),
     federationClient,
     remoteContent,

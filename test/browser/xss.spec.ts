@@ -141,7 +141,9 @@ test('the XSS corpus renders inert in boards, threads, search, nicknames, privat
         page.getByRole('list', { name: 'Messages' }).getByRole('listitem').first(),
       ).toBeVisible();
       await expectInert(page);
-      const older = page.getByRole('button', { name: 'Older →' });
+      const older = page
+        .getByRole('navigation', { name: 'Pages', exact: true })
+        .getByRole('link', { name: 'Next page' });
       if ((await older.count()) === 0) break;
       await older.click();
     }

@@ -25,6 +25,7 @@ import * as appletReview from './migrations/0019_applet_review.js';
 import * as notifications from './migrations/0022_notifications.js';
 import * as agents from './migrations/0027_agents.js';
 import * as messageEdits from './migrations/0023_message_edits.js';
+import * as readPositions from './migrations/0020_read_positions.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0022_notifications': notifications,
   '0027_agents': agents,
   '0023_message_edits': messageEdits,
+  '0020_read_positions': readPositions,
 };
 
 /** Every migration, in the order they apply. */

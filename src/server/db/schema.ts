@@ -151,6 +151,15 @@ export interface MessageVersionsTable {
   created_at: number;
 }
 
+/** Where a signed-in reader stopped reading a thread (migration 0020). */
+export interface ReadPositionsTable {
+  user_id: string;
+  thread_id: string;
+  /** The seq of the latest post of the thread the reader has seen. */
+  read_seq: number;
+  updated_at: number;
+}
+
 export interface PrivateMessagesTable {
   id: string;
   sender_id: string | null;
@@ -597,6 +606,7 @@ export interface DatabaseSchema {
   thread_watches: ThreadWatchesTable;
   notification_versions: NotificationVersionsTable;
   message_versions: MessageVersionsTable;
+  read_positions: ReadPositionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

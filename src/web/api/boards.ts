@@ -1,9 +1,9 @@
 // Boards as readers see them: the list in display order, one board, and a board's messages (or
-// thread starters) a page at a time by cursor.
+// thread starters) by numbered page.
 import { useQuery } from '@tanstack/react-query';
 import { api } from './client';
 import { queryKeys } from './keys';
-import type { Board, BoardList, MessageInPage, Page } from './types';
+import type { Board, BoardList, BoardPage } from './types';
 
 export const BOARD_PAGE_SIZE = 25;
 
@@ -12,10 +12,10 @@ export const fetchBoards = (includeArchived = false) =>
 
 export const fetchBoard = (boardId: string) => api<Board>(`/api/boards/${boardId}/`);
 
-/** One page of a board, newest first: thread starters with reply counts, or every message. */
-export const fetchBoardPage = (boardId: string, cursor: string | undefined, all: boolean) =>
-  api<Page<MessageInPage>>(`/api/boards/${boardId}/messages/`, {
-    query: { cursor, limit: BOARD_PAGE_SIZE, threads: !all },
+/** A numbered page of a board, newest first: thread starters with reply counts, or every message. */
+export const fetchBoardPage = (boardId: string, page: number, all: boolean) =>
+  api<BoardPage>(`/api/boards/${boardId}/messages/`, {
+    query: { page, limit: BOARD_PAGE_SIZE, threads: !all },
   });
 
 /** The boards this reader may read (archived ones left out). */
@@ -27,9 +27,9 @@ export function useBoard(boardId: string) {
   return useQuery({ queryKey: queryKeys.board(boardId), queryFn: () => fetchBoard(boardId) });
 }
 
-export function useBoardPage(boardId: string, cursor: string | undefined, all: boolean) {
+export function useBoardPage(boardId: string, page: number, all: boolean) {
   return useQuery({
-    queryKey: queryKeys.boardMessages(boardId, cursor, all),
-    queryFn: () => fetchBoardPage(boardId, cursor, all),
+    queryKey: queryKeys.boardMessages(boardId, page, all),
+    queryFn: () => fetchBoardPage(boardId, page, all),
   });
 }

@@ -238,25 +238,33 @@ describe('the web data layer', () => {
     );
     const threads = expectShape(
       boardsSchema.MessagePage,
-      await boards.fetchBoardPage(board.id, undefined, false),
+      await boards.fetchBoardPage(board.id, 1, false),
     );
     expect(threads.items.map((m) => [m.id, m.reply_count])).toEqual([[starter.id, 1]]);
     const everything = expectShape(
       boardsSchema.MessagePage,
-      await boards.fetchBoardPage(board.id, undefined, true),
+      await boards.fetchBoardPage(board.id, 1, true),
     );
     expect(everything.items.map((m) => m.id)).toEqual([reply.id, starter.id]);
     const thread = expectShape(
       boardsSchema.ThreadPage,
-      await messages.fetchThread(starter.id, undefined),
+      await messages.fetchThreadPage(reply.id, 'message'),
     );
     expect(thread.thread.map((m) => [m.id, m.signature_valid])).toEqual([
       [starter.id, true],
       [reply.id, true],
     ]);
+    expect(thread.first_unread).toEqual({ id: starter.id, page: 1 });
+    expect(
+      expectShape(boardsSchema.MarkedRead, await messages.markRead(reply.id)).unread_count,
+    ).toBe(0);
+    expect(
+      expectShape(boardsSchema.ReadPositionList, await messages.fetchReadPositions([starter.id]))
+        .items,
+    ).toEqual([]);
     const hits = expectShape(
       boardsSchema.SearchPage,
-      await search.fetchSearch('zeppelins', undefined),
+      await search.fetchSearch('zeppel', { board: board.id }, undefined),
     );
     expect(hits.items.map((h) => h.message.id)).toContain(starter.id);
 
@@ -396,7 +404,7 @@ describe('the web data layer', () => {
 
     // A message deleted is gone from its thread.
     await messages.deleteMessage(reply.id);
-    const after = await messages.fetchThread(starter.id, undefined);
+    const after = await messages.fetchThreadPage(starter.id, 1);
     expect(after.thread.map((m) => m.id)).toEqual([starter.id]);
   });
 

@@ -1,5 +1,7 @@
 // The one set of query keys: every cached answer of the API is named here, so a screen that
 // changes something invalidates exactly the answers that changed (a prefix covers its children).
+import type { SearchFilters } from './search';
+
 export const queryKeys = {
   profile: ['profile'],
   identity: ['identity'],
@@ -9,17 +11,25 @@ export const queryKeys = {
   allBoards: ['boards', 'all'],
   /** A board and, under it, its pages of messages. */
   board: (boardId: string) => ['board', boardId],
-  boardMessages: (boardId: string, cursor: string | undefined, all: boolean) => [
+  boardMessages: (boardId: string, page: number, all: boolean) => [
     'board',
     boardId,
     'messages',
-    cursor,
+    page,
     all,
   ],
+  /** A signed-in reader's unread posts in some threads. */
+  readPositions: (threadIds: readonly string[]) => ['read-positions', ...threadIds],
   threads: ['thread'],
   thread: (messageId: string) => ['thread', messageId],
+  threadPage: (messageId: string, page: number | 'message') => ['thread', messageId, page],
   remoteAuthor: (fingerprint: string) => ['remote-author', fingerprint],
-  search: (q: string, cursor: string | undefined) => ['search', q, cursor],
+  search: (q: string, filters: SearchFilters, cursor: string | undefined) => [
+    'search',
+    q,
+    filters,
+    cursor,
+  ],
   privateMessages: ['pm'],
   box: (box: string, cursor: string | undefined) => ['pm', box, cursor],
   unread: ['pm', 'unread'],

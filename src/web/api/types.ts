@@ -52,6 +52,9 @@ export type Thread = Out<typeof boards.ThreadPage>;
 export type DeletedMessage = Out<typeof boards.DeletedMessage>;
 export type Snippet = Out<typeof boards.SnippetSchema>;
 export type SearchHit = Out<typeof boards.SearchHitSchema>;
+export type BoardPage = Out<typeof boards.MessagePage>;
+export type ReadPositionList = Out<typeof boards.ReadPositionList>;
+export type MarkedRead = Out<typeof boards.MarkedRead>;
 
 // Chat and the event buses.
 export type ChatEvent = Out<typeof chat.EventSchema>;

@@ -1,8 +1,11 @@
 // A board: its threads (by latest post, or as started when the board says so) or every message,
-// newest first, a page at a time by cursor.
-import { Link, useParams, useSearchParams } from 'react-router';
+// newest first, by numbered page; a signed-in reader sees which threads hold posts they have not
+// read, each linking to its first unread post.
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useBoard, useBoardPage } from '../api/boards';
+import { useReadPositions } from '../api/messages';
 import { useSession } from '../api/session';
+import { PageNumbers } from '../ui/paging';
 import { Author } from '../ui/Author';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
@@ -10,19 +13,25 @@ import { Time } from '../ui/text';
 
 export function BoardScreen() {
   const { boardId = '' } = useParams();
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
   const session = useSession();
-  const cursor = params.get('cursor') ?? undefined;
+  const asked = Number(params.get('page'));
+  const pageNumber = Number.isInteger(asked) && asked >= 1 ? asked : 1;
   const allMessages = params.get('view') === 'all';
   const board = useBoard(boardId);
-  const page = useBoardPage(boardId, cursor, allMessages);
-  const go = (next: { cursor?: string | null; view?: string }) => {
+  const page = useBoardPage(boardId, pageNumber, allMessages);
+  const threadIds = allMessages ? [] : (page.data?.items.map((m) => m.id) ?? []);
+  const unread = useReadPositions(threadIds, session !== null);
+  const unreadOf = new Map(unread.data?.items.map((u) => [u.thread_id, u]));
+  const href = (next: { page?: number; view?: string }) => {
     const search = new URLSearchParams();
     const view = next.view ?? (allMessages ? 'all' : undefined);
     if (view === 'all') search.set('view', 'all');
-    if (next.cursor) search.set('cursor', next.cursor);
-    setParams(search);
+    if (next.page !== undefined && next.page > 1) search.set('page', String(next.page));
+    return `/boards/${boardId}${search.size > 0 ? `?${search}` : ''}`;
   };
+  const go = (next: { page?: number; view?: string }) => navigate(href(next));
   return (
     <Panel
       headingLevel={1}
@@ -33,7 +42,7 @@ export function BoardScreen() {
             type="button"
             className="cursor-pointer border border-line px-2 text-sm hover:border-phosphor"
             aria-pressed={!allMessages}
-            onClick={() => go({ view: allMessages ? 'threads' : 'all', cursor: null })}
+            onClick={() => go({ view: allMessages ? 'threads' : 'all' })}
           >
             {allMessages ? 'Show threads' : 'Show every message'}
           </button>
@@ -54,7 +63,7 @@ export function BoardScreen() {
       )}
       {page.isPending && <Loading what="Loading messages" />}
       {page.data?.items.length === 0 && (
-        <Empty>{cursor ? 'No older messages.' : 'No messages yet. Start a thread!'}</Empty>
+        <Empty>{pageNumber > 1 ? 'No older messages.' : 'No messages yet. Start a thread!'}</Empty>
       )}
       <ol aria-label="Messages" className="divide-y divide-line">
         {page.data?.items.map((m) => (
@@ -62,6 +71,15 @@ export function BoardScreen() {
             <Link to={`/messages/${m.id}`} className="font-bold wrap-anywhere">
               {m.subject}
             </Link>
+            {unreadOf.has(m.id) && (
+              <Link
+                to={`/messages/${unreadOf.get(m.id)!.first_unread_id ?? m.id}`}
+                className="ml-2 border border-amber px-1 text-xs text-amber no-underline"
+                aria-label={`${unreadOf.get(m.id)!.unread_count} unread: go to the first`}
+              >
+                {unreadOf.get(m.id)!.unread_count} new
+              </Link>
+            )}
             {m.attachments.length > 0 && (
               <span className="ml-2 text-xs text-amber">📎 {m.attachments.length}</span>
             )}
@@ -94,26 +112,11 @@ export function BoardScreen() {
           </li>
         ))}
       </ol>
-      <nav aria-label="Pages" className="mt-3 flex gap-3">
-        {cursor !== undefined && (
-          <button
-            type="button"
-            className="cursor-pointer underline"
-            onClick={() => go({ cursor: null })}
-          >
-            ← Newest
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button
-            type="button"
-            className="cursor-pointer underline"
-            onClick={() => go({ cursor: page.data.next_cursor })}
-          >
-            Older →
-          </button>
-        )}
-      </nav>
+      <PageNumbers
+        page={pageNumber}
+        pageCount={page.data?.page_count ?? 1}
+        href={(n) => href({ page: n })}
+      />
     </Panel>
   );
 }

@@ -1,4 +1,5 @@
-// The board list, in the sysop's display order.
+// The board list, in the sysop's display order, with how many threads hold posts a signed-in
+// reader has not read.
 import { Link } from 'react-router';
 import { useBoards } from '../api/boards';
 import { Empty, ErrorNotice, Loading } from '../ui/feedback';
@@ -52,6 +53,11 @@ export function BoardsScreen() {
                 {board.name}
               </Link>
               {board.is_realtime && <span className="ml-2 text-xs uppercase text-amber">live</span>}
+              {(board.unread_threads ?? 0) > 0 && (
+                <span className="ml-2 border border-amber px-1 text-xs text-amber">
+                  {board.unread_threads} unread {board.unread_threads === 1 ? 'thread' : 'threads'}
+                </span>
+              )}
               {board.read_access !== 'public' && (
                 <span className="ml-2 text-xs uppercase text-phosphor-dim">
                   {board.read_access} only

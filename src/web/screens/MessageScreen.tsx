@@ -1,10 +1,11 @@
 // A message in its thread: each post with its signature check and attachments; reply, report and
-// delete where the reader may. Threads come a page at a time; "Load more replies" adds the next.
+// delete where the reader may. Threads come by numbered page; a link to a post opens the page that
+// holds it, scrolled to the post and highlighted, and reading a page marks it read.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { queryKeys } from '../api/keys';
-import { deleteMessage, useThread } from '../api/messages';
+import { deleteMessage, markRead, useThreadPage } from '../api/messages';
 import { reportMessage } from '../api/moderation';
 import { useSession } from '../api/session';
 import type { VerifiedMessage } from '../api/types';
@@ -12,6 +13,7 @@ import { AttachmentList } from '../ui/AttachmentList';
 import { Author } from '../ui/Author';
 import { Button, TextInput } from '../ui/controls';
 import { ErrorNotice, Loading, Notice } from '../ui/feedback';
+import { PageNumbers } from '../ui/paging';
 import { Panel } from '../ui/Panel';
 import { WatchThread } from '../ui/WatchThread';
 import { Markdown, Time } from '../ui/text';
@@ -255,29 +257,53 @@ function Post({
   );
 }
 
+/** The page asked for in `?page=`; absent or not a number: the page that holds the message. */
+function askedPage(value: string | null): number | 'message' {
+  const n = Number(value);
+  return value !== null && Number.isInteger(n) && n >= 1 ? n : 'message';
+}
+
 export function MessageScreen() {
   const { messageId = '' } = useParams();
+  const [params] = useSearchParams();
   const navigate = useNavigate();
   const session = useSession();
   const queryClient = useQueryClient();
-  const thread = useThread(messageId);
+  const asked = askedPage(params.get('page'));
+  const thread = useThreadPage(messageId, asked);
   // The latest quote for the reply composer; n tells a second quote of the same text apart.
   const [quote, setQuote] = useState<{ text: string; n: number } | undefined>(undefined);
+  const shown = thread.data;
+  const lastShown = shown?.thread.at(-1)?.id;
+  // Reading a page moves the reader's position to its last post; boards then count afresh.
+  useEffect(() => {
+    if (session === null || lastShown === undefined) return;
+    void markRead(lastShown).then(() => {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.boards });
+      void queryClient.invalidateQueries({ queryKey: ['read-positions'] });
+    });
+  }, [session, lastShown, queryClient]);
+  // A link to a post (no page asked) lands on it: scrolled into view and highlighted.
+  const target = asked === 'message' ? shown?.message.id : undefined;
+  useEffect(() => {
+    if (target !== undefined) document.getElementById(`post-${target}`)?.scrollIntoView();
+  }, [target]);
   if (thread.isPending) return <Loading what="Loading the thread" />;
   if (thread.error !== null) return <ErrorNotice error={thread.error} />;
-  const { message } = thread.data.pages[0]!;
-  const loaded = thread.data.pages.flatMap((page) => page.thread);
-  const posts = loaded.length > 0 ? loaded : [message];
-  const starter = posts[0] ?? message;
+  const { message, page, page_count: pageCount, first_unread: firstUnread } = thread.data;
+  const posts = thread.data.thread.length > 0 ? thread.data.thread : [message];
+  const starter = page === 1 ? posts[0]! : null;
+  const subject = starter?.subject ?? message.subject.replace(/^Re: /, '');
+  const pageHref = (n: number) => `/messages/${messageId}?page=${n}`;
   const onDeleted = (tombstone: boolean) => {
     void queryClient.invalidateQueries({ queryKey: queryKeys.board(message.board_id) });
-    if (message.id === starter.id && !tombstone) navigate(`/boards/${message.board_id}`);
+    if (message.id === message.thread_id && !tombstone) navigate(`/boards/${message.board_id}`);
     else void thread.refetch();
   };
   return (
     <Panel
       headingLevel={1}
-      title={starter.subject}
+      title={subject}
       actions={
         <>
           {session !== null && <WatchThread messageId={message.id} />}
@@ -285,13 +311,25 @@ export function MessageScreen() {
         </>
       }
     >
+      {firstUnread !== null && firstUnread.id !== target && (
+        <p className="mb-2 text-sm">
+          <Link to={`/messages/${firstUnread.id}`}>Jump to the first unread post</Link>
+          {firstUnread.page > 1 && ` (page ${firstUnread.page})`}
+        </p>
+      )}
+      <PageNumbers page={page ?? 1} pageCount={pageCount} href={pageHref} label="Thread pages" />
       <ol aria-label="Thread" className="flex flex-col gap-3">
         {posts.map((m) => (
-          <li key={m.id}>
+          <li
+            key={m.id}
+            id={`post-${m.id}`}
+            aria-current={m.id === target ? 'true' : undefined}
+            className={m.id === target ? 'outline outline-2 outline-amber' : undefined}
+          >
             <Post
               message={m}
               current={m.id === message.id}
-              hasReplies={posts.length > 1}
+              hasReplies={thread.data.post_count > 1}
               onDeleted={m.id === message.id ? onDeleted : () => void thread.refetch()}
               onEdited={() => void thread.refetch()}
               onQuote={(text) => setQuote({ text, n: (quote?.n ?? 0) + 1 })}
@@ -299,22 +337,13 @@ export function MessageScreen() {
           </li>
         ))}
       </ol>
-      {thread.hasNextPage && (
-        <Button
-          variant="plain"
-          className="mt-3"
-          disabled={thread.isFetchingNextPage}
-          onClick={() => void thread.fetchNextPage()}
-        >
-          {thread.isFetchingNextPage ? 'Loading…' : 'Load more replies'}
-        </Button>
-      )}
+      <PageNumbers page={page ?? 1} pageCount={pageCount} href={pageHref} label="Thread pages" />
       {session !== null && (
         <section aria-label="Reply" className="mt-4 border-t border-line pt-3">
           <h2 className="mb-2 font-bold uppercase text-amber">Reply</h2>
           <MessageComposer
             boardId={message.board_id}
-            parent={{ id: starter.id, subject: starter.subject }}
+            parent={{ id: message.thread_id, subject }}
             onPosted={(reply) => navigate(`/messages/${reply.id}`)}
             quote={quote}
           />

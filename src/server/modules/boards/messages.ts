@@ -23,6 +23,7 @@ import { boardRef, type Board } from './board.js';
 import { editObject } from './edit-object.js';
 import type { BoardService } from './service.js';
 import type { MessagePageQuery, MessagePost } from './schema.js';
+import { numberedThreadPage, type ThreadPageNumber, type ThreadPages } from './thread-pages.js';
 
 export interface Message {
   seq: number;
@@ -76,6 +77,8 @@ export interface MessageWithThread {
   signatureValid: boolean;
   /** Up to limit + 1 of the thread's messages after the cursor, oldest first. */
   thread: Array<Message & { signatureValid: boolean }>;
+  /** Which numbered page this is, and where the message stands among the thread's pages. */
+  pages: ThreadPages;
 }
 
 /** The federated object a message is (DESIGN.md §7), as signed by its author. */
@@ -524,10 +527,20 @@ export class MessageService {
   async get(
     reader: User | null,
     id: string,
-    page: { cursor?: string | undefined; limit: number } = { limit: THREAD_PAGE_LIMIT },
+    page: { cursor?: string | undefined; limit: number; page?: ThreadPageNumber } = {
+      limit: THREAD_PAGE_LIMIT,
+    },
   ): Promise<MessageWithThread> {
     const { row } = await this.findReadable(reader, id);
     const now = Date.now();
+    const numbered = await numberedThreadPage(
+      this.db,
+      reader,
+      row,
+      page.limit,
+      page.page,
+      page.cursor !== undefined,
+    );
     let query = visibleTo(
       this.db
         .selectFrom('messages')
@@ -535,7 +548,8 @@ export class MessageService {
         .select([...MESSAGE_COLUMNS, 'pubkeys.pem'])
         .where('messages.thread_id', '=', row.thread_id)
         .orderBy('messages.seq')
-        .limit(page.limit + 1),
+        .limit(page.limit + 1)
+        .offset(((numbered.page ?? 1) - 1) * page.limit),
       reader,
       now,
     );
@@ -552,6 +566,7 @@ export class MessageService {
       message,
       signatureValid: verifies(message, row.pem),
       thread,
+      pages: numbered,
     };
   }
 
@@ -624,6 +639,7 @@ export class MessageService {
       const [seq] = decodeCursor(query.cursor, ['n']);
       q = q.where(key, query.order === 'newest' ? '<' : '>', seq as number);
     }
+    if (query.page !== undefined) q = q.offset((query.page - 1) * query.limit);
     const rows = (await q.execute()) as Array<MessageRow & ThreadListColumns>;
     return toPage(
       rows,

@@ -9,6 +9,8 @@ import { mapPage, toBoundedPage, type Page } from '../../http/pagination.js';
 import type { Message } from './messages.js';
 import { presentActivity, presentBoard, presentInPage, presentMessage } from './present.js';
 import { boardActivity } from './activity.js';
+import { boardListLength, pageOf, threadPosition } from './thread-pages.js';
+import { fieldError } from '../../http/errors.js';
 import {
   BoardInput,
   BoardList,
@@ -32,10 +34,15 @@ import {
  */
 const THREAD_PAGE_BYTES = 1024 * 1024;
 
-/** A page of a board's messages as the JSON bytes of its answer. */
-function pageBytes(result: Page<Message>): Buffer {
-  return Buffer.from(JSON.stringify(ok(mapPage(result, presentInPage))));
+/** A page of a board's messages as the JSON bytes of its answer (page_count: a numbered page). */
+function pageBytes(result: Page<Message>, pageCount?: number): Buffer {
+  const page = mapPage(result, presentInPage);
+  return Buffer.from(
+    JSON.stringify(ok(pageCount === undefined ? page : { ...page, page_count: pageCount })),
+  );
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const IdParam = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -60,14 +67,15 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (request) => {
       const viewer = await optionalUser(ctx, request);
       const boards = await ctx.boards.list(viewer, request.query.include_archived);
-      const activity = await boardActivity(
-        ctx.database.db,
-        boards.map((b) => b.id),
-      );
+      const ids = boards.map((b) => b.id);
+      const activity = await boardActivity(ctx.database.db, ids);
+      const unread =
+        viewer === null ? undefined : await ctx.readPositions.unreadThreadsByBoard(viewer, ids);
       return ok({
         items: boards.map((b) => ({
           ...presentBoard(b, viewer),
           activity: presentActivity(activity.get(b.id)!),
+          unread_threads: unread?.get(b.id) ?? null,
         })),
       });
     },
@@ -146,16 +154,25 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
       // Only what every reader asks for is cached: a board's first page, for readers with no ignore
       // list. Pages after a cursor (each reader's own walk) and pages that follow someone's ignore
       // list are read from the database each time, so nobody can fill the cache with keys.
-      const { order, threads, limit, cursor } = request.query;
+      const { order, threads, limit, cursor, page } = request.query;
+      if (page !== undefined && cursor !== undefined)
+        throw fieldError('query.page', 'cannot be combined with cursor');
       const shared =
         cursor === undefined &&
+        (page ?? 1) === 1 &&
         (viewer === null || (await ctx.ignoredPubkeys.listVersion(viewer.id)) === null);
-      const key = shared ? [board.id, order, threads, limit].join('\u0000') : undefined;
+      const key = shared ? [board.id, order, threads, limit, page ?? ''].join('\u0000') : undefined;
       // Pages go out as JSON bytes (serialized once, when cached): a Buffer is sent as it is.
       const { body, outcome } = await ctx.realtime.pages.answer(
         board.id,
         key,
-        async () => pageBytes(await ctx.messages.list(viewer, board.id, request.query)),
+        async () =>
+          pageBytes(
+            await ctx.messages.list(viewer, board.id, request.query),
+            page === undefined
+              ? undefined
+              : pageOf(await boardListLength(ctx.database.db, viewer, board.id, threads), limit),
+          ),
         /no-cache/i.test(request.headers['cache-control'] ?? ''),
       );
       if (outcome !== 'uncached') void reply.header('X-Cache', outcome);
@@ -195,11 +212,15 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request) => {
       const viewer = await optionalUser(ctx, request);
-      const { message, signatureValid, thread } = await ctx.messages.get(
+      if (request.query.page !== undefined && request.query.cursor !== undefined)
+        throw fieldError('query.page', 'cannot be combined with cursor');
+      const { message, signatureValid, thread, pages } = await ctx.messages.get(
         viewer,
         request.params.id,
         request.query,
       );
+      const firstUnread =
+        viewer === null ? undefined : await ctx.readPositions.firstUnread(viewer, message.threadId);
       const avatars = await ctx.remoteAuthors.avatarUrls(
         [message, ...thread]
           .filter((m) => m.authorInstance !== null)
@@ -226,6 +247,21 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
         message: presentVerified({ ...message, signatureValid }),
         thread: page.items,
         next_cursor: page.next_cursor,
+        page: pages.page,
+        page_count: pages.pageCount,
+        post_count: pages.postCount,
+        message_page: pages.messagePage,
+        first_unread:
+          firstUnread === undefined || firstUnread === null
+            ? null
+            : {
+                id: firstUnread.id,
+                page: pageOf(
+                  (await threadPosition(ctx.database.db, viewer, message.threadId, firstUnread.seq))
+                    .position,
+                  request.query.limit,
+                ),
+              },
       });
     },
   );
@@ -258,14 +294,22 @@ export async function boardRoutes(app: FastifyInstance, ctx: AppContext): Promis
     {
       schema: {
         tags: ['boards'],
-        summary: 'Search messages by words, best matches first, with highlighted snippets',
+        summary:
+          'Search messages by words (each a prefix), best matches first, with snippets of the shown text',
         querystring: SearchQuery,
         response: { 200: envelopeOf(SearchPage) },
       },
     },
     async (request) => {
       const viewer = await optionalUser(ctx, request);
-      const result = await ctx.search.search(viewer, request.query);
+      const { from, to, ...query } = request.query;
+      if (from !== undefined && to !== undefined && to < from)
+        throw fieldError('query.to', 'must not be before from');
+      const result = await ctx.search.search(viewer, {
+        ...query,
+        after: from,
+        before: to === undefined ? undefined : to + DAY_MS,
+      });
       return ok(
         mapPage(result, (hit) => ({
           message: presentMessage(hit.message),

@@ -105,7 +105,15 @@ export const BoardActivity = z.object({
 });
 
 export const BoardList = z.object({
-  items: z.array(BoardSchema.extend({ activity: BoardActivity })),
+  items: z.array(
+    BoardSchema.extend({
+      activity: BoardActivity,
+      unread_threads: z
+        .number()
+        .nullable()
+        .describe('threads with posts the signed-in reader has not read (null: not signed in)'),
+    }),
+  ),
 });
 
 export const AttachmentRef = z.object({
@@ -163,7 +171,12 @@ export const MessageSchema = z
 
 /** A message in a board's page: without its rendered HTML, which only the thread view shows. */
 export const MessageInPage = MessageSchema.omit({ body_html: true }).meta({ id: 'MessageInPage' });
-export const MessagePage = pageOf(MessageInPage);
+export const MessagePage = pageOf(MessageInPage).extend({
+  page_count: z
+    .number()
+    .optional()
+    .describe('with `page`: how many pages of `limit` the list has for this reader'),
+});
 
 /** A message as a thread shows it, with whether its signature verifies. */
 export const VerifiedMessage = MessageSchema.extend({ signature_valid: z.boolean() });
@@ -172,6 +185,14 @@ export const ThreadPage = z.object({
   message: VerifiedMessage,
   thread: z.array(VerifiedMessage),
   next_cursor: z.string().nullable(),
+  page: z.number().nullable().describe('the numbered page shown; null when read by cursor'),
+  page_count: z.number().describe('pages of `limit` posts the thread has for this reader'),
+  post_count: z.number(),
+  message_page: z.number().describe('the page that holds the requested message'),
+  first_unread: z
+    .object({ id: z.string(), page: z.number() })
+    .nullable()
+    .describe("a signed-in reader's first post not yet read here, and its page (null: none)"),
 });
 
 export const MessagePost = z.strictObject({
@@ -201,16 +222,77 @@ export const MessagePageQuery = z.strictObject({
     .default('false')
     .transform((v) => v === 'true')
     .describe('true: thread starters only, with reply counts'),
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe('a page number (not with cursor); the answer then says page_count'),
 });
 
 export const ThreadPageQuery = z.strictObject({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
+  page: z
+    .union([z.literal('message'), z.coerce.number().int().min(1).max(1_000_000)])
+    .optional()
+    .describe(
+      'a page number (past the last: the last), or `message`: the page that holds this message; not with cursor',
+    ),
 });
+
+/** Threads whose unread posts a signed-in reader asks about (a board page's threads). */
+export const ReadPositionsQuery = z.strictObject({
+  threads: z
+    .string()
+    .max(100 * 65)
+    .transform((v) => v.split(',').filter((id) => id !== ''))
+    .pipe(z.array(z.string().min(1).max(64)).min(1, 'name at least one thread').max(100)),
+});
+
+/** For each thread asked about: how many of its posts the reader has not read, and the first. */
+export const ReadPositionList = z.object({
+  items: z.array(
+    z.object({
+      thread_id: z.string(),
+      unread_count: z.number(),
+      first_unread_id: z.string().nullable(),
+    }),
+  ),
+});
+
+/** A thread marked read through one of its posts. */
+export const MarkedRead = z.object({
+  thread_id: z.string(),
+  unread_count: z.number().describe('posts of the thread after the one marked'),
+});
+
+/** A calendar day, YYYY-MM-DD (UTC), as its first instant in milliseconds. */
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+  .transform((v, c) => {
+    const at = Date.parse(`${v}T00:00:00Z`);
+    if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== v) {
+      c.addIssue({ code: 'custom', message: 'must be a date, YYYY-MM-DD' });
+      return z.NEVER;
+    }
+    return at;
+  });
 
 export const SearchQuery = z.strictObject({
   q: z.string().trim().min(1, 'must not be empty').max(200),
   board: z.string().max(64).optional(),
+  author: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200)
+    .optional()
+    .describe('a nickname as shown (nick@instance for a remote author) or a key fingerprint'),
+  from: day.optional().describe('posted on or after this day (YYYY-MM-DD, UTC)'),
+  to: day.optional().describe('posted on or before this day (YYYY-MM-DD, UTC)'),
   cursor: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(50).default(20),
 });

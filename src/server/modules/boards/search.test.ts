@@ -10,7 +10,8 @@ import {
   type TestApp,
 } from '../../../test-support/app.js';
 import { DIALECTS } from '../../../test-support/databases.js';
-import { searchTerms, splitHighlights } from './search.js';
+import { searchTerms } from './search.js';
+import { plainText, snippetOf } from './snippets.js';
 
 interface Hit {
   message: { id: string; subject: string; board_id: string };
@@ -33,12 +34,20 @@ describe('query words and highlights', () => {
     expect(searchTerms('Größe café')).toEqual(['größe', 'café']);
   });
 
-  it('splits marked text into pieces', () => {
-    expect(splitHighlights('a \u0002b\u0003 c')).toEqual([
-      { text: 'a ', match: false },
-      { text: 'b', match: true },
-      { text: ' c', match: false },
-    ]);
+  it('shows Markdown as its rendered text', () => {
+    expect(plainText('**Bold** and [a link](https://x.example/) &amp; `code <b>`\n\n> quote')).toBe(
+      'Bold and a link &amp; code <b> quote',
+    );
+  });
+
+  it('cuts a snippet around the first match and marks words that start with a term', () => {
+    const body = `${'filler '.repeat(40)}the **sunset** was red, a Sunny day ${'more '.repeat(40)}`;
+    const pieces = snippetOf(body, ['sun']);
+    expect(pieces.filter((p) => p.match).map((p) => p.text)).toEqual(['sunset', 'Sunny']);
+    const text = pieces.map((p) => p.text).join('');
+    expect(text.startsWith('… filler')).toBe(true);
+    expect(text.endsWith(' …')).toBe(true);
+    expect(text).not.toContain('**');
   });
 });
 
@@ -51,28 +60,29 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
   let hidden: string;
   const ids: Record<string, string> = {};
 
+  const post = async (
+    key: string,
+    token: string,
+    board_id: string,
+    subject: string,
+    body: string,
+  ) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/messages/',
+      headers: bearer(token),
+      payload: { board_id, subject, body },
+    });
+    expect(res.statusCode).toBe(201);
+    ids[key] = res.json().data.id;
+  };
+
   beforeAll(async () => {
     t = await startTestApp(dialect);
     ({ sysop, alice, bob } = await registerCast(t));
     const board = (payload: Record<string, unknown>) => createBoard(t, sysop.token, payload);
     general = await board({ name: 'General' });
     hidden = await board({ name: 'Hidden', read_access: 'moderators' });
-    const post = async (
-      key: string,
-      token: string,
-      board_id: string,
-      subject: string,
-      body: string,
-    ) => {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/messages/',
-        headers: bearer(token),
-        payload: { board_id, subject, body },
-      });
-      expect(res.statusCode).toBe(201);
-      ids[key] = res.json().data.id;
-    };
     await post(
       'strong',
       alice.token,
@@ -180,6 +190,40 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
     expect((await search('q=unrelated')).items).toEqual([]);
   });
 
+  it('matches words by prefix and snippets the rendered text, matches marked', async () => {
+    await post(
+      'sunset',
+      alice.token,
+      general,
+      'Evening',
+      'We watched the **sunset** from [the pier](https://pier.example/), then went home.',
+    );
+    const { items } = await search('q=sun');
+    expect(items.map((h) => h.message.id)).toEqual([ids.sunset]);
+    const snippet = items[0]!.snippet;
+    expect(snippet.map((p) => p.text).join('')).toBe(
+      'We watched the sunset from the pier, then went home.',
+    );
+    expect(snippet.filter((p) => p.match).map((p) => p.text)).toEqual(['sunset']);
+  });
+
+  it('narrows by author, nickname or key, and by days', async () => {
+    await post('dated', bob.token, general, 'Kiwi notes', 'kiwi season');
+    await post('dated2', alice.token, general, 'Kiwi more', 'kiwi again');
+    const hitIds = async (query: string) =>
+      (await search(`q=kiwi&${query}`)).items.map((h) => h.message.id).sort();
+    expect(
+      await hitIds(`author=${(await t.ctx.accounts.getUser(bob.id)).nickname.toUpperCase()}`),
+    ).toEqual([ids.dated]);
+    const aliceKey = (await t.ctx.accounts.getUser(alice.id)).fingerprint;
+    expect(await hitIds(`author=${aliceKey}`)).toEqual([ids.dated2]);
+    expect(await hitIds('author=nobody')).toEqual([]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await hitIds(`from=${today}&to=${today}`)).toEqual([ids.dated, ids.dated2].sort());
+    expect(await hitIds('to=2001-01-01')).toEqual([]);
+    expect(await hitIds('from=2999-01-01')).toEqual([]);
+  });
+
   it('treats query syntax as words and refuses a missing or oversized query', async () => {
     for (const q of [
       'pineapple" OR "x',
@@ -199,6 +243,10 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
       [`q=${'a'.repeat(201)}`, 'querystring.q'],
       ['q=x&limit=51', 'querystring.limit'],
       ['q=x&cursor=bad', 'query.cursor'],
+      ['q=x&from=2024-02-30', 'querystring.from'],
+      ['q=x&to=yesterday', 'querystring.to'],
+      ['q=x&from=2024-05-02&to=2024-05-01', 'query.to'],
+      ['q=x&author=', 'querystring.author'],
     ]) {
       const res = await t.app.inject({ url: `/api/search/?${query}` });
       expect(res.statusCode, query).toBe(400);
