@@ -12,7 +12,6 @@ import type { AxonDatabase } from '../../db/database.js';
 import type { AttemptCounters } from '../../http/rate-limits.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import {
-  AppError,
   conflict,
   fieldError,
   notFound,
