@@ -447,6 +447,17 @@ export function routeRules(base: string): Record<string, RouteRule> {
       }),
       phase: 1,
     },
+    // The bulk form of resolve; an unknown report is skipped, not refused, so the case changes
+    // nothing the single-report cases above rely on.
+    'POST /api/moderation/reports/resolve/': {
+      on: {
+        none: () => ({
+          url: '/api/moderation/reports/resolve/',
+          json: { report_ids: ['no-such-report'], action: 'dismiss' },
+        }),
+      },
+      expect: moderators,
+    },
     'GET /api/moderation/log/': {
       on: { none: () => ({ url: '/api/moderation/log/' }) },
       expect: moderators,
