@@ -866,6 +866,22 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: memberReaders,
     };
   }
+  // Leaving a room's presence is the room's read rule, for members only (only they are listed).
+  rules['DELETE /api/chat/presence/'] = {
+    on: { none: () => ({ url: '/api/chat/presence/' }) },
+    expect: memberReaders,
+  };
+  rules['DELETE /api/boards/:id/presence/'] = {
+    on: {
+      other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/presence/` }),
+      restricted: (fx) => ({ url: `/api/boards/${fx.restrictedRealtimeBoard}/presence/` }),
+    },
+    expect: readRule(members),
+  };
+  rules['DELETE /api/applets/:id/presence/'] = {
+    on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/presence/` }) },
+    expect: memberReaders,
+  };
   // A stream token is the stream's read rule, for members only (it is tied to a session).
   rules['POST /api/chat/events/stream_token/'] = {
     on: { none: () => ({ url: '/api/chat/events/stream_token/' }) },

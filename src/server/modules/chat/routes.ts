@@ -205,6 +205,25 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
         });
       },
     );
+
+    r.delete(
+      `${prefix}presence/`,
+      {
+        schema: {
+          tags: [tag],
+          summary: 'Leave the room: off the list of who is here at once (reading again comes back)',
+          params,
+          response: { 200: envelopeOf(z.object({ left: z.literal(true) })) },
+        },
+      },
+      async (request) => {
+        const session = await authenticate(ctx, request);
+        const board = await resolve(request.params as z.output<P>);
+        await assertReadable(session.user, board);
+        await ctx.realtime.presence.leave(board, session.user);
+        return ok({ left: true as const });
+      },
+    );
   }
 
   const NoParams = z.strictObject({});
