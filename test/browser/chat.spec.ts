@@ -28,7 +28,7 @@ async function openChat(
   const watch = await watchContext(context);
   const page = await context.newPage();
   await logInThroughForm(page, username);
-  await page.getByRole('link', { name: 'Chat' }).click();
+  await page.getByRole('link', { name: 'Chat', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'live' })).toBeVisible();
   return { page, watch };
 }
@@ -50,14 +50,14 @@ test('joining lists you in "Here now" at once; leaving takes you off within seco
   await expect(hereNow(a.page).getByRole('listitem').filter({ hasText: 'Ben' })).toBeVisible();
 
   // Ben closes his tab: Ann's list drops him on its next look, not a minute later.
-  await b.page.close();
+  await b.page.close({ runBeforeUnload: true });
   await expect(hereNow(a.page).getByRole('listitem').filter({ hasText: 'Ben' })).toHaveCount(0);
   await expect(hereNow(a.page).getByRole('listitem').filter({ hasText: 'Ann' })).toBeVisible();
 
   // Ann goes elsewhere in the app: she leaves the chat as well.
   const c = await openChat(browser, ben);
   await expect(hereNow(c.page).getByRole('listitem').filter({ hasText: 'Ann' })).toBeVisible();
-  await a.page.getByRole('link', { name: 'Boards' }).click();
+  await a.page.getByRole('link', { name: 'Boards', exact: true }).click();
   await expect(hereNow(c.page).getByRole('listitem').filter({ hasText: 'Ann' })).toHaveCount(0);
   expectClean(a.watch);
   expectClean(c.watch);
