@@ -82,8 +82,9 @@ test('at 375 px a long unbroken line wraps and messages get most of the width', 
   expect(sizes.page, 'the page scrolls sideways').toBeLessThanOrEqual(375);
   const logBox = (await log.boundingBox())!;
   expect(logBox.width).toBeGreaterThan(375 * 0.8);
+  // Beside the time and the name, the text still takes most of the line.
   const textBox = (await line.locator('.md').boundingBox())!;
-  expect(textBox.width).toBeGreaterThan(logBox.width * 0.75);
+  expect(textBox.width).toBeGreaterThan(logBox.width * 0.55);
   expectClean(watch);
 });
 
