@@ -492,6 +492,17 @@ export function routeRules(base: string): Record<string, RouteRule> {
       }),
       phase: 1,
     },
+    // The bulk form of resolve; an unknown report is skipped, not refused, so the case changes
+    // nothing the single-report cases above rely on.
+    'POST /api/moderation/reports/resolve/': {
+      on: {
+        none: () => ({
+          url: '/api/moderation/reports/resolve/',
+          json: { report_ids: ['no-such-report'], action: 'dismiss' },
+        }),
+      },
+      expect: moderators,
+    },
     'GET /api/moderation/log/': {
       on: { none: () => ({ url: '/api/moderation/log/' }) },
       expect: moderators,
@@ -1220,6 +1231,22 @@ export function routeRules(base: string): Record<string, RouteRule> {
       expect: memberReaders,
     };
   }
+  // Leaving a room's presence is the room's read rule, for members only (only they are listed).
+  rules['DELETE /api/chat/presence/'] = {
+    on: { none: () => ({ url: '/api/chat/presence/' }) },
+    expect: memberReaders,
+  };
+  rules['DELETE /api/boards/:id/presence/'] = {
+    on: {
+      other: (fx) => ({ url: `/api/boards/${fx.realtimeBoard}/presence/` }),
+      restricted: (fx) => ({ url: `/api/boards/${fx.restrictedRealtimeBoard}/presence/` }),
+    },
+    expect: readRule(members),
+  };
+  rules['DELETE /api/applets/:id/presence/'] = {
+    on: { other: (fx) => ({ url: `/api/applets/${fx.applet}/presence/` }) },
+    expect: memberReaders,
+  };
   // A stream token is the stream's read rule, for members only (it is tied to a session).
   rules['POST /api/chat/events/stream_token/'] = {
     on: { none: () => ({ url: '/api/chat/events/stream_token/' }) },

@@ -113,7 +113,7 @@ export async function buildApp(
     done(null, payload);
   });
 
-  registerErrorHandling(app);
+  const errorHandling = registerErrorHandling(app);
   limitBodyTime(app, ctx.config.timeouts);
   authenticateLargeBodies(ctx, app);
   // Helmet's middleware is built once here; @fastify/helmet rebuilt it (parsing the CSP) per request.
@@ -142,7 +142,8 @@ export async function buildApp(
   });
   await registerOpenApi(app);
 
-  await webClientRoutes(app, ctx);
+  const clientPage = await webClientRoutes(app, ctx);
+  if (clientPage !== undefined) errorHandling.answerUnknownPagesWith(clientPage);
   await observabilityRoutes(app, ctx);
   await accountRoutes(app, ctx);
   await moderationRoutes(app, ctx);

@@ -1,6 +1,7 @@
 // The web client's routes, in one list: the client's router is built from it (one screen per
 // entry, checked by the typecheck) and the server answers a deep link to any of their top-level
-// sections with the client's page; every other path stays an API 404.
+// sections with the client's page; every other path is a 404: the client's page (which says there
+// is no page here) when a browser asks for HTML outside /api and /lite, else the JSON envelope.
 export const WEB_CLIENT_ROUTES = {
   login: '/login',
   register: '/register',

@@ -82,7 +82,23 @@ export function sendError(reply: FastifyReply, status: number, error: ErrorBody)
   return reply.code(status).type('application/json; charset=utf-8').send(failure(error));
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** Sends the web client's page (it shows its own "no page here" screen for an unknown path). */
+export type ClientPage = (request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/** Paths that are never the web client's, whatever the browser asks for: the API, the pages without JavaScript. */
+const NOT_CLIENT_PATHS = /^\/(api|lite)(\/|$)/;
+
+/** A person following a link (a browser navigation asks for HTML), not a program. */
+const wantsPage = (request: FastifyRequest, path: string) =>
+  (request.method === 'GET' || request.method === 'HEAD') &&
+  !NOT_CLIENT_PATHS.test(path) &&
+  String(request.headers.accept ?? '').includes('text/html');
+
+export function registerErrorHandling(app: FastifyInstance): {
+  /** From then on, a browser that asks for an unknown page gets the client's page, as a 404. */
+  answerUnknownPagesWith(page: ClientPage): void;
+} {
+  let clientPage: ClientPage | undefined;
   // A shadow router of every route, so an unknown method on a known path answers 405, not 404.
   const routes = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
   app.addHook('onRoute', (route) => {
@@ -110,6 +126,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
         details: { allowed },
       });
     }
+    if (clientPage !== undefined && wantsPage(request, path)) {
+      void reply.code(404);
+      return clientPage(request, reply);
+    }
     return sendError(reply, 404, {
       code: 'NOT_FOUND',
       message: `no route ${request.method} ${path}`,
@@ -125,6 +145,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof AppError && error.headers !== undefined) void reply.headers(error.headers);
     return sendError(reply, status, body);
   });
+
+  return {
+    answerUnknownPagesWith(page) {
+      clientPage = page;
+    },
+  };
 }
 
 export function describeError(

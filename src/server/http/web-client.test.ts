@@ -1,5 +1,6 @@
 // The server's side of the web client: the page for `/` and deep links, hashed assets with long
-// caching and precompression, the API's 404s untouched, and a helpful page when nothing is built.
+// caching and precompression, the API's 404s untouched, the client's page for a browser lost on an
+// unknown path, and a helpful page when nothing is built.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,25 @@ describe('the built web client', () => {
       expect(res.statusCode, url).toBe(404);
       expect(res.json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
     }
+  });
+
+  it('answers a browser asking for an unknown page with the client’s page, as a 404', async () => {
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    for (const url of ['/nothing-here', '/boardz/typo?x=1', '/a/b/c']) {
+      const res = await t.app.inject({ url, headers: html });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.body).toBe(INDEX);
+      expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    }
+    // The API and the pages without JavaScript keep their own answers, even to a browser.
+    for (const url of ['/api/nothing/', '/api', '/lite/nothing/']) {
+      const res = await t.app.inject({ url, headers: html });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body, url).not.toBe(INDEX);
+    }
+    const posted = await t.app.inject({ method: 'POST', url: '/nothing-here', headers: html });
+    expect(posted.json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
   });
 });
 

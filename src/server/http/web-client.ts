@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WEB_CLIENT_SECTIONS } from '../../shared/web-routes.js';
 import type { AppContext } from '../context.js';
 import { formatFingerprint } from '../modules/federation/identity.js';
+import type { ClientPage } from './error-handler.js';
 import { notFound } from './errors.js';
 
 const TYPES: Record<string, string> = {
@@ -93,14 +94,21 @@ function notBuiltPage(ctx: AppContext): string {
 `;
 }
 
-export async function webClientRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+/**
+ * The client's routes; answers how to send the client's page (for unknown paths a browser asks
+ * for), or undefined when the client is not built.
+ */
+export async function webClientRoutes(
+  app: FastifyInstance,
+  ctx: AppContext,
+): Promise<ClientPage | undefined> {
   const dir = ctx.config.webDir;
   const indexPath = path.join(dir, 'index.html');
   if (!existsSync(indexPath)) {
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/html; charset=utf-8').send(notBuiltPage(ctx)),
     );
-    return;
+    return undefined;
   }
   const index = loadFile(indexPath);
   const assets = new Map<string, StaticFile>();
@@ -141,4 +149,5 @@ export async function webClientRoutes(app: FastifyInstance, ctx: AppContext): Pr
       send(request, reply, file, 'public, max-age=86400'),
     );
   }
+  return page;
 }

@@ -104,6 +104,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** A raw body (an avatar image) sent with its own content type. */
   raw?: { body: Blob; type: string };
+  /** The request outlives the page (one sent as the tab closes). */
+  keepalive?: boolean;
 }
 
 export function withQuery(path: string, query: RequestOptions['query']): string {
@@ -133,6 +135,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       body,
       signal: options.signal,
       credentials: 'same-origin',
+      keepalive: options.keepalive ?? false,
     });
   } catch (cause) {
     if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;

@@ -5,6 +5,8 @@ import { queryKeys } from './keys';
 import { usePages } from './pages';
 import type {
   BannedPubkey,
+  BulkResolution,
+  BulkResolveBody,
   BannedUser,
   FederatedAction,
   KarmaBody,
@@ -32,6 +34,10 @@ export const resolveReport = (reportId: string, resolution: ResolveBody) =>
     method: 'POST',
     body: resolution,
   });
+
+/** Several reports at once, each as resolveReport would; closed ones come back as skipped. */
+export const resolveReports = (resolution: BulkResolveBody) =>
+  api<BulkResolution>('/api/moderation/reports/resolve/', { method: 'POST', body: resolution });
 
 export const banUser = (username: string, terms: UserBanBody) =>
   api<BannedUser>(userPath(username, 'ban'), { method: 'POST', body: terms });

@@ -11,6 +11,12 @@ import { ErrorNotice, Notice } from '../ui/feedback';
 import { Panel } from '../ui/Panel';
 import { RecoveryKeyNotice } from './RecoveryKeyNotice';
 
+/** The browser's own time zone, which the account starts with (changed later on the profile). */
+function browserTimeZone(): { timezone?: string } {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone === undefined || zone === '' ? {} : { timezone: zone };
+}
+
 export function RegisterScreen() {
   const [form, setForm] = useState({ username: '', password: '', confirm: '', nickname: '' });
   const [mismatch, setMismatch] = useState(false);
@@ -33,6 +39,7 @@ export function RegisterScreen() {
         username: form.username,
         password: form.password,
         ...(form.nickname.trim() === '' ? {} : { nickname: form.nickname.trim() }),
+        ...browserTimeZone(),
         challenge,
         solution,
       });

@@ -76,6 +76,26 @@ describe.each(DIALECTS)('accounts API on %s', (dialect) => {
       expect(profile.json().data.username).toBe('Bob_1');
     });
 
+    it('starts the account in the time zone it is given, and refuses an unknown zone', async () => {
+      const register = async (username: string, timezone: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/api/auth/register/',
+          payload: {
+            username,
+            password: 'zone password',
+            timezone,
+            ...(await injectedProof(t.app)),
+          },
+        });
+      const res = await register('Zoe_1', 'America/Sao_Paulo');
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json().data.user.timezone).toBe('America/Sao_Paulo');
+      const before = await userCount();
+      expectFieldRefused(await register('Zoe_2', 'Mars/Olympus'), 'body.timezone');
+      expect(await userCount()).toBe(before);
+    });
+
     it('answers 409 for a taken username, whatever its case, and adds no row', async () => {
       const before = await userCount();
       const res = await t.app.inject({

@@ -39,7 +39,12 @@ export const timezone = z
   .max(64)
   .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin');
 
-export const RegisterBody = z.strictObject({ username, password, nickname: nickname.optional() });
+export const RegisterBody = z.strictObject({
+  username,
+  password,
+  nickname: nickname.optional(),
+  timezone: timezone.optional().describe("The account's time zone; UTC when absent"),
+});
 /** A self-service sign-up: the account's fields and a solved challenge (src/shared/proof-of-work.ts). */
 export const RegisterRequest = RegisterBody.extend({
   challenge: z.string().max(256).describe('from GET /api/auth/register/challenge/'),

@@ -162,7 +162,7 @@ export class AccountService {
     roles: Roles,
     openSession: boolean,
   ): Promise<{ user: User; recoveryKey: string; session: IssuedSession | undefined }> {
-    const { username, password, nickname } = parseInput(RegisterBody, input);
+    const { username, password, nickname, timezone } = parseInput(RegisterBody, input);
     if (await this.findRow(username)) throw usernameTaken(username);
 
     // Slow work (key generation, Argon2id) happens before the transaction opens.
@@ -185,7 +185,7 @@ export class AccountService {
             username,
             username_lower: username.toLowerCase(),
             nickname: nickname ?? username,
-            timezone: 'UTC',
+            timezone: timezone ?? 'UTC',
             pubkey: pair.publicKey,
             fingerprint: pair.fingerprint,
             password_kdf: JSON.stringify(kdf),

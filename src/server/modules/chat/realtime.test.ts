@@ -209,6 +209,35 @@ describe.each(DIALECTS)('real-time on %s', (dialect) => {
     expect(row?.last_seen).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('takes a user who leaves off the list at once; reading again brings them back', async () => {
+    const dave = await registerUser(t.app, 'dave');
+    const present = async () => {
+      const res = await t.app.inject({ url: '/api/chat/presence/', headers: bearer(alice.token) });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().data.users.map((u: { nickname: string }) => u.nickname) as string[];
+    };
+    const leave = (token?: string) =>
+      t.app.inject({
+        method: 'DELETE',
+        url: '/api/chat/presence/',
+        headers: token === undefined ? {} : bearer(token),
+      });
+    await read('limit=1');
+    await read('limit=1', dave.token);
+    expect(await present()).toEqual(expect.arrayContaining(['alice', 'dave']));
+
+    expect((await leave()).statusCode).toBe(401);
+    expect(await present()).toContain('dave');
+    const left = await leave(dave.token);
+    expect(left.statusCode, left.body).toBe(200);
+    // Only dave left.
+    expect(await present()).not.toContain('dave');
+    expect(await present()).toContain('alice');
+
+    await read('limit=1', dave.token);
+    expect(await present()).toContain('dave');
+  });
+
   it('keeps the chat board to members and refuses bad input, writing nothing', async () => {
     const count = () => countRows(t, 'messages');
     const before = await count();

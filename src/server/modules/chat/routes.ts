@@ -63,13 +63,20 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
     const held = query.wait > 0 ? holdOpen(ctx, request, session, target.id, 'long_poll') : null;
     try {
       const after = query.after === undefined ? undefined : Number(query.after);
+      let firstRead = true;
       const batch = await ctx.realtime.longPolls.answer({
         channel: { kind: 'board', boardId: target.id },
         after,
         readerId: reader?.id ?? null,
         waitMs: query.wait * 1000,
         ...(held === null ? {} : { signal: held.signal }),
-        read: () => ctx.chat.read(reader, target, { after, limit: query.limit }),
+        // Only the first read marks the reader present (the presence window outlasts any wait): a
+        // poll woken after its reader left must not bring them back.
+        read: () => {
+          const markPresent = firstRead;
+          firstRead = false;
+          return ctx.chat.read(reader, target, { after, limit: query.limit, markPresent });
+        },
         // A handed-over event is answered inside its publish (see LongPolls).
         deliver: (handed) => void answer(handed),
       });
@@ -203,6 +210,25 @@ export async function chatRoutes(app: FastifyInstance, ctx: AppContext): Promise
             last_seen: new Date(u.lastSeen).toISOString(),
           })),
         });
+      },
+    );
+
+    r.delete(
+      `${prefix}presence/`,
+      {
+        schema: {
+          tags: [tag],
+          summary: 'Leave the room: off the list of who is here at once (reading again comes back)',
+          params,
+          response: { 200: envelopeOf(z.object({ left: z.literal(true) })) },
+        },
+      },
+      async (request) => {
+        const session = await authenticate(ctx, request);
+        const board = await resolve(request.params as z.output<P>);
+        await assertReadable(session.user, board);
+        await ctx.realtime.presence.leave(board, session.user);
+        return ok({ left: true as const });
       },
     );
   }

@@ -114,10 +114,16 @@ export class ChatService {
   async read(
     reader: User | null,
     board: Board,
-    options: { after?: number | undefined; limit: number },
+    options: {
+      after?: number | undefined;
+      limit: number;
+      /** false for a long poll's read again on waking: its first read marked the reader already. */
+      markPresent?: boolean;
+    },
   ): Promise<EventBatch> {
     if (!can(reader, 'read_board', { board })) throw notFound('board');
-    if (reader !== null) await this.realtime.presence.touch(board, reader);
+    if (reader !== null && options.markPresent !== false)
+      await this.realtime.presence.touch(board, reader);
     const after = options.after;
     const events =
       after === undefined

@@ -30,6 +30,8 @@ interface ReportBody {
   resolved_at: string | null;
   message_exists: boolean;
   created_at: string;
+  reporter: { id: string; username: string; nickname: string } | null;
+  author_username: string | null;
 }
 
 interface ModlogBody {
@@ -135,6 +137,9 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
         author_fingerprint: authorFingerprint,
         author_nickname: 'author',
       },
+      // What a moderator needs to act without typing a name: who reported, whose account to ban.
+      reporter: { id: rep1.id, username: 'rep1', nickname: 'rep1' },
+      author_username: 'author',
     });
     expect(await count('reports')).toBe(1);
   });
@@ -371,6 +376,59 @@ describe.each(DIALECTS)('reports, karma and modlog on %s', (dialect) => {
       REPORT_KARMA,
     ]);
     expect((await getMessage(other)).statusCode).toBe(200);
+  });
+
+  it('resolves several reports at once, skipping the ones closed already or unknown', async () => {
+    const bulk = (account: Account, payload: object) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/moderation/reports/resolve/',
+        headers: bearer(account.token),
+        payload,
+      });
+    const a = await post(author, 'Bulk A', 'first of three');
+    const b = await post(author, 'Bulk B', 'second of three');
+    const ra1 = (await report(rep1, a, { reason: 'spam' })).json().data.id as string;
+    const ra2 = (await report(rep2, a, { reason: 'spam' })).json().data.id as string;
+    const rb = (await report(rep1, b, { reason: 'spam' })).json().data.id as string;
+    const unknown = '01900000-0000-7000-8000-000000000000';
+    const before = { reports: await count('reports'), modlog: await count('modlog') };
+
+    // Members may not, and bad input is refused; neither changes anything.
+    expect((await bulk(rep1, { report_ids: [ra1], action: 'dismiss' })).statusCode).toBe(403);
+    expectFieldRefused(await bulk(mod, { report_ids: [], action: 'dismiss' }), 'body.report_ids');
+    const tooMany = Array.from({ length: 101 }, () => ra1);
+    expectFieldRefused(
+      await bulk(mod, { report_ids: tooMany, action: 'dismiss' }),
+      'body.report_ids',
+    );
+    expect((await reportRow(ra1)).status).toBe('open');
+    expect(await count('modlog')).toBe(before.modlog);
+
+    // Upholding ra1 closes ra2 (same message): ra2 is skipped, not an error; so is the unknown id.
+    const res = await bulk(mod, {
+      report_ids: [ra1, ra2, rb, unknown],
+      action: 'uphold',
+      delete_message: true,
+      note: 'cleanup',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const data = res.json().data as {
+      resolved: ReportBody[];
+      skipped: { id: string; code: string }[];
+    };
+    expect(data.resolved.map((r) => [r.id, r.status, r.message_exists])).toEqual([
+      [ra1, 'upheld', false],
+      [rb, 'upheld', false],
+    ]);
+    expect(data.skipped.map((s) => [s.id, s.code])).toEqual([
+      [ra2, 'REPORT_CLOSED'],
+      [unknown, 'NOT_FOUND'],
+    ]);
+    expect((await reportRow(ra2)).status).toBe('upheld');
+    expect((await getMessage(a)).statusCode).toBe(404);
+    expect((await getMessage(b)).statusCode).toBe(404);
+    expect(await count('reports')).toBe(before.reports);
   });
 
   it('adjusts karma up and down, logging each change; a zero delta is refused', async () => {

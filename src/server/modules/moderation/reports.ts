@@ -6,7 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { AxonDatabase } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { DatabaseSchema } from '../../db/schema.js';
-import { conflict, fieldError, notFound } from '../../http/errors.js';
+import { AppError, conflict, fieldError, notFound, type ErrorCode } from '../../http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../http/pagination.js';
 import type { User } from '../accounts/user.js';
 import { assertCan, can } from '../accounts/permissions.js';
@@ -33,11 +33,27 @@ export interface Report {
   resolvedAt: number | null;
   createdAt: number;
   messageExists: boolean;
+  /** Who reported it (null once their account is gone). */
+  reporter: { username: string; nickname: string } | null;
+  /** The author's local account, so a moderator can ban it by name; null for a remote author. */
+  authorUsername: string | null;
+}
+
+/** A bulk resolution: what was resolved, and what was not and why (closed already, not found). */
+export interface BulkResolution {
+  resolved: Report[];
+  skipped: { id: string; code: ErrorCode; message: string }[];
 }
 
 type Row = Awaited<ReturnType<ReportService['findRow']>> & object;
 
-const toReport = (r: Row): Report => ({
+/** What a bulk resolution passes over instead of stopping: the report is not (or no longer) open to it. */
+const SKIPPABLE: ReadonlySet<ErrorCode> = new Set(['REPORT_CLOSED', 'NOT_FOUND']);
+
+const authorFingerprint = (r: Row) =>
+  (JSON.parse(r.snapshot) as Report['snapshot']).author_fingerprint;
+
+const toReport = (r: Row, authorUsername: string | null): Report => ({
   id: r.id,
   messageId: r.message_id,
   boardId: r.board_id,
@@ -49,7 +65,12 @@ const toReport = (r: Row): Report => ({
   resolutionNote: r.resolution_note,
   resolvedAt: r.resolved_at,
   createdAt: r.created_at,
-  messageExists: r.message_seq !== null,
+  messageExists: r.message_seq !== null && r.message_deleted_at === null,
+  reporter:
+    r.reporter_username === null
+      ? null
+      : { username: r.reporter_username, nickname: r.reporter_nickname! },
+  authorUsername,
 });
 
 export class ReportService {
@@ -96,7 +117,7 @@ export class ReportService {
         throw conflict('ALREADY_REPORTED', 'you have reported this message already');
       throw error;
     }
-    return toReport((await this.findRow(id))!);
+    return this.present(id);
   }
 
   /** The queue as a moderator sees it: only reports on boards they may read. */
@@ -114,7 +135,41 @@ export class ReportService {
       .limit(query.limit + 1);
     if (query.cursor !== undefined)
       q = q.where('r.id', '>', decodeCursor(query.cursor, ['s'])[0] as string);
-    return toPage(await q.execute(), query.limit, (r) => [r.id], toReport);
+    const page = toPage(
+      await q.execute(),
+      query.limit,
+      (r) => [r.id],
+      (r) => r,
+    );
+    const accounts = await this.accountsByFingerprint(page.items);
+    return {
+      items: page.items.map((r) => toReport(r, accounts.get(authorFingerprint(r)) ?? null)),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  /**
+   * Resolves several reports one after another, each as resolve does (its own transaction). A
+   * report closed already (upholding one closes every report of its message) or out of reach is
+   * skipped and named; any other error stops the batch, leaving the earlier ones resolved.
+   */
+  async resolveMany(
+    moderator: User,
+    reportIds: string[],
+    decision: { action: 'uphold' | 'dismiss'; deleteMessage: boolean; note: string | null },
+    signer?: KeyObject,
+  ): Promise<BulkResolution> {
+    assertCan(moderator, 'moderate');
+    const result: BulkResolution = { resolved: [], skipped: [] };
+    for (const id of new Set(reportIds)) {
+      try {
+        result.resolved.push(await this.resolve(moderator, id, decision, signer));
+      } catch (error) {
+        if (!(error instanceof AppError) || !SKIPPABLE.has(error.code)) throw error;
+        result.skipped.push({ id, code: error.code, message: error.message });
+      }
+    }
+    return result;
   }
 
   /** Upholds (optionally deleting the message) or dismisses; upholding closes every open report of the message. */
@@ -198,7 +253,11 @@ export class ReportService {
           karma_each: REPORT_KARMA,
         },
       });
-      if (decision.deleteMessage && report.message_seq !== null) {
+      if (
+        decision.deleteMessage &&
+        report.message_seq !== null &&
+        report.message_deleted_at === null
+      ) {
         await this.messages.remove(trx, report.message_id, report.board_id, {
           log: {
             actor,
@@ -220,15 +279,39 @@ export class ReportService {
     });
     afterCommit?.();
     if (decision.deleteMessage) this.messages.announce(report.board_id);
-    return toReport((await this.findRow(reportId))!);
+    return this.present(reportId);
+  }
+
+  private async present(id: string): Promise<Report> {
+    const row = (await this.findRow(id))!;
+    const accounts = await this.accountsByFingerprint([row]);
+    return toReport(row, accounts.get(authorFingerprint(row)) ?? null);
+  }
+
+  /** The local accounts (username by key fingerprint) of these reports' authors. */
+  private async accountsByFingerprint(rows: Row[]): Promise<Map<string, string>> {
+    const fingerprints = [...new Set(rows.map(authorFingerprint))];
+    if (fingerprints.length === 0) return new Map();
+    const users = await this.db
+      .selectFrom('users')
+      .select(['fingerprint', 'username'])
+      .where('fingerprint', 'in', fingerprints)
+      .execute();
+    return new Map(users.map((u) => [u.fingerprint, u.username]));
   }
 
   private rows() {
     return this.db
       .selectFrom('reports as r')
       .leftJoin('messages as m', 'm.id', 'r.message_id')
+      .leftJoin('users as reporter', 'reporter.id', 'r.reporter_id')
       .selectAll('r')
-      .select('m.seq as message_seq');
+      .select([
+        'm.seq as message_seq',
+        'm.deleted_at as message_deleted_at',
+        'reporter.username as reporter_username',
+        'reporter.nickname as reporter_nickname',
+      ]);
   }
 
   findRow(id: string) {

@@ -14,6 +14,8 @@ import { listModlog, type Actor } from './modlog.js';
 import type { Report } from './reports.js';
 import {
   BannedPubkeySchema,
+  BulkResolution,
+  BulkResolveBody,
   BannedUser,
   IdParam,
   KarmaBody,
@@ -240,6 +242,33 @@ export async function moderationRoutes(app: FastifyInstance, ctx: AppContext): P
     },
   );
 
+  r.post(
+    '/api/moderation/reports/resolve/',
+    {
+      schema: {
+        tags: ['moderation'],
+        summary:
+          'Resolve several reports at once, as one by one; closed or unknown ones are skipped and named',
+        body: BulkResolveBody,
+        response: { 200: envelopeOf(BulkResolution) },
+      },
+    },
+    async (request) => {
+      const session = await authenticate(ctx, request);
+      const { resolved, skipped } = await ctx.reports.resolveMany(
+        session.user,
+        request.body.report_ids,
+        {
+          action: request.body.action,
+          deleteMessage: request.body.delete_message,
+          note: request.body.note,
+        },
+        session.privateKey(),
+      );
+      return ok({ resolved: resolved.map(presentReport), skipped });
+    },
+  );
+
   r.get(
     '/api/moderation/log/',
     {
@@ -285,5 +314,7 @@ function presentReport(r: Report): z.output<typeof ReportSchema> {
     resolved_at: iso(r.resolvedAt),
     message_exists: r.messageExists,
     created_at: new Date(r.createdAt).toISOString(),
+    reporter: r.reporter === null ? null : { id: r.reporterId, ...r.reporter },
+    author_username: r.authorUsername,
   };
 }

@@ -79,8 +79,27 @@ export const ReportSchema = z
     resolved_at: z.string().nullable(),
     message_exists: z.boolean(),
     created_at: z.string(),
+    reporter: z
+      .object({ id: z.string(), username: z.string(), nickname: z.string() })
+      .nullable()
+      .describe('Who reported it; null once their account is gone'),
+    author_username: z
+      .string()
+      .nullable()
+      .describe("The author's local account (to ban by name); null for a remote author"),
   })
   .meta({ id: 'Report' });
+
+/** Most reports one bulk resolution takes (a page of the queue at the largest). */
+const BULK_RESOLVE_LIMIT = 100;
+
+export const BulkResolveBody = ResolveBody.extend({
+  report_ids: z.array(z.string().min(1).max(64)).min(1).max(BULK_RESOLVE_LIMIT),
+});
+export const BulkResolution = z.object({
+  resolved: z.array(ReportSchema),
+  skipped: z.array(z.object({ id: z.string(), code: z.string(), message: z.string() })),
+});
 
 export const ModlogSchema = z
   .object({

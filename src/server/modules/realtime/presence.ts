@@ -166,6 +166,21 @@ export class Presence {
     if (this.unwritten.size >= PRESENCE_ROWS_PER_WRITE) await this.flush();
   }
 
+  /**
+   * The user left the room (closed the chat, the tab): off the list at once, not a minute later.
+   * The next read or post marks them present again.
+   */
+  async leave(board: Board, user: User): Promise<void> {
+    const key = `${board.id}|${user.id}`;
+    this.written.delete(key);
+    this.unwritten.delete(key);
+    await this.database.db
+      .deleteFrom('room_presence')
+      .where('board_id', '=', board.id)
+      .where('user_id', '=', user.id)
+      .execute();
+  }
+
   /** Writes the presence recorded since the last flush, in one transaction. */
   async flush(): Promise<void> {
     if (this.unwritten.size === 0) return;
