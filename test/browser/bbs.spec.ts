@@ -1,7 +1,7 @@
 // What people do on Axon, in a real browser against a real server: register, post with an image,
 // reply, search, private messages, live chat between two people, drafts that survive an ended
 // session, the size check before uploading, and moderation that stops a user at once.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { gradientPng } from './images.js';
 import {
   MODERATOR,
@@ -10,12 +10,10 @@ import {
   baseUrl,
   apiCall,
   expectClean,
-  logInThroughForm,
   login,
   registerViaApi,
   screenshot,
-  watchContext,
-  type Watch,
+  openAs,
 } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -25,17 +23,6 @@ const alice = `alice_${unique}`;
 const bob = `bob_${unique}`;
 const word = `zebrafinch${unique}`;
 const state: { messageUrl?: string; replyUrl?: string } = {};
-
-async function openAs(
-  browser: Browser,
-  username: string | null,
-): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext();
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  if (username !== null) await logInThroughForm(page, username);
-  return { page, watch };
-}
 
 let bobRecoveryKey = '';
 test.beforeAll(async () => {

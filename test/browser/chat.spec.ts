@@ -6,11 +6,10 @@ import {
   apiCall,
   baseUrl,
   expectClean,
-  logInThroughForm,
   login,
   registerViaApi,
-  watchContext,
   type Watch,
+  openAs,
 } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -24,10 +23,7 @@ async function openChat(
   username: string,
   viewport = { width: 1280, height: 800 },
 ): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext({ viewport });
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  await logInThroughForm(page, username);
+  const { page, watch } = await openAs(browser, username, { viewport });
   await page.getByRole('link', { name: 'Chat', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'live' })).toBeVisible();
   return { page, watch };

@@ -3,17 +3,15 @@
 // open its earlier versions; a reader quotes a selection, or a whole post, into a reply; the
 // composer's preview is the post as it will show.
 import { AxeBuilder } from '@axe-core/playwright';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   MODERATOR,
   apiCall,
   baseUrl,
   expectClean,
-  logInThroughForm,
   login,
   registerViaApi,
-  watchContext,
-  type Watch,
+  openAs,
 } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -21,14 +19,6 @@ test.describe.configure({ mode: 'serial' });
 const unique = Date.now().toString(36);
 const erin = `erin_${unique}`;
 const frank = `frank_${unique}`;
-
-async function openAs(browser: Browser, username: string): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext();
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  await logInThroughForm(page, username);
-  return { page, watch };
-}
 
 /** A thread by Erin with one reply by Frank, on a public board; the opening post's id. */
 async function threadWithReply(subject: string): Promise<string> {

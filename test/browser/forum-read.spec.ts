@@ -2,7 +2,7 @@
 // link to a post opening the page that holds it (scrolled to it, highlighted), unread markers on
 // boards and threads with "jump to the first unread post", and a search with filters whose
 // snippets show the text as posted, leading to the post.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
   SYSOP,
   apiCall,
@@ -13,7 +13,7 @@ import {
   registerViaApi,
   screenshot,
   watchContext,
-  type Watch,
+  openAs,
 } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -24,14 +24,6 @@ const frank = `frank_${unique}`;
 /** The long thread's posts in order: the opening post, then 44 replies (three pages of 20). */
 const posts: string[] = [];
 let boardId = '';
-
-async function openAs(browser: Browser, username: string): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext();
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  await logInThroughForm(page, username);
-  return { page, watch };
-}
 
 const post = async (token: string, body: Record<string, unknown>) =>
   (await apiCall<{ id: string }>(baseUrl(), '/api/messages/', { token, body })).id;

@@ -1,17 +1,15 @@
 // The forum as people who use Discourse or phpBB expect it, in a real browser: deleting an opening
 // post leaves a tombstone that keeps the thread and its replies in place; a reply bumps its thread
 // and the board list tells how busy each board is.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import {
   MODERATOR,
   apiCall,
   baseUrl,
   expectClean,
-  logInThroughForm,
   login,
   registerViaApi,
-  watchContext,
-  type Watch,
+  openAs,
 } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -19,14 +17,6 @@ test.describe.configure({ mode: 'serial' });
 const unique = Date.now().toString(36);
 const carol = `carol_${unique}`;
 const dave = `dave_${unique}`;
-
-async function openAs(browser: Browser, username: string): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext();
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  await logInThroughForm(page, username);
-  return { page, watch };
-}
 
 /** A thread by carol with one reply by dave, on a public board; the opening post's id. */
 async function threadWithReply(subject: string): Promise<string> {

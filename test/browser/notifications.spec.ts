@@ -3,18 +3,16 @@
 // at once (no reload, no minute-long poll), the notifications page opens them and marks them read;
 // a new moderator sees the moderator controls without logging in again; a banned user is told at
 // once why and until when.
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   MODERATOR,
   SYSOP,
   apiCall,
   baseUrl,
   expectClean,
-  logInThroughForm,
   login,
   registerViaApi,
-  watchContext,
-  type Watch,
+  openAs,
 } from './support.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -23,14 +21,6 @@ const unique = Date.now().toString(36);
 const erin = `erin_${unique}`;
 const frank = `frank_${unique}`;
 const gina = `gina_${unique}`;
-
-async function openAs(browser: Browser, username: string): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext();
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  await logInThroughForm(page, username);
-  return { page, watch };
-}
 
 const navLink = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(name) });

@@ -3,29 +3,20 @@
 // writes to her from there; she finds a conversation named after him, quotes his letter in her
 // reply, and he sees what it answers; who's online on the boards screen shows her once she is in
 // the chat room; at phone width nothing scrolls sideways.
-import { expect, test, type Browser } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { gradientPng } from './images.js';
 import {
   SYSOP,
   apiCall,
   baseUrl,
   expectClean,
-  logInThroughForm,
   login,
   registerViaApi,
   screenshot,
-  watchContext,
+  openAs,
 } from './support.js';
 
 const unique = Date.now().toString(36);
-
-async function openAs(browser: Browser, username: string) {
-  const context = await browser.newContext();
-  const watch = await watchContext(context);
-  const page = await context.newPage();
-  await logInThroughForm(page, username);
-  return { context, watch, page };
-}
 
 test('profiles, avatars, conversations with quoting, and who is online', async ({ browser }) => {
   const aliceName = `alice_${unique}`;

@@ -1,6 +1,12 @@
 // What the browser tests share: the API for setting the stage quickly, and checks that run in
 // every page (requests only to the app's own origin, no dialogs, no CSP violations).
-import { expect, type BrowserContext, type Page } from '@playwright/test';
+import {
+  expect,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from '@playwright/test';
 import { registrationProof } from '../../src/test-support/registration.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -111,6 +117,19 @@ export async function logInThroughForm(page: Page, username: string) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByText('Signed in as')).toBeVisible();
+}
+
+/** A fresh browser context, watched, signed in through the form as `username` (null: a visitor). */
+export async function openAs(
+  browser: Browser,
+  username: string | null,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page; watch: Watch }> {
+  const context = await browser.newContext(options);
+  const watch = await watchContext(context);
+  const page = await context.newPage();
+  if (username !== null) await logInThroughForm(page, username);
+  return { context, page, watch };
 }
 
 export async function screenshot(page: Page, name: string) {
