@@ -218,9 +218,16 @@ describe('axon start --workers', () => {
         args: ['start', '--workers', '2'],
         env: { DATABASE_URL: database.url, AXON_SECRET: SECRET, AXON_DATA_DIR: tempDir() },
       });
+      // Both workers listen before one is killed: on PORT=0 a port whose last listener goes is
+      // closed, and a worker started later would get another.
+      const upLines = () =>
+        primary
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('is up at')).length;
       const workers = await until(() => {
         const now = childPids(primary.pid);
-        return now.length === 2 ? now : undefined;
+        return now.length === 2 && upLines() >= 2 ? now : undefined;
       });
       const health = await call<{ status: string }>(`${primary.url}/api/health`);
       expect(health.data.status).toBe('healthy');
@@ -228,7 +235,7 @@ describe('axon start --workers', () => {
       process.kill(workers[0]!, 'SIGKILL');
       const replaced = await until(() => {
         const now = childPids(primary.pid);
-        return now.length === 2 && !now.includes(workers[0]!) ? now : undefined;
+        return now.length === 2 && !now.includes(workers[0]!) && upLines() >= 3 ? now : undefined;
       });
       expect(replaced).toContain(workers[1]);
       // The port stays served while and after a worker is replaced.
