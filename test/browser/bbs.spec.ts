@@ -162,7 +162,7 @@ test('two people chat live: a line appears for the other without a reload', asyn
   const a = await openAs(browser, alice);
   const b = await openAs(browser, bob);
   for (const { page } of [a, b]) {
-    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByRole('link', { name: 'Chat', exact: true }).click();
     await expect(page.getByRole('status').filter({ hasText: 'live' })).toBeVisible();
   }
   const loadsBefore = await b.page.evaluate(

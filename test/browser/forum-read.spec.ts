@@ -188,7 +188,8 @@ test('search finds by prefix, narrows by board, author and day, and leads to the
   await page.getByLabel('Author (nickname or key)').fill('');
   await page.getByRole('button', { name: 'Search' }).click();
 
-  await results.first().getByRole('link').click();
+  // The hit's first link is its subject (the author's name links to their profile).
+  await results.first().getByRole('link').first().click();
   await expect(page.locator(`#post-${posts[29]}`)).toHaveAttribute('aria-current', 'true');
   await expect(page.locator(`#post-${posts[29]}`)).toBeInViewport();
   expectClean(watch);
