@@ -11,13 +11,7 @@ import { generateRsaKeyPair, privateKeyFromDer } from '../../../crypto/keys.js';
 import type { AxonDatabase } from '../../db/database.js';
 import type { AttemptCounters } from '../../http/rate-limits.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import {
-  conflict,
-  fieldError,
-  notFound,
-  parseInput,
-  unauthorized,
-} from '../../http/errors.js';
+import { conflict, fieldError, notFound, parseInput, unauthorized } from '../../http/errors.js';
 import { assertCan, isBanActive } from './permissions.js';
 import { nickname as nicknameSchema, username as usernameSchema } from './schema.js';
 import { newPasswordKdf } from './passwords.js';
